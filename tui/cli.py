@@ -1,0 +1,60 @@
+"""The `lambdascope` console script: parse the command line, dispatch, turn errors into one line.
+
+A bare `lambdascope` is `lambdascope watch` on the local Lambda.
+"""
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import sys
+
+from tui.commands import COMMANDS
+from tui.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line naming the fix, not a usage block."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser():
+    parser = _Parser(
+        prog="lambdascope",
+        description="See the servers behind AWS Lambda while you load them.",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"tui.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tui.commands.{name}":
+                raise
+            continue  # a command not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+            argv = ["watch", *argv]
+        args = parser.parse_args(argv)
+        result = args.handler(args)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except UserError as exc:
+        print(f"lambdascope: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("lambdascope: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
