@@ -1,0 +1,1 @@
+"""lambdascope's load generator: schedules, targets, stats, and a worker process the app controls."""

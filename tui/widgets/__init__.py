@@ -1,0 +1,1 @@
+"""Textual widgets of the monitor: header, container table, timeline, legend."""
