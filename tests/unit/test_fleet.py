@@ -1,0 +1,155 @@
+"""The fleet model: counting across both channels, cold-start evidence, cohorts, states, diffs."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from tui import lambdalog as L
+from tui.fleet import Fleet
+
+A = "2026/11/27/[$LATEST]" + "a" * 32
+B = "2026/11/27/[$LATEST]" + "b" * 32
+T0 = 1_795_789_200.0
+
+
+def probe(stream, rid, t, cold=False, host="h1", cpu="Xeon E5-2666"):
+    return L.Record(L.PROBE, stream, int(t * 1000), rid, {
+        "lambdascope": 1, "container_id": stream, "request_id": rid, "cold": cold,
+        "hostname": host, "boot_id": "boot-" + host, "cpu_model": cpu})
+
+
+def report(stream, rid, t, init=None, status=None):
+    data = {"duration_ms": 2.0, "max_memory_mb": 40.0}
+    if init is not None:
+        data["init_duration_ms"] = init
+    if status is not None:
+        data["status"] = status
+    return L.Record(L.REPORT, stream, int(t * 1000), rid, data)
+
+
+def outcome(stream, rid, t, cold=False, error=None, host="h1"):
+    rec = None if error else {"container_id": stream, "request_id": rid, "cold": cold, "hostname": host,
+                              "boot_id": "b", "cpu_model": "Xeon"}
+    return SimpleNamespace(status=200 if not error else 429, error=error, container_id=None if error else stream,
+                           request_id=None if error else rid, cold=cold, record=rec, sent_at=t, latency_ms=5.0)
+
+
+def test_invocation_counted_once_across_channels_and_confirmed_by_logs():
+    f = Fleet()
+    f.apply_outcomes([outcome(A, "r1", T0, cold=True), outcome(A, "r2", T0 + 1)], now=T0 + 1)
+    c = f.containers[A]
+    assert (c.invocations, c.confirmed, c.unconfirmed, c.cold_starts) == (2, 0, 2, 1)
+    f.apply_records([L.Record(L.INIT_START, A, int(T0 * 1000)), probe(A, "r1", T0, cold=True),
+                     report(A, "r1", T0, init=120.0), probe(A, "r2", T0 + 1), report(A, "r2", T0 + 1)],
+                    now=T0 + 4)
+    assert (c.invocations, c.confirmed, c.unconfirmed, c.cold_starts) == (2, 2, 0, 1)
+    assert not c.cold_signals_disagree
+    assert c.init_duration_ms == 120.0
+    assert f.counters.log_lag_s == pytest.approx(3.0)
+    assert f.counters.invocations == 2
+
+
+def test_logs_alone_without_probe_count_reports_and_init_durations():
+    f = Fleet()
+    f.apply_records([report(A, "r1", T0, init=200.0), report(A, "r2", T0 + 1), report(B, "r3", T0 + 5, init=150.0),
+                     L.Record(L.END, B, int((T0 + 5) * 1000), "r3")], now=T0 + 10)
+    assert [(c.container_id, c.invocations, c.cold_starts) for c in f.ordered()] == [(A, 2, 1), (B, 1, 1)]
+
+
+def test_duplicate_events_do_not_double_count():
+    f = Fleet()
+    batch = [probe(A, "r1", T0, cold=True), report(A, "r1", T0, init=1.0)]
+    f.apply_records(batch, now=T0)
+    f.apply_records(batch, now=T0)
+    assert f.containers[A].invocations == 1
+    assert f.containers[A].cold_starts == 1
+
+
+def test_disagreeing_cold_signals_are_flagged():
+    f = Fleet()
+    f.apply_records([probe(A, "r1", T0, cold=True), report(A, "r1", T0), probe(A, "r2", T0 + 1, cold=True),
+                     report(A, "r2", T0 + 1, init=3.0)], now=T0 + 2)
+    c = f.containers[A]
+    assert c.probe_colds == 2 and c.init_durations == 1
+    assert c.cold_signals_disagree
+
+
+def test_failures_and_throttles_are_counted_apart():
+    f = Fleet()
+    f.apply_outcomes([outcome(A, "r1", T0), outcome(A, "x", T0, error="throttled"),
+                      outcome(A, "y", T0, error="timeout")], now=T0)
+    assert (f.counters.requests, f.counters.invocations, f.counters.throttled, f.counters.errors) == (3, 1, 1, 1)
+
+
+def test_function_errors_from_logs():
+    f = Fleet()
+    f.apply_records([L.Record(L.TIMEOUT, A, int(T0 * 1000), "r1", {"seconds": 3.0}),
+                     report(A, "r1", T0, status="timeout"), L.Record(L.CRASH, A, int(T0 * 1000), "r1", {})], now=T0)
+    c = f.containers[A]
+    assert (c.timeouts, c.crashes) == (1, 1)
+    assert f.counters.errors == 2
+
+
+def test_foreign_and_malformed_lines_are_counted_not_fatal():
+    f = Fleet()
+    recs = L.parse_event(A, int(T0 * 1000), "hello\n{\"lambdascope\": 1, broken\nREPORT no id here")
+    f.apply_records(recs, now=T0)
+    assert (f.counters.app_lines, f.counters.malformed) == (1, 2)
+    assert not f.containers
+
+
+def test_cohorts_follow_waves_of_new_containers():
+    f = Fleet(cohort_gap_s=2.0)
+    streams = [f"s{i}" for i in range(7)]
+    times = [T0, T0 + 0.1, T0 + 0.2, T0 + 0.3, T0 + 10, T0 + 10.5, T0 + 30]
+    f.apply_records([probe(s, f"r{i}", t, cold=True) for i, (s, t) in enumerate(zip(streams, times))], now=T0 + 31)
+    assert [c.cohort for c in f.ordered()] == [0, 0, 0, 0, 1, 1, 2]
+
+
+def test_states_busy_idle_gone():
+    f = Fleet(idle_after_s=2.0, gone_after_s=60.0)
+    f.apply_records([L.Record(L.START, A, int(T0 * 1000), "r1"), probe(B, "r2", T0)], now=T0)
+    assert f.state(f.containers[A], T0 + 5) == "busy"  # START without REPORT
+    assert f.state(f.containers[B], T0 + 1) == "busy"
+    assert f.state(f.containers[B], T0 + 5) == "idle"
+    assert f.state(f.containers[B], T0 + 61) == "gone"
+
+
+def test_sort_orders_and_hosts():
+    f = Fleet()
+    f.apply_records([probe(A, "r1", T0, host="h2"), probe(B, "r2", T0 + 1, host="h1"), probe(B, "r3", T0 + 2, host="h1")],
+                    now=T0 + 3)
+    assert [c.container_id for c in f.ordered("first")] == [A, B]
+    assert [c.container_id for c in f.ordered("invocations")] == [B, A]
+    assert [c.container_id for c in f.ordered("host")] == [B, A]
+    assert f.hosts("hostname") == {"h2": 1, "h1": 1}
+    assert f.hosts("cpu_model") == {"Xeon E5-2666": 2}
+
+
+def test_diffs_report_added_then_changed_only():
+    f = Fleet()
+    f.apply_records([probe(A, "r1", T0)], now=T0)
+    d = f.take_diff()
+    assert (d.added, d.changed) == ([A], [])
+    assert f.take_diff().added == [] and f.take_diff().changed == []
+    f.apply_records([probe(A, "r2", T0 + 1), probe(B, "r3", T0 + 1)], now=T0 + 1)
+    d = f.take_diff()
+    assert (d.added, d.changed) == ([B], [A])
+    f.forget(A)
+    assert f.take_diff().removed == [A]
+
+
+def test_timeline_buckets_and_cold_mark():
+    f = Fleet(bucket_s=1.0, timeline_buckets=10)
+    f.apply_records([probe(A, f"r{i}", T0 + i * 0.5, cold=(i == 0)) for i in range(6)], now=T0 + 3)
+    c = f.containers[A]
+    last = c.timeline.bucket(T0 + 2.5)
+    assert c.timeline.window(last, 4) == [0, 2, 2, 2]
+    assert c.cold_at == T0
+
+
+def test_id_table_is_bounded():
+    f = Fleet(max_tracked_ids=100)
+    f.apply_outcomes([outcome(A, f"r{i}", T0 + i) for i in range(1000)], now=T0 + 1000)
+    assert len(f._ids) == 100
+    assert f.counters.evicted_ids == 900  # the logs never confirmed them: counted, not hidden

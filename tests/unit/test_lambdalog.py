@@ -1,0 +1,104 @@
+"""The parser over real-format lines, both log formats (AWS-FACTS.md §3)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tui import lambdalog as L
+
+STREAM = "2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d"
+GOLDEN = (Path(__file__).parent.parent / "golden" / "probe_record.json").read_text().strip()
+
+CASES = [
+    # (message, expected kinds, request id of the first record, data subset)
+    ("START RequestId: 6a1b Version: $LATEST\n", [L.START], "6a1b", None),
+    ("END RequestId: 6a1b\n", [L.END], "6a1b", None),
+    (
+        "REPORT RequestId: 6a1b\tDuration: 2.31 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 41 MB\tInit Duration: 130.72 ms\t\n",
+        [L.REPORT], "6a1b",
+        {"duration_ms": 2.31, "billed_ms": 3, "memory_mb": 128, "max_memory_mb": 41, "init_duration_ms": 130.72},
+    ),
+    # docs copies use spaces; quirk "47 ms \t"; XRAY line in the same event
+    (
+        "REPORT RequestId: xmpl  Duration: 46.61 ms  Billed Duration: 47 ms \tMemory Size: 512 MB"
+        "  Max Memory Used: 60 MB\nXRAY TraceId: 1-5e34 SegmentId: 0c3f Sampled: true\n",
+        [L.REPORT, L.APP], "xmpl", {"duration_ms": 46.61, "billed_ms": 47, "max_memory_mb": 60},
+    ),
+    # field order varied; SnapStart restore
+    (
+        "REPORT RequestId: r1\tMemory Size: 128 MB\tDuration: 306.34 ms\tRestore Duration: 303.00 ms"
+        "\tBilled Restore Duration: 303 ms\tBilled Duration: 610 ms\tMax Memory Used: 90 MB\t",
+        [L.REPORT], "r1", {"restore_duration_ms": 303.0, "billed_restore_ms": 303, "billed_ms": 610},
+    ),
+    (
+        "INIT_START Runtime Version: python:3.12.v89\tRuntime Version ARN: "
+        "arn:aws:lambda:us-east-1::runtime:" + "a" * 64 + "\n",
+        [L.INIT_START], None, {"runtime": "python:3.12.v89"},
+    ),
+    ("RESTORE_START Runtime Version: java:11.v20\tRuntime Version ARN: x\n", [L.RESTORE_START], None, None),
+    (
+        "2026-11-27T10:00:03.812Z 6a1b Task timed out after 3.00 seconds\n\n",
+        [L.TIMEOUT], "6a1b", {"seconds": 3.0},
+    ),
+    (
+        "RequestId: 6a1b Error: Runtime exited with error: signal: killed\nRuntime.ExitError\n",
+        [L.CRASH, L.CRASH], "6a1b", None,
+    ),
+    ("[INFO]\t2026-11-27T10:00:00.000Z\t6a1b\thello\n", [L.APP], None, None),
+    (GOLDEN + "\n", [L.PROBE], "8f6c2a53-3b1e-4a1b-9d0c-6c1f3a7e2b10", {"cold": True, "cpu_mhz": 2900.05}),
+    # a prefixed probe line (a runtime decorating stdout)
+    ("2026-11-27T10:00:00.000Z\t6a1b\tINFO\t" + GOLDEN, [L.PROBE], "8f6c2a53-3b1e-4a1b-9d0c-6c1f3a7e2b10", None),
+    ('{"lambdascope":1,"request_id":"x"', [L.MALFORMED], None, None),
+    ("{not json at all", [L.APP], None, None),
+    ("   \n\t\n", [], None, None),
+    # JSON log format
+    (
+        json.dumps({"time": "2026-11-27T10:00:00.000Z", "type": "platform.initStart", "record": {
+            "initializationType": "on-demand", "phase": "init", "runtimeVersion": "python:3.12.v89",
+            "functionName": "f", "functionVersion": "$LATEST", "instanceId": STREAM}}),
+        [L.INIT_START], None, {"runtime": "python:3.12.v89"},
+    ),
+    (
+        json.dumps({"time": "t", "type": "platform.start", "record": {"requestId": "j1", "version": "$LATEST"}}),
+        [L.START], "j1", None,
+    ),
+    (
+        json.dumps({"time": "t", "type": "platform.report", "record": {"requestId": "j1", "status": "success",
+                    "metrics": {"durationMs": 2.5, "billedDurationMs": 3, "memorySizeMB": 128,
+                                "maxMemoryUsedMB": 40, "initDurationMs": 120.5}}}),
+        [L.REPORT], "j1", {"duration_ms": 2.5, "init_duration_ms": 120.5, "status": "success"},
+    ),
+    (
+        json.dumps({"time": "t", "type": "platform.report", "record": {"requestId": "j2", "status": "timeout",
+                    "metrics": {"durationMs": 3000.6}}}),
+        [L.REPORT], "j2", {"status": "timeout"},
+    ),
+    (json.dumps({"time": "t", "type": "platform.report", "record": {}}), [L.MALFORMED], None, None),
+    (json.dumps({"time": "t", "type": "platform.telemetrySubscription", "record": {}}), [L.APP], None, None),
+    (json.dumps({"timestamp": "t", "level": "INFO", "requestId": "j1", "message": "hi"}), [L.APP], "j1", None),
+    (json.dumps({"timestamp": "t", "level": "INFO", "requestId": "j1", "message": GOLDEN}), [L.PROBE],
+     "8f6c2a53-3b1e-4a1b-9d0c-6c1f3a7e2b10", None),
+    ("[1, 2]", [L.APP], None, None),
+]
+
+
+@pytest.mark.parametrize("message,kinds,rid,data", CASES)
+def test_parse_event(message, kinds, rid, data):
+    recs = L.parse_event(STREAM, 1_795_789_200_000, message)
+    assert [r.kind for r in recs] == kinds
+    if recs:
+        assert recs[0].request_id == rid
+        assert recs[0].stream == STREAM
+    for key, value in (data or {}).items():
+        assert recs[0].data[key] == value
+
+
+def test_golden_record_matches_the_probe_contract():
+    """The golden example carries every key DESIGN.md lists: the written contract, checked."""
+    rec = json.loads(GOLDEN)
+    for key in ("lambdascope container_id request_id client_request_id cold seq started_at hostname "
+                "boot_id booted_at cpu_model cpu_mhz bogomips vcpus mem_total_kb kernel arch "
+                "function_name function_version memory_mb region ts").split():
+        assert key in rec
