@@ -1,0 +1,51 @@
+"""Flags and checks shared by several commands, so every command spells them the same way."""
+
+import re
+import sys
+
+from tui import export
+from tui.errors import UserError
+
+
+def add_aws_flags(p) -> None:
+    p.add_argument("--region", help="AWS Region (default: from your AWS config)")
+    p.add_argument("--profile", help="AWS profile from ~/.aws/config")
+    p.add_argument("--endpoint-url", help="send every AWS call here (moto, LocalStack, the local Lambda)")
+
+
+def add_output_flags(p) -> None:
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format")
+    p.add_argument("--out", help="write to this file instead of standard output")
+
+
+def write_output(text: str, out: str | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        export.write_atomic(out, text)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}; choose another --out") from None
+
+
+_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+
+
+def parse_since(text: str) -> float:
+    m = _SINCE.match(text or "")
+    if not m:
+        raise UserError(f"--since {text!r}: use a number with s, m, h or d (e.g. 10m)")
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2) or "s"]
+
+
+def positive_int(name: str, value: int | None, *, minimum: int = 1) -> int | None:
+    if value is not None and value < minimum:
+        raise UserError(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def positive_float(name: str, value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise UserError(f"{name} must be greater than 0 (got {value})")
+    return value
