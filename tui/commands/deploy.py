@@ -13,6 +13,7 @@ from botocore import exceptions as boto_errors
 
 from probe.deploy import deploy, destroy
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN, DeployError
+from tui.commands.options import add_aws_flags
 from tui.errors import UserError
 
 NO_CREDENTIALS = "no AWS credentials found: run 'aws configure' or set AWS_PROFILE"
@@ -57,10 +58,7 @@ def register(subparsers):
 
 def _add_target_flags(p):
     p.add_argument("--name", default=DEFAULT_NAME, help=f"function name (default {DEFAULT_NAME})")
-    p.add_argument("--region", help="AWS region (default: your profile's or AWS_DEFAULT_REGION)")
-    p.add_argument("--profile", help="AWS profile from ~/.aws/config")
-    p.add_argument("--endpoint-url", metavar="URL",
-                   help="send every AWS call (IAM, Lambda, Logs) here, e.g. a local emulator")
+    add_aws_flags(p)  # --region, --profile, --endpoint-url (IAM, Lambda and Logs all use it)
 
 
 def _memory(text):

@@ -1,0 +1,326 @@
+"""Deploy the probe to AWS Lambda, and destroy it again.
+
+`deploy` creates or updates, in this order: a least-privilege execution role, the function's log
+group (short retention), the role's inline policy (write to that group only), the function (code
+zipped in memory from probe/handler.py) and a function URL (AWS_IAM unless public). Everything is
+tagged lambdascope=true. Running it again updates what changed and leaves the rest alone.
+
+`destroy` removes exactly those things, and only when they carry the tag; missing things are fine.
+
+Both refuse to touch a same-named resource without the tag: it is someone else's. Every AWS call
+goes through the same session and `endpoint_url`, so a local emulator sees all of them.
+Destroy lives in probe/deploy_destroy.py, the shared client and lookups in probe/deploy_aws.py,
+and the names and documents in probe/deploy_spec.py; this module re-exports `destroy`.
+Errors are DeployError (one line naming the fix) or botocore's own; the CLI turns both into lines.
+
+What the person deploying needs (for a policy, or to read an AccessDenied):
+  deploy:  iam:GetRole ListRoleTags CreateRole TagRole UpdateAssumeRolePolicy GetRolePolicy
+           PutRolePolicy PassRole; lambda:GetFunction ListTags CreateFunction TagResource
+           GetFunctionConfiguration UpdateFunctionCode UpdateFunctionConfiguration
+           GetFunctionUrlConfig CreateFunctionUrlConfig UpdateFunctionUrlConfig GetPolicy
+           AddPermission RemovePermission; logs:DescribeLogGroups ListTagsForResource
+           CreateLogGroup TagResource PutRetentionPolicy
+  destroy: the reads above, plus lambda:DeleteFunctionUrlConfig DeleteFunction;
+           logs:DeleteLogGroup; iam:ListRolePolicies DeleteRolePolicy ListAttachedRolePolicies
+           DetachRolePolicy DeleteRole
+"""
+
+import asyncio
+import contextlib
+import json
+
+from botocore.exceptions import ClientError
+
+from probe.deploy_aws import (
+    AwsClients,
+    error_code,
+    error_message,
+    get_function,
+    get_log_group,
+    get_role,
+)
+from probe.deploy_destroy import destroy  # noqa: F401  (part of this module's API)
+from probe.deploy_spec import (
+    DEFAULT_NAME,
+    DESCRIPTION,
+    HANDLER,
+    LOG_RETENTION_DAYS,
+    LOGS_POLICY_NAME,
+    PUBLIC_STATEMENTS,
+    ROLE_PATH,
+    RUNTIME,
+    TAGS,
+    TIMEOUT_S,
+    DeployError,
+    arn_parts,
+    code_sha256,
+    code_zip,
+    is_ours,
+    log_group_arn,
+    log_group_name,
+    logs_policy,
+    role_name,
+    trust_policy,
+    validate,
+)
+
+# IAM is eventually consistent: a new role can take ~10 s before Lambda may assume it. Retry
+# CreateFunction on exactly that error, about a minute in all, then say so. Tests shorten it.
+ROLE_WAIT_DELAYS = (1, 2, 3, 5, 8, 10, 10, 10, 10)
+# A function is Pending after create and InProgress after each update; the next update must wait.
+READY_TIMEOUT_S = 180.0
+READY_POLL_S = 1.0
+
+
+def _refuse_foreign(kind, ident, tags):
+    """`tags` is None when the thing does not exist (then there is nothing to refuse)."""
+    if tags is not None and not is_ours(tags):
+        raise DeployError(
+            f"{kind} {ident} exists but is not tagged lambdascope=true, so it is not lambdascope's: "
+            f"pick another --name"
+        )
+
+
+# ---- deploy ----------------------------------------------------------------------------------
+
+
+async def deploy(
+    name=DEFAULT_NAME,
+    memory=128,
+    arch="x86_64",
+    region=None,
+    profile=None,
+    endpoint_url=None,
+    public=False,
+):
+    """Create or update the probe stack; returns a summary dict (no secrets in it)."""
+    validate(name, memory, arch)
+    async with AwsClients(region, profile, endpoint_url) as aws:
+        role = role_name(name, aws.region)
+        group = log_group_name(name)
+        existing_fn = await get_function(aws, name)
+        existing_role = await get_role(aws, role)
+        existing_group = await get_log_group(aws, group)
+        # Check all three before changing anything, so a refusal leaves nothing half made.
+        _refuse_foreign("function", name, existing_fn and existing_fn["Tags"])
+        _refuse_foreign("IAM role", role, existing_role and existing_role[1])
+        _refuse_foreign("log group", group, existing_group and existing_group[1])
+
+        changes = {}
+        role_arn, changes["role"] = await _ensure_role(aws, role, existing_role)
+        partition, account = arn_parts(role_arn)
+        group_arn = log_group_arn(partition, aws.region, account, name)
+        changes["log_group"] = await _ensure_log_group(aws, group, existing_group)
+        changes["role_policy"] = await _ensure_role_policy(aws, role, group_arn)
+        config, changes["function"] = await _ensure_function(
+            aws, name, memory, arch, role_arn, existing_fn
+        )
+        url, auth_type, changes["url"] = await _ensure_url(aws, name, public)
+
+    warnings = []
+    if public:
+        warnings.append(
+            f"the function URL of {name} is public (AuthType NONE): anyone who has it can invoke "
+            "the function and run up your bill; deploy again without --public to close it"
+        )
+    return {
+        "function": name,
+        "function_arn": config["FunctionArn"],
+        "region": aws.region,
+        "runtime": config.get("Runtime", RUNTIME),
+        "memory_mb": memory,
+        "arch": arch,
+        "url": url,
+        "auth_type": auth_type,
+        "public": public,
+        "role": role,
+        "role_arn": role_arn,
+        "log_group": group,
+        "log_retention_days": LOG_RETENTION_DAYS,
+        "tags": dict(TAGS),
+        "changes": changes,
+        "warnings": warnings,
+    }
+
+
+async def _ensure_role(aws, role, existing):
+    if existing is None:
+        made = await aws.iam.create_role(
+            RoleName=role,
+            Path=ROLE_PATH,
+            AssumeRolePolicyDocument=json.dumps(trust_policy()),
+            Description="lambdascope probe execution role: writes its own logs, nothing else",
+            Tags=[{"Key": k, "Value": v} for k, v in TAGS.items()],
+        )
+        return made["Role"]["Arn"], "created"
+    found, _tags = existing
+    # botocore decodes IAM's URL-encoded policy documents into dicts; be lenient if it did not.
+    current = found.get("AssumeRolePolicyDocument")
+    if isinstance(current, str):
+        current = json.loads(current)
+    if current == trust_policy():
+        return found["Arn"], "unchanged"
+    await aws.iam.update_assume_role_policy(
+        RoleName=role, PolicyDocument=json.dumps(trust_policy())
+    )
+    return found["Arn"], "updated"
+
+
+async def _ensure_role_policy(aws, role, group_arn):
+    wanted = logs_policy(group_arn)
+    try:
+        current = (await aws.iam.get_role_policy(RoleName=role, PolicyName=LOGS_POLICY_NAME))[
+            "PolicyDocument"
+        ]
+        state = "updated"
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        current, state = None, "created"
+    if isinstance(current, str):
+        current = json.loads(current)
+    if current == wanted:
+        return "unchanged"
+    await aws.iam.put_role_policy(
+        RoleName=role, PolicyName=LOGS_POLICY_NAME, PolicyDocument=json.dumps(wanted)
+    )
+    return state
+
+
+async def _ensure_log_group(aws, group, existing):
+    if existing is None:
+        await aws.logs.create_log_group(logGroupName=group, tags=dict(TAGS))
+        state = "created"
+    elif existing[0].get("retentionInDays") == LOG_RETENTION_DAYS:
+        return "unchanged"
+    else:
+        state = "updated"
+    await aws.logs.put_retention_policy(logGroupName=group, retentionInDays=LOG_RETENTION_DAYS)
+    return state
+
+
+async def _ensure_function(aws, name, memory, arch, role_arn, existing):
+    code = code_zip()
+    if existing is None:
+        await create_function_when_role_ready(
+            aws.lam,
+            FunctionName=name,
+            Runtime=RUNTIME,
+            Role=role_arn,
+            Handler=HANDLER,
+            Code={"ZipFile": code},
+            Description=DESCRIPTION,
+            Timeout=TIMEOUT_S,
+            MemorySize=memory,
+            Architectures=[arch],
+            Tags=dict(TAGS),
+        )
+        return await _wait_ready(aws.lam, name), "created"
+
+    current = existing["Configuration"]
+    updated = []
+    if current.get("CodeSha256") != code_sha256(code) or current.get("Architectures", ["x86_64"]) != [arch]:
+        # The architecture can only change together with the code.
+        await aws.lam.update_function_code(FunctionName=name, ZipFile=code, Architectures=[arch])
+        current = await _wait_ready(aws.lam, name)
+        updated.append("code")
+    wanted = {
+        "Runtime": RUNTIME,
+        "Handler": HANDLER,
+        "Role": role_arn,
+        "MemorySize": memory,
+        "Timeout": TIMEOUT_S,
+        "Description": DESCRIPTION,
+    }
+    diff = {key: value for key, value in wanted.items() if current.get(key) != value}
+    if diff:
+        await aws.lam.update_function_configuration(FunctionName=name, **diff)
+        current = await _wait_ready(aws.lam, name)
+        updated.append("config")
+    return current, f"updated ({', '.join(updated)})" if updated else "unchanged"
+
+
+async def create_function_when_role_ready(lam, **params):
+    """CreateFunction, retried while IAM has not yet told Lambda about a new role."""
+    for delay in (*ROLE_WAIT_DELAYS, None):
+        try:
+            return await lam.create_function(**params)
+        except ClientError as exc:
+            not_ready = (
+                error_code(exc) == "InvalidParameterValueException" and "cannot be assumed" in error_message(exc)
+            )
+            if not not_ready:
+                raise
+            if delay is None:
+                waited = sum(ROLE_WAIT_DELAYS)
+                raise DeployError(
+                    f"Lambda still cannot assume role {params.get('Role')} after {waited} s "
+                    "(IAM is slow to propagate): run deploy again in a minute"
+                ) from None
+        await asyncio.sleep(delay)
+
+
+async def _wait_ready(lam, name):
+    """Poll until the function is Active and no update is in progress; returns its config."""
+    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
+    while True:
+        config = await lam.get_function_configuration(FunctionName=name)
+        state = config.get("State", "Active")
+        last = config.get("LastUpdateStatus", "Successful")
+        if "Failed" in (state, last):
+            reason = config.get("LastUpdateStatusReason") or config.get("StateReason") or "no reason given"
+            raise DeployError(f"function {name} failed to deploy ({reason}): fix that and deploy again")
+        if state == "Active" and last != "InProgress":
+            return config
+        if asyncio.get_running_loop().time() > deadline:
+            raise DeployError(
+                f"function {name} is still {state}/{last} after {READY_TIMEOUT_S:.0f} s: deploy again later"
+            )
+        await asyncio.sleep(READY_POLL_S)
+
+
+async def _ensure_url(aws, name, public):
+    auth = "NONE" if public else "AWS_IAM"
+    try:
+        current = await aws.lam.get_function_url_config(FunctionName=name)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        current = None
+    if current is None:
+        made = await aws.lam.create_function_url_config(FunctionName=name, AuthType=auth)
+        url, state = made["FunctionUrl"], "created"
+    elif current.get("AuthType") != auth:
+        # Going private: this closes the URL at once; the permissions go right after.
+        made = await aws.lam.update_function_url_config(FunctionName=name, AuthType=auth)
+        url, state = made.get("FunctionUrl", current["FunctionUrl"]), "updated"
+    else:
+        url, state = current["FunctionUrl"], "unchanged"
+    await _sync_public_permissions(aws.lam, name, public)
+    return url, auth, state
+
+
+async def _policy_sids(lam, name):
+    try:
+        policy = (await lam.get_policy(FunctionName=name))["Policy"]
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":  # no resource policy at all
+            return set()
+        raise
+    return {statement.get("Sid") for statement in json.loads(policy).get("Statement", [])}
+
+
+async def _sync_public_permissions(lam, name, public):
+    """Public: add our two statements if missing. Private: remove them if present (a re-deploy
+    without --public closes a URL an earlier --public opened). Other statements are left alone."""
+    present = await _policy_sids(lam, name) & set(PUBLIC_STATEMENTS)
+    for sid, statement in PUBLIC_STATEMENTS.items():
+        if public and sid not in present:
+            try:
+                await lam.add_permission(FunctionName=name, StatementId=sid, **statement)
+            except ClientError as exc:
+                if error_code(exc) != "ResourceConflictException":  # added meanwhile: fine
+                    raise
+        elif not public and sid in present:
+            with contextlib.suppress(ClientError):
+                await lam.remove_permission(FunctionName=name, StatementId=sid)
