@@ -29,7 +29,7 @@ from probe.deploy_spec import (
     role_name,
 )
 from tui.cli import main
-from tui.commands.deploy import explain
+from tui.aws_errors import explain
 
 try:  # tests/integration is not a package today; keep working if it becomes one
     from conftest_moto import (  # noqa: F401  (fixtures are found by name)
