@@ -30,7 +30,7 @@ class Result:
 async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0,
                          poll_interval_s: float = 0.5, now=time.time) -> Result:
     from loadgen.runner import Runner
-    from loadgen.targets import from_spec
+    from loadgen.targets import target_from_spec
 
     fleet = Fleet()
     started = now()
@@ -42,7 +42,7 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
                             budget_per_s=4.0 if target.kind == "local" else 2.0, now=now)
         reader = asyncio.create_task(_read(source, fleet, now))
         try:
-            runner = Runner(from_spec(target.load_spec()), plan)
+            runner = Runner(target_from_spec(target.load_spec()), plan)
             async for batch in runner.run():
                 fleet.apply_outcomes(batch, now())
             load_done = now()

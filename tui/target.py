@@ -42,12 +42,11 @@ class Target:
         }
 
     def load_spec(self, use_invoke: bool = False) -> dict:
-        """A picklable description of where load goes (loadgen builds its target from it)."""
+        """A picklable description of where load goes (loadgen.targets.target_from_spec)."""
         if use_invoke or not self.function_url:
             return {"kind": "invoke", "endpoint_url": self.invoke_endpoint, "function_name": self.function_name,
-                    "region": self.region, "profile": self.profile,
-                    "static_credentials": self.local_credentials}
-        return {"kind": "url", "url": self.function_url, "sign": self.auth == "AWS_IAM",
+                    "region": self.region, "profile": self.profile}
+        return {"kind": "url", "url": self.function_url, "auth": self.auth.lower(),
                 "region": self.region, "profile": self.profile}
 
 
