@@ -17,12 +17,16 @@ def make_session(profile: str | None = None, region: str | None = None) -> aiobo
 
 
 def client(session: aioboto3.Session, service: str, *, endpoint_url: str | None = None,
-           credentials: dict | None = None, region: str | None = None):
-    """An async client context manager with adaptive retries (the poller's account budget)."""
+           credentials: dict | None = None, region: str | None = None, max_attempts: int = 10):
+    """An async client context manager with adaptive retries (the poller's account budget).
+
+    One-shot lookups pass a small `max_attempts`: an unreachable endpoint should be reported in
+    seconds, not after ten backed-off retries.
+    """
     config = AioConfig(
-        retries={"mode": "adaptive", "max_attempts": 10},
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
         inject_host_prefix=endpoint_url is None,
-        connect_timeout=5,
+        connect_timeout=5 if max_attempts > 3 else 2,
         read_timeout=60,
     )
     return session.client(service, endpoint_url=endpoint_url, region_name=region, config=config,

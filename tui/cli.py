@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import signal
 import sys
 
 from tui.commands import COMMANDS
@@ -39,6 +40,9 @@ def build_parser():
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM (kill, timeout, a closing terminal) stops us like Ctrl-C does: the running
+    # command's cleanup runs, so the local Lambda and the load process stop with us.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         parser = build_parser()
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):

@@ -78,3 +78,85 @@ async def local_target(profile_file: str | None = None, concurrency_limit: int |
             simulated_hosts=True,
             extra={"local": ll},
         )
+
+
+def _url_region(url: str) -> str | None:
+    # https://<url-id>.lambda-url.<region>.on.aws
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    parts = host.split(".")
+    if len(parts) >= 4 and parts[1] == "lambda-url":
+        return parts[2]
+    return None
+
+
+@asynccontextmanager
+async def aws_target(function: str | None = None, url: str | None = None, region: str | None = None,
+                     profile: str | None = None, endpoint_url: str | None = None, use_invoke: bool = False):
+    """A function on AWS (or behind --endpoint-url): its URL and AuthType, its log group.
+
+    Credentials come from the standard chain at call time; none are kept here.
+    """
+    from botocore.exceptions import ClientError
+
+    from tui import aws
+    from tui.aws_errors import aws_errors
+
+    if not function:
+        raise UserError("give --function NAME (its log group is where lambdascope reads the containers)")
+    region = region or (url and _url_region(url))
+    args = _Args(profile=profile, endpoint_url=endpoint_url, command="watch")
+    with aws_errors(args):
+        session = aws.make_session(profile, region)
+        region = region or session.region_name
+        if not region:
+            raise UserError("no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION")
+        async with aws.client(session, "lambda", endpoint_url=endpoint_url, region=region, max_attempts=2) as lam:
+            try:
+                cfg = await lam.get_function_configuration(FunctionName=function)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    raise UserError(f"function {function!r} not found in {region}: check --function and --region, "
+                                    f"or deploy the probe with 'lambdascope deploy --name {function}'") from None
+                raise
+            auth = "NONE"
+            if url is None and not use_invoke:
+                try:
+                    cfg_url = await lam.get_function_url_config(FunctionName=function)
+                    url, auth = cfg_url["FunctionUrl"], cfg_url.get("AuthType", "AWS_IAM")
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                        raise
+            elif url is not None:
+                auth = "AWS_IAM"  # signing costs little and a NONE URL ignores the signature
+    log_group = (cfg.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{function}"
+    yield Target(
+        label=f"{function} ({region})",
+        kind="aws",
+        function_name=function,
+        region=region,
+        log_group=log_group,
+        function_url=None if use_invoke else url,
+        invoke_endpoint=endpoint_url,
+        logs_endpoint=endpoint_url,
+        profile=profile,
+        auth=auth,
+        extra={"memory_mb": cfg.get("MemorySize"), "runtime": cfg.get("Runtime"),
+               "architectures": cfg.get("Architectures")},
+    )
+
+
+@dataclass
+class _Args:
+    profile: str | None
+    endpoint_url: str | None
+    command: str
+
+
+def open_target(args):
+    """The target the command line names: a function on AWS, else the local Lambda."""
+    function = getattr(args, "function", None)
+    url = getattr(args, "url", None)
+    if function or url:
+        return aws_target(function, url, getattr(args, "region", None), getattr(args, "profile", None),
+                          getattr(args, "endpoint_url", None), getattr(args, "invoke", False))
+    return local_target(getattr(args, "profile_file", None))

@@ -13,6 +13,16 @@ def add_aws_flags(p) -> None:
     p.add_argument("--endpoint-url", help="send every AWS call here (moto, LocalStack, the local Lambda)")
 
 
+def add_target_flags(p) -> None:
+    """Where the load goes and the logs come from: a function on AWS, else the local Lambda."""
+    g = p.add_argument_group("target (default: the embedded local Lambda)")
+    g.add_argument("--function", help="a Lambda function on AWS (its URL, else the Invoke API; its log group)")
+    g.add_argument("--url", help="the function URL to load (with --function, for its logs)")
+    g.add_argument("--invoke", action="store_true", help="load through the Invoke API, not the function URL")
+    add_aws_flags(g)
+    g.add_argument("--profile-file", help="local Lambda profile: a TOML file or a shipped name (today, blog)")
+
+
 def add_output_flags(p) -> None:
     p.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format")
     p.add_argument("--out", help="write to this file instead of standard output")

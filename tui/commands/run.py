@@ -3,7 +3,8 @@
 import sys
 
 from tui import export
-from tui.commands.options import add_output_flags, positive_float, positive_int, write_output
+from tui.commands.options import add_output_flags, add_target_flags, positive_float, positive_int, write_output
+from tui.aws_errors import aws_errors
 from tui.errors import UserError
 
 
@@ -15,7 +16,7 @@ def register(sub) -> None:
     p.add_argument("--duration", type=float, help="seconds of load instead of a request count")
     p.add_argument("--settle-timeout", type=float, default=60.0,
                    help="seconds to wait for the logs after the last response (default 60)")
-    p.add_argument("--profile-file", help="local Lambda profile (TOML)")
+    add_target_flags(p)
     add_output_flags(p)
     p.set_defaults(handler=handle)
 
@@ -39,14 +40,15 @@ def plan_from_args(args):
 
 async def handle(args) -> int:
     from tui.experiment import run_experiment
-    from tui.target import local_target
+    from tui.target import open_target
 
     plan = plan_from_args(args)
-    async with local_target(args.profile_file) as target:
-        result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout)
-        load = {"mode": plan.mode, "level": plan.level, "requests": plan.requests, "duration_s": plan.duration}
-        doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe(), load=load,
-                              extra={"run": _run_facts(result)})
+    with aws_errors(args):
+        async with open_target(args) as target:
+            result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout)
+            load = {"mode": plan.mode, "level": plan.level, "requests": plan.requests, "duration_s": plan.duration}
+            doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe(), load=load,
+                                  extra={"run": _run_facts(result)})
     write_output(export.render(doc, args.format), args.out)
     print(_summary(result), file=sys.stderr)
     return 0 if result.missing == 0 else 1
