@@ -1,0 +1,277 @@
+"""One execution environment: a real process, its Runtime API, its log stream.
+
+Its life is Lambda's: INIT (spawn until the runtime's first /next poll = Init Duration), then one
+invocation at a time (START, the handler's own lines, END, REPORT), until the fleet retires it or
+it dies. Duration runs from /next handing the event out to /response; Max Memory Used is the
+process's real peak RSS. Nothing here is invented except the host the fleet placed it on.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+
+from probe.local.hosts import Host
+from probe.local.platform_lines import PlatformLines, Report, iso
+from probe.local.procs import minimal_env, peak_rss_mb
+from probe.local.runtime_api import Invocation, RuntimeApi
+
+TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
+TAIL_LINES = 256  # bound on lines kept per invocation for that tail
+INIT_TIMEOUT_S = 10.0  # Lambda's INIT phase limit
+
+
+@dataclass
+class FunctionConfig:
+    function_name: str
+    region: str
+    account: str
+    handler: str
+    memory_mb: int
+    timeout_s: float
+    runtime: str
+    log_format: str
+    version: str = "$LATEST"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.function_name}"
+
+
+@dataclass
+class Outcome:
+    """What one invocation produced, for the front door to map onto HTTP."""
+
+    request_id: str
+    status: str  # ok | error (handler raised) | timeout | crash (runtime died)
+    body: bytes
+    error_type: str | None
+    tail: str  # this invocation's log lines, newline-joined, last TAIL_BYTES
+
+
+def _code_root() -> str:
+    # The folder that holds the `probe` package, so `probe.handler` (and test handlers) import.
+    import probe
+    return os.path.dirname(os.path.dirname(os.path.abspath(probe.__file__)))
+
+
+class Environment:
+    def __init__(self, config: FunctionConfig, host: Host, launcher, ship, lines: PlatformLines,
+                 base_tmp: str):
+        self.id = uuid.uuid4().hex
+        self.stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{config.version}]{self.id}"
+        self.config = config
+        self.host = host
+        self.state = "starting"  # starting | idle | busy | stopped
+        self.invocations = 0
+        self.created_at = time.monotonic()
+        self.created_epoch = time.time()
+        self.last_used = self.created_at
+        self.init_duration_ms: float | None = None
+        self.pid: int | None = None
+        self.retire_reason: str | None = None
+        self._launcher = launcher
+        self._ship = ship  # callable(stream, message)
+        self._lines = lines
+        self._base_tmp = base_tmp
+        self._api = RuntimeApi()
+        self._proc = None
+        self._tmp: str | None = None
+        self._spawned_at = 0.0
+        self._current: str | None = None  # request id in flight
+        self._tail: deque[str] | None = None
+        self._reported_init = False
+        self._starting: asyncio.Task | None = None
+
+    def info(self) -> dict:
+        return {"stream": self.stream, "host": self.host.name, "invocations": self.invocations,
+                "state": self.state, "pid": self.pid, "created_at": self.created_epoch,
+                "init_duration_ms": self.init_duration_ms, "retire_reason": self.retire_reason}
+
+    # -- output -------------------------------------------------------------------------------
+    def _emit(self, message: str | None) -> None:
+        if message is None:
+            return
+        self._ship(self.stream, message)
+        if self._tail is not None:
+            self._tail.append(message)
+
+    def _on_line(self, line: str) -> None:
+        # Output between invocations (init code, background threads) belongs to no request;
+        # it still goes to the stream, as on Lambda.
+        self._emit(line)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> asyncio.Task:
+        """Begin INIT; the returned task ends when the runtime is ready (or failed)."""
+        if self._starting is None:
+            self._starting = asyncio.create_task(self._start(), name=f"env-{self.id[:8]}")
+        return self._starting
+
+    async def _start(self) -> bool:
+        self._tmp = tempfile.mkdtemp(prefix="env-", dir=self._base_tmp)
+        await self._api.start()
+        self._emit(self._lines.init_start(self.stream))
+        cfg = self.config
+        env = {
+            "AWS_LAMBDA_RUNTIME_API": self._api.address,
+            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
+            "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "AWS_REGION": cfg.region,
+            "AWS_DEFAULT_REGION": cfg.region,
+            "_HANDLER": cfg.handler,
+            "LAMBDA_TASK_ROOT": _code_root(),
+            "PYTHONPATH": _code_root(),
+            "TMPDIR": self._tmp,
+            "HOME": self._tmp,
+        }
+        if cfg.log_format == "json":
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        if self.host.proc_root:
+            env["LAMBDASCOPE_PROC_ROOT"] = self.host.proc_root
+        argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
+        self._spawned_at = time.perf_counter()
+        self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
+        self.pid = self._proc.pid
+        ready = asyncio.ensure_future(self._api.ready.wait())
+        done, _ = await asyncio.wait({ready, self._proc.exited}, timeout=INIT_TIMEOUT_S,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            return False
+        self.init_duration_ms = (self._api.first_poll_at - self._spawned_at) * 1000
+        if self.state == "starting":
+            self.state = "idle"
+        return True
+
+    async def stop(self, reason: str = "stopped") -> None:
+        """Kill the process and free everything the environment held."""
+        if self.retire_reason is None:
+            self.retire_reason = reason
+        self.state = "stopped"
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+        if self._proc is not None:
+            self._proc.kill()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._proc.exited), 5)
+            except asyncio.TimeoutError:
+                pass
+        await self._api.stop()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def kill_now(self) -> None:
+        """Synchronous last resort (interpreter shutting down): just kill the process."""
+        if self._proc is not None:
+            self._proc.kill()
+
+    @property
+    def dead(self) -> bool:
+        return self.state == "stopped" or (self._proc is not None and self._proc.exited.done())
+
+    # -- one invocation -----------------------------------------------------------------------
+    async def invoke(self, event: bytes, request_id: str) -> Outcome:
+        """Run one invocation; the caller has marked the environment busy."""
+        self.invocations += 1
+        self._current = request_id
+        self._tail = deque(maxlen=TAIL_LINES)
+        try:
+            ok = await self.start()
+            if not ok or self._proc is None:
+                return self._crashed(request_id, handed_at=None)
+            return await self._run(event, request_id)
+        finally:
+            self._current = None
+            self._tail = None
+            self.last_used = time.monotonic()
+
+    async def _run(self, event: bytes, request_id: str) -> Outcome:
+        cfg = self.config
+        self._emit(self._lines.start(request_id))
+        deadline = time.time() + cfg.timeout_s
+        inv = Invocation(request_id=request_id, event=event, deadline_ms=int(deadline * 1000),
+                         function_arn=cfg.function_arn,
+                         trace_id=_trace_id())
+        submitted = time.perf_counter()
+        self._api.submit(inv)
+        done, _ = await asyncio.wait({inv.result, self._proc.exited}, timeout=cfg.timeout_s,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if inv.result in done and not inv.result.cancelled():
+            kind, body, error_type = inv.result.result()
+            report = self._report(request_id, inv.handed_at or submitted, inv.done_at,
+                                  "success" if kind == "ok" else "error")
+            self._emit(self._lines.end(request_id))
+            self._emit(self._lines.report(report))
+            return Outcome(request_id, kind, body, error_type, self._tail_text())
+        if self._proc.exited in done:
+            return self._crashed(request_id, inv.handed_at or submitted)
+        return await self._timed_out(request_id, inv.handed_at or submitted)
+
+    def _report(self, request_id, started, ended, status) -> Report:
+        first = not self._reported_init
+        self._reported_init = True
+        return Report(
+            request_id=request_id,
+            duration_ms=(ended - started) * 1000,
+            memory_size_mb=self.config.memory_mb,
+            max_memory_used_mb=(peak_rss_mb(self.pid) if self.pid else None) or 0,
+            init_duration_ms=self.init_duration_ms if first else None,
+            status=status,
+        )
+
+    def _crashed(self, request_id: str, handed_at: float | None) -> Outcome:
+        how = self._proc.exit_reason() if self._proc is not None else "signal: killed"
+        self._emit(self._lines.runtime_exited(request_id, how))
+        report = self._report(request_id, handed_at or time.perf_counter(), time.perf_counter(),
+                              "failure")
+        self._emit(self._lines.end(request_id))
+        self._emit(self._lines.report(report))
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
+        body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
+        self.state = "stopped"
+        self.retire_reason = self.retire_reason or "crashed"
+        return Outcome(request_id, "crash", body.encode(), "Unhandled", self._tail_text())
+
+    async def _timed_out(self, request_id: str, handed_at: float) -> Outcome:
+        cfg = self.config
+        # Peak memory must be read before the kill takes the process away.
+        report = self._report(request_id, handed_at, time.perf_counter(), "timeout")
+        report.billed_cap_ms = cfg.timeout_s * 1000
+        self._emit(self._lines.end(request_id))
+        self._emit(self._lines.report(report))
+        line = self._lines.timed_out(request_id, cfg.timeout_s)
+        self._emit(line)
+        message = line or f"{iso()} {request_id} Task timed out after {cfg.timeout_s:.2f} seconds"
+        # Lambda resets an environment after a timeout: this one is done.
+        self.retire_reason = self.retire_reason or "timed out"
+        self.state = "stopped"
+        self._proc.kill()
+        body = json.dumps({"errorMessage": message})
+        return Outcome(request_id, "timeout", body.encode(), "Unhandled", self._tail_text())
+
+    def _tail_text(self) -> str:
+        text = "\n".join(self._tail or ()) + "\n"
+        data = text.encode()
+        return data[-TAIL_BYTES:].decode(errors="ignore")
+
+
+def _trace_id() -> str:
+    # X-Ray's shape: Root=1-<8 hex epoch seconds>-<24 hex>.
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"

@@ -1,0 +1,111 @@
+"""Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`) on the front door.
+
+Shapes follow the API reference so botocore parses them unchanged: payload as the body,
+`X-Amz-Executed-Version`, `X-Amz-Function-Error` for function errors (HTTP 200), `X-Amz-Log-Result`
+(base64 of the last 4 KB of the invocation's log) with `LogType=Tail`, and errors as JSON with
+`x-amzn-ErrorType` (TooManyRequestsException on 429, ResourceNotFoundException on 404).
+"""
+
+import asyncio
+import base64
+import json
+import uuid
+
+from aiohttp import web
+
+from probe.local.fleet import Throttled
+
+PATH = "/2015-03-31/functions/{name}/invocations"
+MAX_BACKGROUND = 1000  # Event invocations queued at once (bounded, unlike Lambda's queue)
+EVENT_RETRY_S = 60.0  # how long a throttled Event invocation keeps retrying
+
+
+def add_invoke_routes(app: web.Application, door) -> None:
+    async def invoke(request: web.Request) -> web.Response:
+        return await _invoke(request, door)
+    app.router.add_post(PATH, invoke)
+
+
+def _error(status: int, error_type: str, message: str, request_id: str, **extra) -> web.Response:
+    body = {"Type": "User", "message": message, **extra}
+    return web.json_response(body, status=status, headers={
+        "x-amzn-ErrorType": error_type, "x-amzn-RequestId": request_id})
+
+
+def _function_matches(name: str, qualifier: str | None, config) -> tuple[bool, str | None]:
+    """Accept a name, `name:qualifier`, a partial ARN or a full ARN of our one function."""
+    parts = name.split(":")
+    if name.startswith("arn:"):
+        parts = parts[6:]  # arn:aws:lambda:region:account:function:NAME[:QUALIFIER]
+    elif len(parts) >= 3 and parts[1] == "function":
+        parts = parts[2:]  # ACCOUNT:function:NAME[:QUALIFIER]
+    if not parts or parts[0] != config.function_name or len(parts) > 2:
+        return False, None
+    q = parts[1] if len(parts) == 2 else qualifier
+    if q not in (None, "", "$LATEST"):
+        return False, q
+    return True, q
+
+
+async def _invoke(request: web.Request, door) -> web.Response:
+    config = door.config
+    request_id = str(uuid.uuid4())
+    name = request.match_info["name"]
+    found, _ = _function_matches(name, request.query.get("Qualifier"), config)
+    if not found:
+        return _error(404, "ResourceNotFoundException",
+                      f"Function not found: {config.function_arn.rsplit(':', 1)[0]}:{name}",
+                      request_id)
+    payload = await request.read() or b"{}"
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        return _error(400, "InvalidRequestContentException",
+                      f"Could not parse request body into json: {exc}", request_id)
+    kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+    if kind == "DryRun":
+        return web.Response(status=204, headers={"x-amzn-RequestId": request_id})
+    if kind == "Event":
+        return _queue_event(door, payload, request_id)
+    if kind != "RequestResponse":
+        return _error(400, "InvalidParameterValueException",
+                      f"Unsupported invocation type {kind!r}", request_id)
+    await door.network_delay()
+    try:
+        outcome = await door.fleet.invoke(payload, request_id)
+    except Throttled as exc:
+        return _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id,
+                      Reason=exc.reason)
+    headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": config.version,
+               "Content-Type": "application/json"}
+    if outcome.status != "ok":
+        headers["X-Amz-Function-Error"] = outcome.error_type or "Unhandled"
+    if request.headers.get("X-Amz-Log-Type") == "Tail":
+        headers["X-Amz-Log-Result"] = base64.b64encode(outcome.tail.encode()).decode()
+    return web.Response(status=200, body=outcome.body, headers=headers)
+
+
+def _queue_event(door, payload: bytes, request_id: str) -> web.Response:
+    if len(door.background) >= MAX_BACKGROUND:
+        return _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id,
+                      Reason="CallerRateLimitExceeded")
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + EVENT_RETRY_S
+        delay = 0.05
+        while True:
+            try:
+                await door.fleet.invoke(payload, request_id)
+                return
+            except Throttled:
+                # Lambda's async queue retries throttled events; so do we, for a while.
+                if loop.time() > give_up:
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    task = asyncio.create_task(run())
+    door.background.add(task)
+    task.add_done_callback(door.background.discard)
+    return web.Response(status=202, headers={"x-amzn-RequestId": request_id})

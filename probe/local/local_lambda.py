@@ -1,0 +1,177 @@
+"""LocalLambda: the whole local Lambda in one `async with`.
+
+    async with LocalLambda() as ll:
+        ll.function_url, ll.invoke_endpoint, ll.logs_endpoint, ll.credentials ...
+
+It starts moto (the CloudWatch Logs endpoint), the log shipper, the launcher, the fleet and the
+front door, and stops all of them on the way out, on success, error or cancellation (Ctrl-C):
+every process it started is killed by process group, so nothing outlives it.
+"""
+
+import asyncio
+import logging
+import shutil
+import tempfile
+
+from probe.local.environment import Environment, FunctionConfig
+from probe.local.fleet import Fleet
+from probe.local.frontdoor import FrontDoor
+from probe.local.logship import LogShipper
+from probe.local.moto_server import MotoServer
+from probe.local.platform_lines import PlatformLines
+from probe.local.process import SpawnLauncher
+from probe.local.procs import alive
+from probe.local.profile import Profile, load_profile
+
+log = logging.getLogger(__name__)
+
+ACCOUNT = "123456789012"  # moto's default account
+CREDENTIALS = ("testing", "testing")  # moto accepts any static keys; never real ones
+
+
+class LocalLambda:
+    def __init__(self, profile: Profile | str | None = None, port: int = 0, *,
+                 function_name: str = "lambdascope-probe",
+                 handler: str = "probe.handler.handler",
+                 region: str = "us-east-1",
+                 concurrency_limit: int | None = None,
+                 runtime: str | None = None,
+                 log_format: str | None = None):
+        prof = profile if isinstance(profile, Profile) else load_profile(profile)
+        if concurrency_limit is not None:
+            prof.concurrency_limit = concurrency_limit
+        if runtime is not None:
+            prof.runtime = runtime
+        if log_format is not None:
+            prof.log_format = log_format
+        self.profile = prof
+        self.region = region
+        self.function_name = function_name
+        self.log_group = f"/aws/lambda/{function_name}"
+        self.credentials = CREDENTIALS
+        self.config = FunctionConfig(
+            function_name=function_name, region=region, account=ACCOUNT, handler=handler,
+            memory_mb=prof.memory_mb, timeout_s=prof.timeout_s, runtime=prof.runtime,
+            log_format=prof.log_format)
+        self._port = port
+        self._pids: set[int] = set()
+        self._tmp: str | None = None
+        self.moto: MotoServer | None = None
+        self.shipper: LogShipper | None = None
+        self.launcher = None
+        self.fleet: Fleet | None = None
+        self.door: FrontDoor | None = None
+
+    # -- endpoints ----------------------------------------------------------------------------
+    @property
+    def function_url(self) -> str:
+        return f"http://127.0.0.1:{self.door.port}/"
+
+    @property
+    def invoke_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.door.port}"
+
+    @property
+    def logs_endpoint(self) -> str:
+        return self.moto.endpoint
+
+    def endpoints(self) -> dict:
+        return {"function_url": self.function_url, "invoke_endpoint": self.invoke_endpoint,
+                "logs_endpoint": self.logs_endpoint, "region": self.region,
+                "function_name": self.function_name, "log_group": self.log_group}
+
+    @property
+    def on_shipped(self) -> list:
+        """Callbacks `(log_group, stream, events)` run after each batch reaches the log store."""
+        return self.shipper.on_shipped
+
+    @property
+    def environments(self) -> list[dict]:
+        """Every environment so far (stream, host, invocations, state, ...), for tests and UIs."""
+        return [env.info() for env in self.fleet.environments] if self.fleet else []
+
+    @property
+    def pids(self) -> set[int]:
+        """Every process id this local Lambda started (tests check none survives)."""
+        pids = set(self._pids)
+        if self.fleet:
+            pids |= {env.pid for env in self.fleet.environments if env.pid}
+        return pids
+
+    def survivors(self) -> list[int]:
+        return sorted(pid for pid in self.pids if alive(pid))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def __aenter__(self) -> "LocalLambda":
+        try:
+            await self._start()
+        except BaseException:
+            await self._shutdown()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._shutdown()
+
+    async def _start(self) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="lambdascope-local-")
+        self.moto = MotoServer(self._pids)
+        await self.moto.start()
+        self.shipper = LogShipper(self.moto.endpoint, self.region, self.credentials,
+                                  self.log_group, self.profile.ingestion_delay_s)
+        await self.shipper.start()
+        self.launcher = self._make_launcher()
+        await self.launcher.start()
+        lines = PlatformLines(self.profile.log_format, self.region, self.function_name,
+                              self.config.version, self.config.function_arn,
+                              self.profile.memory_mb)
+
+        def make_env(host):
+            return Environment(self.config, host, self.launcher, self.shipper.add, lines,
+                               self._tmp)
+
+        self.fleet = Fleet(self.profile, make_env, self._tmp)
+        await self.fleet.start()
+        self.door = FrontDoor(self.fleet, self.config, self._port)
+        await self.door.start()
+
+    def _make_launcher(self):
+        if self.profile.runtime == "fork":
+            from probe.local.forkserver import ForkLauncher
+            return ForkLauncher(self._pids)
+        return SpawnLauncher()
+
+    async def _shutdown(self) -> None:
+        # Each step runs even if an earlier one fails or we are being cancelled: a leaked
+        # process is worse than a slow exit.
+        steps = [
+            ("front door", self.door.stop if self.door else None),
+            ("fleet", self.fleet.stop if self.fleet else None),
+            ("launcher", self.launcher.stop if self.launcher else None),
+            ("log shipper", self.shipper.stop if self.shipper else None),
+            ("moto", self.moto.stop if self.moto else None),
+        ]
+        for name, stop in steps:
+            if stop is None:
+                continue
+            try:
+                await asyncio.shield(asyncio.ensure_future(stop()))
+            except asyncio.CancelledError:
+                # Cancelled again mid-shutdown: kill what is left synchronously and go.
+                self._kill_everything()
+                raise
+            except Exception:
+                log.exception("stopping the %s failed", name)
+        self._kill_everything()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def _kill_everything(self) -> None:
+        # Only processes known not to have exited: a recorded pid may since belong to someone else.
+        if self.fleet:
+            self.fleet.kill_all_now()
+        if self.launcher:
+            self.launcher.kill_now()
+        if self.moto:
+            self.moto.kill_now()

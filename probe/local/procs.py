@@ -1,0 +1,77 @@
+"""Small process helpers shared by everything the local Lambda starts.
+
+Every child gets its own session (process group) so one `killpg` takes it and anything it forked,
+and every pid is recorded so tests can prove nothing outlived the local Lambda.
+"""
+
+import ctypes
+import os
+import signal
+import socket
+
+PR_SET_PDEATHSIG = 1
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (a child server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal a child's whole process group; a group that is already gone is fine."""
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def alive(pid: int) -> bool:
+    """True while the pid exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    # The state letter follows the last ')' (the command name may contain spaces or parens).
+    state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
+    return state not in (b"Z", b"X")
+
+
+def peak_rss_mb(pid: int) -> int | None:
+    """The process's real peak resident set (VmHWM), in MB rounded up, as REPORT shows it."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return -(-int(line.split()[1]) // 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def minimal_env(extra: dict[str, str]) -> dict[str, str]:
+    """A child's whole environment: a few neutral basics plus what the caller adds.
+
+    Built from nothing, never from os.environ, so the parent's AWS credentials and any other
+    secrets cannot leak into a function (which may log its environment).
+    """
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC"}
+    env.update(extra)
+    return env
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the kernel kills the child when we die, even by SIGKILL (no cleanup runs then).
+
+    Environments need no help (awslambdaric exits when its Runtime API connection drops; forked
+    ones die with the fork server), but moto would otherwise serve on, orphaned, forever.
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass

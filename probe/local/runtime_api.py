@@ -1,0 +1,139 @@
+"""The Lambda Runtime API, one server per execution environment (LDG runtimes-api.md).
+
+The runtime inside the environment long-polls `/next`; the environment hands it one invocation at
+a time and waits for `/response` or `/error`. The time a poll first arrives ends the INIT phase
+(Init Duration); the time `/next` hands the event out starts Duration.
+"""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+PREFIX = "/2018-06-01/runtime"
+# aiohttp waits this long for open handlers on cleanup; a parked /next would hold it for the
+# default 60 s (MEASURED.md), so keep it short and cancel parked polls first.
+SHUTDOWN_TIMEOUT_S = 0.2
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    event: bytes
+    deadline_ms: int
+    function_arn: str
+    trace_id: str
+    result: asyncio.Future = field(default=None)  # -> ("ok" | "error", body bytes, error type)
+    handed_at: float = 0.0  # perf_counter when /next returned it
+    done_at: float = 0.0  # perf_counter when /response or /error arrived
+
+
+class RuntimeApi:
+    """`await api.start()` -> api.address ("127.0.0.1:PORT") for AWS_LAMBDA_RUNTIME_API."""
+
+    def __init__(self):
+        self.address = ""
+        self.first_poll_at: float | None = None  # perf_counter of the first /next
+        self.ready = asyncio.Event()
+        self.init_error: dict | None = None
+        self._queue: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
+        self._current: Invocation | None = None
+        self._parked: set[asyncio.Task] = set()
+        self._runner: web.AppRunner | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get(f"{PREFIX}/invocation/next", self._next)
+        app.router.add_post(f"{PREFIX}/invocation/{{rid}}/response", self._response)
+        app.router.add_post(f"{PREFIX}/invocation/{{rid}}/error", self._error)
+        app.router.add_post(f"{PREFIX}/init/error", self._init_error)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)  # loopback only
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.address = f"127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in list(self._parked):
+            task.cancel()
+        if self._current is not None and not self._current.result.done():
+            self._current.result.cancel()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    def submit(self, inv: Invocation) -> None:
+        """Queue one invocation for the runtime's next poll (one at a time per environment)."""
+        inv.result = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(inv)
+
+    async def _next(self, request: web.Request) -> web.StreamResponse:
+        if self.first_poll_at is None:
+            self.first_poll_at = time.perf_counter()
+            self.ready.set()
+        if self._stopping:
+            raise web.HTTPInternalServerError(text="environment stopping")
+        task = asyncio.current_task()
+        self._parked.add(task)
+        try:
+            inv = await self._queue.get()
+        finally:
+            self._parked.discard(task)
+        self._current = inv
+        inv.handed_at = time.perf_counter()
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": inv.function_arn,
+            "Lambda-Runtime-Trace-Id": inv.trace_id,
+            "Content-Type": "application/json",
+        }
+        return web.Response(body=inv.event, headers=headers)
+
+    def _take(self, rid: str) -> Invocation | None:
+        inv = self._current
+        if inv is None or inv.request_id != rid or inv.result.done():
+            return None
+        self._current = None
+        inv.done_at = time.perf_counter()
+        return inv
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        inv = self._take(request.match_info["rid"])
+        if inv is None:
+            return _invalid_request_id()
+        # Let the stdout reader run first: the handler printed before it posted (MEASURED.md),
+        # so its lines are attributed to this invocation, not left for the next one.
+        await asyncio.sleep(0)
+        inv.result.set_result(("ok", body, None))
+        return web.json_response({"status": "OK"}, status=202)
+
+    async def _error(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        inv = self._take(request.match_info["rid"])
+        if inv is None:
+            return _invalid_request_id()
+        error_type = request.headers.get("Lambda-Runtime-Function-Error-Type", "Unhandled")
+        await asyncio.sleep(0)
+        inv.result.set_result(("error", body, error_type))
+        return web.json_response({"status": "OK"}, status=202)
+
+    async def _init_error(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            self.init_error = json.loads(body or b"{}")
+        except ValueError:
+            self.init_error = {"errorMessage": body.decode(errors="replace")}
+        return web.json_response({"status": "OK"}, status=202)
+
+
+def _invalid_request_id() -> web.Response:
+    return web.json_response(
+        {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}, status=400)

@@ -1,0 +1,58 @@
+"""Profile files: the shipped ones load, and a bad file is one ValueError line naming the fix."""
+
+import pytest
+
+from probe.local.profile import DEFAULT_PROFILE, load_profile, parse_profile, shipped_profiles
+
+
+def test_shipped_profiles_load():
+    assert set(shipped_profiles()) >= {"today", "blog"}
+    assert DEFAULT_PROFILE == "today"
+    today = load_profile()
+    assert today.name == "today" and today.burst >= 10 and today.concurrency_limit >= 10
+    blog = load_profile("blog")
+    assert blog.batch and blog.burst == 4 and blog.steps[:2] == [10, 20]
+    models = {h.cpu_model for h in blog.hosts}
+    assert models == {"Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
+                      "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"}
+
+
+def test_a_file_path_loads(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('name = "mine"\n[function]\nruntime = "fork"\nlog_format = "json"\n'
+                    '[lifetime]\nidle_reclaim_s = 0\n[[hosts]]\nname = "h1"\nslots = 3\n')
+    prof = load_profile(str(path))
+    assert (prof.name, prof.runtime, prof.log_format) == ("mine", "fork", "json")
+    assert prof.idle_reclaim_s is None  # 0 switches the timer off
+    assert prof.hosts[0].name == "h1" and prof.hosts[0].slots == 3
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[function]\nruntime = \"java\"\n", "runtime must be one of awslambdaric, fork"),
+    ("[scaling]\nburts = 3\n", "unknown key 'burts' in [scaling]"),
+    ("[scaling]\nsteps = []\n", "non-empty list of positive integers"),
+    ("[function]\nmemory_mb = 64\n", "memory_mb must be 128..10240"),
+    ("[function]\ntimeout_s = \"3\"\n", "must be a number"),
+    ("[[hosts]]\nslots = 2\n", "needs a name"),
+    ("[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"\n", "used twice"),
+    ("[[hosts]]\nname = \"a\"\ncolour = 1\n", "unknown key 'colour'"),
+    ("bogus = 1\n", "unknown section or key 'bogus'"),
+    ("[function\n", "not valid TOML"),
+])
+def test_bad_profiles_name_the_fix(tmp_path, text, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_profile(str(path))
+    message = str(err.value)
+    assert fragment in message and "\n" not in message and "bad.toml" in message
+
+
+def test_missing_file_names_the_choices():
+    with pytest.raises(ValueError, match="not found.*today"):
+        load_profile("/no/such/profile.toml")
+
+
+def test_parse_defaults_without_hosts():
+    prof = parse_profile({})
+    assert prof.hosts == [] and prof.warm_choice == "mru"
