@@ -7,6 +7,8 @@ import sys
 import time
 import urllib.request
 
+from probe.local.procs import die_with_parent
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -24,6 +26,8 @@ class MotoProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            # If pytest itself is killed, the server goes with it instead of lingering.
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

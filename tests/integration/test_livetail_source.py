@@ -1,0 +1,383 @@
+"""LiveTailSource: no event lost or repeated across session ends, errors, drops and sampling.
+
+(a) against LogsFront + moto (the local Lambda's real logs endpoint); (b) against a scripted
+StartLiveTail server that misbehaves on purpose, with FilterLogEvents answered by moto, so every
+gap must be filled by backfill and every overlap removed by de-duplication.
+"""
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import deque
+
+import aiobotocore.session
+import aiohttp
+import pytest
+from aiobotocore.config import AioConfig
+from aiohttp import web
+from botocore.exceptions import ClientError
+
+try:  # tests/integration is not a package today; keep working if it becomes one
+    from conftest_moto import FAKE_ACCESS_KEY, FAKE_REGION, fake_aws_env, moto_endpoint, moto_server  # noqa: F401
+except ImportError:
+    from tests.integration.conftest_moto import (  # noqa: F401
+        FAKE_ACCESS_KEY, FAKE_REGION, fake_aws_env, moto_endpoint, moto_server,
+    )
+from probe.local.eventstream import event_message, exception_message, initial_response
+from probe.local.livetail import LIVE_TAIL_TARGET, LogsFront
+from tui.sources.livetail import LiveTailSource, RecentKeys, one_line_error
+
+ACCOUNT = "123456789012"  # moto's default account
+STREAM = "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def factory(url: str):
+    """What the app passes in: a fresh aiobotocore client context per call."""
+    session = aiobotocore.session.get_session()
+    config = AioConfig(
+        inject_host_prefix=False,  # else botocore dials streaming-127.0.0.1 (AWS-FACTS §1.1)
+        retries={"mode": "standard", "max_attempts": 1},
+        connect_timeout=2, read_timeout=10,
+    )
+    return lambda: session.create_client("logs", region_name=FAKE_REGION, endpoint_url=url, config=config)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def group_names() -> tuple[str, str]:
+    name = f"/aws/lambda/lt-{uuid.uuid4().hex[:8]}"
+    return name, f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:{name}"
+
+
+async def make_group(logs, name: str) -> None:
+    await logs.create_log_group(logGroupName=name)
+    await logs.create_log_stream(logGroupName=name, logStreamName=STREAM)
+
+
+def events(t0: int, lo: int, hi: int) -> list[dict]:
+    return [{"timestamp": t0 + i, "message": f"e{i:04d}"} for i in range(lo, hi)]
+
+
+async def until(predicate, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+class Collector:
+    """Consumes a source in the background, the way the app does."""
+
+    def __init__(self, source: LiveTailSource) -> None:
+        self.source = source
+        self.events = []
+        self.sampled_seen = False
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for batch in self.source.batches():
+            self.events.extend(batch)
+            self.sampled_seen |= self.source.status.sampled
+
+    async def wait_for(self, count: int, timeout: float = 15.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.events) < count:
+            if self.task.done():
+                self.task.result()  # surface the source's error
+                raise AssertionError(f"source ended after {len(self.events)} events")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(self.events)} of {count} events after {timeout} s; {self.source.status}")
+            self.sampled_seen |= self.source.status.sampled  # as a screen reads it, each refresh
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)  # long enough for a repeat to show up
+
+    async def stop(self) -> None:
+        await self.source.close()
+        await asyncio.wait_for(self.task, 5)
+
+    def assert_exactly(self, expected: list[dict]) -> None:
+        got = sorted(e.message for e in self.events)
+        assert got == sorted(e["message"] for e in expected), (len(got), len(expected))
+        assert len(set(got)) == len(got)
+
+
+# --- (a) through LogsFront + moto -------------------------------------------------------------
+
+
+async def test_front_session_limit_reconnects_without_loss_or_repeat(moto_endpoint, fake_aws_env, caplog):
+    caplog.set_level(logging.DEBUG)
+    name, arn = group_names()
+    async with LogsFront(moto_endpoint, update_interval=0.1, session_limit=0.5) as front:
+        async with factory(front.url)() as logs:
+            await make_group(logs, name)
+            source = LiveTailSource(
+                factory(front.url), arn, backfill_interval_s=0.3, backfill_margin_ms=3000, backoff_initial_s=0.05
+            )
+            col = Collector(source)
+            await until(lambda: source.status.extra["sessions"] >= 1)
+            sent = []
+            for i in range(0, 120, 3):  # the shipper's order: store, then publish
+                # Stamped when written: backfill trusts ingestion lag to stay under its margin.
+                batch = events(now_ms() - i, i, i + 3)
+                sent += batch
+                await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=batch)
+                front.publish(name, STREAM, batch)
+                await asyncio.sleep(0.05)
+            await col.wait_for(len(sent))
+            await col.stop()
+    col.assert_exactly(sent)
+    extra = source.status.extra
+    assert extra["sessions"] >= 4 and extra["reconnects"] >= 3  # ~2 s of 0.5 s sessions
+    assert source.status.error is None  # a session's normal end is not an error
+    assert source.status.lag_ms is not None and source.status.events == len(sent)
+    assert "fAkEsEcReT" not in caplog.text
+
+
+async def test_front_sampling_is_reported_and_backfilled(moto_endpoint, fake_aws_env):
+    name, arn = group_names()
+    # 20 events per update instead of 500 keeps the test small; the logic is the same.
+    async with LogsFront(moto_endpoint, update_interval=0.2, events_per_update=20) as front:
+        async with factory(front.url)() as logs:
+            await make_group(logs, name)
+            source = LiveTailSource(factory(front.url), arn, backfill_interval_s=0.3, backfill_margin_ms=3000)
+            col = Collector(source)
+            # Settled: live, and the start-up backfill pass done (else it may fetch the burst first).
+            await until(lambda: source.status.extra["sessions"] >= 1 and not source.status.behind)
+            sent = events(now_ms(), 0, 100)
+            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=sent)
+            front.publish(name, STREAM, sent)
+            await col.wait_for(len(sent))
+            await col.stop()
+    col.assert_exactly(sent)
+    assert source.status.extra["sampled_updates"] >= 1
+    assert col.sampled_seen and source.status.sampled
+    assert source.status.extra["backfilled"] >= 80  # what the sample left out
+    assert source.status.extra["sessions"] == 1  # filled while staying connected
+
+
+async def test_front_group_created_after_the_source_started(moto_endpoint, fake_aws_env):
+    name, arn = group_names()
+    async with LogsFront(moto_endpoint, update_interval=0.1) as front:
+        source = LiveTailSource(
+            factory(front.url), arn, backfill_interval_s=0.2, backoff_initial_s=0.05, backoff_max_s=0.3
+        )
+        col = Collector(source)
+        await until(lambda: source.status.error and "ResourceNotFoundException" in source.status.error)
+        async with factory(front.url)() as logs:
+            await make_group(logs, name)
+            early = events(now_ms(), 0, 10)  # stored before any session exists: backfill only
+            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=early)
+            front.publish(name, STREAM, early)
+            await until(lambda: source.status.extra["sessions"] >= 1)
+            late = events(now_ms(), 10, 20)
+            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=late)
+            front.publish(name, STREAM, late)
+            await col.wait_for(20)
+        await col.stop()
+    col.assert_exactly(early + late)
+    assert source.status.extra["backfilled"] >= 10
+
+
+# --- (b) a misbehaving StartLiveTail server ----------------------------------------------------
+
+
+class ScriptedLiveTail:
+    """StartLiveTail answered from a script (one list of steps per connection); all other calls
+    are forwarded to moto, so FilterLogEvents sees what the steps stored.
+
+    Steps: ("do", async fn) runs test code (e.g. PutLogEvents); ("start",) sessionStart;
+    ("update", events, sampled); ("end",) a clean end; ("exception", type); ("drop",) half a
+    frame, then the connection is cut; ("stall", s) silence; ("hold",) empty updates until stop;
+    ("deny", code, message) an HTTP error instead of a stream.
+    """
+
+    def __init__(self, moto_url: str, arn: str, scripts: list[list[tuple]]) -> None:
+        self.moto_url, self.arn = moto_url, arn
+        self.scripts = deque(scripts)
+        self.connections = 0
+        self._stopping = asyncio.Event()
+
+    async def __aenter__(self):
+        self.http = aiohttp.ClientSession()
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc):
+        self._stopping.set()
+        await self.runner.cleanup()
+        await self.http.close()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if request.headers.get("X-Amz-Target") != LIVE_TAIL_TARGET:
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+            async with self.http.post(self.moto_url + request.path_qs, headers=headers, data=body) as up:
+                return web.Response(status=up.status, body=await up.read(),
+                                    headers={"Content-Type": up.headers.get("Content-Type", "")})
+        self.connections += 1
+        script = self.scripts.popleft() if self.scripts else [("start",), ("hold",)]
+        if script[0][0] == "deny":
+            _, code, message = script[0]
+            return web.Response(status=400, body=json.dumps({"__type": code, "message": message}).encode(),
+                                headers={"Content-Type": "application/x-amz-json-1.1"})
+        resp = web.StreamResponse(headers={"Content-Type": "application/vnd.amazon.eventstream"})
+        await resp.prepare(request)
+        await resp.write(initial_response())
+        for step in script:
+            kind = step[0]
+            if kind == "do":
+                await step[1]()
+            elif kind == "start":
+                await resp.write(event_message("sessionStart", {
+                    "requestId": str(uuid.uuid4()), "sessionId": str(uuid.uuid4()), "logGroupIdentifiers": [self.arn],
+                }))
+            elif kind == "update":
+                await resp.write(self._update(step[1], step[2]))
+            elif kind == "end":
+                return resp
+            elif kind == "exception":
+                await resp.write(exception_message(step[1], "scripted failure"))
+                return resp
+            elif kind == "drop":
+                frame = self._update([{"timestamp": now_ms(), "message": "never delivered"}], False)
+                await resp.write(frame[: len(frame) // 2])
+                request.transport.close()  # mid-frame, mid-chunk: the client sees a broken body
+                return resp
+            elif kind == "stall":
+                await asyncio.sleep(step[1])
+            elif kind == "hold":
+                while not self._stopping.is_set():
+                    await resp.write(self._update([], False))
+                    await asyncio.sleep(0.1)
+                return resp
+        return resp
+
+    def _update(self, evs: list[dict], sampled: bool) -> bytes:
+        return event_message("sessionUpdate", {
+            "sessionMetadata": {"sampled": sampled},
+            "sessionResults": [
+                {"logStreamName": STREAM, "logGroupIdentifier": self.arn, "message": e["message"],
+                 "timestamp": e["timestamp"], "ingestionTime": now_ms()}
+                for e in evs
+            ],
+        })
+
+
+async def test_no_loss_no_repeat_across_every_kind_of_stream_failure(moto_endpoint, fake_aws_env, caplog):
+    caplog.set_level(logging.INFO)
+    name, arn = group_names()
+    t0 = now_ms()
+    ev = events(t0, 0, 140)
+    async with factory(moto_endpoint)() as logs:
+        await make_group(logs, name)
+
+        def put(lo, hi):
+            async def run():
+                await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=ev[lo:hi])
+            return ("do", run)
+
+        scripts = [
+            # 1: ends early and cleanly; 15-19 were stored after its last update
+            [put(0, 15), ("start",), ("update", ev[0:10], False), ("update", ev[10:15], False), put(15, 20), ("end",)],
+            # 2: 20-24 stored before it started; fails with SessionStreamingException
+            [put(20, 25), ("start",), put(25, 30), ("update", ev[25:30], False),
+             ("exception", "SessionStreamingException")],
+            # 3: a sampled update (every 4th of 30-129), then an unsampled one, then a cut connection
+            [("start",), put(30, 130), ("update", ev[30:130:4], True), put(130, 135),
+             ("update", ev[130:135], False), ("drop",)],
+            # 4: goes silent (the source's stall timeout is 0.4 s)
+            [("start",), ("stall", 1.5)],
+            # 5: the 3-hour end
+            [("start",), ("exception", "SessionTimeoutException")],
+            # 6: healthy from here on
+            [("start",), put(135, 140), ("update", ev[135:140], False), ("hold",)],
+        ]
+        async with ScriptedLiveTail(moto_endpoint, arn, scripts) as server:
+            source = LiveTailSource(
+                # A wide margin: these timestamps are fixed up front, however slowly the script runs.
+                factory(server.url), arn, since_ms=t0, backfill_interval_s=0.2, backfill_margin_ms=60_000,
+                backoff_initial_s=0.05, backoff_max_s=0.2, stall_timeout_s=0.4,
+            )
+            col = Collector(source)
+            await col.wait_for(len(ev), timeout=20)
+            await until(lambda: server.connections >= 6)
+            await col.stop()
+    col.assert_exactly(ev)
+    extra = source.status.extra
+    assert extra["sessions"] >= 6 and extra["reconnects"] >= 5
+    assert extra["sampled_updates"] == 1 and col.sampled_seen
+    assert extra["duplicates"] > 0  # backfill and live overlapped, and the overlap was removed
+    assert extra["backfilled"] >= 10 + 75  # 15-24 and what the sample left out
+    assert "fAkEsEcReT" not in caplog.text
+
+
+async def test_fatal_error_ends_batches_with_a_clean_one_line_error(moto_endpoint, fake_aws_env, caplog):
+    name, arn = group_names()
+    message = (f"User is not authorized. Credential={FAKE_ACCESS_KEY}/20261127/{FAKE_REGION}/logs/aws4_request, "
+               "Signature=0123abcd")
+    async with ScriptedLiveTail(moto_endpoint, arn, [[("deny", "AccessDeniedException", message)]]) as server:
+        source = LiveTailSource(factory(server.url), arn, backfill_interval_s=60)
+        with pytest.raises(ClientError) as info:
+            async with asyncio.timeout(10):
+                async for _ in source.batches():
+                    pass
+        await source.close()
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    error = source.status.error
+    assert "AccessDeniedException" in error and "\n" not in error
+    assert FAKE_ACCESS_KEY not in error and "0123abcd" not in error
+    assert FAKE_ACCESS_KEY not in caplog.text
+
+
+async def test_close_while_waiting_ends_batches(moto_endpoint, fake_aws_env):
+    name, arn = group_names()
+    async with ScriptedLiveTail(moto_endpoint, arn, [[("start",), ("hold",)]]) as server:
+        source = LiveTailSource(factory(server.url), arn, backfill_interval_s=60)
+        col = Collector(source)
+        await until(lambda: source.status.extra["sessions"] == 1)
+        t = time.monotonic()
+        await col.stop()
+        assert time.monotonic() - t < 2
+    assert col.events == []
+
+
+# --- pure pieces ---------------------------------------------------------------------------------
+
+
+def test_recent_keys_dedups_within_window_and_stays_bounded():
+    keys = RecentKeys(window_ms=1000, max_keys=500)
+    assert keys.add("s", 1, "a") and not keys.add("s", 1, "a")
+    assert keys.add("s", 1, "b") and keys.add("t", 1, "a") and keys.add("s", 2, "a")
+    for ts in range(10_000):
+        keys.add("s", ts, "x")
+        assert len(keys) <= 500 + 1
+    assert keys.horizon is not None and keys.horizon >= 10_000 - 1000
+    assert keys.too_old(keys.horizon - 1) and not keys.too_old(keys.horizon)
+    assert not keys.add("s", 9_999, "x")  # still remembered
+
+
+def test_one_line_error_masks_credentials():
+    exc = RuntimeError("bad\nrequest Credential=AKIAABCDEFGHIJKLMNOP/2026/us-east-1 X-Amz-Security-Token=abc ASIAABCDEFGHIJKLMNOP")
+    text = one_line_error(exc)
+    assert "\n" not in text and "AKIAABCDEFGHIJKLMNOP" not in text and "abc " not in text
+    assert "ASIAABCDEFGHIJKLMNOP" not in text and text.startswith("RuntimeError: bad request")
+
+
+def test_constructor_wants_an_arn():
+    with pytest.raises(ValueError):
+        LiveTailSource(lambda: None, "/aws/lambda/fn")
+    src = LiveTailSource(lambda: None, f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:/aws/lambda/fn:*")
+    assert src.log_group_arn.endswith(":/aws/lambda/fn") and src.log_group_name == "/aws/lambda/fn"
