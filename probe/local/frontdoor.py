@@ -1,5 +1,8 @@
 """The front door on 127.0.0.1: a Lambda function URL (payload format 2.0) and, on the same port,
-the Invoke API (invoke_api.py).
+the Invoke API (invoke_api.py), the control-plane reads (control_api.py) and CloudWatch Logs:
+a request with `X-Amz-Target: Logs_20140328.*` is passed to the logs endpoint and its answer
+streamed back as it arrives (StartLiveTail's event stream included). So one endpoint serves every
+client: `aws --endpoint-url <invoke_endpoint> lambda ...` and `... logs ...` alike.
 
 The event and the response mapping follow LDG urls-invocation.md: headers lowercased and
 comma-joined, cookies split out, a binary body base64-encoded; a handler result with a
@@ -9,19 +12,30 @@ comma-joined, cookies split out, a binary body base64-encoded; a handler result 
 import asyncio
 import base64
 import json
+import logging
 import time
 import uuid
+from typing import Callable
 
+import aiohttp
 from aiohttp import web
 
+from probe.local.control_api import add_control_routes, unknown_operation
 from probe.local.fleet import Fleet, Throttled
 from probe.local.invoke_api import add_invoke_routes
+
+log = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 SHUTDOWN_TIMEOUT_S = 1.0
 URL_ID = "lambdascopelocal0000000000000000"  # a function URL id is 32 lowercase alphanumerics
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml",
               "application/x-www-form-urlencoded", "+json", "+xml")
+LOGS_TARGET_PREFIX = "Logs_20140328."  # CloudWatch Logs' JSON 1.1 operations
+# Headers that describe one hop, not the message; aiohttp sets its own.
+HOP_HEADERS = frozenset(h.lower() for h in (
+    "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
+    "Transfer-Encoding", "Upgrade", "Host", "Content-Length"))
 
 
 def build_event(request: web.Request, body: bytes, request_id: str) -> dict:
@@ -118,14 +132,30 @@ def throttled_url_response(request_id: str) -> web.Response:
         "x-amzn-RequestId": request_id, "x-amzn-ErrorType": "TooManyRequestsException"})
 
 
-class FrontDoor:
-    """`await door.start()` -> door.port; serves until `await door.stop()`."""
+def _logs_error(error_type: str, message: str, status: int = 503) -> web.Response:
+    """An error in CloudWatch Logs' JSON 1.1 shape (botocore reads `__type`)."""
+    return web.Response(status=status, content_type="application/x-amz-json-1.1",
+                        body=json.dumps({"__type": error_type, "message": message}).encode(),
+                        headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
-    def __init__(self, fleet: Fleet, config, port: int = 0):
+
+class FrontDoor:
+    """`await door.start()` -> door.port; serves until `await door.stop()`.
+
+    `logs_endpoint` is the CloudWatch Logs endpoint that Logs calls are passed to: a URL, or a
+    callable returning one (read at each call, so it follows whatever serves the logs).
+    """
+
+    def __init__(self, fleet: Fleet, config, port: int = 0,
+                 logs_endpoint: str | Callable[[], str] | None = None):
         self.fleet = fleet
         self.config = config
         self.port = port
+        self.logs_endpoint = logs_endpoint
         self._runner: web.AppRunner | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._upstreams: set[aiohttp.ClientResponse] = set()  # Logs answers being streamed
+        self._closing = False
         self.background: set = set()  # Event-type invocations in flight (invoke_api)
         self.latency_s = fleet.profile.network_latency_ms / 1000
 
@@ -136,7 +166,8 @@ class FrontDoor:
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_PAYLOAD + 1024)
         add_invoke_routes(app, self)
-        app.router.add_route("*", "/{tail:.*}", self._function_url)
+        add_control_routes(app, self)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
                                      shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
@@ -145,12 +176,82 @@ class FrontDoor:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-        for task in list(self.background):
-            task.cancel()
+        # End streamed Logs answers first (a Live Tail lasts hours), so the runner's cleanup does
+        # not wait out its shutdown timeout on them; and close our client session before that
+        # cleanup, which a second Ctrl-C may cancel.
+        self._closing = True
+        for upstream in list(self._upstreams):
+            upstream.close()
+        try:
+            if self._http is not None:
+                http, self._http = self._http, None
+                await http.close()
+        finally:
+            for task in list(self.background):
+                task.cancel()
+            if self._runner is not None:
+                runner, self._runner = self._runner, None
+                await runner.cleanup()
 
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if (request.method == "POST"
+                and request.headers.get("X-Amz-Target", "").startswith(LOGS_TARGET_PREFIX)):
+            return await self._forward_logs(request)
+        return unknown_operation(request) or await self._function_url(request)
+
+    # -- CloudWatch Logs, passed through --------------------------------------------------------
+    def _logs_url(self) -> str | None:
+        target = self.logs_endpoint() if callable(self.logs_endpoint) else self.logs_endpoint
+        return target.rstrip("/") if target else None
+
+    async def _forward_logs(self, request: web.Request) -> web.StreamResponse:
+        base = self._logs_url()
+        if self._closing:
+            return _logs_error("ServiceUnavailableException", "the local Lambda is stopping")
+        if base is None:
+            return _logs_error("ServiceUnavailableException",
+                               "this front door has no CloudWatch Logs endpoint behind it")
+        if self._http is None:
+            # No total timeout: a Live Tail session streams for up to 3 hours.
+            self._http = aiohttp.ClientSession(
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+        try:
+            upstream = await self._http.request(request.method, base + request.path_qs,
+                                                headers=headers, data=body,
+                                                allow_redirects=False)
+        except aiohttp.ClientError as exc:
+            log.warning("logs endpoint %s unreachable: %s", base, exc)
+            return _logs_error("ServiceUnavailableException",
+                               f"local CloudWatch Logs endpoint unreachable: {exc}")
+        self._upstreams.add(upstream)
+        try:
+            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+            for key, value in upstream.headers.items():
+                if key.lower() not in HOP_HEADERS:
+                    response.headers.add(key, value)
+            if upstream.content_length is not None:
+                response.content_length = upstream.content_length
+            else:
+                response.enable_chunked_encoding()
+            await response.prepare(request)
+            # Each chunk goes on as soon as it arrives: an event stream is never buffered.
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+        except (aiohttp.ClientError, ConnectionResetError) as exc:
+            # The client went away (how a Live Tail reader ends a session) or the endpoint did;
+            # closing the upstream answer tells the logs endpoint.
+            log.debug("logs pass-through ended early: %r", exc)
+            return response
+        finally:
+            self._upstreams.discard(upstream)
+            upstream.close()
+
+    # -- the function URL -----------------------------------------------------------------------
     async def _function_url(self, request: web.Request) -> web.Response:
         body = await request.read()
         request_id = str(uuid.uuid4())

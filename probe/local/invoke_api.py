@@ -13,6 +13,7 @@ import uuid
 
 from aiohttp import web
 
+from probe.local.control_api import error, function_matches, not_found
 from probe.local.fleet import Throttled
 
 PATH = "/2015-03-31/functions/{name}/invocations"
@@ -26,36 +27,16 @@ def add_invoke_routes(app: web.Application, door) -> None:
     app.router.add_post(PATH, invoke)
 
 
-def _error(status: int, error_type: str, message: str, request_id: str, **extra) -> web.Response:
-    body = {"Type": "User", "message": message, **extra}
-    return web.json_response(body, status=status, headers={
-        "x-amzn-ErrorType": error_type, "x-amzn-RequestId": request_id})
-
-
-def _function_matches(name: str, qualifier: str | None, config) -> tuple[bool, str | None]:
-    """Accept a name, `name:qualifier`, a partial ARN or a full ARN of our one function."""
-    parts = name.split(":")
-    if name.startswith("arn:"):
-        parts = parts[6:]  # arn:aws:lambda:region:account:function:NAME[:QUALIFIER]
-    elif len(parts) >= 3 and parts[1] == "function":
-        parts = parts[2:]  # ACCOUNT:function:NAME[:QUALIFIER]
-    if not parts or parts[0] != config.function_name or len(parts) > 2:
-        return False, None
-    q = parts[1] if len(parts) == 2 else qualifier
-    if q not in (None, "", "$LATEST"):
-        return False, q
-    return True, q
+_error = error  # Lambda's JSON error shape (control_api.error)
 
 
 async def _invoke(request: web.Request, door) -> web.Response:
     config = door.config
     request_id = str(uuid.uuid4())
     name = request.match_info["name"]
-    found, _ = _function_matches(name, request.query.get("Qualifier"), config)
+    found, qualifier = function_matches(name, request.query.get("Qualifier"), config)
     if not found:
-        return _error(404, "ResourceNotFoundException",
-                      f"Function not found: {config.function_arn.rsplit(':', 1)[0]}:{name}",
-                      request_id)
+        return not_found(config, name, qualifier, request_id)
     payload = await request.read() or b"{}"
     try:
         json.loads(payload)

@@ -76,7 +76,10 @@ class LocalLambda:
         return self.moto.endpoint
 
     def endpoints(self) -> dict:
+        """The JSON line `lambdascope local` prints. `endpoint_url` (= invoke_endpoint) serves
+        every AWS call, Lambda and CloudWatch Logs alike: give it to `--endpoint-url`."""
         return {"function_url": self.function_url, "invoke_endpoint": self.invoke_endpoint,
+                "endpoint_url": self.invoke_endpoint,
                 "logs_endpoint": self.logs_endpoint, "region": self.region,
                 "function_name": self.function_name, "log_group": self.log_group}
 
@@ -132,7 +135,9 @@ class LocalLambda:
 
         self.fleet = Fleet(self.profile, make_env, self._tmp)
         await self.fleet.start()
-        self.door = FrontDoor(self.fleet, self.config, self._port)
+        # Logs calls to the front door go on to whatever serves logs_endpoint (read per call).
+        self.door = FrontDoor(self.fleet, self.config, self._port,
+                              logs_endpoint=lambda: self.logs_endpoint)
         await self.door.start()
 
     def _make_launcher(self):

@@ -31,7 +31,7 @@ async def test_function_url_returns_the_probe_record(http):
         assert first["cpu_model"].startswith("Intel(R) Xeon(R)")
         assert ll.endpoints() == {
             "function_url": ll.function_url, "invoke_endpoint": ll.invoke_endpoint,
-            "logs_endpoint": ll.logs_endpoint, "region": "us-east-1",
+            "endpoint_url": ll.invoke_endpoint, "logs_endpoint": ll.logs_endpoint, "region": "us-east-1",
             "function_name": "lambdascope-probe", "log_group": "/aws/lambda/lambdascope-probe"}
     assert_nothing_left(ll)
 
