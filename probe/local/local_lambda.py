@@ -17,6 +17,7 @@ from probe.local.environment import Environment, FunctionConfig
 from probe.local.fleet import Fleet
 from probe.local.frontdoor import FrontDoor
 from probe.local.logship import LogShipper
+from probe.local.livetail import LogsFront
 from probe.local.moto_server import MotoServer
 from probe.local.platform_lines import PlatformLines
 from probe.local.process import SpawnLauncher
@@ -57,6 +58,7 @@ class LocalLambda:
         self._pids: set[int] = set()
         self._tmp: str | None = None
         self.moto: MotoServer | None = None
+        self.logs: LogsFront | None = None
         self.shipper: LogShipper | None = None
         self.launcher = None
         self.fleet: Fleet | None = None
@@ -73,7 +75,8 @@ class LocalLambda:
 
     @property
     def logs_endpoint(self) -> str:
-        return self.moto.endpoint
+        # The Live Tail front: StartLiveTail streams from it, every other call reaches moto.
+        return self.logs.url
 
     def endpoints(self) -> dict:
         """The JSON line `lambdascope local` prints. `endpoint_url` (= invoke_endpoint) serves
@@ -120,8 +123,12 @@ class LocalLambda:
         self._tmp = tempfile.mkdtemp(prefix="lambdascope-local-")
         self.moto = MotoServer(self._pids)
         await self.moto.start()
+        self.logs = LogsFront(self.moto.endpoint)
+        await self.logs.start()
         self.shipper = LogShipper(self.moto.endpoint, self.region, self.credentials,
                                   self.log_group, self.profile.ingestion_delay_s)
+        # What moto stored, Live Tail sessions see: the same batches, once stored.
+        self.shipper.on_shipped.append(self.logs.publish)
         await self.shipper.start()
         self.launcher = self._make_launcher()
         await self.launcher.start()
@@ -154,6 +161,7 @@ class LocalLambda:
             ("fleet", self.fleet.stop if self.fleet else None),
             ("launcher", self.launcher.stop if self.launcher else None),
             ("log shipper", self.shipper.stop if self.shipper else None),
+            ("logs front", self.logs.stop if self.logs else None),
             ("moto", self.moto.stop if self.moto else None),
         ]
         for name, stop in steps:

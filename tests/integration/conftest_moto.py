@@ -33,9 +33,9 @@ _CREDENTIAL_VARS = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moto_server():
-    """Base URL of a moto server for the whole session (tests/moto_fixture.py runs it)."""
+    """Base URL of a moto server for one test module (tests/moto_fixture.py runs it)."""
     server = MotoProcess().start()
     try:
         yield server.url
