@@ -50,14 +50,25 @@ def main(argv=None):
         args = parser.parse_args(argv)
         result = args.handler(args)
         if inspect.iscoroutine(result):
-            result = asyncio.run(result)
+            result = asyncio.run(_cancel_on_sigterm(result))
         return int(result or 0)
     except UserError as exc:
         print(f"lambdascope: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("lambdascope: interrupted", file=sys.stderr)
         return 130
+
+
+async def _cancel_on_sigterm(coro):
+    """SIGTERM cancels the command the way Ctrl-C does, so its cleanup runs inside the loop
+    (a KeyboardInterrupt raised at an arbitrary point would cut shutdown steps short)."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    try:
+        return await coro
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 if __name__ == "__main__":
