@@ -1,0 +1,69 @@
+"""Pick and open the log source for a target: Live Tail or polling, with the right client.
+
+Live Tail is the default on AWS (pushed every second; AWS-FACTS §1.1), made complete by its own
+FilterLogEvents backfill. Polling is the default on the local Lambda, whose fleets easily write
+more than the 500 events/s at which Live Tail starts sampling, and the fallback anywhere
+(`--logs poll`). Both read the same CloudWatch Logs API, local or not.
+"""
+
+import time
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from tui import aws
+from tui.target import Target
+
+KINDS = ("auto", "livetail", "poll")
+
+
+def choose(kind: str, target: Target) -> str:
+    if kind == "auto":
+        return "poll" if target.kind == "local" else "livetail"
+    return kind
+
+
+@asynccontextmanager
+async def open_source(target: Target, kind: str = "auto", start_ms: int | None = None):
+    """A started LogSource for the target's log group; closed (and its client) on the way out."""
+    kind = choose(kind, target)
+    # A second of slack: the first events can carry timestamps from just before we start.
+    start_ms = int((time.time() - 1) * 1000) if start_ms is None else start_ms
+    session = aws.make_session(target.profile, target.region)
+
+    def client():
+        return aws.client(session, "logs", endpoint_url=target.logs_endpoint,
+                          credentials=target.local_credentials, region=target.region)
+
+    async with AsyncExitStack() as stack:
+        if kind == "poll":
+            from tui.sources.poll import PollSource
+
+            logs = await stack.enter_async_context(client())
+            source = PollSource(logs, target.log_group, start_ms,
+                                budget_per_s=4.0 if target.kind == "local" else 2.0)
+        else:
+            from tui.sources.livetail import LiveTailSource
+
+            async with client() as logs:
+                arn = await _group_arn(logs, target.log_group)
+            if arn is None:
+                async with aws.client(session, "sts", endpoint_url=target.logs_endpoint,
+                                      credentials=target.local_credentials, region=target.region,
+                                      max_attempts=2) as sts:
+                    account = (await sts.get_caller_identity())["Account"]
+                arn = f"arn:aws:logs:{target.region}:{account}:log-group:{target.log_group}"
+            source = LiveTailSource(client, arn, since_ms=start_ms)
+        try:
+            yield source
+        finally:
+            await source.close()
+
+
+async def _group_arn(logs, name: str) -> str | None:
+    """The group's ARN as Live Tail wants it (no trailing ':*'), or None while the group does not
+    exist yet (Lambda creates it on the first write; the caller builds the ARN from the account)."""
+    resp = await logs.describe_log_groups(logGroupNamePrefix=name)
+    for group in resp.get("logGroups", ()):
+        if group.get("logGroupName") == name:
+            arn = group.get("logGroupArn") or group.get("arn", "")
+            return arn[:-2] if arn.endswith(":*") else arn
+    return None
