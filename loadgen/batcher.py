@@ -1,0 +1,54 @@
+"""Outcomes into bounded batches for one consumer.
+
+Requests add outcomes one at a time (a list append: nothing else on the hot path); a batch goes
+to the consumer every tick or when it is full. Bounded twice: `max_batch` outcomes per batch
+and `max_queued` batches waiting. When the consumer lags that far, `flush` waits, so the
+requests that fill batches wait too: the load slows (and an open loop's lateness shows it)
+instead of memory growing or outcomes being dropped.
+"""
+
+import asyncio
+
+
+class Batcher:
+    def __init__(self, stats, max_batch=1000, max_queued=50):
+        self.stats = stats  # fed each batch as it is handed over
+        self.max_batch = max_batch
+        self._queue = asyncio.Queue(max_queued)
+        self._pending = []
+        self._lock = asyncio.Lock()
+
+    def add(self, outcome):
+        """Keep an outcome; True when the batch is full and the caller should `flush`."""
+        self._pending.append(outcome)
+        return len(self._pending) >= self.max_batch
+
+    async def flush(self, empty_ok=False):
+        # One flush at a time: outcomes added meanwhile go to the next batch, so at most one
+        # batch (plus one outcome per waiting request) is held back while the queue is full.
+        async with self._lock:
+            if not self._pending and not empty_ok:
+                return
+            batch, self._pending = self._pending, []
+            try:
+                await self._queue.put(batch)
+            except asyncio.CancelledError:
+                self._pending[:0] = batch  # not delivered: keep it for the final flush
+                raise
+            self.stats.add(batch)
+
+    async def tick(self, interval):
+        """Flush every `interval` seconds; an empty batch too when the consumer has nothing
+        queued, so it still gets its tick (to refresh a screen while nothing completes)."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.flush(empty_ok=self._queue.empty())
+
+    async def close(self):
+        """The last batch, then the end marker (None) for the consumer."""
+        await self.flush()
+        await self._queue.put(None)
+
+    async def get(self):
+        """The next batch, or None after close()."""
+        return await self._queue.get()

@@ -1,0 +1,62 @@
+"""The HTTP clients a Runner can send with: aiohttp (default) or the fast HTTP/1.1 client.
+
+Both have one shape: `await start()`, `await request(method, url, headers, body)` returning
+(status, headers with case-insensitive or lower-case `get`, body bytes), `await close()`.
+One client per run: one connection pool, explicit limits and timeouts.
+"""
+
+import aiohttp
+from yarl import URL
+
+from loadgen.fastclient import KEEPALIVE_S, FastClient
+
+CLIENTS = ("aiohttp", "fast")
+
+
+def make_client(kind, *, limit, timeout, connect_timeout):
+    if kind == "aiohttp":
+        return AiohttpClient(limit=limit, timeout=timeout, connect_timeout=connect_timeout)
+    if kind == "fast":
+        return FastClient(limit=limit, timeout=timeout, connect_timeout=connect_timeout)
+    raise ValueError(f"client must be one of {', '.join(CLIENTS)} (got {kind!r})")
+
+
+class AiohttpClient:
+    """One aiohttp ClientSession with the pool sized to the in-flight cap."""
+
+    name = "aiohttp"
+
+    def __init__(self, *, limit, timeout, connect_timeout):
+        self._limit = limit
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+        self._session = None
+        self._urls = {}  # url string -> yarl URL, built once (targets have one URL)
+
+    async def start(self):
+        # The pool never makes a request wait (limit = the runner's in-flight cap), so queueing
+        # shows as lateness in the runner, not as hidden latency inside aiohttp.
+        connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit,
+                                         ttl_dns_cache=300, keepalive_timeout=KEEPALIVE_S)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=self._timeout,
+            # No cookies, no decompression, no proxies from the environment: the same bytes
+            # every time, and nothing stateful between requests.
+            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False, trust_env=False,
+            raise_for_status=False,
+        )
+
+    async def request(self, method, url, headers, body):
+        yurl = self._urls.get(url)
+        if yurl is None:
+            # encoded=True: send the path exactly as signed (yarl would otherwise re-normalise
+            # %3A in an ARN to ':', and the signature would no longer match).
+            yurl = self._urls[url] = URL(url, encoded=True)
+        async with self._session.request(method, yurl, headers=headers, data=body,
+                                         allow_redirects=False) as response:
+            payload = await response.read()
+            return response.status, response.headers, payload
+
+    async def close(self):
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

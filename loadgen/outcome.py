@@ -1,0 +1,71 @@
+"""One request's outcome, and its compact tuple form for crossing a process boundary.
+
+The response body is the probe record (container_id, request_id, cold, ...); the fields the
+monitor needs most are lifted out of it so a consumer never has to dig in `record`.
+"""
+
+from dataclasses import dataclass
+from random import getrandbits
+
+# Every failure lands in exactly one class, so errors are counted apart from successes (a
+# refused connection "completes" very fast; counting it as a success makes throughput fake).
+# 'throttled' (HTTP 429) is Lambda saying no, not the tool failing.
+ERRORS = ("timeout", "refused", "reset", "throttled", "http_4xx", "http_5xx", "other")
+REQUEST_ID_HEADER = "x-lambdascope-request-id"
+
+# uuid4's layout: version nibble 4, variant bits 10. getrandbits is ~10x cheaper than
+# uuid.uuid4() and these ids only correlate requests with log lines; they guard no secret.
+_V4_CLEAR = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_V4_SET = (0x4 << 76) | (0x2 << 62)
+
+
+def new_request_id():
+    """A random uuid4 as 32 hex digits (the `x-lambdascope-request-id` header value)."""
+    return f"{(getrandbits(128) & _V4_CLEAR) | _V4_SET:032x}"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one request.
+
+    Times: `scheduled_at` is when the schedule wanted the request sent and `sent_at` when it was
+    (epoch seconds); their difference is queueing in the generator, which stays visible instead
+    of hiding inside the latency. `latency_ms` is send to end of body, timed with perf_counter.
+    """
+
+    seq: int
+    client_request_id: str
+    scheduled_at: float
+    sent_at: float
+    latency_ms: float | None
+    status: int | None
+    error: str | None  # None, or one of ERRORS
+    container_id: str | None = None
+    request_id: str | None = None
+    cold: bool | None = None
+    record: dict | None = None
+    # A short human-readable reason when error is set (never credentials or headers).
+    detail: str | None = None
+    # From the Invoke API's log tail (REPORT line) when asked for: a cold-start cross-check
+    # that needs no CloudWatch.
+    init_duration_ms: float | None = None
+
+    @property
+    def ok(self):
+        return self.error is None
+
+    @property
+    def lateness_ms(self):
+        """How long the request waited in the generator after it was due."""
+        return (self.sent_at - self.scheduled_at) * 1000.0
+
+    def to_tuple(self, with_record=True):
+        return (
+            self.seq, self.client_request_id, self.scheduled_at, self.sent_at, self.latency_ms,
+            self.status, self.error, self.container_id, self.request_id, self.cold,
+            self.record if with_record else None, self.detail, self.init_duration_ms,
+        )
+
+    @classmethod
+    def from_tuple(cls, values):
+        return cls(*values)

@@ -1,0 +1,226 @@
+"""What the load hits: a function URL, or the Lambda Invoke API.
+
+A target builds each request (`prepare`) and reads each response (`read`); the runner does the
+IO. Both carry the client request id so the probe echoes it into its record and log line.
+A target is described by a picklable spec (a dict of plain values, never credentials) so the
+load process can rebuild it on its side of the process boundary:
+
+    {"kind": "url", "url": "https://<id>.lambda-url.<region>.on.aws/", "method": "GET",
+     "auth": "none" | "aws_iam", "region": None, "profile": None}
+    {"kind": "invoke", "function_name": "probe", "region": "eu-west-1", "endpoint_url": None,
+     "qualifier": None, "log_tail": False, "profile": None}
+
+Signed targets read credentials from botocore's standard chain in the process that sends.
+"""
+
+import base64
+import json
+import re
+from urllib.parse import quote
+
+from yarl import URL
+
+from loadgen.errors import classify_status
+from loadgen.outcome import REQUEST_ID_HEADER
+from loadgen.signing import SigV4Signer, chain_credentials
+
+_URL_REGION = re.compile(r"\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
+_INIT_DURATION = re.compile(rb"(?:Init|Restore) Duration: ([0-9.]+) ms")
+_JSON = "application/json"
+
+
+class Response:
+    """What `read` makes of a response: error class, probe record, detail, init duration."""
+
+    __slots__ = ("error", "record", "detail", "init_duration_ms")
+
+    def __init__(self, error=None, record=None, detail=None, init_duration_ms=None):
+        self.error = error
+        self.record = record
+        self.detail = detail
+        self.init_duration_ms = init_duration_ms
+
+
+class UrlTarget:
+    """A function URL (or any URL answering with the probe record).
+
+    `signer` (a SigV4Signer) signs each request for AuthType AWS_IAM; without one the URL must
+    allow public access (AuthType NONE).
+    """
+
+    kind = "url"
+
+    def __init__(self, url, signer=None, method="GET"):
+        parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError(f"--url must be an http(s) URL with a host (got {url!r})")
+        method = method.upper()
+        if method not in ("GET", "POST"):
+            raise ValueError(f"method must be GET or POST (got {method!r})")
+        # The encoded form is both what is signed and what is sent, byte for byte.
+        self.url = str(parsed)
+        self.method = method
+        self.signer = signer
+
+    def prepare(self, client_request_id):
+        """(method, url, headers, body) for one request."""
+        headers = {REQUEST_ID_HEADER: client_request_id}
+        body = None
+        if self.method == "POST":
+            headers["Content-Type"] = _JSON
+            body = b'{"client_request_id":"%s"}' % client_request_id.encode()
+        if self.signer is not None:
+            headers = self.signer.sign(self.method, self.url, headers, body)
+        return self.method, self.url, headers, body
+
+    def read(self, status, headers, body):
+        return _read_probe_response(status, headers, body)
+
+    def spec(self):
+        signer = self.signer
+        return {"kind": "url", "url": self.url, "method": self.method,
+                "auth": "aws_iam" if signer else "none",
+                "region": signer.region if signer else None,
+                "profile": signer.profile if signer else None}
+
+    def __repr__(self):
+        return f"UrlTarget({self.url!r}, auth={'aws_iam' if self.signer else 'none'})"
+
+
+class InvokeTarget:
+    """The Invoke API, `POST /2015-03-31/functions/{name}/invocations`, SigV4-signed.
+
+    `credentials_provider` is a botocore credentials object (anything with
+    `get_frozen_credentials()`). `log_tail` asks for the last 4 KB of the execution log
+    (`X-Amz-Log-Type: Tail`), whose REPORT line gives Init Duration on a cold start.
+    """
+
+    kind = "invoke"
+
+    def __init__(self, endpoint_url, function_name, region, credentials_provider, *,
+                 qualifier=None, log_tail=False, profile=None):
+        if not function_name:
+            raise ValueError("--function must name a Lambda function (got an empty name)")
+        if not region:
+            raise ValueError("--region is needed for the Invoke API (or set AWS_REGION)")
+        endpoint = endpoint_url or f"https://lambda.{region}.amazonaws.com"
+        base = URL(endpoint)
+        if base.scheme not in ("http", "https") or not base.host:
+            raise ValueError(f"--endpoint-url must be an http(s) URL (got {endpoint!r})")
+        # Quoted like botocore quotes it (an ARN's colons become %3A); the same string is then
+        # signed (SigV4 encodes it once more, as AWS expects) and sent untouched.
+        path = f"/2015-03-31/functions/{quote(function_name, safe='')}/invocations"
+        # Any path on the endpoint is kept as a prefix, as botocore does.
+        url = str(base.with_query(None).with_fragment(None)).rstrip("/") + path
+        if qualifier:
+            url += f"?Qualifier={quote(qualifier, safe='')}"
+        self.url = url
+        self.endpoint_url = endpoint_url
+        self.function_name = function_name
+        self.region = region
+        self.qualifier = qualifier
+        self.log_tail = log_tail
+        self.profile = profile
+        self.signer = SigV4Signer(region, credentials_provider, profile=profile)
+        self.method = "POST"
+
+    def prepare(self, client_request_id):
+        # The Invoke API passes no HTTP headers to the function: the id travels in the event.
+        # Few headers, since each one costs signing time (RequestResponse is the default type).
+        body = b'{"client_request_id":"%s"}' % client_request_id.encode()
+        headers = {"Content-Type": _JSON}
+        if self.log_tail:
+            headers["X-Amz-Log-Type"] = "Tail"
+        return "POST", self.url, self.signer.sign("POST", self.url, headers, body), body
+
+    def read(self, status, headers, body):
+        response = _read_probe_response(status, headers, body)
+        function_error = headers.get("x-amz-function-error")
+        if function_error and response.error is None:
+            # The function raised. A function URL reports the same failure as 502, so it is
+            # counted as a 5xx here too: one meaning per class across both targets.
+            response = Response("http_5xx", None, _short(f"function error ({function_error})",
+                                                         body))
+        tail = headers.get("x-amz-log-result")
+        if tail:
+            response.init_duration_ms = _init_duration(tail)
+        return response
+
+    def spec(self):
+        return {"kind": "invoke", "function_name": self.function_name, "region": self.region,
+                "endpoint_url": self.endpoint_url, "qualifier": self.qualifier,
+                "log_tail": self.log_tail, "profile": self.profile}
+
+    def __repr__(self):
+        return f"InvokeTarget({self.function_name!r}, region={self.region!r})"
+
+
+def target_from_spec(spec):
+    """Build a target from its spec; credentials come from the standard chain, here."""
+    spec = dict(spec)
+    kind = spec.pop("kind", None)
+    if kind == "url":
+        _only(spec, {"url", "method", "auth", "region", "profile"})
+        auth = spec.get("auth") or "none"
+        if auth not in ("none", "aws_iam"):
+            raise ValueError(f"auth must be 'none' or 'aws_iam' (got {auth!r})")
+        signer = None
+        if auth == "aws_iam":
+            region = spec.get("region") or _region_from_url(spec["url"])
+            signer = SigV4Signer.from_chain(region, spec.get("profile"))
+        return UrlTarget(spec["url"], signer, spec.get("method") or "GET")
+    if kind == "invoke":
+        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail",
+                     "profile"})
+        credentials, default_region = chain_credentials(spec.get("profile"))
+        return InvokeTarget(spec.get("endpoint_url"), spec.get("function_name"),
+                            spec.get("region") or default_region, credentials,
+                            qualifier=spec.get("qualifier"), log_tail=bool(spec.get("log_tail")),
+                            profile=spec.get("profile"))
+    raise ValueError(f"target kind must be 'url' or 'invoke' (got {kind!r})")
+
+
+def _only(spec, allowed):
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        known = ", ".join(sorted(allowed))
+        raise ValueError(f"unknown target setting {unknown[0]!r} (known: {known})")
+
+
+def _region_from_url(url):
+    match = _URL_REGION.search(URL(url).host or "")
+    return match.group(1) if match else None
+
+
+def _read_probe_response(status, headers, body):
+    error = classify_status(status)
+    if error is not None:
+        kind = headers.get("x-amzn-errortype") or f"HTTP {status}"
+        return Response(error, None, _short(kind, body))
+    return Response(None, _parse_record(body))
+
+
+def _parse_record(body):
+    # A 2xx that is not a JSON object is still a success at the HTTP level; it just names no
+    # container (a wrong URL, or not the probe), so the record stays None.
+    if not body or body[:1] != b"{":
+        return None
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _short(prefix, body):
+    text = (body or b"")[:120].decode("utf-8", "replace").replace("\n", " ").strip()
+    return f"{prefix}: {text}" if text else prefix
+
+
+def _init_duration(tail_b64):
+    try:
+        text = base64.b64decode(tail_b64)
+    except ValueError:
+        return None
+    match = _INIT_DURATION.search(text)
+    return float(match.group(1)) if match else None

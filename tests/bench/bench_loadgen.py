@@ -1,0 +1,203 @@
+"""Load generator benchmark: our closed loop against `ab -k` (and wrk) at c=10 on loopback,
+then open-loop rate accuracy and lateness. Prints a report; never asserts timing.
+
+    make bench      (or: .venv/bin/python -m pytest tests/bench/bench_loadgen.py -m bench -s)
+
+The server is tests/loadgen/fakeserver.py in its own process, answering /fast with a pre-built
+probe-like record, so every client hits the same cheapest server. Clients run one at a time,
+interleaved over rounds; each ratio is the median of per-round ratios to that round's ab, since
+other work on a shared machine drifts slowly and a per-round ratio cancels most of it.
+
+Placement matters on two cores: the scheduler's wake-affine placement often runs client and
+server on one core, in turns, and a client that costs more CPU per request then loses more.
+LOADGEN_BENCH_PIN=1 pins the server to CPU 0 and every client (ab, wrk, ours) to CPU 1; the
+default leaves placement to the scheduler, as MEASURED.md's numbers did.
+Environment: LOADGEN_BENCH_SECONDS (per measurement, default 3), LOADGEN_BENCH_ROUNDS (5),
+LOADGEN_BENCH_PIN (default 0).
+"""
+
+import asyncio
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loadgen.plan import Plan
+from loadgen.process import LoadProcess
+from loadgen.runner import Runner
+from loadgen.targets import UrlTarget
+
+ROOT = Path(__file__).resolve().parents[2]
+SECONDS = float(os.environ.get("LOADGEN_BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("LOADGEN_BENCH_ROUNDS", "5"))
+CONCURRENCY = 10
+PIN = os.environ.get("LOADGEN_BENCH_PIN", "0") == "1" and len(os.sched_getaffinity(0)) >= 2
+SERVER_CPUS, CLIENT_CPUS = ({0}, {1}) if PIN else (None, None)
+
+pytestmark = pytest.mark.bench
+
+
+def pinned(cpus):
+    """preexec_fn for a subprocess on `cpus` (None: anywhere)."""
+    return None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def clients_on_their_cpu():
+    """This process (our in-process runs, and the LoadProcess children it spawns) on the
+    client CPU for the module; the previous affinity afterwards."""
+    before = os.sched_getaffinity(0)
+    if CLIENT_CPUS:
+        os.sched_setaffinity(0, CLIENT_CPUS)
+    yield
+    os.sched_setaffinity(0, before)
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    proc = subprocess.Popen([sys.executable, "-m", "tests.loadgen.fakeserver"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True, preexec_fn=pinned(SERVER_CPUS))
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("PORT "), line
+        yield f"http://127.0.0.1:{int(line.split()[1])}/fast"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def child_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_ab(url, seconds=SECONDS):
+    cpu = child_cpu()
+    out = subprocess.run(["ab", "-k", "-q", "-c", str(CONCURRENCY), "-t", str(seconds),
+                          "-n", "10000000", url], capture_output=True, text=True,
+                         preexec_fn=pinned(CLIENT_CPUS)).stdout
+    cpu = child_cpu() - cpu
+    done = int(re.search(r"Complete requests:\s+(\d+)", out).group(1))
+    failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
+    rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
+    return rps, (f"errors={failed + int(non2xx.group(1) if non2xx else 0)} "
+                 f"cpu/req={cpu / max(done, 1) * 1e6:.0f}us")
+
+
+def run_wrk(url):
+    cpu = child_cpu()
+    out = subprocess.run(["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{int(SECONDS)}s", url],
+                         capture_output=True, text=True, preexec_fn=pinned(CLIENT_CPUS)).stdout
+    cpu = child_cpu() - cpu
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), \
+        f"errors={errors.group(1) if errors else 0} cpu/req={cpu / max(done, 1) * 1e6:.0f}us"
+
+
+def run_runner(url, client):
+    async def go():
+        runner = Runner(UrlTarget(url), Plan("closed", CONCURRENCY, duration=SECONDS),
+                        client=client)
+        cpu = time.process_time()
+        n = ok = 0
+        first = last = None
+        async for batch in runner.run():
+            for o in batch:
+                n += 1
+                ok += o.error is None
+                first = o.sent_at if first is None else min(first, o.sent_at)
+                last = max(last or 0.0, o.sent_at + o.latency_ms / 1000)
+        cpu = time.process_time() - cpu
+        return ok / (last - first), f"errors={n - ok} cpu/req={cpu / max(n, 1) * 1e6:.0f}us"
+
+    return asyncio.run(go())
+
+
+def run_process(url, client):
+    """The path the app uses: a LoadProcess, outcomes (with records) streamed to this process."""
+    async def go():
+        plan = Plan("closed", CONCURRENCY, duration=SECONDS)
+        cpu, parent_cpu = child_cpu(), time.process_time()
+        async with LoadProcess({"kind": "url", "url": url}, plan, client=client) as proc:
+            n = ok = 0
+            first = last = None
+            async for batch in proc.batches():
+                for o in batch:
+                    n += 1
+                    ok += o.error is None
+                    first = o.sent_at if first is None else min(first, o.sent_at)
+                    last = max(last or 0.0, o.sent_at + o.latency_ms / 1000)
+        # The child is reaped by now, so its CPU (start-up included) shows in RUSAGE_CHILDREN.
+        cpu, parent_cpu = child_cpu() - cpu, time.process_time() - parent_cpu
+        return ok / (last - first), (f"errors={n - ok} cpu/req={cpu / max(n, 1) * 1e6:.0f}us "
+                                     f"+ parent {parent_cpu / max(n, 1) * 1e6:.0f}us")
+
+    return asyncio.run(go())
+
+
+def test_closed_loop_against_ab_and_wrk(server_url):
+    clients = {"ab -k": run_ab}
+    if shutil.which("wrk"):
+        clients["wrk -t1"] = run_wrk
+    clients["ours fast (in process)"] = lambda url: run_runner(url, "fast")
+    clients["ours aiohttp (in process)"] = lambda url: run_runner(url, "aiohttp")
+    clients["ours fast (LoadProcess)"] = lambda url: run_process(url, "fast")
+    clients["ours aiohttp (LoadProcess)"] = lambda url: run_process(url, "aiohttp")
+    if not shutil.which("ab"):
+        pytest.skip("ab not installed (apt-get install -y apache2-utils)")
+    run_ab(server_url, seconds=1)  # warm the server up
+    results = {name: [] for name in clients}
+    ratios = {name: [] for name in clients}
+    notes = {}
+    for _ in range(ROUNDS):
+        for name, fn in clients.items():
+            rps, note = fn(server_url)
+            results[name].append(rps)
+            ratios[name].append(rps / results["ab -k"][-1])
+            notes[name] = note
+    print(f"\n\nClosed loop, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds, loopback, "
+          f"server = aiohttp in its own process ({os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.1f}, "
+          + (f"server on CPU {min(SERVER_CPUS)}, clients on CPU {min(CLIENT_CPUS)})"
+             if PIN else "not pinned)"))
+    print(f"{'client':28} {'req/s median':>12}  {'runs':<30} {'vs ab -k':>8} "
+          f"{'(per round)':<22} notes")
+    for name, values in results.items():
+        runs = " ".join(f"{v:,.0f}" for v in values)
+        per_round = " ".join(f"{r:.2f}" for r in ratios[name])
+        print(f"{name:28} {statistics.median(values):>12,.0f}  {runs:<30} "
+              f"{statistics.median(ratios[name]):>8.2f} {per_round:<22} {notes[name]}")
+
+
+def test_open_loop_rate_accuracy_and_lateness(server_url):
+    print(f"\n\nOpen loop, {SECONDS:g} s per rate")
+    print(f"{'client':8} {'target/s':>9} {'sent/s':>9} {'error':>7} {'late p50':>9} "
+          f"{'late p99':>9} {'late max':>9} {'held back':>9} {'errors':>7}")
+    for client in ("fast", "aiohttp"):
+        for rate in (500, 2000, 5000):
+            async def go():
+                runner = Runner(UrlTarget(server_url), Plan("open", rate, duration=SECONDS),
+                                client=client)
+                outcomes = [o async for batch in runner.run() for o in batch]
+                return runner, outcomes
+
+            runner, outcomes = asyncio.run(go())
+            late = sorted(o.lateness_ms for o in outcomes)
+            errors = sum(o.error is not None for o in outcomes)
+            first = min(o.scheduled_at for o in outcomes)
+            last_sent = max(o.sent_at for o in outcomes)
+            # Sent per second over the scheduled span: what the function actually received.
+            achieved = len(outcomes) / max(last_sent - first, SECONDS - 1 / rate)
+            print(f"{client:8} {rate:>9,} {achieved:>9,.0f} "
+                  f"{(achieved - rate) / rate:>+7.1%} {late[len(late) // 2]:>8.2f}m "
+                  f"{late[int(len(late) * 0.99)]:>8.2f}m {late[-1]:>8.1f}m "
+                  f"{runner.held_back:>9} {errors:>7}")
