@@ -8,14 +8,25 @@ the app drives: the load generator's own process, a replay, or a test fake.
 
 import math
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, AsyncIterator, Protocol
+
+from loadgen.plan import clamp_level, step_level
 
 CLOSED = "closed"
 OPEN = "open"
 MODES = (CLOSED, OPEN)
-DEFAULT_LEVELS = {CLOSED: 10.0, OPEN: 100.0}
-MAX_LEVEL = {CLOSED: 10_000.0, OPEN: 1_000_000.0}
+DEFAULT_LEVELS = {CLOSED: 10, OPEN: 100.0}
+
+
+@dataclass
+class LoadItem:
+    """One report of a load generator: outcomes plus its own figures (a StatsSnapshot or dict),
+    or a change of the plan it runs (`load`: mode, level, paused)."""
+
+    outcomes: list
+    stats: Any = None
+    load: dict | None = None
 
 
 class LoadController(Protocol):
@@ -33,14 +44,6 @@ class LoadController(Protocol):
     def batches(self) -> AsyncIterator[Any]: ...
 
 
-def nice(x: float) -> float:
-    """`x` rounded to two significant digits (110, 120, 1300), at least 1."""
-    if x <= 1:
-        return 1.0
-    digits = 10 ** (math.floor(math.log10(x)) - 1)
-    return float(round(x / digits) * digits)
-
-
 @dataclass
 class LoadState:
     """The load the user asked for. Levels are remembered per mode, so `m` twice is a no-op."""
@@ -49,28 +52,49 @@ class LoadState:
     levels: dict = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     paused: bool = False
     controllable: bool = True  # False in a replay, or with no load at all
+    max_in_flight: int = 1000
+
+    @classmethod
+    def from_plan(cls, plan, **kwargs) -> "LoadState":
+        """The state a `loadgen.plan.Plan` starts with."""
+        levels = dict(DEFAULT_LEVELS)
+        levels[plan.mode] = plan.level
+        return cls(mode=plan.mode, levels=levels, max_in_flight=plan.max_in_flight, **kwargs)
 
     @property
     def level(self) -> float:
         return self.levels[self.mode]
 
-    def stepped(self, direction: int, large: bool = False) -> float:
-        """The level one step up (+1) or down (-1) from now.
+    def apply(self, reported: dict) -> None:
+        """Take what the generator says it runs (mode, level, paused), e.g. a clamped level."""
+        mode = reported.get("mode")
+        if mode in MODES:
+            self.mode = mode
+        if reported.get("level") is not None:
+            self.levels[self.mode] = reported["level"]
+        if reported.get("paused") is not None:
+            self.paused = bool(reported["paused"])
 
-        Closed loop: one more or one fewer concurrent request; the large step doubles or halves.
-        Open loop: about 10% (two significant digits); the large step doubles or halves.
-        """
-        level = self.level
-        if large:
-            new = level * 2 if direction > 0 else level / 2
-            new = float(math.floor(new)) if self.mode == CLOSED else nice(new)
-        elif self.mode == CLOSED:
-            new = level + direction
-        else:
-            new = nice(level * (1.1 if direction > 0 else 1 / 1.1))
-            if new == level:
-                new = level + direction
-        return max(1.0, min(MAX_LEVEL[self.mode], new))
+    def stepped(self, direction: int, large: bool = False) -> float:
+        """The level one step up (+1) or down (-1) from now, on the load generator's own ladders
+        (closed loop: one more or one fewer concurrent request; open loop: about 20%; the
+        large step walks 1-2-5), clamped into the mode's range."""
+        return clamp_level(self.mode, step_level(self.mode, self.level, direction, large), self.max_in_flight)
+
+    def switch_mode(self, stats: dict | None = None) -> None:
+        """Closed ↔ open at about the same load: the achieved rate for open loop, rate × median
+        latency for closed loop (Little's law), as the generator would pick; without figures,
+        the level last used in that mode."""
+        mode = OPEN if self.mode == CLOSED else CLOSED
+        rate = (stats or {}).get("rate") or 0.0
+        p50 = (stats or {}).get("p50_ms")
+        level = self.levels[mode]
+        if mode == OPEN and rate > 0:
+            level = rate
+        elif mode == CLOSED and rate > 0 and p50:
+            level = rate * p50 / 1000.0
+        self.mode = mode
+        self.levels[mode] = clamp_level(mode, _two_digits(level), self.max_in_flight)
 
     def describe(self) -> str:
         """'closed loop: 10 concurrent' or 'open loop: 250 req/s' (plus 'paused')."""
@@ -84,6 +108,14 @@ class LoadState:
         """The snapshot's `load` object (DESIGN.md: at least mode and level)."""
         return {"mode": self.mode, "level": self.level, "paused": self.paused,
                 "unit": "concurrent requests" if self.mode == CLOSED else "requests/s"}
+
+
+def _two_digits(x: float) -> float:
+    """Rounded to two significant digits (137.4 -> 140), so a switched level reads cleanly."""
+    if x <= 0:
+        return x
+    digits = 10 ** (math.floor(math.log10(x)) - 1)
+    return round(x / digits) * digits
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -121,11 +153,11 @@ class LoadStats:
         if n:
             self._done.append((now, n))
 
-    def absorb(self, stats: dict | None) -> None:
-        """Figures the generator computed itself (keys: rate, in_flight, held_back, p50_ms,
-        p99_ms, errors{class: n}, sent, scheduled_late_ms ...)."""
+    def absorb(self, stats) -> None:
+        """Figures the generator computed itself: a `loadgen.stats.StatsSnapshot` or its dict
+        (achieved_rps, in_flight, held_back, p50_ms, p99_ms, errors{class: n}, ...)."""
         if stats:
-            self.reported = dict(stats)
+            self.reported = asdict(stats) if is_dataclass(stats) else dict(stats)
 
     def _prune(self, now: float) -> None:
         cutoff = now - self.window_s
@@ -138,7 +170,7 @@ class LoadStats:
         """rate (req/s), p50_ms, p99_ms, in_flight, held_back, errors {class: n}."""
         self._prune(now)
         rep = self.reported
-        rate = rep.get("rate")
+        rate = rep.get("achieved_rps", rep.get("rate"))
         if rate is None and self._done:
             rate = sum(n for _, n in self._done) / self.window_s
         p50, p99 = rep.get("p50_ms"), rep.get("p99_ms")
@@ -148,3 +180,33 @@ class LoadStats:
         errors = dict(rep.get("errors") or self.errors)
         return {"rate": rate or 0.0, "p50_ms": p50, "p99_ms": p99, "in_flight": rep.get("in_flight"),
                 "held_back": rep.get("held_back"), "errors": errors}
+
+
+class ProcessLoad:
+    """`loadgen.process.LoadProcess` (already started) as the app's `LoadController`."""
+
+    def __init__(self, process) -> None:
+        self.process = process
+
+    def _sent(self, ok, what: str) -> None:
+        if ok is False:
+            raise RuntimeError(f"the load process has stopped; cannot {what}")
+
+    def set_level(self, level: float) -> None:
+        self._sent(self.process.set_level(level), "change the level")
+
+    def set_mode(self, mode: str, level: float) -> None:
+        self._sent(self.process.set_mode(mode, level), "switch the mode")
+
+    def pause(self) -> None:
+        self._sent(self.process.pause(), "pause")
+
+    def resume(self) -> None:
+        self._sent(self.process.resume(), "resume")
+
+    async def stop(self) -> None:
+        await self.process.aclose()
+
+    async def batches(self):
+        async for batch in self.process.batches():
+            yield LoadItem(batch, self.process.stats)

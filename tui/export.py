@@ -153,3 +153,41 @@ def write_atomic(path: str, data: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def snapshot_folder(base_dir: str, now: float) -> str:
+    """Create a new folder under `base_dir` named for `now` (UTC); never reuse an existing one."""
+    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path, n = os.path.join(base_dir, stamp), 1
+    while True:
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            n += 1
+            path = os.path.join(base_dir, f"{stamp}-{n}")
+
+
+def write_snapshot(base_dir: str, now: float, files: dict[str, str | bytes]) -> tuple[str, list[str]]:
+    """The TUI's `s` key: every file of one snapshot, atomically, into a new timestamped folder."""
+    folder = snapshot_folder(base_dir, now)
+    for name, data in files.items():
+        write_atomic(os.path.join(folder, name), data)
+    return folder, list(files)
+
+
+def timeline_csv(fleet: Fleet, now: float, *, host_key: str = "hostname", sort: str = "first") -> str:
+    """The timeline's figures: invocations per bucket per container, one row per container in
+    `sort` order, one column per bucket from the run's start (or as far back as the ring holds)
+    to `now`, headed by each bucket's start time (epoch seconds)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    last = int(now // fleet.bucket_s)
+    first = last - fleet.timeline_buckets + 1
+    if fleet.started_at is not None:
+        first = max(first, int(fleet.started_at // fleet.bucket_s))
+    n = max(0, last - first + 1)
+    writer.writerow(["container_id", "host_key"] + [f"{(first + i) * fleet.bucket_s:g}" for i in range(n)])
+    for c in fleet.ordered(sort):
+        writer.writerow([c.container_id, c.host_key(host_key)] + c.timeline.window(last, n))
+    return buf.getvalue()

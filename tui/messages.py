@@ -14,20 +14,30 @@ from tui.lambdalog import Record
 class LogBatch(Message):
     """Records parsed from one batch of log events of one source (the log channel)."""
 
-    def __init__(self, source: str, records: list[Record], events: int) -> None:
+    def __init__(self, source: str, records: list[Record], events: int, at: float) -> None:
         super().__init__()
         self.source = source
         self.records = records
         self.events = events
+        self.at = at  # the app's clock when the batch arrived
 
 
 class OutcomeBatch(Message):
     """Outcomes the load generator reported (the response channel), plus its own figures."""
 
-    def __init__(self, outcomes: list, stats: dict | None = None) -> None:
+    def __init__(self, outcomes: list, stats, at: float) -> None:
         super().__init__()
         self.outcomes = outcomes
-        self.stats = stats
+        self.stats = stats  # the generator's own figures (a StatsSnapshot or dict), or None
+        self.at = at
+
+
+class LoadChanged(Message):
+    """The generator reports the plan it runs (mode, level, paused): a clamp, or a replay."""
+
+    def __init__(self, state: dict) -> None:
+        super().__init__()
+        self.state = state
 
 
 class SourceFailed(Message):

@@ -1,0 +1,320 @@
+"""Pilot tests: each key, its effect on the model, the view and the (fake) load controller."""
+
+import json
+
+import pytest
+
+from tui.screens.help import HelpScreen
+from tui.widgets.containers import short_id
+from tui.widgets.header import MonitorHeader
+
+from tests.tui.fakes import SIZE, AsyncFakeLoad, Clock, FakeLoad, FakeSource, T0, Traffic, make_app, until
+
+
+def header(app) -> str:
+    return app.query_one(MonitorHeader).text.plain
+
+
+async def fill(pilot, load, source, traffic, n_containers=6, per=3):
+    """Feed both channels: `per` invocations on each of `n_containers` containers."""
+    outcomes, events = [], []
+    for k in range(per):
+        for i in range(n_containers):
+            o, ev = traffic.invoke(i, T0 + k + i * 0.01)
+            outcomes.append(o)
+            events += ev
+    load.feed(outcomes)
+    source.feed(events)
+    app = pilot.app
+    await until(pilot, lambda: app.fleet.counters.invocations == n_containers * per
+                and all(c.unconfirmed == 0 for c in app.fleet.containers.values()))
+    app.refresh_view()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("load_cls", [FakeLoad, AsyncFakeLoad])
+async def test_plus_minus_and_large_steps_drive_the_load(tmp_path, load_cls):
+    load = load_cls()
+    app = make_app(load=load, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus")
+        await until(pilot, lambda: load.calls)
+        assert load.calls[-1] == ("set_level", 11)
+        assert "closed loop: 11 concurrent" in header(app)
+        await pilot.press("equals_sign", "minus", "minus")
+        await until(pilot, lambda: len(load.calls) == 4)
+        assert [c[1] for c in load.calls] == [11, 12, 11, 10]
+        await pilot.press("asterisk")
+        await until(pilot, lambda: len(load.calls) == 5)
+        assert load.calls[-1] == ("set_level", 20)
+        await pilot.press("slash", "slash")
+        await until(pilot, lambda: len(load.calls) == 7)
+        assert load.calls[-1] == ("set_level", 5)
+        assert app.load_state.level == 5
+        assert "load: closed loop: 5 concurrent" in app.status.message
+
+
+async def test_minus_never_goes_below_one(tmp_path):
+    load = FakeLoad()
+    app = make_app(load=load, tmp_path=tmp_path)
+    app.load_state.levels["closed"] = 1
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("minus")
+        assert load.calls[-1] == ("set_level", 1)
+
+
+async def test_m_switches_closed_and_open_loop_at_about_the_same_load(tmp_path):
+    load, source, clock = FakeLoad(), FakeSource(), Clock(T0 + 3)
+    app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")
+        # No responses yet: the open loop starts at its default rate.
+        assert load.calls[-1] == ("set_mode", "open", 100.0)
+        assert "open loop: 100 req/s" in header(app)
+        await pilot.press("m")
+        assert load.calls[-1] == ("set_mode", "closed", 10)
+        # With responses, open loop takes the achieved rate.
+        load.feed([], stats={"achieved_rps": 412.0, "p50_ms": 20.0, "in_flight": 10})
+        await until(pilot, lambda: app.stats.reported)
+        await pilot.press("m")
+        assert load.calls[-1] == ("set_mode", "open", 410.0)
+        await pilot.press("plus")
+        assert load.calls[-1] == ("set_level", 500.0)
+
+
+async def test_space_pauses_and_resumes(tmp_path):
+    load = FakeLoad()
+    app = make_app(load=load, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert load.calls == [("pause",)]
+        assert app.load_state.paused and "PAUSED" in header(app)
+        await pilot.press("space")
+        assert load.calls == [("pause",), ("resume",)]
+        assert "PAUSED" not in header(app)
+
+
+async def test_keys_without_a_load_generator_say_so_and_change_nothing(tmp_path):
+    app = make_app(load=None, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus", "m", "space")
+        assert app.status.message == "no load generator to control here"
+        assert app.load_state.level == 10 and not app.load_state.paused
+        assert "watching the logs only" in header(app)
+
+
+async def test_response_channel_fills_the_table_and_logs_confirm_it(tmp_path):
+    load, source, clock = FakeLoad(), FakeSource(), Clock(T0 + 2)
+    app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path)
+    traffic = Traffic()
+    async with app.run_test(size=SIZE) as pilot:
+        o, events = traffic.invoke(0, T0 + 1)
+        load.feed([o])
+        await until(pilot, lambda: app.fleet.counters.invocations == 1)
+        app.refresh_view()
+        key = o.container_id
+        assert app.table.get_cell(key, "log").plain == "◌"  # not in the logs yet
+        assert app.table.get_cell(key, "inv").plain == "1"
+        assert "◌ 1 not yet in logs" in header(app)
+        clock.t = T0 + 3.5
+        source.feed(events)
+        await until(pilot, lambda: app.fleet.containers[key].confirmed == 1)
+        app.refresh_view()
+        assert app.table.get_cell(key, "log").plain == ""
+        assert app.table.get_cell(key, "cold").plain == "118ms"
+        assert "lag 1.5 s" in header(app)  # response arrived at T0+2, its log line at T0+3.5
+
+
+async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
+    load, source = FakeLoad(), FakeSource()
+    app = make_app(load=load, sources=[source], clock=Clock(T0 + 5), tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, load, source, Traffic())
+        await pilot.press("s")
+        await until(pilot, lambda: app.last_snapshot is not None)
+        folder = tmp_path / "snaps" / "20261127T142005Z"
+        assert app.last_snapshot.path == str(folder)
+        assert sorted(p.name for p in folder.iterdir()) == ["containers.csv", "screen.svg", "snapshot.json",
+                                                             "timeline.csv"]
+        doc = json.loads((folder / "snapshot.json").read_text())
+        assert doc["load"]["mode"] == "closed" and doc["load"]["level"] == 10
+        assert doc["totals"]["containers"] == 6 and doc["totals"]["invocations"] == 18
+        assert doc["source"]["kind"] == "local" and doc["source"]["log_sources"] == ["fake"]
+        assert len((folder / "containers.csv").read_text().splitlines()) == 7
+        assert (folder / "screen.svg").read_text().startswith("<svg")
+        timeline = (folder / "timeline.csv").read_text().splitlines()
+        # fill() ran 3 invocations per container at T0, T0+1, T0+2; the clock reads T0+5.
+        assert timeline[0].split(",")[:3] == ["container_id", "host_key", f"{T0:g}"]
+        assert timeline[1].split(",")[1:] == ["host-a", "1", "1", "1", "0", "0", "0"]
+        assert str(folder) in app.status.message
+        await pilot.press("s")  # same second: a new folder all the same
+        await until(pilot, lambda: app.last_snapshot.path != str(folder))
+        assert app.last_snapshot.path.endswith("20261127T142005Z-2")
+
+
+async def test_a_snapshot_that_cannot_be_written_is_shown_and_the_app_goes_on(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    load = FakeLoad()
+    app = make_app(load=load, tmp_path=tmp_path)
+    app.snapshot_dir = str(blocker / "snaps")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await until(pilot, lambda: app.last_snapshot is not None)
+        assert app.last_snapshot.error
+        assert app.status.message.startswith("snapshot NOT written")
+        await pilot.press("plus")
+        assert load.calls[-1] == ("set_level", 11)
+
+
+async def test_g_cycles_the_host_key_through_table_and_legend(tmp_path):
+    load, source = FakeLoad(), FakeSource()
+    app = make_app(load=load, sources=[source], clock=Clock(T0 + 5), tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, load, source, Traffic())
+        first = app.table.order[0]
+        assert app.table.get_cell(first, "host").plain == "host-a"
+        legend = app.query_one("#legend")
+        assert "hosts by hostname (3)" in legend._last_text.plain
+        await pilot.press("g")
+        assert app.host_key == "boot_id"
+        assert app.table.get_cell(first, "host").plain == "boot-host-a"
+        assert "hosts by boot id (3)" in legend._last_text.plain
+        await pilot.press("g")
+        assert app.host_key == "cpu_model"
+        assert app.table.get_cell(first, "host").plain == "Xeon E5-2666 v3"
+        await pilot.press("g")
+        assert app.host_key == "hostname"
+
+
+async def test_o_cycles_the_sort_and_the_timeline_follows(tmp_path):
+    load, source = FakeLoad(), FakeSource()
+    app = make_app(load=load, sources=[source], clock=Clock(T0 + 5), tmp_path=tmp_path)
+    traffic = Traffic()
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, load, source, traffic, n_containers=6, per=1)
+        busy = [traffic.invoke(4, T0 + 2 + k / 10)[0] for k in range(5)]
+        load.feed(busy)
+        await until(pilot, lambda: app.fleet.counters.invocations == 11)
+        app.refresh_view()
+        by_first = [short_id(k) for k in app.table.order]
+        assert by_first == [short_id(k) for k in sorted(app.fleet.containers)]  # stream(i) sorts like i
+        await pilot.press("o")
+        assert app.sort_by == "invocations"
+        assert app.table.order[0] == busy[0].container_id
+        # The table's rows and the timeline's lanes are in the same order.
+        rows = [app.table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(app.table.row_count)]
+        assert rows == app.table.order
+        assert app.timeline.lane_index(1) == 0
+        await pilot.press("o")
+        assert app.sort_by == "host"
+        hosts = [app.fleet.containers[k].hostname for k in app.table.order]
+        assert hosts == sorted(hosts)
+        await pilot.press("o")
+        assert app.sort_by == "first"
+        assert [short_id(k) for k in app.table.order] == by_first
+
+
+async def test_question_mark_opens_help_and_escape_closes_it(tmp_path):
+    app = make_app(load=FakeLoad(), tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark", "q")  # q closes help, it does not quit
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
+
+
+async def test_q_stops_the_load_closes_the_sources_and_exits(tmp_path):
+    load, source = FakeLoad(), FakeSource()
+    app = make_app(load=load, sources=[source], tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert load.calls[-1] == ("stop",)
+    assert source.closed
+    assert app.return_code == 0
+
+
+async def test_a_failing_source_is_shown_and_the_other_channel_goes_on(tmp_path):
+    load, source = FakeLoad(), FakeSource("poll")
+    app = make_app(load=load, sources=[source], clock=Clock(T0 + 2), tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        source.fail(RuntimeError("log group not found\nsecond line"))
+        await until(pilot, lambda: app.failures)
+        app.refresh_view()
+        assert "⚠ poll stopped: log group not found" in header(app)
+        assert "second line" not in header(app)
+        o, _ = Traffic().invoke(0, T0 + 1)
+        load.feed([o])
+        await until(pilot, lambda: app.fleet.counters.invocations == 1)
+
+
+async def test_source_warnings_reach_the_header(tmp_path):
+    source = FakeSource("livetail")
+    app = make_app(load=FakeLoad(), sources=[source], tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        source.status.sampled = True
+        source.status.dropped = 12
+        app.refresh_view()
+        await pilot.pause()
+        assert "livetail SAMPLED" in header(app) and "dropped 12 events" in header(app)
+
+
+async def test_redraw_is_timed_not_per_event(tmp_path):
+    load, source = FakeLoad(), FakeSource()
+    clock = Clock(T0 + 5)
+    app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path, refresh_hz=4)
+    traffic = Traffic()
+    async with app.run_test(size=SIZE) as pilot:
+        ticks = app.ticks
+        for k in range(50):  # 50 batches, 250 log events, faster than a redraw
+            o, ev = traffic.invoke(k % 5, T0 + k / 50)
+            load.feed([o])
+            source.feed(ev)
+        await until(pilot, lambda: app.fleet.counters.invocations == 50)
+        assert app.ticks - ticks <= 3
+        await until(pilot, lambda: app.table.row_count == 5, timeout=2)  # the next tick draws them
+
+
+class StoppedProcess:
+    """A LoadProcess whose child has finished: control calls return False."""
+
+    stats = None
+
+    def set_level(self, level):
+        return False
+
+    def set_mode(self, mode, level=None):
+        return False
+
+    def pause(self):
+        return False
+
+    def resume(self):
+        return False
+
+    async def aclose(self):
+        self.closed = True
+
+    async def batches(self):
+        yield []
+        raise RuntimeError("load process exited unexpectedly (exit code 1)")
+
+
+async def test_a_load_process_that_died_is_shown_and_keys_say_so(tmp_path):
+    from tui.control import ProcessLoad
+
+    process = StoppedProcess()
+    app = make_app(load=ProcessLoad(process), tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "load generator:" in app.status.message)
+        assert app.status.message == "load generator: load process exited unexpectedly (exit code 1)"
+        await pilot.press("plus")
+        assert app.status.message == ("load generator refused set_level: the load process has stopped; "
+                                       "cannot change the level")
+        assert app.load_state.level == 10  # what runs is what the header says
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not app.is_running)
+    assert process.closed

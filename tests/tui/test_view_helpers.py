@@ -1,0 +1,182 @@
+"""The pure helpers behind the widgets: formatting, lanes, legend, header, load state and stats."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from tui.control import LoadState, LoadStats, percentile
+from tui.fleet import Fleet
+from tui.sources.base import SourceStatus
+from tui.widgets.containers import fmt_cold, fmt_offset, row_cells, short_cpu, short_id
+from tui.widgets.header import TargetInfo, header_text, source_warnings
+from tui.widgets.lanes import (DENSITY, axis_text, cold_column, density_level, density_scale, fmt_age,
+                               lane_chars)
+from tui.widgets.legend import PALETTE, HostPalette, legend_text
+
+from tests.tui.fakes import T0, Traffic
+
+
+@pytest.mark.parametrize("cid, short", [
+    ("2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d", "0f5b29cc"),
+    ("2026/11/27/[12]abcdef0123456789", "abcdef01"),
+    ("local-env-7", "local-en"),
+    ("a/b/c", "c"),
+])
+def test_short_id(cid, short):
+    assert short_id(cid) == short
+
+
+@pytest.mark.parametrize("model, short", [
+    ("Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz", "Xeon E5-2666 v3"),
+    ("Intel(R) Xeon(R) Processor @ 2.50GHz", "Xeon 2.50GHz"),
+    ("AMD EPYC 7R13 Processor", "EPYC 7R13"),
+    ("", ""),
+    ("Neoverse-N1", "Neoverse-N1"),
+])
+def test_short_cpu(model, short):
+    assert short_cpu(model) == short
+
+
+@pytest.mark.parametrize("t, text", [(None, ""), (T0, "+0.0s"), (T0 + 4.24, "+4.2s"), (T0 + 754, "+12:34"),
+                                     (T0 + 3720, "+1h02m"), (T0 - 1, "+0.0s")])
+def test_fmt_offset(t, text):
+    assert fmt_offset(t, T0) == text
+
+
+def test_fmt_cold_shows_init_duration_repeats_and_disagreement():
+    c = SimpleNamespace(cold_starts=0, init_duration_ms=None, restore_duration_ms=None, cold_signals_disagree=False)
+    assert fmt_cold(c) == ""
+    c.cold_starts = 1
+    assert fmt_cold(c) == "cold"
+    c.init_duration_ms = 182.4
+    assert fmt_cold(c) == "182ms"
+    c.cold_starts, c.cold_signals_disagree = 2, True
+    assert fmt_cold(c) == "!2×182ms"
+
+
+def test_row_cells_mark_unconfirmed_rows():
+    f = Fleet()
+    o, events = Traffic().invoke(0, T0)
+    f.apply_outcomes([o], T0)
+    c = f.containers[o.container_id]
+    cells = row_cells(c, "busy", "host-a", f.started_at)
+    assert cells[0] == "◌" and cells[4] == "1" and cells[-1] == "busy"
+
+
+def test_density_is_log2_and_the_legend_scale_matches_it():
+    assert [density_level(n) for n in (0, 1, 2, 3, 4, 7, 8, 127, 128, 10_000)] == [0, 1, 2, 2, 3, 3, 4, 7, 8, 8]
+    assert lane_chars([0, 1, 3, 200]) == " ▁▂█"
+    for level, smallest in density_scale():
+        assert density_level(int(smallest.rstrip("+"))) == level
+        assert lane_chars([int(smallest.rstrip("+"))]) == DENSITY[level]
+
+
+def test_cold_column_inside_and_outside_the_window():
+    assert cold_column(None, 1.0, 100, 10) is None
+    assert cold_column(100.5, 1.0, 100, 10) == 9
+    assert cold_column(91.0, 1.0, 100, 10) == 0
+    assert cold_column(90.9, 1.0, 100, 10) is None
+
+
+def test_axis_labels_end_on_their_ticks_and_never_overlap():
+    text = axis_text(40, 1.0)
+    assert len(text) == 40 and text.endswith("now")
+    assert text[29 - 3:30] == "-10s" and text[19 - 3:20] == "-20s"
+    assert axis_text(2, 1.0) == "  "
+    assert fmt_age(90) == "-1m30" and fmt_age(120) == "-2m" and fmt_age(3660) == "-1h01"
+
+
+def test_palette_keeps_colours_per_host_and_wraps():
+    p = HostPalette()
+    assert p.colour("a") == PALETTE[0] and p.colour("b") == PALETTE[1] and p.colour("a") == PALETTE[0]
+    for i in range(len(PALETTE)):
+        p.colour(f"h{i}")
+    assert p.colour("late") == PALETTE[(len(PALETTE) + 2) % len(PALETTE)]
+    p.reset()
+    assert p.colour("b") == PALETTE[0]
+
+
+def test_legend_counts_hosts_and_truncates_many():
+    text = legend_text({"a": 4, "b": 10}, HostPalette(), "hostname").plain
+    assert "hosts by hostname (2): ■ a 4  ■ b 10" in text and "◆ cold" in text
+    many = legend_text({f"h{i}": 1 for i in range(30)}, HostPalette(), "cpu_model", max_hosts=5).plain
+    assert "hosts by CPU model (30)" in many and "+25 more" in many
+
+
+def test_target_labels():
+    assert TargetInfo("local", "probe", simulated_hosts=True).label() == "LOCAL probe (simulated hosts)"
+    assert TargetInfo("aws", "my-fn", "eu-west-1").label() == "AWS my-fn · eu-west-1"
+    assert TargetInfo("replay", "s.jsonl", note="×2").label() == "REPLAY s.jsonl · ×2"
+
+
+def test_source_warnings_name_every_problem():
+    ok = SourceStatus("poll", lag_ms=800)
+    bad = SourceStatus("livetail", sampled=True, dropped=3, behind=True, error="throttled")
+    assert source_warnings([ok], {}) == []
+    assert source_warnings([ok, bad], {"file": "gone"}) == [
+        "livetail SAMPLED: log counts are partial", "livetail dropped 3 events", "livetail is falling behind",
+        "livetail: throttled", "file stopped: gone"]
+
+
+def test_header_text_lines():
+    f = Fleet()
+    traffic = Traffic()
+    outcomes = [traffic.invoke(i, T0 + i)[0] for i in range(3)]
+    f.apply_outcomes(outcomes, T0 + 3)
+    stats = {"rate": 1234.5, "p50_ms": 2.25, "p99_ms": 140.0, "in_flight": 10, "held_back": 7,
+             "errors": {"timeout": 1, "throttled": 5}}
+    lines = header_text(TargetInfo("aws", "fn", "us-east-1"), "open loop: 1200 req/s", stats, f,
+                        [SourceStatus("poll", lag_ms=2000, events=12)], {}, 61.0).plain.splitlines()
+    assert lines[0] == " lambdascope  AWS fn · us-east-1  │  open loop: 1200 req/s  │  run 1:01"
+    assert lines[1] == (" 1,234 req/s · in flight 10 · p50 2.2 ms · p99 140 ms · errors: throttled 5, timeout 1"
+                        " · held back by cap 7")
+    assert lines[2] == " 3 containers · 3 cold starts · 3 invocations · ◌ 3 not yet in logs"
+    assert lines[3] == " logs (poll): lag 2.0 s · 12 events"
+    quiet = header_text(TargetInfo("local", "p"), "x", None, Fleet(), [], {}, None).plain.splitlines()
+    assert quiet[1] == " no load generator: watching the logs only"
+    assert quiet[3] == " logs (no log source): lag – · 0 events"
+
+
+def test_load_state_steps_on_the_generator_ladders_and_clamps():
+    s = LoadState()
+    assert (s.mode, s.level) == ("closed", 10)
+    assert [s.stepped(1), s.stepped(-1), s.stepped(1, True), s.stepped(-1, True)] == [11, 9, 20, 5]
+    s.levels["closed"] = 1
+    assert s.stepped(-1) == 1 and s.stepped(-1, True) == 1
+    s.levels["closed"] = 1000
+    assert s.stepped(1) == 1000  # max in flight
+    s.mode = "open"
+    assert [s.stepped(1), s.stepped(-1), s.stepped(1, True)] == [120.0, 80.0, 200.0]
+    assert s.describe() == "open loop: 100 req/s"
+    s.paused = True
+    assert s.describe().endswith("PAUSED")
+    assert s.as_dict()["mode"] == "open" and s.as_dict()["level"] == 100.0
+
+
+def test_switch_mode_keeps_about_the_same_load():
+    s = LoadState()
+    s.switch_mode({"rate": 137.4, "p50_ms": 5.0})
+    assert (s.mode, s.level) == ("open", 140.0)
+    s.switch_mode({"rate": 137.4, "p50_ms": 50.0})
+    assert (s.mode, s.level) == ("closed", 7)
+    s.switch_mode({})
+    assert (s.mode, s.level) == ("open", 140.0)  # remembered
+    s.apply({"mode": "closed", "level": 3, "paused": True})
+    assert (s.mode, s.level, s.paused) == ("closed", 3, True)
+
+
+def test_load_stats_window_and_reported_figures():
+    st = LoadStats(window_s=2.0)
+    ok = [SimpleNamespace(error=None, latency_ms=float(ms)) for ms in range(1, 101)]
+    st.add_outcomes(ok + [SimpleNamespace(error="timeout", latency_ms=None)], now=10.0)
+    v = st.view(10.5)
+    assert v["rate"] == pytest.approx(101 / 2.0)
+    assert (v["p50_ms"], v["p99_ms"]) == (50.0, 99.0)
+    assert v["errors"] == {"timeout": 1} and v["in_flight"] is None
+    assert st.view(13.0)["rate"] == 0.0 and st.view(13.0)["p50_ms"] is None  # out of the window
+    st.absorb({"achieved_rps": 900.0, "p50_ms": 3.0, "p99_ms": 9.0, "in_flight": 10, "held_back": 2,
+               "errors": {"throttled": 4}})
+    v = st.view(13.0)
+    assert (v["rate"], v["p50_ms"], v["in_flight"], v["held_back"], v["errors"]) == (
+        900.0, 3.0, 10, 2, {"throttled": 4})
+    assert percentile([], 50) is None and percentile([1.0], 99) == 1.0

@@ -1,0 +1,373 @@
+"""The live monitor: wiring only. Collaborators come in through the constructor.
+
+Producers are workers: one per log source (parse a batch, post `LogBatch`) and one for the load
+generator's stream (`OutcomeBatch`). Each waits when the app has not applied its last few
+batches (back-pressure). The message handlers apply batches to the fleet model, the one writer.
+A timer redraws at a fixed rate from the model's diff (`refresh_view`); nothing redraws per
+event. Keys change the load (through the injected controller), the view (host key, sort) or
+write a snapshot; `q` stops the load and closes the sources before the app exits.
+"""
+
+import asyncio
+import inspect
+import time
+from typing import Callable, Sequence
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from tui import export
+from tui.control import LoadController, LoadState, LoadStats
+from tui.fleet import HOST_KEYS, Fleet
+from tui.lambdalog import parse_event
+from tui.messages import (LoadChanged, LoadEnded, LoadFailed, LogBatch, OutcomeBatch, SnapshotDone,
+                          SnapshotResult, SourceFailed)
+from tui.screens.help import KEYS, HelpScreen
+from tui.sources.base import LogSource
+from tui.widgets.containers import SORTS, ContainerTable
+from tui.widgets.header import MonitorHeader, TargetInfo, header_text
+from tui.widgets.lanes import TimelineLanes
+from tui.widgets.legend import HostLegend, HostPalette
+from tui.widgets.status import StatusLine
+
+BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+class MonitorApp(App):
+    """The lambdascope screen.
+
+    Args:
+        target: what is being watched (header, snapshot `source`).
+        load: the load generator controller (`tui.control.LoadController`), or None (logs only).
+        load_state: the starting mode and level (must match what `load` was started with).
+        sources: log sources (`tui.sources.base.LogSource`), each read by its own worker.
+        clock: epoch seconds; everything the screen shows is computed from it.
+        fleet: the model to fill (a new `Fleet()` by default).
+        snapshot_dir: where `s` writes its folders.
+        refresh_hz: redraws per second.
+        recorder: optional; gets every batch (`tui.recording.Recorder`).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "lambdascope"
+    BINDINGS = [
+        Binding("plus,equals_sign", "level(1)", "load+", key_display="+"),
+        Binding("minus", "level(-1)", "load-", key_display="-"),
+        Binding("asterisk", "level(1, True)", "load++", key_display="*"),
+        Binding("slash", "level(-1, True)", "load--", key_display="/"),
+        Binding("m", "mode", "open/closed"),
+        Binding("space", "pause", "pause"),
+        Binding("s", "snapshot", "snapshot"),
+        Binding("g", "host_key", "host key"),
+        Binding("o", "sort", "sort"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # the same clean stop
+    ]
+
+    def __init__(self, *, target: TargetInfo, load: LoadController | None = None,
+                 load_state: LoadState | None = None, sources: Sequence[LogSource] = (),
+                 clock: Callable[[], float] = time.time, fleet: Fleet | None = None,
+                 snapshot_dir: str = "lambdascope-snapshots", refresh_hz: float = 5.0, recorder=None):
+        super().__init__()
+        self.target = target
+        self.load = load
+        self.load_state = load_state or LoadState(controllable=load is not None)
+        self.sources = list(sources)
+        self.clock = clock
+        self.fleet = fleet if fleet is not None else Fleet()
+        self.snapshot_dir = snapshot_dir
+        self.refresh_hz = refresh_hz
+        self.recorder = recorder
+        self.stats = LoadStats()
+        self.palette = HostPalette()
+        self.host_key = HOST_KEYS[0]
+        self.sort_by = SORTS[0]
+        self.failures: dict[str, str] = {}  # source name -> why it stopped
+        self.ticks = 0  # redraws so far
+        self.events_applied = 0  # log events whose records reached the model
+        self.last_snapshot: SnapshotResult | None = None
+        self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
+        self._stopped = False
+        self._redrawing = True
+
+    # ---- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield MonitorHeader(id="header")
+        with Horizontal(id="main"):
+            yield ContainerTable(id="containers")
+            yield TimelineLanes(id="timeline")
+        yield HostLegend(id="legend")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Held, not queried: the help screen may be on top when the timer fires.
+        self.table = self.query_one(ContainerTable)
+        self.timeline = self.query_one(TimelineLanes)
+        self.status = self.query_one(StatusLine)
+        self.header = self.query_one(MonitorHeader)
+        self.legend = self.query_one(HostLegend)
+        self.timeline.follow(self.table)
+        for src in self.sources:
+            self.run_worker(self._pump_source(src), name=f"source {src.status.name}", group="sources",
+                            exit_on_error=False)
+        if self.load is not None:
+            self.run_worker(self._pump_load(), name="load", group="load", exit_on_error=False)
+        if self.recorder is not None:
+            self.recorder.load(self.load_state.as_dict(), self.clock())
+        self.refresh_view()
+        # A failing redraw is a bug: let it end the app with its traceback (exit_on_error).
+        self.run_worker(self._redraw_loop(), name="redraw", group="redraw")
+
+    # ---- producers (workers) ------------------------------------------------------------
+    async def _pump_source(self, src: LogSource) -> None:
+        name = src.status.name
+        slots = self._slots["log"]
+        try:
+            async for batch in src.batches():
+                at = self.clock()
+                if self.recorder is not None:
+                    self.recorder.log_events(batch, at, name)
+                records = []
+                for e in batch:
+                    records.extend(parse_event(e.stream, e.timestamp, e.message))
+                await slots.acquire()
+                self.post_message(LogBatch(name, records, len(batch), at))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # shown in the header; the app goes on with the other channel
+            self.post_message(SourceFailed(name, one_line(exc)))
+
+    async def _pump_load(self) -> None:
+        slots = self._slots["load"]
+        try:
+            async for item in self.load.batches():
+                at = self.clock()
+                if isinstance(item, list):
+                    outcomes, stats = item, None
+                else:
+                    outcomes, stats = item.outcomes, getattr(item, "stats", None)
+                    if getattr(item, "load", None):
+                        self.post_message(LoadChanged(item.load))
+                        if not outcomes:
+                            continue
+                if self.recorder is not None:
+                    self.recorder.outcomes(outcomes, stats, at)
+                await slots.acquire()
+                self.post_message(OutcomeBatch(outcomes, stats, at))
+            self.post_message(LoadEnded())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.post_message(LoadFailed(one_line(exc)))
+
+    # ---- the one writer of the model ----------------------------------------------------
+    def on_log_batch(self, message: LogBatch) -> None:
+        try:
+            self.fleet.apply_records(message.records, message.at)
+            self.events_applied += message.events
+        finally:
+            self._slots["log"].release()
+
+    def on_outcome_batch(self, message: OutcomeBatch) -> None:
+        try:
+            self.fleet.apply_outcomes(message.outcomes, message.at)
+            self.stats.add_outcomes(message.outcomes, message.at)
+            self.stats.absorb(message.stats)
+        finally:
+            self._slots["load"].release()
+
+    def on_load_changed(self, message: LoadChanged) -> None:
+        self.load_state.apply(message.state)
+        if self.recorder is not None:
+            self.recorder.load(self.load_state.as_dict(), self.clock())
+
+    def on_source_failed(self, message: SourceFailed) -> None:
+        self.failures[message.source] = message.error
+        self.status.say(f"log source {message.source} stopped: {message.error}", error=True)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.status.say(f"load generator: {message.error}", error=True)
+
+    def on_load_ended(self, message: LoadEnded) -> None:
+        if not self._stopped:
+            self.status.say("replay finished" if self.target.kind == "replay" else "the load generator stopped")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.status.say(f"{event.worker.name}: {one_line(event.worker.error)}", error=True)
+
+    # ---- the fixed-rate redraw ----------------------------------------------------------
+    async def _redraw_loop(self) -> None:
+        """Redraw every 1/refresh_hz seconds on a fixed schedule. A late redraw (a busy loop, a
+        busy machine) is made up by the next one coming sooner; after a long stall the schedule
+        restarts instead of bursting."""
+        loop = asyncio.get_running_loop()
+        interval = 1 / self.refresh_hz
+        due = loop.time()
+        while not self._stopped:
+            due += interval
+            late = loop.time() - due
+            if late > interval:
+                due = loop.time()
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if self._redrawing and not self._stopped:
+                self.refresh_view()
+
+    def stop_redraw(self) -> None:
+        """No more timed redraws (`refresh_view` still works): for tests that drive it."""
+        self._redrawing = False
+
+    def refresh_view(self) -> None:
+        """Apply the model's diff to the widgets: changed cells only, one repaint."""
+        now = self.clock()
+        fleet = self.fleet
+        diff = fleet.take_diff()
+        colour = self.palette.colour
+        host_key = self.host_key
+        with self.batch_update():
+            self.table.apply(fleet, diff, now, colour, sort=self.sort_by)
+            self.timeline.set_frame(fleet, int(now // fleet.bucket_s), lambda c: colour(c.host_key(host_key)))
+            self.legend.show(fleet.hosts(host_key), self.palette, host_key)
+            stats = self.stats.view(now) if self.load is not None else None
+            elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
+            self.header.show(header_text(
+                self.target, self.load_state.describe(), stats, fleet,
+                [s.status for s in self.sources], self.failures, elapsed))
+        self.ticks += 1
+
+    # ---- keys ---------------------------------------------------------------------------
+    def _can_control(self) -> bool:
+        if self.load is None or not self.load_state.controllable:
+            self.status.say("no load generator to control here", error=True)
+            return False
+        return True
+
+    def _control(self, method: str, *args) -> bool:
+        """Call the load controller; a coroutine runs in a worker so the key handler never waits.
+        False (and said on screen) when the controller refused."""
+        try:
+            result = getattr(self.load, method)(*args)
+        except Exception as exc:
+            self.status.say(f"load generator refused {method}: {one_line(exc)}", error=True)
+            return False
+        if inspect.isawaitable(result):
+            self.run_worker(result, name=f"load {method}", group="control", exit_on_error=False)
+        return True
+
+    def _announce(self) -> None:
+        self.status.say(f"load: {self.load_state.describe()}")
+        if self.recorder is not None:
+            self.recorder.load(self.load_state.as_dict(), self.clock())
+        self.refresh_view()
+
+    def action_level(self, direction: int, large: bool = False) -> None:
+        if not self._can_control():
+            return
+        st = self.load_state
+        level = st.stepped(direction, large)
+        if self._control("set_level", level):
+            st.levels[st.mode] = level
+            self._announce()
+
+    def action_mode(self) -> None:
+        if not self._can_control():
+            return
+        st = self.load_state
+        before = st.mode, dict(st.levels)
+        st.switch_mode(self.stats.view(self.clock()))
+        if self._control("set_mode", st.mode, st.level):
+            self._announce()
+        else:
+            st.mode, st.levels = before
+
+    def action_pause(self) -> None:
+        if not self._can_control():
+            return
+        st = self.load_state
+        if self._control("resume" if st.paused else "pause"):
+            st.paused = not st.paused
+            self._announce()
+
+    def action_host_key(self) -> None:
+        self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]
+        self.palette.reset()
+        self.table.set_host_key(self.host_key)
+        self.status.say(f"hosts keyed by {self.host_key}")
+        self.refresh_view()
+
+    def action_sort(self) -> None:
+        self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]
+        self.status.say(f"sorted by {self.sort_by}" if self.sort_by != "first" else "sorted by first request")
+        self.refresh_view()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(KEYS))
+
+    def action_snapshot(self) -> None:
+        now = self.clock()
+        self.refresh_view()
+        load = dict(self.load_state.as_dict())
+        if self.load is not None:
+            load["achieved"] = self.stats.view(now)
+        source = dict(self.target.as_dict(), log_sources=[s.status.name for s in self.sources])
+        sort = self.host_key if self.sort_by == "host" else self.sort_by
+        doc = export.snapshot(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)
+        files = {"snapshot.json": export.to_json(doc), "containers.csv": export.to_csv(doc),
+                 "timeline.csv": export.timeline_csv(self.fleet, now, host_key=self.host_key, sort=sort),
+                 "screen.svg": self.export_screenshot(title=f"lambdascope {export.iso(now)}")}
+        self.status.say("writing snapshot…")
+        self.run_worker(self._write_snapshot(now, files), name="snapshot", group="snapshot", exit_on_error=False)
+
+    async def _write_snapshot(self, now: float, files: dict) -> None:
+        try:
+            folder, names = await asyncio.to_thread(export.write_snapshot, self.snapshot_dir, now, files)
+            result = SnapshotResult(folder, names)
+        except OSError as exc:
+            result = SnapshotResult(None, [], f"{exc.strerror or exc} ({exc.filename or self.snapshot_dir})")
+        self.post_message(SnapshotDone(result))
+
+    def on_snapshot_done(self, message: SnapshotDone) -> None:
+        r = message.result
+        self.last_snapshot = r
+        if r.error:
+            self.status.say(f"snapshot NOT written: {r.error}", error=True)
+        else:
+            self.status.say(f"snapshot written to {r.path}/ ({', '.join(r.files)})")
+
+    async def action_quit(self) -> None:
+        self.status.say("stopping the load…")
+        await self.shutdown()
+        self.exit()
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop the load, close the sources and the recorder. Safe to call more than once."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.load is not None:
+            try:
+                result = self.load.stop()
+                if inspect.isawaitable(result):
+                    await asyncio.wait_for(result, timeout)
+            except Exception as exc:  # the caller's own cleanup kills what did not stop
+                self.log.error(f"stopping the load: {exc!r}")
+        for src in self.sources:
+            try:
+                await asyncio.wait_for(src.close(), timeout)
+            except Exception as exc:
+                self.log.error(f"closing {src.status.name}: {exc!r}")
+        self.workers.cancel_group(self, "sources")
+        self.workers.cancel_group(self, "load")
+        self.workers.cancel_group(self, "redraw")
+        if self.recorder is not None:
+            self.recorder.close()

@@ -1,0 +1,31 @@
+"""`lambdascope replay FILE`: a session recorded with `watch --record` back in the monitor."""
+
+from tui.commands.options import positive_float
+
+
+def register(sub) -> None:
+    p = sub.add_parser("replay", help="play a recorded session (watch --record FILE) back in the monitor")
+    p.add_argument("file", help="the recording")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="times faster than recorded (default 1; 0 shows it all at once)")
+    p.add_argument("--snapshot-dir", default="lambdascope-snapshots", metavar="DIR",
+                   help="where the s key writes its folders")
+    p.add_argument("--refresh-hz", type=float, default=5.0, help="screen redraws per second (default 5)")
+    p.set_defaults(handler=handle)
+
+
+async def handle(args) -> int:
+    from tui.app import MonitorApp
+    from tui.recording import open_replay
+
+    if args.speed != 0:
+        positive_float("--speed", args.speed)
+    positive_float("--refresh-hz", args.refresh_hz)
+    r = open_replay(args.file, None if args.speed == 0 else args.speed)
+    app = MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
+                     snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz)
+    try:
+        await app.run_async()
+    finally:
+        await app.shutdown()
+    return app.return_code or 0

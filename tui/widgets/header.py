@@ -1,0 +1,149 @@
+"""The header: target, load, what the load achieved, the fleet in numbers, and the log channel's
+health, with a loud line whenever a source sampled, dropped, failed or fell behind.
+
+`header_text` is pure (tested without a screen); `MonitorHeader` only shows what it returns.
+"""
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.sources.base import SourceStatus
+
+WARN_STYLE = "bold white on dark_red"
+SEP = "  │  "
+
+
+@dataclass
+class TargetInfo:
+    """What the monitor is looking at, as the header and the snapshot's `source` name it."""
+
+    kind: str  # "local", "aws" or "replay"
+    name: str  # function name, function URL, or recording file
+    region: str | None = None
+    simulated_hosts: bool = False
+    note: str = ""
+    details: dict | None = None  # more for the snapshot's `source` (never credentials)
+
+    @classmethod
+    def from_target(cls, target) -> "TargetInfo":
+        """From a `tui.target.Target`."""
+        return cls(kind=target.kind, name=target.function_name or target.function_url or "?",
+                   region=target.region, simulated_hosts=bool(target.simulated_hosts), details=target.describe())
+
+    def label(self) -> str:
+        if self.kind == "local":
+            text = f"LOCAL {self.name}"
+            if self.simulated_hosts:
+                text += " (simulated hosts)"
+        elif self.kind == "aws":
+            text = f"AWS {self.name}" + (f" · {self.region}" if self.region else "")
+        else:
+            text = f"{self.kind.upper()} {self.name}"
+        return text + (f" · {self.note}" if self.note else "")
+
+    def as_dict(self) -> dict:
+        return {**(self.details or {}), "kind": self.kind, "name": self.name, "region": self.region,
+                "simulated_hosts": self.simulated_hosts}
+
+
+def fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return "–"
+    return f"{ms:.1f} ms" if ms < 100 else f"{ms:,.0f} ms"
+
+
+def fmt_rate(r: float) -> str:
+    return f"{r:,.0f}" if r >= 10 else f"{r:.1f}"
+
+
+def source_warnings(statuses: list[SourceStatus], failures: dict[str, str]) -> list[str]:
+    """One short phrase per thing a user must know about the log channel."""
+    out = []
+    for s in statuses:
+        if s.sampled:
+            out.append(f"{s.name} SAMPLED: log counts are partial")
+        if s.dropped:
+            out.append(f"{s.name} dropped {s.dropped:,} events")
+        if s.behind:
+            out.append(f"{s.name} is falling behind")
+        if s.error and s.name not in failures:
+            out.append(f"{s.name}: {s.error}")
+    for name, error in failures.items():
+        out.append(f"{name} stopped: {error}")
+    return out
+
+
+def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, statuses: list[SourceStatus],
+                failures: dict[str, str], elapsed: float | None) -> Text:
+    """Four lines: target and load; achieved load; the fleet; the log channel."""
+    t = Text(no_wrap=True, overflow="ellipsis")
+    t.append(" lambdascope ", style="bold reverse")
+    t.append(" ")
+    t.append(target.label(), style="bold cyan")
+    t.append(SEP)
+    t.append(load, style="bold yellow" if "PAUSED" in load else "bold")
+    if elapsed is not None:
+        t.append(SEP)
+        t.append(f"run {int(elapsed // 60)}:{int(elapsed % 60):02d}")
+    t.append("\n")
+
+    if stats is None:
+        t.append(" no load generator: watching the logs only", style="dim")
+    else:
+        t.append(f" {fmt_rate(stats['rate'])} req/s", style="bold")
+        inflight = stats.get("in_flight")
+        t.append(f" · in flight {inflight if inflight is not None else '–'}")
+        t.append(f" · p50 {fmt_ms(stats.get('p50_ms'))} · p99 {fmt_ms(stats.get('p99_ms'))}")
+        errors = stats.get("errors") or {}
+        t.append(" · errors: ")
+        if errors:
+            t.append(", ".join(f"{k} {v:,}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1])),
+                     style="bold red")
+        else:
+            t.append("none", style="green")
+        held = stats.get("held_back")
+        if held:
+            t.append(f" · held back by cap {held:,}", style="yellow")
+    t.append("\n")
+
+    counters = fleet.counters
+    unconfirmed = sum(c.unconfirmed for c in fleet.containers.values())
+    t.append(f" {len(fleet.containers):,} containers · {fleet.cold_starts:,} cold starts · "
+             f"{counters.invocations:,} invocations")
+    if unconfirmed:
+        t.append(f" · ◌ {unconfirmed:,} not yet in logs", style="yellow")
+    if counters.throttled:
+        t.append(f" · {counters.throttled:,} throttled", style="red")
+    t.append("\n")
+
+    warnings = source_warnings(statuses, failures)
+    lag = counters.log_lag_s
+    if lag is None:
+        lags = [s.lag_ms for s in statuses if s.lag_ms is not None]
+        lag = max(lags) / 1000 if lags else None
+    names = ", ".join(s.name for s in statuses) or "no log source"
+    t.append(f" logs ({names}): lag {'–' if lag is None else f'{lag:.1f} s'}")
+    if counters.log_lag_max_s:
+        t.append(f" (max {counters.log_lag_max_s:.1f} s)")
+    events = sum(s.events for s in statuses)
+    t.append(f" · {events:,} events")
+    if counters.malformed:
+        t.append(f" · {counters.malformed:,} unreadable lines", style="yellow")
+    if warnings:
+        t.append("  ")
+        t.append(" ⚠ " + " · ".join(warnings) + " ", style=WARN_STYLE)
+    return t
+
+
+class MonitorHeader(Static):
+    DEFAULT_CSS = """
+    MonitorHeader { height: 4; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    text = Text()
+
+    def show(self, text: Text) -> None:
+        self.text = text
+        self.update(text, layout=False)
