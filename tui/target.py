@@ -102,7 +102,7 @@ async def aws_target(function: str | None = None, url: str | None = None, region
     from tui.aws_errors import aws_errors
 
     if not function:
-        raise UserError("give --function NAME (its log group is where lambdascope reads the containers)")
+        raise UserError("give --function NAME too: its log group is where lambdascope reads the containers")
     region = region or (url and _url_region(url))
     args = _Args(profile=profile, endpoint_url=endpoint_url, command="watch")
     with aws_errors(args):

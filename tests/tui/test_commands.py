@@ -30,7 +30,7 @@ def test_watch_flags_and_defaults():
     (["watch", "--rate", "-5"], "--rate must be greater than 0"),
     (["watch", "--concurrency", "3", "--rate", "5"], "not allowed with argument"),
     (["watch", "--concurrency", "2000"], "above --max-in-flight"),
-    (["watch", "--url", "https://x.lambda-url.us-east-1.on.aws/"], "--url needs --function NAME too"),
+    (["watch", "--url", "https://x.lambda-url.us-east-1.on.aws/"], "give --function NAME"),
     (["watch", "--refresh-hz", "0"], "--refresh-hz must be greater than 0"),
     (["replay"], "the following arguments are required: file"),
     (["replay", "/nonexistent.jsonl"], "no such file"),

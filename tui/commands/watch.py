@@ -9,28 +9,29 @@ import time
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
-from tui.commands.options import add_aws_flags, positive_float, positive_int
+from tui.commands.options import add_target_flags, positive_float, positive_int
 from tui.errors import UserError
+from tui.sources.factory import KINDS
 
 DEFAULT_CONCURRENCY = 10
 
 
 def register(sub) -> None:
     p = sub.add_parser("watch", help="the live monitor: load the function and watch its containers")
-    p.add_argument("--function", metavar="NAME", help="a Lambda function on AWS (default: the local Lambda)")
-    p.add_argument("--url", metavar="URL", help="its function URL, to load it through the URL instead of Invoke")
-    add_aws_flags(p)
     load = p.add_mutually_exclusive_group()
     load.add_argument("--concurrency", type=int, metavar="N",
                       help=f"start in closed loop with N requests in flight (default {DEFAULT_CONCURRENCY})")
     load.add_argument("--rate", type=float, metavar="R", help="start in open loop at R requests/s")
     p.add_argument("--max-in-flight", type=int, default=1000, metavar="N",
                    help="cap on requests in flight (open loop holds back above it; default 1000)")
+    p.add_argument("--logs", choices=KINDS, default="auto",
+                   help="log source: Live Tail, polling FilterLogEvents, or auto (Live Tail on AWS, "
+                        "polling on the local Lambda)")
     p.add_argument("--snapshot-dir", default="lambdascope-snapshots", metavar="DIR",
                    help="where the s key writes its folders (default ./lambdascope-snapshots)")
-    p.add_argument("--profile-file", metavar="FILE", help="local Lambda profile (TOML)")
     p.add_argument("--record", metavar="FILE", help="record both channels to FILE (replay it with 'replay')")
     p.add_argument("--refresh-hz", type=float, default=5.0, help="screen redraws per second (default 5)")
+    add_target_flags(p)
     p.set_defaults(handler=handle)
 
 
@@ -58,66 +59,36 @@ class WatchSession:
     sources: list
 
 
-def aws_target(args):
-    """A function on AWS from the command line. (Glue until tui/session.py resolves targets.)"""
-    from tui.target import Target
-
-    if args.url and not args.function:
-        raise UserError("--url needs --function NAME too, to read the function's logs (/aws/lambda/NAME)")
-    region = args.region
-    if not region:
-        import botocore.session
-
-        region = botocore.session.Session(profile=args.profile).get_config_variable("region")
-    if not region:
-        raise UserError("no AWS Region: pass --region (or set one with 'aws configure')")
-    name = args.function
-    return Target(label=f"{name} ({region})", kind="aws", function_name=name, region=region,
-                  log_group=f"/aws/lambda/{name}", function_url=args.url, invoke_endpoint=args.endpoint_url,
-                  logs_endpoint=args.endpoint_url, profile=args.profile,
-                  auth="AWS_IAM" if args.url else "NONE")
-
-
 @asynccontextmanager
 async def open_watch(args, plan):
     """Start the target, its log source and the load process; stop them all on the way out."""
-    from contextlib import nullcontext
-
     from loadgen.process import LoadProcess
-    from tui import aws
     from tui.control import ProcessLoad
-    from tui.sources.poll import PollSource
-    from tui.target import local_target
+    from tui.sources.factory import open_source
+    from tui.target import open_target
 
-    remote = bool(args.function or args.url)
-    ctx = nullcontext(aws_target(args)) if remote else local_target(args.profile_file)
-    async with ctx as target:
-        session = aws.make_session(target.profile, target.region)
-        async with aws.client(session, "logs", endpoint_url=target.logs_endpoint,
-                              credentials=target.local_credentials, region=target.region) as logs:
-            # A second of slack: the first events can carry timestamps from just before we start.
-            source = PollSource(logs, target.log_group, int((time.time() - 1) * 1000), interval=1.0,
-                                budget_per_s=2.0 if remote else 4.0)
-            process = LoadProcess(target.load_spec(), plan, records="new")
-            process.start()
-            try:
-                yield WatchSession(target, ProcessLoad(process), [source])
-            finally:
-                await process.aclose()
-                await source.close()
+    async with open_target(args) as target, open_source(target, args.logs) as source:
+        process = LoadProcess(target.load_spec(), plan, records="new")
+        process.start()
+        try:
+            yield WatchSession(target, ProcessLoad(process), [source])
+        finally:
+            await process.aclose()
 
 
 async def handle(args) -> int:
     from contextlib import AsyncExitStack
 
     from tui.app import MonitorApp
+    from tui.aws_errors import aws_errors
     from tui.control import LoadState
     from tui.recording import Recorder
     from tui.widgets.header import TargetInfo
 
     plan = plan_from_args(args)
     async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(open_watch(args, plan))
+        with aws_errors(args):
+            session = await stack.enter_async_context(open_watch(args, plan))
         recorder = None
         if args.record:
             recorder = Recorder(args.record, session.target.describe(), time.time())

@@ -9,7 +9,6 @@ more than the 500 events/s at which Live Tail starts sampling, and the fallback 
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from tui import aws
 from tui.target import Target
 
 KINDS = ("auto", "livetail", "poll")
@@ -24,6 +23,8 @@ def choose(kind: str, target: Target) -> str:
 @asynccontextmanager
 async def open_source(target: Target, kind: str = "auto", start_ms: int | None = None):
     """A started LogSource for the target's log group; closed (and its client) on the way out."""
+    from tui import aws
+
     kind = choose(kind, target)
     # A second of slack: the first events can carry timestamps from just before we start.
     start_ms = int((time.time() - 1) * 1000) if start_ms is None else start_ms
