@@ -1,0 +1,86 @@
+"""The AWS code path, with no account: `lambdascope local` stands in for AWS at one endpoint, and
+`run --function NAME --endpoint-url URL` finds the function, its URL and its log group through
+the Lambda API, loads it (function URL, or Invoke API signed with SigV4) and reads CloudWatch
+Logs, exactly as against a real account. Fake AWS keys sit in the environment: none may appear
+in any output, snapshot or error."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.leftovers import wait_until_gone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEY_ID = "AKIAFAKEKEYID7LEAKCHK"
+SECRET = "fAkEsEcReT/shouldNeverAppear+0123456789ab"
+TOKEN = "FakeSessionTokenThatMustNotLeak0123456789"
+
+
+def fake_aws_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    env.update(TMPDIR=str(tmp_path), PYTHONPATH=ROOT, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_SESSION_TOKEN=TOKEN, AWS_CONFIG_FILE=str(empty), AWS_SHARED_CREDENTIALS_FILE=str(empty),
+               AWS_EC2_METADATA_DISABLED="true")
+    return env
+
+
+@pytest.fixture
+def local_aws(tmp_path):
+    """`lambdascope local` as a subprocess; yields its endpoints; stops it and checks for leftovers."""
+    env = fake_aws_env(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "local"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield json.loads(proc.stdout.readline()), env
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert KEY_ID not in err and SECRET not in err
+    assert wait_until_gone(tmp_path) == []
+
+
+def no_secret_in(*texts):
+    for text in texts:
+        assert KEY_ID not in text and SECRET not in text and TOKEN not in text
+
+
+@pytest.mark.parametrize("extra", [[], ["--invoke"]], ids=["function-url", "invoke-api"])
+def test_run_against_a_function_by_name(local_aws, tmp_path, extra):
+    endpoints, env = local_aws
+    out_file = tmp_path / "out.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "run", "--function", endpoints["function_name"], "--region", "us-east-1",
+         "--endpoint-url", endpoints["endpoint_url"], "--requests", "60", "--concurrency", "3",
+         "--format", "json", "--out", str(out_file), *extra],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    doc_text = out_file.read_text()
+    no_secret_in(out.stdout, out.stderr, doc_text)
+    doc = json.loads(doc_text)
+    assert doc["source"]["kind"] == "aws"
+    assert doc["source"]["label"] == "lambdascope-probe (us-east-1)"
+    assert doc["totals"]["invocations"] == 60
+    assert doc["totals"]["containers"] == 3
+    assert all(c["cold_starts"] == 1 and c["confirmed"] == c["invocations"] for c in doc["containers"])
+
+
+def test_unknown_function_is_one_line(local_aws, tmp_path):
+    endpoints, env = local_aws
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "run", "--function", "no-such-fn", "--region", "us-east-1",
+         "--endpoint-url", endpoints["endpoint_url"], "--requests", "1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.startswith("lambdascope: error: function 'no-such-fn' not found in us-east-1")
+    assert out.stderr.count("\n") == 1
+    no_secret_in(out.stdout, out.stderr)
