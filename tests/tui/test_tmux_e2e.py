@@ -16,21 +16,23 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\s*◌?\s+[0-9a-f]{8}\s+\S+.*\b(busy|idle)\b", re.M)
 
 
 class Tmux:
-    def __init__(self, cwd: Path):
+    required = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
+
+    def __init__(self, cwd: Path, env: dict | None = None):
         self.socket = f"lambdascope-e2e-{uuid.uuid4().hex[:8]}"
         self.cwd = cwd
+        self.env = os.environ if env is None else env
 
     def run(self, *args, check=True) -> str:
         # The session inherits this environment: without COLUMNS/LINES (pytest may set them),
         # or the app would take them over the terminal's real size.
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        env = {k: v for k, v in self.env.items() if k not in ("COLUMNS", "LINES")}
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
                               check=check, env=env).stdout
 
@@ -52,6 +54,9 @@ class Tmux:
             os.unlink(f"/tmp/tmux-{os.getuid()}/{self.socket}")
         except OSError:
             pass
+
+
+pytestmark = Tmux.required
 
 
 def wait_for(what, timeout: float, describe: str, screen=None):
