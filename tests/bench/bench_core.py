@@ -1,0 +1,78 @@
+"""Parse + model throughput (DESIGN.md: >= 100k log events/s on one core).
+
+Real-format events (START, the probe line, END, REPORT with Init Duration on each container's
+first request) over 1,000 containers go through `parse_event` and `Fleet.apply_records` in
+batches of 1,000, as a source delivers them. Side by side in the same run, the floor any parser
+pays: `json.loads` of just the probe lines, and a bare `str.split` of every event. Prints events/s
+and the ratios; asserts nothing about time (run: make bench).
+"""
+
+import json
+import time
+import uuid
+
+import pytest
+
+from tui.fleet import Fleet
+from tui.lambdalog import parse_event
+
+pytestmark = pytest.mark.bench
+
+CONTAINERS = 1000
+INVOCATIONS = 50_000  # x 4 = 200,000 events
+T0 = 1_795_789_200_000
+
+
+def events():
+    streams = [f"2026/11/27/[$LATEST]{uuid.uuid4().hex}" for _ in range(CONTAINERS)]
+    out = []
+    for i in range(INVOCATIONS):
+        stream = streams[i % CONTAINERS]
+        rid = str(uuid.uuid4())
+        ts = T0 + i
+        cold = i < CONTAINERS
+        probe = json.dumps({"lambdascope": 1, "container_id": stream, "request_id": rid, "client_request_id": None,
+                            "cold": cold, "seq": i // CONTAINERS + 1, "started_at": T0, "hostname": "169.254.32.1",
+                            "boot_id": "e9f750d2-5ffc-4f95-8bf3-0a1b2c3d4e5f", "booted_at": T0 - 10**6,
+                            "cpu_model": "Intel(R) Xeon(R) Processor @ 2.50GHz", "cpu_mhz": 2500.0,
+                            "bogomips": 5000.0, "vcpus": 2, "mem_total_kb": 3955268, "kernel": "5.10.227",
+                            "arch": "x86_64", "function_name": "f", "function_version": "$LATEST",
+                            "memory_mb": 128, "region": "us-east-1", "ts": ts})
+        init = "\tInit Duration: 130.72 ms" if cold else ""
+        out += [
+            (stream, ts, f"START RequestId: {rid} Version: $LATEST\n"),
+            (stream, ts, probe + "\n"),
+            (stream, ts, f"END RequestId: {rid}\n"),
+            (stream, ts, f"REPORT RequestId: {rid}\tDuration: 1.52 ms\tBilled Duration: 2 ms\t"
+                         f"Memory Size: 128 MB\tMax Memory Used: 41 MB{init}\t\n"),
+        ]
+    return out
+
+
+def rate(fn, n):
+    start = time.process_time()
+    fn()
+    return n / (time.process_time() - start)
+
+
+def test_parse_and_model_throughput():
+    evs = events()
+    n = len(evs)
+
+    def ours():
+        fleet = Fleet()
+        for k in range(0, n, 1000):
+            records = []
+            for stream, ts, msg in evs[k:k + 1000]:
+                records.extend(parse_event(stream, ts, msg))
+            fleet.apply_records(records, now=T0 / 1000)
+        assert fleet.counters.invocations == INVOCATIONS and len(fleet.containers) == CONTAINERS
+
+    probe_lines = [m for _, _, m in evs if m.startswith("{")]
+    ours_rate = rate(ours, n)
+    json_rate = rate(lambda: [json.loads(m) for m in probe_lines], n)
+    split_rate = rate(lambda: [m.split() for _, _, m in evs], n)
+    print(f"\nparse + model: {ours_rate:,.0f} events/s on one core ({n:,} events, {CONTAINERS} containers)")
+    print(f"  floor, json.loads of the probe lines only: {json_rate:,.0f} events/s -> ours is {ours_rate / json_rate:.2f}x")
+    print(f"  floor, str.split of every event:           {split_rate:,.0f} events/s -> ours is {ours_rate / split_rate:.2f}x")
+    print(f"  target 100,000 events/s: {'met' if ours_rate >= 100_000 else 'NOT met'}")
