@@ -31,22 +31,8 @@ from probe.deploy_spec import (
 from tui.cli import main
 from tui.aws_errors import explain
 
-try:  # tests/integration is not a package today; keep working if it becomes one
-    from conftest_moto import (  # noqa: F401  (fixtures are found by name)
-        FAKE_ACCESS_KEY,
-        free_port,
-        fake_aws_env,
-        moto_endpoint,
-        moto_server,
-    )
-except ImportError:
-    from tests.integration.conftest_moto import (  # noqa: F401
-        FAKE_ACCESS_KEY,
-        free_port,
-        fake_aws_env,
-        moto_endpoint,
-        moto_server,
-    )
+from tests.integration.conftest import FAKE_ACCESS_KEY
+from tests.moto_fixture import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "ls-test-probe"

@@ -19,15 +19,11 @@ from aiobotocore.config import AioConfig
 from aiohttp import web
 from botocore.exceptions import ClientError
 
-try:  # tests/integration is not a package today; keep working if it becomes one
-    from conftest_moto import FAKE_ACCESS_KEY, FAKE_REGION, fake_aws_env, moto_endpoint, moto_server  # noqa: F401
-except ImportError:
-    from tests.integration.conftest_moto import (  # noqa: F401
-        FAKE_ACCESS_KEY, FAKE_REGION, fake_aws_env, moto_endpoint, moto_server,
-    )
+from tests.integration.conftest import FAKE_ACCESS_KEY, FAKE_REGION
 from probe.local.eventstream import event_message, exception_message, initial_response
 from probe.local.livetail import LIVE_TAIL_TARGET, LogsFront
-from tui.sources.livetail import LiveTailSource, RecentKeys, one_line_error
+from tui.sources.livetail import LiveTailSource, one_line_error
+from tui.sources.recent import RecentKeys
 
 ACCOUNT = "123456789012"  # moto's default account
 STREAM = "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE = ["tui.lambdalog", "tui.fleet", "tui.timeline", "tui.export", "tui.analysis", "tui.sources.base",
-        "tui.sources.file", "loadgen.plan", "loadgen.schedule"]
+        "tui.sources.file", "tui.sources.recent", "loadgen.plan", "loadgen.schedule"]
 IO_LIBS = {"textual", "aiohttp", "aioboto3", "aiobotocore", "botocore", "boto3", "moto", "socket", "asyncio",
            "requests", "urllib3", "http"}
 

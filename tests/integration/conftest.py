@@ -1,11 +1,11 @@
 """Shared fixtures: moto's server out of process on 127.0.0.1, and an environment with fake AWS
 credentials that can only ever reach it.
 
-Not a conftest.py (pytest does not load this by itself): import the fixtures you use into your test
-module, e.g. `from conftest_moto import moto_endpoint, fake_aws_env  # noqa: F401`.
+pytest finds the fixtures by name; constants (FAKE_ACCESS_KEY, ...) are imported from
+`tests.integration.conftest`.
 
 Out of process, because werkzeug writes an access line per request in process (MEASURED.md);
-one server per test session, because starting one costs ~1 s of a shared core; state is reset
+one server per test module, because starting one costs ~1 s of a shared core; state is reset
 before each test that asks for `moto_endpoint`. The process itself is tests/moto_fixture.py's.
 """
 
@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.moto_fixture import MotoProcess, free_port  # noqa: F401  (free_port re-exported)
+from tests.moto_fixture import MotoProcess
 
 FAKE_ACCESS_KEY = "AKIAFAKEFAKEFAKE1234"
 FAKE_SECRET_KEY = "fAkEsEcReT/kEy+NeVeR+pRiNtEd0123456789aB"
