@@ -26,16 +26,20 @@ def build_parser():
         prog="lambdascope",
         description="See the servers behind AWS Lambda while you load them.",
     )
+    parser.add_argument("--version", action="version", version=f"lambdascope {_version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"tui.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tui.commands.{name}":
-                raise
-            continue  # a command not built yet
-        module.register(sub)
+        importlib.import_module(f"tui.commands.{name}").register(sub)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lambdascope")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def main(argv=None):
@@ -45,7 +49,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         parser = build_parser()
-        if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
             argv = ["watch", *argv]
         args = parser.parse_args(argv)
         result = args.handler(args)
