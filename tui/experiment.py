@@ -42,7 +42,7 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
                             budget_per_s=4.0 if target.kind == "local" else 2.0, now=now)
         reader = asyncio.create_task(_read(source, fleet, now))
         try:
-            runner = Runner(target_from_spec(target.load_spec()), plan)
+            runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client)
             async for batch in runner.run():
                 fleet.apply_outcomes(batch, now())
             load_done = now()

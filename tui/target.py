@@ -41,6 +41,15 @@ class Target:
             "simulated_hosts": self.simulated_hosts,
         }
 
+    @property
+    def http_client(self) -> str:
+        """Which loadgen client sends the load. On plain HTTP (the local Lambda, LocalStack) the
+        tool itself can be the bottleneck: the lean HTTP/1.1 client reaches 0.88x `ab -k` where
+        aiohttp reaches 0.41x (tests/bench/bench_loadgen.py). Over TLS to AWS, latency dominates
+        and aiohttp's broader HTTP handling is worth more than its CPU cost."""
+        url = self.function_url or self.invoke_endpoint or ""
+        return "fast" if url.startswith("http://") else "aiohttp"
+
     def load_spec(self, use_invoke: bool = False) -> dict:
         """A picklable description of where load goes (loadgen.targets.target_from_spec)."""
         if use_invoke or not self.function_url:

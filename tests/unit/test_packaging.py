@@ -17,9 +17,11 @@ def test_every_package_with_code_is_listed():
         for path in (ROOT / top).rglob("*.py"):
             if "__pycache__" not in path.parts:
                 found.add(".".join(path.parent.relative_to(ROOT).parts))
-    assert found == listed, f"unlisted: {sorted(found - listed)}; listed but absent: {sorted(listed - found)}"
-    for package in listed:
+    assert found <= listed, f"unlisted: {sorted(found - listed)}"
+    for package in found:
         assert (ROOT / package.replace(".", "/") / "__init__.py").exists(), f"{package} has no __init__.py"
+    for package in listed - found:  # data-only packages (setuptools wants them listed too)
+        assert package in CONFIG["package-data"], f"{package} is listed but holds neither code nor data"
 
 
 def test_runtime_data_files_are_package_data():

@@ -68,7 +68,7 @@ async def open_watch(args, plan):
     from tui.target import open_target
 
     async with open_target(args) as target, open_source(target, args.logs) as source:
-        process = LoadProcess(target.load_spec(), plan, records="new")
+        process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client)
         process.start()
         try:
             yield WatchSession(target, ProcessLoad(process), [source])
