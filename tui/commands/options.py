@@ -59,3 +59,16 @@ def positive_float(name: str, value: float | None) -> float | None:
     if value is not None and not value > 0:
         raise UserError(f"{name} must be greater than 0 (got {value})")
     return value
+
+
+def load_plan(concurrency: int | None, rate: float | None, **limits):
+    """The starting load: open loop at `rate` requests/s if given, else closed loop at
+    `concurrency`; `limits` are the Plan's other fields (requests, duration, max_in_flight)."""
+    from loadgen.plan import Plan
+
+    try:
+        if rate:
+            return Plan(mode="open", level=rate, **limits)
+        return Plan(mode="closed", level=concurrency, **limits)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None

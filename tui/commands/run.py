@@ -3,9 +3,9 @@
 import sys
 
 from tui import export
-from tui.commands.options import add_output_flags, add_target_flags, positive_float, positive_int, write_output
+from tui.commands.options import (add_output_flags, add_target_flags, load_plan, positive_float, positive_int,
+                                  write_output)
 from tui.aws_errors import aws_errors
-from tui.errors import UserError
 
 
 def register(sub) -> None:
@@ -28,14 +28,7 @@ def plan_from_args(args):
     positive_float("--duration", args.duration)
     positive_float("--settle-timeout", args.settle_timeout)
     requests = args.requests if args.requests or args.duration else 1000
-    from loadgen.plan import Plan
-
-    try:
-        if args.rate:
-            return Plan(mode="open", level=args.rate, requests=requests, duration=args.duration)
-        return Plan(mode="closed", level=args.concurrency, requests=requests, duration=args.duration)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    return load_plan(args.concurrency, args.rate, requests=requests, duration=args.duration)
 
 
 async def handle(args) -> int:

@@ -9,8 +9,7 @@ import time
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
-from tui.commands.options import add_target_flags, positive_float, positive_int
-from tui.errors import UserError
+from tui.commands.options import add_target_flags, load_plan, positive_float, positive_int
 from tui.sources.factory import KINDS
 
 DEFAULT_CONCURRENCY = 10
@@ -40,14 +39,7 @@ def plan_from_args(args):
     positive_float("--rate", args.rate)
     positive_int("--max-in-flight", args.max_in_flight)
     positive_float("--refresh-hz", args.refresh_hz)
-    from loadgen.plan import Plan
-
-    try:
-        if args.rate:
-            return Plan(mode="open", level=args.rate, max_in_flight=args.max_in_flight)
-        return Plan(mode="closed", level=args.concurrency or DEFAULT_CONCURRENCY, max_in_flight=args.max_in_flight)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    return load_plan(args.concurrency or DEFAULT_CONCURRENCY, args.rate, max_in_flight=args.max_in_flight)
 
 
 @dataclass
