@@ -22,4 +22,4 @@ bench: $(STAMP)
 	$(PY) -m pytest -q -m bench tests/bench -s
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-awscli build *.egg-info

@@ -1,6 +1,7 @@
 """`lambdascope local`: the local Lambda alone, until Ctrl-C, for ab, the AWS CLI or any SDK.
 
-It first prints one JSON line of endpoints (function_url, invoke_endpoint, logs_endpoint, region,
+It first prints one JSON line of endpoints (function_url, invoke_endpoint, endpoint_url (one URL
+for every Lambda and CloudWatch Logs call), logs_endpoint, region,
 function_name, log_group).
 """
 
