@@ -28,7 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from probe.local.eventstream import event_message, exception_message, initial_response
-from probe.local.livetail_request import _ARN, ApiError, TailSpec, parse_request
+from probe.local.livetail_request import ApiError, TailSpec, parse_request, split_group
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +146,6 @@ class LiveTailSession:
 # --- the server --------------------------------------------------------------------------------
 
 
-def _split_group(log_group: str) -> tuple[str, str | None]:
-    """A publish() target as (name, ARN or None); accepts either form."""
-    match = _ARN.match(log_group)
-    if match:
-        return match["name"], log_group
-    return log_group, None
-
-
 class LogsFront:
     """CloudWatch Logs on 127.0.0.1: forwards to moto, streams StartLiveTail itself.
 
@@ -254,7 +246,7 @@ class LogsFront:
         """
         if not self._sessions:
             return
-        name, arn = _split_group(log_group)
+        name, arn = split_group(log_group)
         targets = [
             s for s in self._sessions
             if name in s.spec.groups

@@ -150,3 +150,11 @@ def parse_request(params: Mapping[str, Any]) -> TailSpec:
         pattern=pattern,
         matches=compile_filter_pattern(pattern),
     )
+
+
+def split_group(log_group: str) -> tuple[str, str | None]:
+    """A publish() target as (name, ARN or None); accepts either form."""
+    match = _ARN.match(log_group)
+    if match:
+        return match["name"], log_group
+    return log_group, None
