@@ -23,58 +23,17 @@ import re
 import time
 from typing import Any, AsyncContextManager, AsyncIterator, Callable, Sequence
 
-import aiohttp
-from botocore.eventstream import ParserError as FrameError
-from botocore.exceptions import (
-    ClientError,
-    ConnectionError as BotoConnectionError,
-    EventStreamError,
-    HTTPClientError,
-)
-from botocore.parsers import ResponseParserError
+from botocore.exceptions import ClientError, EventStreamError
 
 from tui.sources.base import LogEvent, SourceStatus
+from tui.sources.failures import TRANSIENT, error_code, one_line_error, retryable
 from tui.sources.recent import RecentKeys
 
 log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[], AsyncContextManager[Any]]
 
-# API errors worth another try: the group may not exist yet (Lambda creates it on first write),
-# throttling and session limits pass, 5xx are the server's problem.
-_RETRYABLE_CODES = frozenset({
-    "ResourceNotFoundException", "ThrottlingException", "LimitExceededException",
-    "ServiceUnavailableException", "ServiceUnavailable", "InternalFailure", "InternalServerError",
-    "RequestTimeout", "RequestTimeoutException", "SessionStreamingException", "SessionTimeoutException",
-})
-# Transport and framing failures: the connection, not the request, went wrong.
-_TRANSIENT = (
-    aiohttp.ClientError, BotoConnectionError, HTTPClientError, FrameError, ResponseParserError,
-    TimeoutError, OSError,
-)
-
 _ARN = re.compile(r"^arn:[\w-]+:logs:[\w-]*:\d*:log-group:(?P<name>[^*]+?)(?::\*)?$")
-# Anything that could be a credential in an error text: signature parts, tokens, access key ids.
-_SECRET = re.compile(
-    r"(?i)((?:Credential|Signature|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature|SessionToken)\s*[=:]\s*)[^\s,;&]+"
-    r"|\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"
-)
-
-
-def one_line_error(exc: BaseException) -> str:
-    """An error as one short line for the header, with anything credential-like masked."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    text = _SECRET.sub(lambda m: (m.group(1) or "") + "***", text)
-    return text[:300]
-
-
-def _error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "") or ""
-
-
-def _retryable(exc: ClientError) -> bool:
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-    return _error_code(exc) in _RETRYABLE_CODES or status >= 500
 
 
 class LiveTailSource:
@@ -214,12 +173,12 @@ class LiveTailSource:
                 reason = "Live Tail stream ended without an error"
             except EventStreamError as exc:
                 reason = one_line_error(exc)
-                timed_out = _error_code(exc) == "SessionTimeoutException"
+                timed_out = error_code(exc) == "SessionTimeoutException"
             except ClientError as exc:
-                if not _retryable(exc):
+                if not retryable(exc):
                     raise
                 reason = one_line_error(exc)
-            except _TRANSIENT as exc:
+            except TRANSIENT as exc:
                 reason = one_line_error(exc) if str(exc) else f"{type(exc).__name__} (no update for {self._stall_timeout:g} s?)"
             self._on_disconnect()
             self.status.extra["reconnects"] += 1
@@ -329,12 +288,12 @@ class LiveTailSource:
             try:
                 await self._backfill(client, gap_from, pass_time)
             except ClientError as exc:
-                if not _retryable(exc):
+                if not retryable(exc):
                     raise
                 await self._backfill_failed(exc, backoff)
                 backoff = min(backoff * 2, self._backoff_max)
                 continue
-            except _TRANSIENT as exc:
+            except TRANSIENT as exc:
                 await self._backfill_failed(exc, backoff)
                 backoff = min(backoff * 2, self._backoff_max)
                 continue

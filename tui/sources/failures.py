@@ -1,0 +1,46 @@
+"""AWS failures as a log source meets them: which are worth another try, and how to say one on
+a single line of the header with anything credential-like masked. It names exception types of
+the IO libraries but does no IO itself.
+"""
+
+import re
+
+import aiohttp
+from botocore.eventstream import ParserError as FrameError
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.parsers import ResponseParserError
+
+# API errors worth another try: the group may not exist yet (Lambda creates it on first write),
+# throttling and session limits pass, 5xx are the server's problem.
+_RETRYABLE_CODES = frozenset({
+    "ResourceNotFoundException", "ThrottlingException", "LimitExceededException",
+    "ServiceUnavailableException", "ServiceUnavailable", "InternalFailure", "InternalServerError",
+    "RequestTimeout", "RequestTimeoutException", "SessionStreamingException", "SessionTimeoutException",
+})
+# Transport and framing failures: the connection, not the request, went wrong.
+TRANSIENT = (
+    aiohttp.ClientError, BotoConnectionError, HTTPClientError, FrameError, ResponseParserError,
+    TimeoutError, OSError,
+)
+
+# Anything that could be a credential in an error text: signature parts, tokens, access key ids.
+_SECRET = re.compile(
+    r"(?i)((?:Credential|Signature|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature|SessionToken)\s*[=:]\s*)[^\s,;&]+"
+    r"|\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"
+)
+
+
+def one_line_error(exc: BaseException) -> str:
+    """An error as one short line for the header, with anything credential-like masked."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    text = _SECRET.sub(lambda m: (m.group(1) or "") + "***", text)
+    return text[:300]
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "") or ""
+
+
+def retryable(exc: ClientError) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return error_code(exc) in _RETRYABLE_CODES or status >= 500
