@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from tui import export
 from tui.control import LoadController, LoadState, LoadStats
+from tui.errors import one_line
 from tui.fleet import HOST_KEYS, Fleet
 from tui.lambdalog import parse_event
 from tui.messages import (LoadChanged, LoadEnded, LoadFailed, LogBatch, OutcomeBatch, SnapshotDone,
@@ -34,11 +35,6 @@ from tui.widgets.legend import HostLegend, HostPalette
 from tui.widgets.status import StatusLine
 
 BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
 
 
 class MonitorApp(App):

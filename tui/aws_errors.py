@@ -4,14 +4,13 @@ Every command that calls AWS (deploy, destroy, run and watch against a function,
 log group) wraps its calls in `aws_errors(args)`.
 """
 
-import os
 import re
 from urllib.parse import urlsplit
 
 from botocore import exceptions as boto_errors
 
 from probe.deploy_spec import DeployError
-from tui.errors import UserError
+from tui.errors import UserError, one_line
 
 NO_CREDENTIALS = "no AWS credentials found: run 'aws configure' or set AWS_PROFILE"
 # Codes AWS uses when the keys themselves are wrong or expired (not a missing permission).
@@ -42,7 +41,7 @@ class aws_errors:
     def __exit__(self, kind, exc, tb):
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, UserError):
             return False
-        raise UserError(_redact(_one_line(explain(exc, self.args)))) from None
+        raise UserError(one_line(explain(exc, self.args))) from None
 
 
 def explain(exc, args=None):
@@ -95,17 +94,3 @@ def _origin(url):
     except ValueError:
         return ""
     return f"{parts.scheme}://{host}{port}" if parts.scheme and host else ""
-
-
-def _one_line(text):
-    return " ".join(str(text).split())
-
-
-def _redact(text):
-    """Belt and braces: no message we build contains a credential, but AWS text is echoed in a few,
-    so strip the values of the credential variables if they ever appear."""
-    for var in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID"):
-        value = os.environ.get(var)
-        if value and len(value) >= 8:
-            text = text.replace(value, "[redacted]")
-    return text

@@ -7,11 +7,12 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import os
 import signal
 import sys
 
 from tui.commands import COMMANDS
-from tui.errors import UserError
+from tui.errors import UserError, one_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,11 +58,17 @@ def main(argv=None):
             result = asyncio.run(_cancel_on_sigterm(result))
         return int(result or 0)
     except UserError as exc:
-        print(f"lambdascope: error: {exc}", file=sys.stderr)
+        print(f"lambdascope: error: {one_line(exc, limit=1000)}", file=sys.stderr)
         return exc.exit_code
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("lambdascope: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # never a traceback (it could show a credential in its locals)
+        if os.environ.get("LAMBDASCOPE_DEBUG"):
+            raise
+        print(f"lambdascope: error: {one_line(exc)} (a bug: please report it; "
+              "LAMBDASCOPE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 async def _cancel_on_sigterm(coro):

@@ -9,6 +9,7 @@ import os
 import tempfile
 from datetime import datetime, timezone
 
+from tui.errors import mask
 from tui.fleet import Container, Fleet
 
 CONTAINER_COLUMNS = [
@@ -145,7 +146,8 @@ def write_atomic(path: str, data: str | bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
+            # Masked: error texts and log content in an export may quote a credential.
+            fh.write(mask(data).encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Callable
 
 from tui.control import LoadItem, LoadState
-from tui.errors import UserError
+from tui.errors import UserError, mask
 from tui.sources.base import LogEvent, SourceStatus
 from tui.widgets.header import TargetInfo
 
@@ -63,7 +63,8 @@ class Recorder:
 
     def _write(self, obj: dict) -> None:
         if self._fh is not None:
-            self._fh.write(json.dumps(obj, separators=(",", ":")) + "\n")
+            # Masked: a load target's 4xx body or a log line may quote a credential.
+            self._fh.write(mask(json.dumps(obj, separators=(",", ":"))) + "\n")
             self._fh.flush()
 
     def log_events(self, events: list[LogEvent], now: float, source: str = "logs") -> None:

@@ -11,6 +11,7 @@ from probe.deploy import deploy, destroy
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
 from tui.aws_errors import aws_errors
 from tui.commands.options import add_aws_flags
+from tui.errors import mask
 
 def register(subparsers):
     p = subparsers.add_parser(
@@ -51,8 +52,18 @@ def _memory(text):
     return value
 
 
+async def _remember_credentials(args):
+    """probe/deploy makes its own session: resolve the same chain once here, so whatever it
+    resolves is masked in every error (botocore caches nothing across sessions, but the chain
+    gives the same keys)."""
+    from tui import aws
+
+    await aws.remember_credentials(aws.make_session(args.profile, args.region))
+
+
 async def run_deploy(args):
     with aws_errors(args):
+        await _remember_credentials(args)
         result = await deploy(
             name=args.name,
             memory=args.memory,
@@ -64,19 +75,20 @@ async def run_deploy(args):
         )
     for warning in result["warnings"]:
         print(f"lambdascope: warning: {warning}", file=sys.stderr)
-    print(json.dumps(result, indent=2))
+    print(mask(json.dumps(result, indent=2)))
     print(f"watch it: {watch_command(args, result['region'])}")
     return 0
 
 
 async def run_destroy(args):
     with aws_errors(args):
+        await _remember_credentials(args)
         result = await destroy(
             name=args.name, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url
         )
     for thing in result["skipped"]:
         print(f"lambdascope: warning: left {thing} alone: it is not tagged lambdascope=true", file=sys.stderr)
-    print(json.dumps(result, indent=2))
+    print(mask(json.dumps(result, indent=2)))
     return 0
 
 

@@ -4,7 +4,7 @@ import re
 import sys
 
 from tui import export
-from tui.errors import UserError
+from tui.errors import UserError, mask
 
 
 def add_aws_flags(p) -> None:
@@ -29,6 +29,7 @@ def add_output_flags(p) -> None:
 
 
 def write_output(text: str, out: str | None) -> None:
+    text = mask(text)  # error texts and log content in the table may quote a credential
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -3,12 +3,12 @@ a single line of the header with anything credential-like masked. It names excep
 the IO libraries but does no IO itself.
 """
 
-import re
-
 import aiohttp
 from botocore.eventstream import ParserError as FrameError
 from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
 from botocore.parsers import ResponseParserError
+
+from tui.errors import one_line
 
 # API errors worth another try: the group may not exist yet (Lambda creates it on first write),
 # throttling and session limits pass, 5xx are the server's problem.
@@ -23,18 +23,9 @@ TRANSIENT = (
     TimeoutError, OSError,
 )
 
-# Anything that could be a credential in an error text: signature parts, tokens, access key ids.
-_SECRET = re.compile(
-    r"(?i)((?:Credential|Signature|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature|SessionToken)\s*[=:]\s*)[^\s,;&]+"
-    r"|\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"
-)
-
-
 def one_line_error(exc: BaseException) -> str:
-    """An error as one short line for the header, with anything credential-like masked."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    text = _SECRET.sub(lambda m: (m.group(1) or "") + "***", text)
-    return text[:300]
+    """An error as one short line for the header, credentials masked (tui.errors owns that)."""
+    return one_line(f"{type(exc).__name__}: {exc}")
 
 
 def error_code(exc: ClientError) -> str:

@@ -16,7 +16,7 @@ from typing import AsyncIterator, Callable
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from tui.errors import UserError
+from tui.errors import UserError, one_line
 from tui.sources.base import LogEvent, SourceStatus
 
 
@@ -72,7 +72,7 @@ class PollSource:
                 self.status.error = None
             except _Transient as exc:
                 self._failures += 1
-                self.status.error = str(exc)
+                self.status.error = one_line(exc)
                 self.status.behind = self._failures > 2
                 batch = []
                 await self._sleep(min(30.0, self.interval * 2 ** min(self._failures, 5)))

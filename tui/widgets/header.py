@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.errors import mask
 from tui.sources.base import SourceStatus
 
 WARN_STYLE = "bold white on dark_red"
@@ -69,9 +70,9 @@ def source_warnings(statuses: list[SourceStatus], failures: dict[str, str]) -> l
         if s.behind:
             out.append(f"{s.name} is falling behind")
         if s.error and s.name not in failures:
-            out.append(f"{s.name}: {s.error}")
+            out.append(f"{s.name}: {mask(s.error)}")
     for name, error in failures.items():
-        out.append(f"{name} stopped: {error}")
+        out.append(f"{name} stopped: {mask(error)}")
     return out
 
 
