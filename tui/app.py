@@ -230,10 +230,12 @@ class MonitorApp(App):
         diff = fleet.take_diff()
         colour = self.palette.colour
         host_key = self.host_key
+        hosts = fleet.hosts(host_key)
+        self.palette.assign(hosts)  # colours in the legend's order, before any row asks
         with self.batch_update():
             self.table.apply(fleet, diff, now, colour, sort=self.sort_by)
             self.timeline.set_frame(fleet, int(now // fleet.bucket_s), lambda c: colour(c.host_key(host_key)))
-            self.legend.show(fleet.hosts(host_key), self.palette, host_key)
+            self.legend.show(hosts, self.palette, host_key)
             stats = self.stats.view(now) if self.load is not None else None
             elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
             self.header.show(header_text(
@@ -296,7 +298,7 @@ class MonitorApp(App):
 
     def action_host_key(self) -> None:
         self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]
-        self.palette.reset()
+        self.palette.use(self.host_key)
         self.table.set_host_key(self.host_key)
         self.status.say(f"hosts keyed by {self.host_key}")
         self.refresh_view()

@@ -176,6 +176,7 @@ async def test_g_cycles_the_host_key_through_table_and_legend(tmp_path):
         assert app.table.get_cell(first, "host").plain == "host-a"
         legend = app.query_one("#legend")
         assert "hosts by hostname (3)" in legend._last_text.plain
+        colours = {h: app.palette.colour(h) for h in ("host-a", "host-b", "host-c")}
         await pilot.press("g")
         assert app.host_key == "boot_id"
         assert app.table.get_cell(first, "host").plain == "boot-host-a"
@@ -185,6 +186,9 @@ async def test_g_cycles_the_host_key_through_table_and_legend(tmp_path):
         assert app.table.get_cell(first, "host").plain == "Xeon E5-2666 v3"
         await pilot.press("g")
         assert app.host_key == "hostname"
+        # The same host, the same colour, before and after the cycle (in the table too).
+        assert {h: app.palette.colour(h) for h in colours} == colours
+        assert app.table.get_cell(first, "host").style == colours["host-a"]
 
 
 async def test_o_cycles_the_sort_and_the_timeline_follows(tmp_path):
@@ -209,7 +213,8 @@ async def test_o_cycles_the_sort_and_the_timeline_follows(tmp_path):
         await pilot.press("o")
         assert app.sort_by == "host"
         hosts = [app.fleet.containers[k].hostname for k in app.table.order]
-        assert hosts == sorted(hosts)
+        legend = list(app.fleet.hosts("hostname"))
+        assert hosts == sorted(hosts, key=legend.index)
         await pilot.press("o")
         assert app.sort_by == "first"
         assert [short_id(k) for k in app.table.order] == by_first

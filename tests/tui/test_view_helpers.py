@@ -7,7 +7,7 @@ import pytest
 from tui.control import LoadState, LoadStats, percentile
 from tui.fleet import Fleet
 from tui.sources.base import SourceStatus
-from tui.widgets.containers import fmt_cold, fmt_offset, row_cells, short_cpu, short_id
+from tui.widgets.containers import fmt_cold, fmt_offset, row_cells, short_cpu, short_id, sorted_rows
 from tui.widgets.header import TargetInfo, header_text, source_warnings
 from tui.widgets.lanes import (DENSITY, axis_text, cold_column, density_level, density_scale, fmt_age,
                                lane_chars)
@@ -92,8 +92,34 @@ def test_palette_keeps_colours_per_host_and_wraps():
     for i in range(len(PALETTE)):
         p.colour(f"h{i}")
     assert p.colour("late") == PALETTE[(len(PALETTE) + 2) % len(PALETTE)]
-    p.reset()
-    assert p.colour("b") == PALETTE[0]
+
+
+def test_palette_keeps_every_hosts_colour_through_a_host_key_cycle():
+    p = HostPalette()
+    p.assign(["ip-3", "ip-1", "ip-2"])  # the legend's order: first appearance, not alphabetical
+    before = {h: p.colour(h) for h in ("ip-1", "ip-2", "ip-3")}
+    assert before["ip-3"] == PALETTE[0] and before["ip-1"] == PALETTE[1]
+    p.use("cpu_model")
+    p.assign(["Xeon B", "Xeon A"])
+    assert p.colour("Xeon B") == PALETTE[0]
+    p.use("boot_id")
+    p.assign(["ip-2"])  # another key's first host: its own sequence
+    p.use("hostname")
+    p.assign(["ip-2", "ip-1", "ip-3", "ip-4"])  # a different order later changes nothing
+    assert {h: p.colour(h) for h in before} == before
+    assert p.colour("ip-4") == PALETTE[3]
+
+
+def test_host_sort_follows_the_legend_order_not_the_alphabet():
+    f, t = Fleet(), Traffic()
+    for i, host in enumerate([2, 0, 2, 1, 0]):  # host-c first, then host-a, host-c, host-b, host-a
+        o, _ = t.invoke(i, T0 + i, host=host)
+        f.apply_outcomes([o], T0 + i)
+    assert list(f.hosts("hostname")) == ["host-c", "host-a", "host-b"]
+    rows = sorted_rows(f, "host", "hostname")
+    assert [(c.hostname, c.order) for c in rows] == [("host-c", 0), ("host-c", 2), ("host-a", 1), ("host-a", 4),
+                                                     ("host-b", 3)]
+    assert [c.order for c in sorted_rows(f, "first", "hostname")] == [0, 1, 2, 3, 4]
 
 
 def test_legend_counts_hosts_and_truncates_many():

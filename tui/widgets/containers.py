@@ -106,6 +106,18 @@ def row_cells(c: Container, state: str, host: str, origin: float | None, host_ke
     ]
 
 
+def sorted_rows(fleet: Fleet, sort: str, host_key: str) -> list[Container]:
+    """The table's order. "host" groups the containers by host, hosts in the legend's order
+    (first appearance), each group by first request; the others are the fleet's orders."""
+    if sort != "host":
+        return fleet.ordered(sort)
+    by_first = fleet.ordered("first")
+    rank: dict[str, int] = {}
+    for c in by_first:
+        rank.setdefault(c.host_key(host_key), len(rank))
+    return sorted(by_first, key=lambda c: rank[c.host_key(host_key)])  # stable: first request within
+
+
 class _KeyText(Text):
     """The id cell remembers its row key, so a sort by any order is one public `sort` call."""
 
@@ -211,8 +223,8 @@ class ContainerTable(DataTable):
             self._shown[cid] = (cells, style)
 
     def _reorder(self, fleet: Fleet) -> None:
-        sort = self.host_key if self.sort_by == "host" else self.sort_by
-        wanted = [c.container_id for c in fleet.ordered(sort) if c.container_id in self._shown]
+        wanted = [c.container_id for c in sorted_rows(fleet, self.sort_by, self.host_key)
+                  if c.container_id in self._shown]
         if wanted != self.order:
             rank = {cid: i for i, cid in enumerate(wanted)}
             self.sort("id", key=lambda cell: rank.get(cell.row_key, len(rank)))

@@ -16,21 +16,39 @@ HOST_KEY_NAMES = {"hostname": "hostname", "boot_id": "boot id", "cpu_model": "CP
 
 
 class HostPalette:
-    """A colour per host, assigned in order of first sight and kept for the whole run
-    (until the host key changes), so a host keeps its colour as others come and go."""
+    """A colour per host, for the whole session: one assignment per host key, each host coloured
+    in order of first appearance and never recoloured, so cycling `g` through the keys and back
+    gives every host the colour it had (screens and snapshots before and after agree).
 
-    def __init__(self, colours: list[str] | None = None) -> None:
+    `assign(hosts)` (the legend's order, each redraw) fixes the order of first appearance;
+    `colour(host)` reads it, assigning a host not seen yet after the others."""
+
+    def __init__(self, colours: list[str] | None = None, host_key: str = "hostname") -> None:
         self.colours = colours or PALETTE
-        self._of: dict[str, str] = {}
+        self._by_key: dict[str, dict[str, str]] = {}
+        self.host_key = host_key
+
+    @property
+    def _of(self) -> dict[str, str]:
+        return self._by_key.setdefault(self.host_key, {})
+
+    def use(self, host_key: str) -> None:
+        """Colour by `host_key` from now on; the colours given under each key are kept."""
+        self.host_key = host_key
+
+    def assign(self, hosts) -> None:
+        """Give each host not coloured yet the next colour, in the order given."""
+        of = self._of
+        for host in hosts:
+            if host not in of:
+                of[host] = self.colours[len(of) % len(self.colours)]
 
     def colour(self, host: str) -> str:
         c = self._of.get(host)
         if c is None:
-            c = self._of[host] = self.colours[len(self._of) % len(self.colours)]
+            self.assign((host,))
+            c = self._of[host]
         return c
-
-    def reset(self) -> None:
-        self._of.clear()
 
 
 def legend_text(hosts: dict[str, int], palette: HostPalette, host_key: str, *, max_hosts: int = 24) -> Text:
