@@ -2,9 +2,13 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# The AWS CLI (v1, from PyPI) for tests/local/test_aws_tools.py: its own venv, because its
+# botocore pin clashes with aioboto3's.
+AWSCLI_VENV  ?= .venv-awscli
+AWSCLI_STAMP := $(AWSCLI_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test bench clean
+.PHONY: run test test-unit lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,14 +16,28 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+$(AWSCLI_STAMP):
+	python3 -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install -q --disable-pip-version-check awscli
+	touch $(AWSCLI_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/lambdascope
 
-test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+# Every tier but the benchmarks; --durations shows in every CI log what each test costs.
+test: $(STAMP) $(AWSCLI_STAMP)
+	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
+
+# The seconds-long tier: pure code only.
+test-unit: $(STAMP)
+	$(PY) -m pytest -q -m unit $(PYTEST_ARGS)
+
+# The house rules a machine checks: the import layers (import-linter).
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m pytest -q -m bench tests/bench -s
 
 clean:
-	rm -rf $(VENV) .venv-awscli build *.egg-info
+	rm -rf $(VENV) $(AWSCLI_VENV) build *.egg-info

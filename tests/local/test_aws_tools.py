@@ -2,14 +2,13 @@
 Ctrl-C): ApacheBench on the function URL, and the AWS CLI (from PyPI, in its own venv) on the one
 `endpoint_url` for both Lambda and CloudWatch Logs. Afterwards nothing it started is left.
 
-Set-up installs what is missing: apache2-utils with apt-get (when root), awscli with pip into
-`.venv-awscli` at the project root (its botocore pin clashes with aioboto3's; made once, reused;
-`LAMBDASCOPE_AWSCLI_VENV` picks another folder).
+The tools come from the project's own files, never from the tests: `.ci/run` installs
+apache2-utils, and `make test` makes `.venv-awscli` (the AWS CLI's botocore pin clashes with
+aioboto3's; `LAMBDASCOPE_AWSCLI_VENV` picks another folder). Without them these tests skip and say how.
 """
 
 import asyncio
 import base64
-import fcntl
 import json
 import os
 import re
@@ -44,44 +43,20 @@ def _run_quietly(cmd, timeout, what):
 
 @pytest.fixture(scope="session")
 def ab():
-    path = shutil.which("ab")
-    if path:
-        return path
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail("ApacheBench (`ab`) is missing and cannot be installed here (needs apt-get "
-                    "as root): install apache2-utils (Debian/Ubuntu) and run the tests again")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "apache2-utils"]):
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-        if out.returncode != 0:
-            pytest.fail(f"installing apache2-utils failed at {' '.join(cmd)}:\n"
-                        + "\n".join(out.stderr.strip().splitlines()[-10:]))
+    """ApacheBench; `.ci/run` installs it (apache2-utils). Tests install nothing themselves."""
     path = shutil.which("ab")
     if not path:
-        pytest.fail("apache2-utils installed but `ab` is still not on PATH")
+        pytest.skip("ApacheBench (`ab`) is missing: `apt-get install apache2-utils` (CI's .ci/run does)")
     return path
 
 
 @pytest.fixture(scope="session")
 def aws_cli():
-    """The `aws` executable of AWS CLI v1 (PyPI `awscli`) in its own venv, made once."""
+    """The `aws` executable of AWS CLI v1 (PyPI `awscli`) in its own venv, made by `make test`."""
     exe = os.path.join(AWSCLI_VENV, "bin", "aws")
-    stamp = os.path.join(AWSCLI_VENV, ".installed-stamp")
-    parent = os.path.dirname(os.path.abspath(AWSCLI_VENV))
-    os.makedirs(parent, exist_ok=True)
-    lock = os.open(parent, os.O_RDONLY)  # a lock on the folder: two runs at once build it once
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (os.path.exists(stamp) and os.access(exe, os.X_OK)):
-            shutil.rmtree(AWSCLI_VENV, ignore_errors=True)
-            _run_quietly([sys.executable, "-m", "venv", AWSCLI_VENV], 300,
-                         "creating the awscli venv")
-            _run_quietly([os.path.join(AWSCLI_VENV, "bin", "python"), "-m", "pip", "install",
-                          "-q", "--disable-pip-version-check", "awscli"], 900,
-                         "installing awscli from PyPI (needs the package index)")
-            open(stamp, "w").close()
-    finally:
-        os.close(lock)
+    if not os.access(exe, os.X_OK):
+        pytest.skip(f"the AWS CLI is missing at {exe}: `make .venv-awscli/.installed-stamp` "
+                    "(make test does it) or set LAMBDASCOPE_AWSCLI_VENV")
     return exe
 
 

@@ -1,14 +1,21 @@
 """Memory stays flat over a long run: 1M synthetic invocations on both channels through the model
 and the widgets' refresh path (table diffs, timeline lanes, legend, header), with the clock
-moving so the timeline scrolls through its ring many times over."""
+moving so the timeline scrolls through its ring many times over.
+
+A soak, not a unit test: it runs beside the benchmarks (`make bench`), about a minute of one core.
+It asserts memory, never time."""
 
 import gc
 import os
 import tracemalloc
 
+import pytest
+
 from tui import lambdalog as L
 
 from tests.tui.fakes import SIZE, Clock, T0, make_app, stream
+
+pytestmark = pytest.mark.bench
 
 CONTAINERS = 1000
 INVOCATIONS = 1_000_000
