@@ -105,7 +105,8 @@ class Counters:
     errors: int = 0  # failed requests (load generator) + function errors (logs)
     throttled: int = 0
     app_lines: int = 0
-    malformed: int = 0
+    malformed: int = 0  # log lines that looked like ours but could not be read
+    malformed_responses: int = 0  # response bodies whose probe record could not be read
     unknown_stream_lines: int = 0
     evicted_ids: int = 0  # request ids forgotten before both channels reported them
     log_lag_s: float | None = None  # last measured response → log confirmation lag
@@ -155,7 +156,7 @@ class Fleet:
                 self._identity(c, rec.data)
                 if rec.request_id:
                     self._invocation(c, rec.request_id, t, now, from_log=True,
-                                     cold=bool(rec.data.get("cold")))
+                                     cold=rec.data.get("cold") is True)
             elif kind == L.REPORT:
                 self._report(c, rec, t, now)
             elif kind == L.START:
@@ -190,12 +191,17 @@ class Fleet:
                 counters.errors += 1
                 continue
             if not o.container_id or not o.request_id:
+                continue  # a response without the probe record: nothing to attribute
+            # The response body is the function's output: validated like a log line.
+            record = L.probe_fields(o.record) if o.record is not None else {}
+            if record is None or not L.is_stream(o.container_id) or not L.is_id(o.request_id):
+                counters.malformed_responses += 1
                 continue
             t = o.sent_at + (o.latency_ms or 0.0) / 1000.0
             c = self._container(o.container_id, t)
-            if o.record:
-                self._identity(c, o.record)
-            self._invocation(c, o.request_id, t, now, from_log=False, cold=bool(o.cold))
+            if record:
+                self._identity(c, record)
+            self._invocation(c, o.request_id, t, now, from_log=False, cold=o.cold is True)
             self._changed.add(c.container_id)
 
     def forget(self, container_id: str) -> None:

@@ -5,9 +5,15 @@ line in the same event), so `parse_event` returns a list. Lines are read by fiel
 log format (AWS-FACTS.md §3): text (`REPORT RequestId: … Duration: 1.2 ms …`) and JSON
 (`{"type": "platform.report", "record": {…}}`). Anything else is an app line or foreign: counted
 by the caller, never fatal.
+
+Every field the model reads is validated by type here, once (issue 8): a line that looks like
+ours but carries a request id that is a list, a host name that is a number, a metric that is a
+string or NaN, or JSON nested too deep to decode becomes one MALFORMED record. Nothing a log line
+holds can make `parse_event` raise.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,6 +28,14 @@ TIMEOUT = "timeout"
 CRASH = "crash"
 APP = "app"  # a line the function wrote that is not the probe record
 MALFORMED = "malformed"  # looked like ours (probe or platform) but could not be read
+
+# Bounds on what one line may put into the model: ids are keys of bounded tables, texts are
+# shown on screen, numbers go into sums and exports (JSON has no NaN or infinity).
+MAX_ID = 200  # Lambda's request ids are 36 characters; AWS's docs examples are shorter
+MAX_STREAM = 512  # CloudWatch's limit on a log stream name
+MAX_TEXT = 256  # host name, boot id, CPU model
+MAX_NUMBER = 1e15  # a metric or a CPU figure beyond this is not a measurement
+MAX_TIMESTAMP_MS = 253_402_300_799_000  # 9999-12-31: the last time an ISO date can show
 
 _REQUEST_ID = re.compile(r"RequestId:\s*(\S+)")
 # Longest names first: at "Billed Duration" the alternation must not stop at "Duration".
@@ -48,16 +62,20 @@ _JSON_METRIC_KEYS = {
     "restoreDurationMs": "restore_duration_ms",
     "billedRestoreDurationMs": "billed_restore_ms",
 }
-_TIMEOUT = re.compile(r"(\S+)\s+Task timed out after\s+([0-9.]+)\s*seconds")
+_TIMEOUT = re.compile(r"(\S+)\s+Task timed out after\s+([0-9]+(?:\.[0-9]+)?)\s*seconds")
 _PROBE_MARK = '{"lambdascope"'
+# The probe record's fields the model reads, by type. Everything else in it is ignored.
+_PROBE_TEXT = ("container_id", "hostname", "boot_id", "cpu_model", "init_type")
+_PROBE_NUMBERS = ("cpu_mhz", "bogomips")
 
 
 @dataclass(slots=True)
 class Record:
     """One fact read from a log line.
 
-    `data` holds the probe record (PROBE), the report metrics and status (REPORT), the runtime
-    version (INIT_START), the timeout in seconds (TIMEOUT) or the line itself (APP, MALFORMED).
+    `data` holds the probe record's validated fields (PROBE), the report metrics and status
+    (REPORT), the runtime version (INIT_START), the timeout in seconds (TIMEOUT) or the line
+    itself (APP, MALFORMED).
     """
 
     kind: str
@@ -67,17 +85,96 @@ class Record:
     data: dict | None = None
 
 
-def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
-    """All records in one log event, in line order."""
-    if "\n" not in message:
-        rec = parse_line(stream, timestamp, message)
-        return [] if rec is None else [rec]
-    out = []
-    for line in message.split("\n"):
-        rec = parse_line(stream, timestamp, line)
-        if rec is not None:
-            out.append(rec)
+class _Bad(Exception):
+    """A field of the wrong type or out of bounds: the line is MALFORMED."""
+
+
+def is_id(value) -> bool:
+    """A request or container id the model may key a table by."""
+    return type(value) is str and 0 < len(value) <= MAX_ID
+
+
+def is_stream(value) -> bool:
+    return type(value) is str and 0 < len(value) <= MAX_STREAM
+
+
+def number(value) -> float:
+    """A finite, bounded, non-negative JSON number (not a bool) as a float, else _Bad."""
+    if type(value) is int:
+        if 0 <= value <= MAX_NUMBER:
+            return float(value)
+        raise _Bad
+    if type(value) is float and 0.0 <= value <= MAX_NUMBER:  # NaN fails both comparisons
+        return value
+    raise _Bad
+
+
+def _opt_id(value) -> str | None:
+    if value is None:
+        return None
+    if is_id(value):
+        return value
+    raise _Bad
+
+
+def _opt_text(value) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str:
+        return value[:MAX_TEXT]
+    raise _Bad
+
+
+def probe_fields(obj) -> dict | None:
+    """The probe record's fields, validated by type (the one place identity is checked, for
+    log lines and response bodies alike); None if any field is of the wrong type."""
+    if not isinstance(obj, dict):
+        return None
+    try:
+        out = {"request_id": _opt_id(obj.get("request_id"))}
+        cold = obj.get("cold")
+        if cold is not None and type(cold) is not bool:
+            return None
+        out["cold"] = cold
+        for key in _PROBE_TEXT:
+            value = obj.get(key)
+            if value is not None:
+                out[key] = _opt_text(value)
+        for key in _PROBE_NUMBERS:
+            value = obj.get(key)
+            if value is not None:
+                out[key] = number(value)
+    except _Bad:
+        return None
+    cid = out.get("container_id")
+    if cid is not None and not is_stream(cid):
+        return None
     return out
+
+
+def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
+    """All records in one log event, in line order. Never raises."""
+    if not is_stream(stream) or type(message) is not str:
+        return [Record(MALFORMED, stream if type(stream) is str else "", 0, None, {"line": repr(message)[:MAX_TEXT]})]
+    if type(timestamp) is not int:
+        if type(timestamp) is float and timestamp == timestamp and abs(timestamp) < 1e300:
+            timestamp = int(timestamp)
+        else:
+            timestamp = -1
+    if not 0 <= timestamp <= MAX_TIMESTAMP_MS:
+        return [Record(MALFORMED, stream, 0, None, {"line": message[:MAX_TEXT]})]
+    try:
+        if "\n" not in message:
+            rec = parse_line(stream, timestamp, message)
+            return [] if rec is None else [rec]
+        out = []
+        for line in message.split("\n"):
+            rec = parse_line(stream, timestamp, line)
+            if rec is not None:
+                out.append(rec)
+        return out
+    except Exception:  # a defect here must cost one line, not the session (issue 8)
+        return [Record(MALFORMED, stream, timestamp, None, {"line": message[:MAX_TEXT]})]
 
 
 def parse_line(stream: str, timestamp: int, line: str) -> Record | None:
@@ -91,24 +188,25 @@ def parse_line(stream: str, timestamp: int, line: str) -> Record | None:
     if head == "R" and line.startswith("REPORT"):
         return _parse_report_text(stream, timestamp, line)
     if head == "S" and line.startswith("START"):
-        return Record(START, stream, timestamp, _request_id(line))
+        return _with_id(START, stream, timestamp, line)
     if head == "E" and line.startswith("END"):
-        return Record(END, stream, timestamp, _request_id(line))
+        return _with_id(END, stream, timestamp, line)
     if head == "I" and line.startswith("INIT_START"):
         return Record(INIT_START, stream, timestamp, None, {"runtime": _runtime_version(line)})
     if head == "R" and line.startswith("RESTORE_START"):
         return Record(RESTORE_START, stream, timestamp, None, {"runtime": _runtime_version(line)})
     if "Task timed out after" in line:
         m = _TIMEOUT.search(line)
-        if m:
+        if m and is_id(m.group(1)):
             return Record(TIMEOUT, stream, timestamp, m.group(1), {"seconds": float(m.group(2))})
     if "Runtime exited with error" in line or "Runtime.ExitError" in line:
-        return Record(CRASH, stream, timestamp, _request_id(line), {"line": line})
+        rid = _request_id(line)
+        return Record(CRASH, stream, timestamp, rid if is_id(rid) else None, {"line": line[:MAX_TEXT]})
     # The probe record behind a prefix (a runtime that decorates stdout lines).
     at = line.find(_PROBE_MARK)
     if at > 0:
         return _parse_json(stream, timestamp, line[at:])
-    return Record(APP, stream, timestamp, None, {"line": line})
+    return Record(APP, stream, timestamp, None, {"line": line[:MAX_TEXT]})
 
 
 def _request_id(line: str) -> str | None:
@@ -116,70 +214,102 @@ def _request_id(line: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _with_id(kind: str, stream: str, timestamp: int, line: str) -> Record:
+    rid = _request_id(line)
+    if rid is None or len(rid) > MAX_ID:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    return Record(kind, stream, timestamp, rid)
+
+
 def _runtime_version(line: str) -> str | None:
     _, _, rest = line.partition("Runtime Version:")
     rest = rest.strip()
-    return rest.split()[0] if rest else None
+    return rest.split()[0][:MAX_TEXT] if rest else None
 
 
 def _parse_report_text(stream: str, timestamp: int, line: str) -> Record:
     rid = _request_id(line)
-    if rid is None:
-        return Record(MALFORMED, stream, timestamp, None, {"line": line})
+    if rid is None or len(rid) > MAX_ID:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     metrics: dict = {}
     for name, value in _METRIC.findall(line):
-        metrics[_METRIC_KEYS[name]] = float(value)
+        v = float(value)
+        if v > MAX_NUMBER:  # hundreds of digits: not a measurement
+            return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+        metrics[_METRIC_KEYS[name]] = v
     return Record(REPORT, stream, timestamp, rid, metrics)
 
 
 def _parse_json(stream: str, timestamp: int, line: str) -> Record:
     try:
         obj = json.loads(line)
-    except ValueError:
+    except RecursionError:  # nested deeper than the decoder goes: not a line of ours to read
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    except ValueError:  # also: integers longer than Python converts
         kind = MALFORMED if line.startswith(_PROBE_MARK) or '"platform.' in line else APP
-        return Record(kind, stream, timestamp, None, {"line": line})
+        return Record(kind, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     if not isinstance(obj, dict):
-        return Record(APP, stream, timestamp, None, {"line": line})
+        return Record(APP, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     if "lambdascope" in obj:
-        return Record(PROBE, stream, timestamp, obj.get("request_id"), obj)
+        return _probe(stream, timestamp, obj, line)
     kind = obj.get("type")
-    if isinstance(kind, str) and kind.startswith("platform."):
-        return _parse_platform_json(stream, timestamp, kind, obj.get("record"), line)
+    if type(kind) is str and kind.startswith("platform."):
+        try:
+            return _parse_platform_json(stream, timestamp, kind, obj.get("record"), line)
+        except _Bad:
+            return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     # A JSON-format app log whose message is the probe record (logging instead of print).
     msg = obj.get("message")
     if isinstance(msg, dict) and "lambdascope" in msg:
-        return Record(PROBE, stream, timestamp, msg.get("request_id"), msg)
-    if isinstance(msg, str) and msg.startswith(_PROBE_MARK):
+        return _probe(stream, timestamp, msg, line)
+    if type(msg) is str and msg.startswith(_PROBE_MARK):
         return _parse_json(stream, timestamp, msg)
-    return Record(APP, stream, timestamp, obj.get("requestId"), {"line": line})
+    rid = obj.get("requestId")
+    return Record(APP, stream, timestamp, rid if is_id(rid) else None, {"line": line[:MAX_TEXT]})
+
+
+def _probe(stream: str, timestamp: int, obj: dict, line: str) -> Record:
+    fields = probe_fields(obj)
+    if fields is None:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    return Record(PROBE, stream, timestamp, fields["request_id"], fields)
 
 
 def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
     if not isinstance(record, dict):
-        return Record(MALFORMED, stream, timestamp, None, {"line": line})
-    rid = record.get("requestId")
+        raise _Bad
+    rid = _opt_id(record.get("requestId"))
     if kind == "platform.report":
-        if not rid:
-            return Record(MALFORMED, stream, timestamp, None, {"line": line})
+        if rid is None:
+            raise _Bad
         metrics: dict = {}
-        raw = record.get("metrics") or {}
-        if isinstance(raw, dict):
+        raw = record.get("metrics")
+        if raw is not None:
+            if not isinstance(raw, dict):
+                raise _Bad
             for key, name in _JSON_METRIC_KEYS.items():
                 value = raw.get(key)
-                if isinstance(value, (int, float)):
-                    metrics[name] = float(value)
-        if "status" in record:
-            metrics["status"] = record["status"]
+                if value is not None:
+                    metrics[name] = number(value)
+        status = _opt_text(record.get("status"))
+        if status is not None:
+            metrics["status"] = status
         return Record(REPORT, stream, timestamp, rid, metrics)
     if kind == "platform.start":
+        if rid is None:
+            raise _Bad
         return Record(START, stream, timestamp, rid)
     if kind == "platform.initStart":
-        if record.get("initializationType") == "snap-start":
-            return Record(RESTORE_START, stream, timestamp, None, {"runtime": record.get("runtimeVersion")})
-        return Record(INIT_START, stream, timestamp, None, {"runtime": record.get("runtimeVersion")})
+        runtime = _opt_text(record.get("runtimeVersion"))
+        init_type = _opt_text(record.get("initializationType"))
+        if init_type == "snap-start":
+            return Record(RESTORE_START, stream, timestamp, None, {"runtime": runtime})
+        return Record(INIT_START, stream, timestamp, None, {"runtime": runtime})
     if kind == "platform.restoreStart":
-        return Record(RESTORE_START, stream, timestamp, None, {"runtime": record.get("runtimeVersion")})
+        return Record(RESTORE_START, stream, timestamp, None, {"runtime": _opt_text(record.get("runtimeVersion"))})
     if kind == "platform.runtimeDone" and record.get("status") == "timeout":
+        if rid is None:
+            raise _Bad
         return Record(TIMEOUT, stream, timestamp, rid, {"seconds": None})
-    # runtimeDone, initReport, telemetry…: true platform facts the model does not need.
-    return Record(APP, stream, timestamp, rid, {"line": line})
+    # runtimeDone, telemetry…: true platform facts the model does not need.
+    return Record(APP, stream, timestamp, rid, {"line": line[:MAX_TEXT]})

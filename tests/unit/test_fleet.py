@@ -153,3 +153,14 @@ def test_id_table_is_bounded():
     f.apply_outcomes([outcome(A, f"r{i}", T0 + i) for i in range(1000)], now=T0 + 1000)
     assert len(f._ids) == 100
     assert f.counters.evicted_ids == 900  # the logs never confirmed them: counted, not hidden
+
+
+def test_a_response_body_of_the_wrong_shape_is_counted_never_raised():
+    f = Fleet()
+    bad = [outcome(A, "r1", T0), outcome(A, "r2", T0), outcome(A, "r3", T0)]
+    bad[0].request_id = ["r1"]
+    bad[1].record = {"hostname": 5}
+    bad[2].container_id = {"x": 1}
+    f.apply_outcomes(bad + [outcome(A, "r4", T0)], now=T0)
+    assert f.counters.malformed_responses == 3
+    assert f.counters.invocations == 1 and f.containers[A].hostname == "h1"

@@ -102,3 +102,48 @@ def test_golden_record_matches_the_probe_contract():
                 "boot_id booted_at cpu_model cpu_mhz bogomips vcpus mem_total_kb kernel arch "
                 "function_name function_version memory_mb region ts").split():
         assert key in rec
+
+
+BAD_LINES = [
+    '{"lambdascope": 1, "request_id": ["a", "b"]}',
+    '{"lambdascope": 1, "request_id": "r", "hostname": 5}',
+    '{"lambdascope": 1, "request_id": "r", "cold": "yes"}',
+    '{"lambdascope": 1, "request_id": "r", "cpu_mhz": NaN}',
+    '{"lambdascope": 1, "request_id": "r", "bogomips": Infinity}',
+    '{"lambdascope": 1, "request_id": "r", "container_id": {"a": 1}}',
+    '{"lambdascope": 1, "seq": ' + "1" * 5000 + "}",  # longer than Python converts
+    json.dumps({"type": "platform.report", "record": {"requestId": {"id": 1}}}),
+    json.dumps({"type": "platform.start", "record": {"requestId": 7}}),
+    json.dumps({"type": "platform.report", "record": {"requestId": "r", "metrics": {"durationMs": "2.5"}}}),
+    json.dumps({"type": "platform.report", "record": {"requestId": "r", "metrics": {"durationMs": True}}}),
+    json.dumps({"type": "platform.report", "record": {"requestId": "r", "metrics": {"durationMs": 1e300}}}),
+    json.dumps({"type": "platform.report", "record": {"requestId": "r", "metrics": [1]}}),
+    json.dumps({"type": "platform.report", "record": {"requestId": "r", "status": ["x"]}}),
+    '{"type": "platform.report", "record": {"requestId": "r", "metrics": {"durationMs": NaN}}}',
+    "REPORT RequestId: r\tDuration: " + "9" * 400 + " ms",
+    "START RequestId: " + "x" * 1000,
+    '{"lambdascope": ' + "[" * 5000 + "]" * 5000 + "}",
+]
+
+
+@pytest.mark.parametrize("line", BAD_LINES, ids=[line[:40] for line in BAD_LINES])
+def test_a_field_of_the_wrong_type_makes_the_line_malformed_never_an_exception(line):
+    recs = L.parse_event(STREAM, 1_795_789_200_000, line)
+    assert [r.kind for r in recs] == [L.MALFORMED]
+
+
+@pytest.mark.parametrize("stream,timestamp,message", [
+    (None, 1, "START RequestId: a"), (["s"], 1, "x"), (STREAM, "1", "START RequestId: a"),
+    (STREAM, float("nan"), "x"), (STREAM, 10**30, "x"), (STREAM, -5, "x"), (STREAM, 1, None), (STREAM, 1, b"x"),
+])
+def test_bad_event_envelopes_are_one_malformed_record(stream, timestamp, message):
+    assert [r.kind for r in L.parse_event(stream, timestamp, message)] == [L.MALFORMED]
+
+
+def test_foreign_lines_stay_app_lines_however_odd():
+    assert [r.kind for r in L.parse_event(STREAM, 1, "[" * 5000 + "]" * 5000)] == [L.APP]
+    assert [r.kind for r in L.parse_event(STREAM, 1, '{"a": ' * 3000 + "1" + "}" * 3000)] == [L.MALFORMED]
+
+
+def test_timeout_with_a_garbled_number_is_an_app_line():
+    assert [r.kind for r in L.parse_event(STREAM, 1, "x Task timed out after 1.2.3 seconds")] == [L.APP]
