@@ -40,3 +40,14 @@ def pytest_collection_modifyitems(config, items):
         except ValueError:
             continue
         item.add_marker(getattr(pytest.mark, _tier(rel)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures suites measured (tests/figures.py: the fault suite, the secrets scan), so a
+    closing note can cite them."""
+    from tests.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("lambdascope figures")
+        for line in FIGURES.values():
+            terminalreporter.write_line(line)
