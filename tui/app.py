@@ -10,6 +10,7 @@ write a snapshot; `q` stops the load and closes the sources before the app exits
 
 import asyncio
 import inspect
+import os
 import time
 from typing import Callable, Sequence
 
@@ -32,7 +33,7 @@ from tui.widgets.containers import SORTS, ContainerTable
 from tui.widgets.header import MonitorHeader, TargetInfo, header_text
 from tui.widgets.lanes import TimelineLanes
 from tui.widgets.legend import HostLegend, HostPalette
-from tui.widgets.status import StatusLine
+from tui.widgets.status import StatusLine, exit_summary
 
 BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
 
@@ -91,6 +92,7 @@ class MonitorApp(App):
         self.ticks = 0  # redraws so far
         self.events_applied = 0  # log events whose records reached the model
         self.last_snapshot: SnapshotResult | None = None
+        self.snapshots: list[str] = []  # folders written, for the exit summary
         self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
         self._stopped = False
         self._redrawing = True
@@ -178,7 +180,7 @@ class MonitorApp(App):
         try:
             self.fleet.apply_outcomes(message.outcomes, message.at)
             self.stats.add_outcomes(message.outcomes, message.at)
-            self.stats.absorb(message.stats)
+            self.stats.absorb(message.stats, message.at)
         finally:
             self._slots["load"].release()
 
@@ -236,7 +238,7 @@ class MonitorApp(App):
             self.table.apply(fleet, diff, now, colour, sort=self.sort_by)
             self.timeline.set_frame(fleet, int(now // fleet.bucket_s), lambda c: colour(c.host_key(host_key)))
             self.legend.show(hosts, self.palette, host_key)
-            stats = self.stats.view(now) if self.load is not None else None
+            stats = self.stats.view(now, self.load_state.paused) if self.load is not None else None
             elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
             self.header.show(header_text(
                 self.target, self.load_state.describe(), stats, fleet,
@@ -340,7 +342,19 @@ class MonitorApp(App):
         if r.error:
             self.status.say(f"snapshot NOT written: {r.error}", error=True)
         else:
+            self.snapshots.append(r.path)
             self.status.say(f"snapshot written to {r.path}/ ({', '.join(r.files)})")
+
+    def exit_summary(self) -> str:
+        """Where this session's snapshots and recording went ('' when nowhere)."""
+        path = getattr(self.recorder, "path", None)
+        size = None
+        if path:
+            try:
+                size = os.path.getsize(path)
+            except OSError:
+                pass
+        return exit_summary(self.snapshots, path, size)
 
     async def action_quit(self) -> None:
         self.status.say("stopping the load…")

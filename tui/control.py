@@ -139,6 +139,7 @@ class LoadStats:
         self.errors: Counter = Counter()  # error class -> count, whole run
         self.requests = 0
         self.reported: dict = {}  # the generator's own figures, latest
+        self.reported_at: float | None = None  # when they came (None: not known, taken as fresh)
 
     def add_outcomes(self, outcomes, now: float) -> None:
         n = 0
@@ -153,11 +154,13 @@ class LoadStats:
         if n:
             self._done.append((now, n))
 
-    def absorb(self, stats) -> None:
+    def absorb(self, stats, now: float | None = None) -> None:
         """Figures the generator computed itself: a `loadgen.stats.StatsSnapshot` or its dict
-        (achieved_rps, in_flight, held_back, p50_ms, p99_ms, errors{class: n}, ...)."""
+        (achieved_rps, in_flight, held_back, p50_ms, p99_ms, errors{class: n}, ...), received
+        at `now` (they go stale a window later: a paused or stalled generator stops sending)."""
         if stats:
             self.reported = asdict(stats) if is_dataclass(stats) else dict(stats)
+            self.reported_at = now
 
     def _prune(self, now: float) -> None:
         cutoff = now - self.window_s
@@ -166,10 +169,20 @@ class LoadStats:
         while self._latencies and self._latencies[0][0] < cutoff:
             self._latencies.popleft()
 
-    def view(self, now: float) -> dict:
-        """rate (req/s), p50_ms, p99_ms, in_flight, held_back, errors {class: n}."""
+    def view(self, now: float, paused: bool = False) -> dict:
+        """rate (req/s), p50_ms, p99_ms, in_flight, held_back, errors {class: n}.
+
+        Never a frozen figure: the generator's own rate and percentiles count only while fresh
+        (a window old at most); after that the outcomes of the last window give them, so they
+        decay to 0 and "none" (None) when nothing completes. Paused: rate and percentiles are
+        None (the screen shows "–"), whatever the last window held."""
         self._prune(now)
         rep = self.reported
+        if self.reported_at is not None and now - self.reported_at > self.window_s:
+            rep = {k: rep[k] for k in ("in_flight", "held_back", "errors") if k in rep}
+        if paused:
+            return {"rate": None, "p50_ms": None, "p99_ms": None, "in_flight": rep.get("in_flight"),
+                    "held_back": rep.get("held_back"), "errors": dict(rep.get("errors") or self.errors)}
         rate = rep.get("achieved_rps", rep.get("rate"))
         if rate is None and self._done:
             rate = sum(n for _, n in self._done) / self.window_s

@@ -275,8 +275,10 @@ def open_replay(path: str, speed: float | None = 1.0, *, monotonic: Callable[[],
     names = list(dict.fromkeys(e.get("source", "logs") for e in schedule.entries if "log" in e))
     target = rec.header.get("target") or {}
     note = "all at once" if speed is None else f"×{speed:g}"
-    info = TargetInfo(kind="replay", name=os.path.basename(path),
-                      note=f"{target.get('label') or target.get('name') or '?'} · {note}",
+    label = target.get("label") or target.get("name") or "?"
+    if target.get("local_profile"):
+        label += f" · profile {target['local_profile']}"
+    info = TargetInfo(kind="replay", name=os.path.basename(path), note=f"{label} · {note}",
                       simulated_hosts=bool(target.get("simulated_hosts")))
     first = next((e["load"] for e in schedule.entries if "load" in e), {})
     state = LoadState(controllable=False)

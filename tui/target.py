@@ -27,6 +27,7 @@ class Target:
     local_credentials: dict | None = None
     auth: str = "NONE"  # function URL AuthType: "NONE" or "AWS_IAM" (SigV4-signed)
     simulated_hosts: bool = False
+    local_profile: str | None = None  # the local Lambda's profile name ("today", "blog", …)
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
@@ -39,6 +40,7 @@ class Target:
             "log_group": self.log_group,
             "function_url": self.function_url,
             "simulated_hosts": self.simulated_hosts,
+            **({"local_profile": self.local_profile} if self.local_profile else {}),
         }
 
     @property
@@ -63,7 +65,7 @@ class Target:
 async def local_target(profile_file: str | None = None, concurrency_limit: int | None = None):
     """Start the embedded local Lambda for the duration of the block; stop all of it after."""
     from probe.local import LocalLambda
-    from probe.local.profile import load_profile
+    from probe.local.profile import DEFAULT_PROFILE, load_profile
 
     try:
         profile = load_profile(profile_file) if profile_file else None
@@ -85,6 +87,7 @@ async def local_target(profile_file: str | None = None, concurrency_limit: int |
             logs_endpoint=ll.logs_endpoint,
             local_credentials={"aws_access_key_id": key, "aws_secret_access_key": secret},
             simulated_hosts=True,
+            local_profile=profile.name if profile is not None else DEFAULT_PROFILE,
             extra={"local": ll},
         )
 

@@ -86,12 +86,18 @@ async def test_space_pauses_and_resumes(tmp_path):
     load = FakeLoad()
     app = make_app(load=load, tmp_path=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
+        load.feed([], stats={"achieved_rps": 202.0, "p50_ms": 34.3, "p99_ms": 290.0, "in_flight": 10})
+        await until(pilot, lambda: app.stats.reported)
+        app.refresh_view()
+        assert "202 req/s · in flight 10 · p50 34.3 ms" in header(app)
         await pilot.press("space")
         assert load.calls == [("pause",)]
         assert app.load_state.paused and "PAUSED" in header(app)
+        # No frozen figures while paused.
+        assert " – req/s · in flight 10 · p50 – · p99 –" in header(app)
         await pilot.press("space")
         assert load.calls == [("pause",), ("resume",)]
-        assert "PAUSED" not in header(app)
+        assert "PAUSED" not in header(app) and "202 req/s" in header(app)
 
 
 async def test_keys_without_a_load_generator_say_so_and_change_nothing(tmp_path):
@@ -150,6 +156,8 @@ async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
         await pilot.press("s")  # same second: a new folder all the same
         await until(pilot, lambda: app.last_snapshot.path != str(folder))
         assert app.last_snapshot.path.endswith("20261127T142005Z-2")
+    assert app.exit_summary() == (f"lambdascope: 2 snapshots in {tmp_path / 'snaps'}/ "
+                                  f"(last: {folder}-2)")
 
 
 async def test_a_snapshot_that_cannot_be_written_is_shown_and_the_app_goes_on(tmp_path):
@@ -249,8 +257,9 @@ async def test_a_failing_source_is_shown_and_the_other_channel_goes_on(tmp_path)
         source.fail(RuntimeError("log group not found\nsecond line"))
         await until(pilot, lambda: app.failures)
         app.refresh_view()
-        assert "⚠ poll stopped: log group not found" in header(app)
-        assert "second line" not in header(app)
+        # One line (tui.errors.one_line): the type, the text joined, within the header's 4 lines.
+        assert "⚠ poll stopped: RuntimeError: log group not found second line" in header(app)
+        assert len(header(app).splitlines()) == 4
         o, _ = Traffic().invoke(0, T0 + 1)
         load.feed([o])
         await until(pilot, lambda: app.fleet.counters.invocations == 1)
@@ -315,9 +324,9 @@ async def test_a_load_process_that_died_is_shown_and_keys_say_so(tmp_path):
     app = make_app(load=ProcessLoad(process), tmp_path=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "load generator:" in app.status.message)
-        assert app.status.message == "load generator: load process exited unexpectedly (exit code 1)"
+        assert app.status.message == "load generator: RuntimeError: load process exited unexpectedly (exit code 1)"
         await pilot.press("plus")
-        assert app.status.message == ("load generator refused set_level: the load process has stopped; "
+        assert app.status.message == ("load generator refused set_level: RuntimeError: the load process has stopped; "
                                        "cannot change the level")
         assert app.load_state.level == 10  # what runs is what the header says
         await pilot.press("ctrl+c")

@@ -20,7 +20,7 @@ async def test_fixture_screen_content(tmp_path):
     assert "closed loop: 20 concurrent" in lines[0] and "run 0:29" in lines[0]
     assert "errors: throttled 9" in lines[1] and "in flight 20" in lines[1]
     assert "21 containers · 21 cold starts · 277 invocations · ◌ 18 not yet in logs · 9 throttled" in lines[2]
-    assert "logs (replay:poll): lag 1.5 s" in lines[3] and "1,056 events" in lines[3]
+    assert "logs (replay:poll): lag 1.7 s (max 2.0 s)" in lines[3] and "1,056 events" in lines[3]
     assert lines[4].split()[:3] == ["id", "host", "cpu"] and lines[4].rstrip().endswith("now")
     rows = [ln for ln in lines[5:30] if "Xeon" in ln]
     assert len(rows) == 21

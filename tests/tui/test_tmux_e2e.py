@@ -106,7 +106,7 @@ def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
         shell = tmux.pane_pid()
         wait_for(lambda: ROW.search(tmux.screen()), 120, "a container row", tmux.screen)
         header = tmux.screen().splitlines()[0]
-        assert "LOCAL lambdascope-probe (simulated hosts)" in header and "closed loop: 10 concurrent" in header
+        assert "LOCAL lambdascope-probe · profile today (simulated hosts)" in header and "closed loop: 10 concurrent" in header
         seen |= descendants(shell)
         tmux.keys("+")
         wait_for(lambda: "closed loop: 11 concurrent" in tmux.screen(), 20, "the new level", tmux.screen)

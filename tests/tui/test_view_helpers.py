@@ -131,6 +131,8 @@ def test_legend_counts_hosts_and_truncates_many():
 
 def test_target_labels():
     assert TargetInfo("local", "probe", simulated_hosts=True).label() == "LOCAL probe (simulated hosts)"
+    assert (TargetInfo("local", "lambdascope-probe", simulated_hosts=True, profile="blog").label()
+            == "LOCAL lambdascope-probe · profile blog (simulated hosts)")
     assert TargetInfo("aws", "my-fn", "eu-west-1").label() == "AWS my-fn · eu-west-1"
     assert TargetInfo("replay", "s.jsonl", note="×2").label() == "REPLAY s.jsonl · ×2"
 
@@ -153,7 +155,7 @@ def test_header_text_lines():
              "errors": {"timeout": 1, "throttled": 5}}
     lines = header_text(TargetInfo("aws", "fn", "us-east-1"), "open loop: 1200 req/s", stats, f,
                         [SourceStatus("poll", lag_ms=2000, events=12)], {}, 61.0).plain.splitlines()
-    assert lines[0] == " lambdascope  AWS fn · us-east-1  │  open loop: 1200 req/s  │  run 1:01"
+    assert lines[0] == " lambdascope   run 1:01  │  open loop: 1200 req/s  │  AWS fn · us-east-1"
     assert lines[1] == (" 1,234 req/s · in flight 10 · p50 2.2 ms · p99 140 ms · errors: throttled 5, timeout 1"
                         " · held back by cap 7")
     assert lines[2] == " 3 containers · 3 cold starts · 3 invocations · ◌ 3 not yet in logs"
@@ -161,6 +163,24 @@ def test_header_text_lines():
     quiet = header_text(TargetInfo("local", "p"), "x", None, Fleet(), [], {}, None).plain.splitlines()
     assert quiet[1] == " no load generator: watching the logs only"
     assert quiet[3] == " logs (no log source): lag – · 0 events"
+    assert quiet[2] == " starting the local Lambda… (the first environments' cold starts take a few seconds)"
+    paused = header_text(TargetInfo("aws", "fn"), "closed loop: 10 concurrent · PAUSED",
+                         {"rate": None, "p50_ms": None, "p99_ms": None, "in_flight": 0}, f, [], {}, 5.0)
+    assert paused.plain.splitlines()[1].startswith(" – req/s · in flight 0 · p50 – · p99 –")
+
+
+def test_header_flags_logs_that_fell_behind_the_clock():
+    f = Fleet()
+    f.apply_outcomes([Traffic().invoke(0, T0)[0]], T0)
+    f.counters.log_lag_s = 0.6  # the last confirmation was quick, but the source stopped delivering
+    text = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll", lag_ms=44_200)], {}, 9.0)
+    line = text.plain.splitlines()[3]
+    assert line.startswith(" logs (poll): lag 44.2 s") and "⚠ logs 44 s behind" in line
+    spans = [text.plain[s.start:s.end] for s in text.spans if "red" in str(s.style)]
+    assert "lag 44.2 s" in spans
+    assert "◌ 1 not yet in logs" in [text.plain[s.start:s.end].strip(" ·") for s in text.spans if s.style == "yellow"]
+    calm = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll", lag_ms=900)], {}, 9.0)
+    assert "behind" not in calm.plain and not [s for s in calm.spans if "red" in str(s.style)]
 
 
 def test_load_state_steps_on_the_generator_ladders_and_clamps():
@@ -206,3 +226,17 @@ def test_load_stats_window_and_reported_figures():
     assert (v["rate"], v["p50_ms"], v["in_flight"], v["held_back"], v["errors"]) == (
         900.0, 3.0, 10, 2, {"throttled": 4})
     assert percentile([], 50) is None and percentile([1.0], 99) == 1.0
+
+
+def test_load_stats_decay_when_the_generator_stalls_and_blank_when_paused():
+    st = LoadStats(window_s=3.0)
+    st.add_outcomes([SimpleNamespace(error=None, latency_ms=5.0)] * 30, now=11.0)
+    st.absorb({"achieved_rps": 202.0, "p50_ms": 34.3, "p99_ms": 290.0, "in_flight": 10}, now=10.0)
+    assert st.view(12.0)["rate"] == 202.0  # fresh: the generator's own figures
+    stalled = st.view(13.5)  # no stats for more than a window: the outcomes' window instead
+    assert stalled["rate"] == pytest.approx(30 / 3.0) and stalled["p50_ms"] == 5.0
+    gone = st.view(20.0)
+    assert gone["rate"] == 0.0 and gone["p50_ms"] is None and gone["p99_ms"] is None
+    assert gone["in_flight"] == 10  # the last count the generator gave
+    paused = st.view(11.0, paused=True)
+    assert (paused["rate"], paused["p50_ms"], paused["p99_ms"]) == (None, None, None)

@@ -1,5 +1,7 @@
 """`lambdascope replay FILE`: a session recorded with `watch --record` back in the monitor."""
 
+import sys
+
 from tui.commands.options import positive_float
 
 
@@ -28,4 +30,6 @@ async def handle(args) -> int:
         await app.run_async()
     finally:
         await app.shutdown()
+    if app.exit_summary():
+        print(app.exit_summary(), file=sys.stderr)
     return app.return_code or 0

@@ -5,6 +5,7 @@ generator in its own process, and a log source; hands them to the app; stops all
 the app exits, however it exits.
 """
 
+import sys
 import time
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -92,6 +93,8 @@ async def handle(args) -> int:
                 await app.run_async()
             finally:
                 await app.shutdown()
+    if app.exit_summary():  # after the terminal is restored and everything stopped
+        print(app.exit_summary(), file=sys.stderr)
     return app.return_code or 0
 
 

@@ -14,6 +14,7 @@ from tui.sources.base import SourceStatus
 
 WARN_STYLE = "bold white on dark_red"
 SEP = "  │  "
+LAG_WARN_S = 10.0  # log lag (against the clock) from which the header says the logs fell behind
 
 
 @dataclass
@@ -26,16 +27,20 @@ class TargetInfo:
     simulated_hosts: bool = False
     note: str = ""
     details: dict | None = None  # more for the snapshot's `source` (never credentials)
+    profile: str | None = None  # the local Lambda's profile ("today", "blog", a file's name)
 
     @classmethod
     def from_target(cls, target) -> "TargetInfo":
         """From a `tui.target.Target`."""
         return cls(kind=target.kind, name=target.function_name or target.function_url or "?",
-                   region=target.region, simulated_hosts=bool(target.simulated_hosts), details=target.describe())
+                   region=target.region, simulated_hosts=bool(target.simulated_hosts), details=target.describe(),
+                   profile=getattr(target, "local_profile", None))
 
     def label(self) -> str:
         if self.kind == "local":
             text = f"LOCAL {self.name}"
+            if self.profile:
+                text += f" · profile {self.profile}"
             if self.simulated_hosts:
                 text += " (simulated hosts)"
         elif self.kind == "aws":
@@ -55,8 +60,28 @@ def fmt_ms(ms: float | None) -> str:
     return f"{ms:.1f} ms" if ms < 100 else f"{ms:,.0f} ms"
 
 
-def fmt_rate(r: float) -> str:
+def fmt_rate(r: float | None) -> str:
+    if r is None:
+        return "–"
     return f"{r:,.0f}" if r >= 10 else f"{r:.1f}"
+
+
+def log_lag(fleet, statuses: list[SourceStatus]) -> float | None:
+    """How far behind the logs are, in seconds: the worst of the response → log confirmation
+    lag and each source's own lag against the clock (which grows while no events come)."""
+    lags = [s.lag_ms / 1000 for s in statuses if s.lag_ms is not None]
+    if fleet.counters.log_lag_s is not None:
+        lags.append(fleet.counters.log_lag_s)
+    return max(lags) if lags else None
+
+
+def waiting_text(target: "TargetInfo") -> str:
+    """Line 3 before the first data: what is happening, so an empty table does not look dead."""
+    if target.kind == "local":
+        return " starting the local Lambda… (the first environments' cold starts take a few seconds)"
+    if target.kind == "replay":
+        return " replaying: waiting for the recording's first batch…"
+    return " waiting for the first responses and log lines…"
 
 
 def source_warnings(statuses: list[SourceStatus], failures: dict[str, str]) -> list[str]:
@@ -81,13 +106,13 @@ def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, status
     """Four lines: target and load; achieved load; the fleet; the log channel."""
     t = Text(no_wrap=True, overflow="ellipsis")
     t.append(" lambdascope ", style="bold reverse")
-    t.append(" ")
-    t.append(target.label(), style="bold cyan")
+    # The clock and the load first: on a narrow terminal the line is cut at the right.
+    if elapsed is not None:
+        t.append(f"  run {int(elapsed // 60)}:{int(elapsed % 60):02d}")
     t.append(SEP)
     t.append(load, style="bold yellow" if "PAUSED" in load else "bold")
-    if elapsed is not None:
-        t.append(SEP)
-        t.append(f"run {int(elapsed // 60)}:{int(elapsed % 60):02d}")
+    t.append(SEP)
+    t.append(target.label(), style="bold cyan")
     t.append("\n")
 
     if stats is None:
@@ -110,22 +135,26 @@ def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, status
     t.append("\n")
 
     counters = fleet.counters
-    unconfirmed = sum(c.unconfirmed for c in fleet.containers.values())
-    t.append(f" {len(fleet.containers):,} containers · {fleet.cold_starts:,} cold starts · "
-             f"{counters.invocations:,} invocations")
-    if unconfirmed:
-        t.append(f" · ◌ {unconfirmed:,} not yet in logs", style="yellow")
-    if counters.throttled:
-        t.append(f" · {counters.throttled:,} throttled", style="red")
+    lag = log_lag(fleet, statuses)
+    behind = lag is not None and lag >= LAG_WARN_S
+    if not fleet.containers and not counters.requests:
+        t.append(waiting_text(target), style="bold yellow")
+    else:
+        unconfirmed = sum(c.unconfirmed for c in fleet.containers.values())
+        t.append(f" {len(fleet.containers):,} containers · {fleet.cold_starts:,} cold starts · "
+                 f"{counters.invocations:,} invocations")
+        if unconfirmed:  # normal under load (the logs' lag); loud only when the logs fell behind
+            t.append(f" · ◌ {unconfirmed:,} not yet in logs", style="yellow" if behind else "")
+        if counters.throttled:
+            t.append(f" · {counters.throttled:,} throttled", style="red")
     t.append("\n")
 
     warnings = source_warnings(statuses, failures)
-    lag = counters.log_lag_s
-    if lag is None:
-        lags = [s.lag_ms for s in statuses if s.lag_ms is not None]
-        lag = max(lags) / 1000 if lags else None
+    if behind and not any(s.behind for s in statuses):
+        warnings.insert(0, f"logs {lag:.0f} s behind")
     names = ", ".join(s.name for s in statuses) or "no log source"
-    t.append(f" logs ({names}): lag {'–' if lag is None else f'{lag:.1f} s'}")
+    t.append(f" logs ({names}): ")
+    t.append(f"lag {'–' if lag is None else f'{lag:.1f} s'}", style="bold red" if behind else "")
     if counters.log_lag_max_s:
         t.append(f" (max {counters.log_lag_max_s:.1f} s)")
     events = sum(s.events for s in statuses)
