@@ -1,13 +1,17 @@
 """The blog's experiment without a screen: load the function, read its logs, count containers.
 
 Both channels feed one fleet model: outcomes from the load generator as they come, log events
-from a source. When the load ends, it waits until the logs account for every invocation the
-responses reported (or the timeout passes, and says how many are missing).
+from a source. When the load ends, it settles: it waits until the logs account for every
+invocation the responses reported, and for the requests whose outcome is unknown (sent, but the
+answer was lost: a reset, a client timeout, a 5xx without the probe's record; Lambda may well
+have run them) until the logs show that many invocations no response reported, or the logs have
+been quiet long enough that no more are coming. Whatever is still not accounted for at the
+settle timeout is reported (`missing`, `unaccounted`), never claimed as confirmed.
 """
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tui import aws
 from tui.analysis import feed
@@ -25,14 +29,50 @@ class Result:
     missing: int  # invocations the responses reported that the logs never did
     source_requests: int
     finished_at: float  # epoch seconds: the document's "now"
+    unknown: int = 0  # requests sent whose answer was lost (they may or may not have run)
+    log_only: int = 0  # invocations only the logs reported (the unknown ones that did run)
+    source_error: str | None = None  # what the log source last said, one line (masked)
+    outcome_errors: dict = field(default_factory=dict)  # error class -> count
+
+    @property
+    def unaccounted(self) -> int:
+        """Unknown requests the logs did not show as run: lost, or not written yet."""
+        return max(0, self.unknown - self.log_only)
+
+
+# Errors after which the request may have run: the answer, not the request, was lost.
+# ("refused" never reached the function; "throttled" and 4xx were refused by Lambda.)
+UNKNOWN_OUTCOME = frozenset({"reset", "timeout", "http_5xx", "other"})
+QUIET_S = 3.0  # logs quiet this long (beyond the lag seen) after the last expected event: done
+
+
+class _Tally:
+    """The response channel's side of the settle: what the logs still owe us."""
+
+    def __init__(self) -> None:
+        self.responded = 0  # answers carrying the probe's record: invocations the logs must report
+        self.unknown = 0
+        self.errors: dict[str, int] = {}
+
+    def add(self, batch) -> None:
+        for o in batch:
+            if o.error is None:
+                if o.container_id and o.request_id:
+                    self.responded += 1
+                continue
+            self.errors[o.error] = self.errors.get(o.error, 0) + 1
+            if o.error in UNKNOWN_OUTCOME:
+                self.unknown += 1
 
 
 async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0,
-                         poll_interval_s: float = 0.5, now=time.time) -> Result:
+                         poll_interval_s: float = 0.5, now=time.time, fleet: Fleet | None = None) -> Result:
+    """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
+    it goes) lets a caller print what was measured so far if the run is cancelled."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
-    fleet = Fleet()
+    fleet = Fleet() if fleet is None else fleet
     started = now()
     session = aws.make_session(target.profile, target.region)
     async with aws.client(session, "logs", endpoint_url=target.logs_endpoint,
@@ -41,12 +81,14 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
         source = PollSource(logs, target.log_group, int((started - 1) * 1000), interval=poll_interval_s,
                             budget_per_s=4.0 if target.kind == "local" else 2.0, now=now)
         reader = asyncio.create_task(_read(source, fleet, now))
+        tally = _Tally()
         try:
             runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client)
             async for batch in runner.run():
                 fleet.apply_outcomes(batch, now())
+                tally.add(batch)
             load_done = now()
-            log_lag = await _settle(fleet, reader, settle_timeout_s, load_done, now)
+            log_lag = await _settle(fleet, tally, reader, settle_timeout_s, load_done, now)
         finally:
             await source.close()
             reader.cancel()
@@ -56,7 +98,14 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
                 pass
     missing = sum(c.unconfirmed for c in fleet.containers.values())
     finished = now()
-    return Result(fleet, finished - started, load_done - started, log_lag, missing, source.status.requests, finished)
+    return Result(fleet, finished - started, load_done - started, log_lag, missing, source.status.requests, finished,
+                  unknown=tally.unknown, log_only=_log_only(fleet, tally), source_error=source.status.error,
+                  outcome_errors=dict(tally.errors))
+
+
+def _log_only(fleet: Fleet, tally: _Tally) -> int:
+    """Invocations the logs reported that no response did (the fleet counts each id once)."""
+    return max(0, fleet.counters.invocations - tally.responded)
 
 
 async def _read(source, fleet: Fleet, now) -> None:
@@ -64,14 +113,33 @@ async def _read(source, fleet: Fleet, now) -> None:
         feed(fleet, batch, now())
 
 
-async def _settle(fleet: Fleet, reader: asyncio.Task, timeout_s: float, load_done: float, now) -> float | None:
-    """Wait for the logs to confirm every invocation; the lag, or None on timeout."""
+async def _settle(fleet: Fleet, tally: _Tally, reader: asyncio.Task, timeout_s: float, load_done: float,
+                  now) -> float | None:
+    """Wait until the logs account for every answered invocation and every unknown request (or
+    fall quiet for good). Returns the lag from the last response until the logs had reported
+    every answered invocation, or None if they never did before the timeout.
+
+    "Quiet" waits QUIET_S plus the longest response-to-log lag seen, after the last new log
+    invocation: an unknown request that ran shows up in the logs about as late as a known one.
+    """
     deadline = load_done + timeout_s
+    seen = fleet.counters.invocations
+    last_change = now()
+    known_at = None
     while now() < deadline:
         if reader.done():
             reader.result()  # a fatal source error (credentials, permissions) surfaces here
             return None
+        t = now()
+        if fleet.counters.invocations != seen:
+            seen, last_change = fleet.counters.invocations, t
         if all(c.unconfirmed == 0 and not c.in_flight for c in fleet.containers.values()):
-            return now() - load_done
+            known_at = t if known_at is None else known_at
+            if _log_only(fleet, tally) >= tally.unknown:
+                return known_at - load_done
+            if t - last_change > QUIET_S + fleet.counters.log_lag_max_s:
+                return known_at - load_done  # no more are coming: the rest are unaccounted
+        else:
+            known_at = None
         await asyncio.sleep(0.05)
-    return None
+    return known_at - load_done if known_at is not None else None

@@ -171,4 +171,9 @@ def open_target(args):
     if function or url:
         return aws_target(function, url, getattr(args, "region", None), getattr(args, "profile", None),
                           getattr(args, "endpoint_url", None), getattr(args, "invoke", False))
+    profile = getattr(args, "profile", None)
+    if profile:
+        # The easy slip: --profile blog, meaning the local Lambda's profile, would run `today`.
+        raise UserError(f"--profile {profile} is an AWS profile, used only with --function or --url; "
+                        f"for a local Lambda profile use --profile-file {profile}")
     return local_target(getattr(args, "profile_file", None))

@@ -1,18 +1,28 @@
-"""`lambdascope run`: the blog's experiment, no screen: load, read the logs, print the table."""
+"""`lambdascope run`: the blog's experiment, no screen: load, read the logs, print the table.
 
+Exit status: 0 when the logs account for every request that may have run; 1 when some are
+missing from the logs or unaccounted for (sent, no answer, never seen in the logs); 2 when every
+request failed (nothing to measure: a wrong --url, a stopped function) or on bad input; 130 on
+Ctrl-C, after printing the table so far.
+"""
+
+import asyncio
 import sys
+import time
 
 from tui import export
 from tui.commands.options import (add_output_flags, add_target_flags, load_plan, positive_float, positive_int,
                                   write_output)
 from tui.aws_errors import aws_errors
+from tui.errors import UserError, one_line
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="load the function, wait for its logs, print one row per container")
     p.add_argument("--requests", type=int, help="how many requests (default 1000 unless --duration)")
-    p.add_argument("--concurrency", type=int, default=10, help="closed loop: requests in flight (default 10)")
-    p.add_argument("--rate", type=float, help="open loop: requests per second instead of a concurrency")
+    load = p.add_mutually_exclusive_group()
+    load.add_argument("--concurrency", type=int, default=10, help="closed loop: requests in flight (default 10)")
+    load.add_argument("--rate", type=float, help="open loop: requests per second instead of a concurrency")
     p.add_argument("--duration", type=float, help="seconds of load instead of a request count")
     p.add_argument("--settle-timeout", type=float, default=60.0,
                    help="seconds to wait for the logs after the last response (default 60)")
@@ -33,32 +43,69 @@ def plan_from_args(args):
 
 async def handle(args) -> int:
     from tui.experiment import run_experiment
+    from tui.fleet import Fleet
     from tui.target import open_target
 
     plan = plan_from_args(args)
+    load = {"mode": plan.mode, "level": plan.level, "requests": plan.requests, "duration_s": plan.duration}
+    fleet = Fleet()
     with aws_errors(args):
         async with open_target(args) as target:
-            result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout)
-            load = {"mode": plan.mode, "level": plan.level, "requests": plan.requests, "duration_s": plan.duration}
+            try:
+                result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout, fleet=fleet)
+            except asyncio.CancelledError:
+                # Ctrl-C: what was measured so far is still worth printing (then exit 130).
+                doc = export.snapshot(fleet, now=time.time(), source=target.describe(), load=load,
+                                      extra={"run": {"interrupted": True}})
+                write_output(export.render(doc, args.format), args.out)
+                print("lambdascope: interrupted: the table above is what was measured so far", file=sys.stderr)
+                raise
             doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe(), load=load,
                                   extra={"run": _run_facts(result)})
+            if isinstance(doc.get("totals"), dict):
+                doc["totals"]["unknown"] = result.unaccounted
     write_output(export.render(doc, args.format), args.out)
+    c = result.fleet.counters
+    if c.requests and c.errors + c.throttled >= c.requests and c.invocations == 0:
+        raise UserError(_all_failed(result, target))  # nothing was measured: not a result
     print(_summary(result), file=sys.stderr)
-    return 0 if result.missing == 0 else 1
+    return 0 if result.missing == 0 and result.unaccounted == 0 else 1
 
 
 def _run_facts(result) -> dict:
     return {"wall_s": round(result.wall_s, 3), "load_s": round(result.load_s, 3),
             "log_lag_s": None if result.log_lag_s is None else round(result.log_lag_s, 3),
-            "missing_from_logs": result.missing, "log_requests": result.source_requests}
+            "missing_from_logs": result.missing, "log_requests": result.source_requests,
+            "unknown_outcome": result.unknown, "seen_only_in_logs": result.log_only,
+            "unaccounted": result.unaccounted, "errors_by_class": result.outcome_errors}
 
 
 def _summary(result) -> str:
     c = result.fleet.counters
     rate = c.requests / result.load_s if result.load_s > 0 else 0.0
+    parts = []
     if result.missing:
-        tail = f"the logs never reported {result.missing} of {c.invocations} invocations (timed out)"
-    else:
-        tail = f"logs confirmed all {c.invocations} invocations {result.log_lag_s:.2f} s after the last response"
+        parts.append(f"the logs never reported {result.missing} of {c.invocations} invocations (timed out)")
+    if result.unknown:
+        parts.append(f"{result.unknown} requests got no answer (reset, timeout or 5xx): the logs show "
+                     f"{min(result.log_only, result.unknown)} of them ran"
+                     + (f", {result.unaccounted} unknown" if result.unaccounted else ""))
+    if not result.missing and not result.unaccounted:
+        lag = f" {result.log_lag_s:.2f} s after the last response" if result.log_lag_s is not None else ""
+        parts.append(f"logs confirmed all {c.invocations} invocations{lag}")
+    if (result.missing or result.unaccounted) and result.source_error:
+        parts.append(f"log source: {one_line(result.source_error, limit=200)}")
     return (f"lambdascope: {c.requests} requests in {result.load_s:.2f} s ({rate:.0f}/s), "
-            f"{c.errors} errors, {c.throttled} throttled; {tail}; wall {result.wall_s:.2f} s")
+            f"{c.errors} errors, {c.throttled} throttled; {'; '.join(parts)}; wall {result.wall_s:.2f} s")
+
+
+def _all_failed(result, target) -> str:
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(result.outcome_errors.items(), key=lambda kv: -kv[1]))
+    where = target.function_url or target.function_name
+    if set(result.outcome_errors) <= {"refused"}:
+        fix = f"nothing is listening at {where}: check --url (or start the function)"
+    elif set(result.outcome_errors) <= {"throttled"}:
+        fix = "Lambda throttled every request: lower --concurrency/--rate or raise the function's concurrency"
+    else:
+        fix = f"check --url/--function and that {where} answers"
+    return f"all {result.fleet.counters.requests} requests failed ({kinds}): {fix}"
