@@ -75,8 +75,9 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
     fleet = Fleet() if fleet is None else fleet
     started = now()
     session = aws.make_session(target.profile, target.region)
+    # max_attempts=2: the source owns its retries and must learn of a throttle or an outage.
     async with aws.client(session, "logs", endpoint_url=target.logs_endpoint,
-                          credentials=target.local_credentials, region=target.region) as logs:
+                          credentials=target.local_credentials, region=target.region, max_attempts=2) as logs:
         # A second of slack: the first events can carry timestamps from just before we start.
         source = PollSource(logs, target.log_group, int((started - 1) * 1000), interval=poll_interval_s,
                             budget_per_s=4.0 if target.kind == "local" else 2.0, now=now)

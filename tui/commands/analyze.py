@@ -5,7 +5,11 @@ import time
 
 from tui import analysis, export
 from tui.commands.options import add_aws_flags, add_output_flags, parse_since, write_output
+from tui.aws_errors import aws_errors
 from tui.errors import UserError
+
+MAX_SINCE_S = 10 * 366 * 86400  # the longest retention CloudWatch Logs offers is 10 years
+READ_ATTEMPTS = 4  # a throttled or dropped page is retried this often (one backoff) before giving up
 
 
 def register(sub) -> None:
@@ -28,7 +32,13 @@ def handle(args) -> int:
         source = {"kind": "file", "path": args.file}
     else:
         since_s = parse_since(args.since)
-        events = asyncio.run(_read_group(args, since_s))
+        if since_s > MAX_SINCE_S:
+            raise UserError(f"--since {args.since} reaches before CloudWatch keeps logs (10 years at most); "
+                            "use e.g. --since 7d")
+        if since_s <= 0:
+            raise UserError(f"--since {args.since} is empty: use e.g. --since 10m")
+        with aws_errors(args):
+            events = asyncio.run(_read_group(args, since_s))
         source = {"kind": "log_group", "log_group": args.log_group, "since_s": since_s}
         if not events:
             raise UserError(f"no events in {args.log_group} over the last {args.since}; try a longer --since")
@@ -38,11 +48,34 @@ def handle(args) -> int:
 
 
 async def _read_group(args, since_s: float):
+    """Every event of the window, all pages. A missing group, throttling past the retries, an
+    unreachable endpoint: one line naming the fix (aws_errors explains botocore's own errors)."""
     from tui import aws
-    from tui.sources.poll import PollSource
+    from tui.aws_errors import _origin
+    from tui.sources.poll import LogGroupMissing, PollSource, Unreachable, _Transient
 
     session = aws.make_session(args.profile, args.region)
-    async with aws.client(session, "logs", endpoint_url=args.endpoint_url, region=args.region) as logs:
+    if not (args.region or session.region_name):
+        raise UserError("no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION")
+    # max_attempts=1: the loop below owns the retries, and a dead endpoint is told at once.
+    async with aws.client(session, "logs", endpoint_url=args.endpoint_url, region=args.region,
+                          max_attempts=1) as logs:
         start = int((time.time() - since_s) * 1000)
         source = PollSource(logs, args.log_group, start, min_lookback_ms=0)
-        return await source.poll_once()
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                return await source.poll_once()
+            except LogGroupMissing:
+                where = args.region or session.region_name
+                raise UserError(f"log group {args.log_group} not found in {where}: check --log-group "
+                                "(e.g. /aws/lambda/NAME), --region and --profile") from None
+            except Unreachable:
+                # One-shot: a user waits at the prompt. botocore already tried twice.
+                where = _origin(args.endpoint_url) or f"CloudWatch Logs in {args.region or session.region_name}"
+                raise UserError(f"cannot reach {where}: check --endpoint-url, --region and your network") \
+                    from None
+            except _Transient as exc:
+                if attempt == READ_ATTEMPTS:
+                    reason = str(exc).removesuffix("; retrying").removesuffix("; slowing down")
+                    raise UserError(f"cannot read {args.log_group}: {reason}; try again in a minute") from None
+                await asyncio.sleep(source.backoff_s(attempt))

@@ -31,8 +31,9 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
     session = aws.make_session(target.profile, target.region)
 
     def client():
+        # max_attempts=2: both sources own their retries (botocore's would hide a throttle).
         return aws.client(session, "logs", endpoint_url=target.logs_endpoint,
-                          credentials=target.local_credentials, region=target.region)
+                          credentials=target.local_credentials, region=target.region, max_attempts=2)
 
     async with AsyncExitStack() as stack:
         if kind == "poll":

@@ -8,16 +8,34 @@ same at its boundary). Ids older than the window are forgotten, so memory stays 
 
 FilterLogEvents allows 5 requests a second per account and Region, shared with every other
 tool: a token bucket keeps this source under its own budget (default 2/s), pages included.
+
+Failures: this source owns its retries (its client is made with botocore's max_attempts=2, so a
+throttle or a dead endpoint reaches it in seconds, not after ten hidden retries). Throttling,
+a missing group, 5xx, refused, reset or closed connections, timeouts and unparsable answers are
+all transient: one exponential backoff (capped, jittered), the reason in the status line, and
+`behind` once the source's view of the group is BEHIND_S old. Only credentials and permissions
+are fatal. `status.lag_ms` is measured against the clock on every round: since the newest event
+when events came, else since the last poll that succeeded, so it grows while events are missing.
 """
 
 import asyncio
+import random
 import time
 from typing import AsyncIterator, Callable
 
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError
 
 from tui.errors import UserError, one_line
 from tui.sources.base import LogEvent, SourceStatus
+from tui.sources.failures import TRANSIENT, error_code
+
+BEHIND_S = 10.0  # the source's view of the group this old: it is falling behind
+BACKOFF_MAX_S = 10.0
+_THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException",
+                        "RequestLimitExceeded"})
+_BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
+                              "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature",
+                              "ExpiredToken"})
 
 
 class TokenBucket:
@@ -59,28 +77,48 @@ class PollSource:
         self._bucket = TokenBucket(budget_per_s, max(1.0, budget_per_s), now, sleep)
         self._closed = False
         self._failures = 0
+        self._ok_at: float | None = None  # when the last poll that succeeded started
 
     async def close(self) -> None:
         self._closed = True
 
     async def batches(self) -> AsyncIterator[list[LogEvent]]:
+        self._ok_at = self._now()
         while not self._closed:
             started = self._now()
             try:
                 batch = await self.poll_once()
                 self._failures = 0
+                self._ok_at = started
                 self.status.error = None
             except _Transient as exc:
                 self._failures += 1
                 self.status.error = one_line(exc)
-                self.status.behind = self._failures > 2
                 batch = []
-                await self._sleep(min(30.0, self.interval * 2 ** min(self._failures, 5)))
+            self._measure_lag(bool(batch))
             if batch:
                 yield batch
             if self._closed:
                 return
-            await self._sleep(max(0.0, self.interval - (self._now() - started)))
+            if self._failures:
+                await self._sleep(self.backoff_s(self._failures))
+                self._measure_lag(False)
+            else:
+                await self._sleep(max(0.0, self.interval - (self._now() - started)))
+
+    def backoff_s(self, failures: int) -> float:
+        """The one backoff: doubling from the poll interval, capped, with jitter so several
+        readers of one account do not retry in step."""
+        return min(BACKOFF_MAX_S, self.interval * 2 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+
+    def _measure_lag(self, got_events: bool) -> None:
+        now_ms = self._now() * 1000
+        if got_events:
+            lag = max(0.0, now_ms - self._newest_ms)
+        else:
+            lag = max(0.0, now_ms - (self._ok_at or self._now()) * 1000)
+        self.status.lag_ms = lag
+        self.status.behind = lag >= BEHIND_S * 1000 or self._failures > 2
 
     async def poll_once(self) -> list[LogEvent]:
         """One sweep of the window, all pages; returns the events not yielded before."""
@@ -110,7 +148,6 @@ class PollSource:
         if out:
             newest = max(e.timestamp for e in out)
             self._newest_ms = max(self._newest_ms, newest)
-            self.status.lag_ms = max(0.0, self._now() * 1000 - newest)
             self.status.events += len(out)
         # Look back twice the longest ingestion delay seen, within bounds.
         self._lookback_ms = max(self._min_lookback, min(self._max_lookback, max(self._lookback_ms, 2 * max_delay)))
@@ -126,24 +163,37 @@ class PollSource:
     async def _call(self, kwargs: dict) -> dict:
         self.status.requests += 1
         try:
-            return await self.client.filter_log_events(**kwargs)
+            resp = await self.client.filter_log_events(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "ResourceNotFoundException":
                 # Lambda creates the group on the first invocation's log write: wait for it.
-                raise _Transient(f"log group {self.log_group} not found yet") from None
-            if code in ("ThrottlingException", "TooManyRequestsException", "ServiceUnavailableException"):
+                raise LogGroupMissing(f"log group {self.log_group} not found yet") from None
+            if code in _THROTTLED:
                 raise _Transient(f"FilterLogEvents throttled ({code}); slowing down") from None
             if "AccessDenied" in code or code == "UnauthorizedOperation":
                 raise UserError("not allowed to read the function's logs: grant logs:FilterLogEvents "
                                 f"on {self.log_group}") from None
-            if code in ("UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"):
+            if code in _BAD_CREDENTIALS:
                 raise UserError(f"AWS rejected the credentials ({code}): refresh them (aws sso login / "
                                 "aws configure) and retry") from None
-            raise _Transient(f"FilterLogEvents failed: {code}") from None
-        except EndpointConnectionError:
-            raise _Transient("logs endpoint unreachable; retrying") from None
+            raise _Transient(f"FilterLogEvents failed: {code or 'HTTP error'}; retrying") from None
+        except TRANSIENT as exc:
+            # Refused, reset, closed mid-answer, timed out, garbled: the connection, not the
+            # request, went wrong. Retried like any other transient failure.
+            raise Unreachable(f"logs endpoint: {one_line(exc, limit=160)}; retrying") from None
+        if not isinstance(resp, dict) or not isinstance(resp.get("events", []), list):
+            raise _Transient("FilterLogEvents gave an answer that is not a page of events; retrying")
+        return resp
 
 
 class _Transient(Exception):
     """A failure worth retrying: shown in the status line, never fatal."""
+
+
+class LogGroupMissing(_Transient):
+    """The group does not exist (yet: Lambda creates it on the first write)."""
+
+
+class Unreachable(_Transient):
+    """The connection failed (refused, reset, closed, timed out, garbled), not the request."""
