@@ -1,0 +1,150 @@
+"""`lambdascope experiment NAME`: one of the classic probes, run against the target, its finding
+printed (and with --format json, the whole finding as data).
+
+    blog          1,000 requests at 10 concurrent: the seed's experiment, with the story's findings
+    scaling       step concurrency up until 429s: new environments a second, when throttling began
+    idle-reclaim  warm N, go quiet for growing gaps, probe: after how long idle environments go
+    lifetime      a steady trickle: how long a busy environment lives before it is recycled
+    packing       a concurrency ladder: how many environments share a host key, wave by wave
+
+Each method's module (tui/methods/) documents how it measures and where it can mislead.
+"""
+
+import json
+import sys
+import time
+
+from tui.commands.options import add_target_flags, positive_float, positive_int, write_output
+from tui.errors import UserError
+from tui.methods import METHODS
+
+
+def register(sub) -> None:
+    p = sub.add_parser("experiment", help="run a classic probe (blog, scaling, idle-reclaim, lifetime, packing)",
+                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+    p.add_argument("name", choices=METHODS, metavar="NAME", help=", ".join(METHODS))
+    p.add_argument("--environments", type=int, default=5, help="idle-reclaim: environments to warm (default 5)")
+    p.add_argument("--gaps", help="idle-reclaim: quiet gaps to try, e.g. '1s,2s,4s' or '1m,5m,10m' "
+                                  "(default grows from 1 s locally, from 1 min on AWS)")
+    p.add_argument("--max", type=int, help="scaling/packing: the highest concurrency (default 50 locally, 200 on AWS)")
+    p.add_argument("--step", type=float, help="scaling/packing: seconds per step (default 2 locally, 10 on AWS)")
+    p.add_argument("--rate", type=float, help="lifetime: requests per second of the trickle (default 5 locally, 1 on AWS)")
+    p.add_argument("--duration", type=float,
+                   help="lifetime: seconds of trickle (default 20 locally, 3 hours on AWS)")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    p.add_argument("--out", help="write to this file instead of standard output")
+    add_target_flags(p)
+    p.set_defaults(handler=handle)
+
+
+def parse_gaps(text: str) -> tuple[float, ...]:
+    from loadgen.ramp import _DURATION, _UNITS
+
+    gaps = []
+    for part in text.split(","):
+        m = _DURATION.match(part)
+        if not m:
+            raise UserError(f"--gaps {part.strip()!r}: use durations with ms, s, m or h, e.g. '1s,2s,4s'")
+        gaps.append(float(m.group(1)) * _UNITS[m.group(2)])
+    if any(g <= 0 for g in gaps) or gaps != sorted(gaps):
+        raise UserError("--gaps must be growing durations above 0, e.g. '1s,2s,4s'")
+    return tuple(gaps)
+
+
+async def handle(args) -> int:
+    from tui.aws_errors import aws_errors
+    from tui.methods import drive
+    from tui.target import open_target
+
+    positive_int("--environments", args.environments)
+    positive_int("--max", args.max)
+    positive_float("--step", args.step)
+    positive_float("--rate", args.rate)
+    positive_float("--duration", args.duration)
+    gaps = parse_gaps(args.gaps) if args.gaps else None
+    with aws_errors(args):
+        async with open_target(args) as target:
+            local = target.kind == "local"
+            result = await _run(args, target, local, gaps, drive.send, _Progress())
+    result["target"] = target.describe()
+    if args.format == "json":
+        text = json.dumps(result, indent=2) + "\n"
+    else:
+        text = _table(result)
+    write_output(text, args.out)
+    return 0
+
+
+async def _run(args, target, local: bool, gaps, send, progress) -> dict:
+    name = args.name
+    if name == "idle-reclaim":
+        from tui.methods import idle_reclaim
+
+        return await idle_reclaim.run(target, environments=args.environments,
+                                      gaps_s=gaps or (idle_reclaim.LOCAL_GAPS_S if local else idle_reclaim.AWS_GAPS_S),
+                                      send=send, progress=progress)
+    if name == "scaling":
+        from tui.methods import scaling
+
+        return await scaling.run(target, start=1, maximum=args.max or (50 if local else 200),
+                                 step_s=args.step or (2.0 if local else 10.0), send=send, progress=progress,
+                                 clock=time.time)
+    if name == "lifetime":
+        from tui.methods import lifetime
+
+        return await lifetime.run(target, rate=args.rate or (5.0 if local else 1.0),
+                                  duration_s=args.duration or (20.0 if local else 3 * 3600.0),
+                                  send=send, progress=progress, clock=time.time)
+    if name == "packing":
+        from tui.methods import packing
+
+        return await packing.run(target, maximum=args.max or (50 if local else 200),
+                                 step_s=args.step or (2.0 if local else 10.0), send=send, progress=progress,
+                                 clock=time.time)
+    from tui.methods import blog
+
+    return await blog.run(target, progress=progress)
+
+
+def _table(result: dict) -> str:
+    """The finding's line, then its steps as an aligned table (their keys as the header)."""
+    lines = [result["text"]]
+    steps = result.get("probes") or result.get("steps") or result.get("recycles") or result.get("waves") or []
+    if steps:
+        keys = list(steps[0])
+        cells = [[k.replace("_", " ") for k in keys]] + [[_cell(s.get(k)) for k in keys] for s in steps]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(keys))]
+        lines.append("")
+        lines += ["  " + "  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    if result.get("findings"):
+        lines.append("")
+        lines += [f"  {line}" for line in result["findings"]]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {n}" for k, n in v.items())
+    text = str(v)
+    # A log stream name (YYYY/MM/DD/[$LATEST]<32 hex>) reads as its id's first 8 hex, as on screen.
+    return text.rsplit("]", 1)[-1][:8] if "]" in text else text
+
+
+class _Progress:
+    """One line per step on stderr; on a terminal, a countdown that rewrites itself."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._transient = False
+
+    def __call__(self, text: str, transient: bool = False) -> None:
+        if transient and not self.tty:
+            return
+        end = "" if transient else "\n"
+        prefix = "\r\x1b[2K" if self.tty else ""
+        print(f"{prefix}lambdascope: {text}", end=end, file=sys.stderr, flush=True)
+        self._transient = transient

@@ -1,0 +1,23 @@
+"""`blog`: the seed's experiment (`ab -n 1000 -c 10`, then count per log stream), with its story.
+
+The same as `lambdascope run --requests 1000 --concurrency 10`: both channels, settled against
+the logs, then the per-container table and the findings under it.
+"""
+
+from loadgen.plan import Plan
+
+REQUESTS, CONCURRENCY = 1000, 10
+
+
+async def run(target, *, progress) -> dict:
+    from tui import export, findings
+    from tui.experiment import run_experiment
+
+    progress(f"{REQUESTS} requests at {CONCURRENCY} concurrent")
+    result = await run_experiment(target, Plan(mode="closed", level=CONCURRENCY, requests=REQUESTS))
+    story = findings.tell(result.fleet, result.finished_at)
+    doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe())
+    t = doc["totals"]
+    text = (f"{t['containers']} containers, {t['invocations']} invocations, {t['cold_starts']} cold starts, "
+            f"{t['errors']} errors, {t['throttled']} throttled ({result.missing} not confirmed by the logs)")
+    return {"kind": "blog", "text": text, "findings": story.lines(), "snapshot": doc}
