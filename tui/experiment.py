@@ -66,9 +66,12 @@ class _Tally:
 
 
 async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0,
-                         poll_interval_s: float = 0.5, now=time.time, fleet: Fleet | None = None) -> Result:
+                         poll_interval_s: float = 0.5, now=time.time, fleet: Fleet | None = None,
+                         start_ms: int | None = None, runner_options: dict | None = None) -> Result:
     """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
-    it goes) lets a caller print what was measured so far if the run is cancelled."""
+    it goes) lets a caller print what was measured so far if the run is cancelled. `start_ms`:
+    read the logs from then on (default a second before the start); `runner_options` go to the
+    load generator (timeouts)."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
@@ -79,12 +82,14 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
     async with aws.client(session, "logs", endpoint_url=target.logs_endpoint,
                           credentials=target.local_credentials, region=target.region, max_attempts=2) as logs:
         # A second of slack: the first events can carry timestamps from just before we start.
-        source = PollSource(logs, target.log_group, int((started - 1) * 1000), interval=poll_interval_s,
+        since = int((started - 1) * 1000) if start_ms is None else start_ms
+        source = PollSource(logs, target.log_group, since, interval=poll_interval_s,
                             budget_per_s=4.0 if target.kind == "local" else 2.0, now=now)
         reader = asyncio.create_task(_read(source, fleet, now))
         tally = _Tally()
         try:
-            runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client)
+            runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client,
+                            **(runner_options or {}))
             async for batch in runner.run():
                 fleet.apply_outcomes(batch, now())
                 tally.add(batch)
