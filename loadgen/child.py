@@ -5,10 +5,9 @@ file descriptors 1 and 2 go to /dev/null, and Python-level output (stray prints,
 logging's last-resort handler, asyncio's exception handler) goes to the parent as "log"
 messages. A failure goes to the parent as one "error" message and exit code 1.
 
-Messages to the parent (tuples): ("batch", [outcome tuples]), ("stats", snapshot dict),
-("log", text), ("error", text), ("done", snapshot dict).
-Commands from the parent: ("level", x), ("mode", mode, level_or_None), ("pause",),
-("resume",), ("stop",). End of file on the command pipe means the parent is gone: stop.
+What crosses the pipe is typed (loadgen/wire.py): reports `Batch`, `Stats`, `Log`, `Failed`,
+`Done` to the parent; commands `Apply(plan)` and `Stop()` from it. End of file on the command
+pipe means the parent is gone: stop.
 """
 
 import asyncio
@@ -20,6 +19,8 @@ import signal
 import sys
 import threading
 import time
+
+from loadgen import wire
 
 MAX_RECORDS_SEEN = 100_000
 CHUNK = 1000  # outcomes per message: keeps each pickle (and the parent's unpickle) short
@@ -38,7 +39,7 @@ def main(spec, plan, options, records, env, cmd_conn, out_conn):
     except _ParentGone:
         code = 0  # nobody to report to
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit 1
-        outbox.put_nowait(("error", one_line(exc)))
+        outbox.put_nowait(wire.Failed(one_line(exc)))
         code = 1
     finally:
         outbox.close(timeout=5.0)
@@ -49,27 +50,27 @@ def main(spec, plan, options, records, env, cmd_conn, out_conn):
 def one_line(exc):
     text = " ".join(str(exc).split())
     # Our own errors (ValueError from plans and specs, CredentialsError) read well bare.
-    if type(exc).__name__ in ("ValueError", "CredentialsError") and text:
+    if type(exc).__name__ in ("ValueError", "PlanError", "CredentialsError") and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 async def _run(spec, plan, options, records, cmd_conn, outbox):
     # Imported here so an import failure is reported like any other failure.
-    from loadgen.plan import Plan
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
     loop = asyncio.get_running_loop()
+    outbox.bind(loop)
     loop.set_exception_handler(
-        lambda _loop, context: outbox.put_nowait(("log", str(context.get("message")))))
-    runner = Runner(target_from_spec(spec), Plan.from_dict(plan), **options)
+        lambda _loop, context: outbox.put_nowait(wire.Log(str(context.get("message")))))
+    runner = Runner(target_from_spec(spec), plan, **options)
     fd = cmd_conn.fileno()
 
     def on_command():
         try:
             while cmd_conn.poll():
-                _apply(runner, cmd_conn.recv())
+                _obey(runner, cmd_conn.recv(), outbox)
         except (EOFError, OSError):
             loop.remove_reader(fd)
             runner.stop()  # the parent is gone (or closed its end): finish quickly
@@ -83,31 +84,28 @@ async def _run(spec, plan, options, records, cmd_conn, outbox):
             async for batch in batches:
                 for start in range(0, len(batch), CHUNK):
                     chunk = batch[start:start + CHUNK]
-                    await outbox.put(("batch", [o.to_tuple(_keep_record(o, records, seen))
-                                                for o in chunk]))
+                    await outbox.put(wire.Batch([o.to_tuple(_keep_record(o, records, seen))
+                                                 for o in chunk]))
                 now = time.monotonic()
                 if now - last_stats >= interval * 0.9:
                     last_stats = now
-                    await outbox.put(("stats", runner.snapshot().to_dict()))
+                    await outbox.put(wire.Stats(runner.snapshot()))
     finally:
         loop.remove_reader(fd)
-    await outbox.put(("done", runner.snapshot().to_dict()))
+    await outbox.put(wire.Done(runner.snapshot()))
 
 
-def _apply(runner, command):
-    name = command[0]
-    if name == "level":
-        runner.set_level(command[1])
-    elif name == "mode":
-        runner.set_mode(command[1], command[2])
-    elif name == "pause":
-        runner.pause()
-    elif name == "resume":
-        runner.resume()
-    elif name == "stop":
-        runner.stop()
-    else:
-        raise ValueError(f"unknown command {name!r} from the parent")
+def _obey(runner, command, outbox):
+    match command:
+        case wire.Apply(plan):
+            try:
+                runner.apply(plan)
+            except ValueError as exc:  # a plan this run cannot take: said, not fatal
+                outbox.put_nowait(wire.Log(f"plan refused: {one_line(exc)}"))
+        case wire.Stop():
+            runner.stop()
+        case _:
+            raise TypeError(f"unknown command from the parent: {command!r}")
 
 
 def _keep_record(outcome, records, seen):
@@ -131,61 +129,79 @@ class _ParentGone(Exception):
 
 
 class _Outbox:
-    """Messages to the parent through a bounded queue and one daemon sender thread, so a
-    parent that reads slowly slows this process down (back-pressure) without ever blocking
-    the event loop in a pipe write."""
+    """Reports to the parent through one daemon sender thread, so the event loop never blocks
+    in a pipe write. Batches and stats take one of `slots` (an asyncio.Semaphore the sender
+    releases after each send): a parent that reads slowly slows this process down
+    (back-pressure) without a busy wait. Logs and the final error never wait: at most
+    `max_logs` are queued, the rest dropped and counted."""
 
-    def __init__(self, conn, maxsize=16):
+    def __init__(self, conn, slots=16, max_logs=64):
         self._conn = conn
-        self._queue = queue.Queue(maxsize)
+        self._queue = queue.SimpleQueue()  # (report, holds_a_slot); bounded by slots + max_logs
+        self._max_logs = max_logs
+        self._logs_queued = 0
+        self._slots_total = slots
+        self._slots = None
+        self._loop = None
         self.broken = False
         self.dropped_logs = 0
         self._thread = threading.Thread(target=self._send_loop, name="outbox", daemon=True)
         self._thread.start()
 
+    def bind(self, loop):
+        """Use `loop` for back-pressure (call from inside it, before the first `put`)."""
+        self._loop = loop
+        self._slots = asyncio.Semaphore(self._slots_total)
+
     def _send_loop(self):
         while True:
-            message = self._queue.get()
-            if message is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            report, slot = item
             try:
-                self._conn.send(message)
+                self._conn.send(report)
             except (OSError, EOFError):
-                self.broken = True  # the parent is gone
+                self.broken = True  # the parent is gone: wake every waiting put
+                self._release(self._slots_total)
                 return
+            if slot:
+                self._release(1)
+            else:
+                self._logs_queued -= 1
 
-    async def put(self, message):
-        while True:
-            if self.broken:
-                raise _ParentGone()
-            try:
-                self._queue.put_nowait(message)
-                return
-            except queue.Full:
-                await asyncio.sleep(0.005)
+    def _release(self, n):
+        if self._loop is None or self._slots is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            for _ in range(n):
+                self._loop.call_soon_threadsafe(self._slots.release)
 
-    def put_nowait(self, message):
-        """For logs and the final error: never blocks; dropped (and counted) when full."""
-        try:
-            self._queue.put_nowait(message)
-        except queue.Full:
+    async def put(self, report):
+        if self.broken:
+            raise _ParentGone()
+        await self._slots.acquire()
+        if self.broken:
+            raise _ParentGone()
+        self._queue.put((report, True))
+
+    def put_nowait(self, report):
+        """For logs and the final error: never blocks; dropped (and counted) past max_logs."""
+        if self._logs_queued >= self._max_logs:
             self.dropped_logs += 1
+            return
+        self._logs_queued += 1
+        self._queue.put((report, False))
 
     def close(self, timeout):
-        deadline = time.monotonic() + timeout
-        while self._thread.is_alive() and time.monotonic() < deadline:
-            try:
-                self._queue.put(None, timeout=0.05)
-                break
-            except queue.Full:
-                continue
-        self._thread.join(max(0.0, deadline - time.monotonic()))
+        self._queue.put(None)
+        self._thread.join(timeout)
         with contextlib.suppress(OSError):
             self._conn.close()
 
 
 class _LogWriter(io.TextIOBase):
-    """sys.stdout/sys.stderr stand-in: complete lines become "log" messages to the parent."""
+    """sys.stdout/sys.stderr stand-in: complete lines become `Log` reports to the parent."""
 
     def __init__(self, outbox, name):
         self._outbox = outbox
@@ -200,9 +216,9 @@ class _LogWriter(io.TextIOBase):
         while "\n" in self._partial:
             line, self._partial = self._partial.split("\n", 1)
             if line.strip():
-                self._outbox.put_nowait(("log", f"{self._name}: {line[:500]}"))
+                self._outbox.put_nowait(wire.Log(f"{self._name}: {line[:500]}"))
         if len(self._partial) > 4096:
-            self._outbox.put_nowait(("log", f"{self._name}: {self._partial[:500]}"))
+            self._outbox.put_nowait(wire.Log(f"{self._name}: {self._partial[:500]}"))
             self._partial = ""
         return len(text)
 

@@ -1,21 +1,37 @@
-"""What load to apply: closed loop (a concurrency) or open loop (a rate), and when to stop.
+"""What load to apply: closed loop (a concurrency) or open loop (a rate), paused or not, and
+when to stop. The plan is the one command a load generator takes (`Runner.apply`,
+`LoadProcess.apply`) and the one thing it reports back (`StatsSnapshot.plan`).
 
-Pure: no IO imports, so the command line and the keyboard can validate and step levels
-without starting anything. Validation errors are one line naming the flag, for the CLI to print.
+Pure: no IO imports, so the command line and the keyboard can validate, step and convert levels
+without starting anything. Validation errors are `PlanError`s keyed by field name; the command
+line maps fields to its flags in one place (tui/commands/options.py).
 """
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 MODES = ("closed", "open")
 MIN_RATE = 0.1
 MAX_RATE = 1_000_000.0
+# The limits are fixed for a run: the connection pool is sized by max_in_flight at start and the
+# budget counts from the first request. `apply` changes only the steerable fields.
+STEERABLE = ("mode", "level", "paused")
 
 # Large steps walk 1-2-5 (each press roughly doubles or halves); small steps walk a finer
 # ladder for rates (about +-20%) and +-1 for concurrency, where one more worker means one more
 # Lambda environment and is worth a keypress of its own.
 _LARGE = (1.0, 2.0, 5.0)
 _SMALL = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+class PlanError(ValueError):
+    """An invalid plan field: `field` is the Plan's field name, `problem` the rest of the line
+    ("must be at least 1 (got 0)"). `str()` reads "<field> <problem>"."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +41,7 @@ class Plan:
     `requests` and `duration` (seconds) stop the run by themselves (whichever comes first);
     with neither it runs until stopped. `max_in_flight` caps requests outstanding at once in
     either mode: it bounds the open loop when responses slow down, and sizes the connection pool.
+    `paused`: send nothing new (requests in flight finish).
     """
 
     mode: str = "closed"
@@ -32,86 +49,120 @@ class Plan:
     requests: int | None = None
     duration: float | None = None
     max_in_flight: int = 1000
+    paused: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         validate(self)
 
     @property
-    def concurrency(self):
+    def concurrency(self) -> int | None:
         return int(self.level) if self.mode == "closed" else None
 
     @property
-    def rate(self):
+    def rate(self) -> float | None:
         return float(self.level) if self.mode == "open" else None
 
-    def with_level(self, level):
-        """The same plan at another level, clamped into the mode's valid range."""
+    def with_level(self, level: float) -> "Plan":
+        """The same plan at another level, clamped into the mode's valid range (the one clamp)."""
         return replace(self, level=clamp_level(self.mode, level, self.max_in_flight))
 
-    def with_mode(self, mode, level):
+    def with_mode(self, mode: str, level: float) -> "Plan":
         return replace(self, mode=mode, level=clamp_level(mode, level, self.max_in_flight))
 
-    def step(self, direction, large=False):
+    def with_paused(self, paused: bool) -> "Plan":
+        return replace(self, paused=bool(paused))
+
+    def step(self, direction: int, large: bool = False) -> "Plan":
         """One keypress up (direction > 0) or down: see the ladders above."""
         return self.with_level(step_level(self.mode, self.level, direction, large))
 
-    def step_up(self, large=False):
-        return self.step(+1, large)
+    def steered_by(self, other: "Plan") -> "Plan":
+        """This plan's limits with `other`'s mode, level and paused: what a running generator
+        does with a plan it is given."""
+        return replace(self, **{name: getattr(other, name) for name in STEERABLE})
 
-    def step_down(self, large=False):
-        return self.step(-1, large)
+    def describe(self) -> str:
+        """'closed loop: 10 concurrent' or 'open loop: 250 req/s' (plus ' · PAUSED')."""
+        if self.mode == "closed":
+            text = f"closed loop: {self.level:g} concurrent"
+        else:
+            text = f"open loop: {self.level:g} req/s"
+        return text + (" · PAUSED" if self.paused else "")
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values):
-        return cls(**values)
+    def from_dict(cls, values: dict) -> "Plan":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def validate(plan):
+def equivalent_level(mode: str, rate: float | None, p50_ms: float | None, fallback: float) -> float:
+    """The level in `mode` that keeps the load about equal (the one Little's-law conversion):
+    the achieved rate for open loop, rate x median latency for closed loop; `fallback` (the
+    level last used in that mode) without the figures. Rounded to two significant digits, so
+    a switched level reads cleanly (137.4 -> 140)."""
+    if mode == "open" and rate:
+        return _two_digits(rate)
+    if mode == "closed" and rate and p50_ms:
+        return _two_digits(rate * p50_ms / 1000.0)
+    return fallback
+
+
+def _two_digits(x: float) -> float:
+    if x <= 0:
+        return x
+    digits = 10 ** (math.floor(math.log10(x)) - 1)
+    return round(x / digits) * digits
+
+
+def validate(plan: Plan) -> None:
+    """Raise PlanError (keyed by field name) unless every field is valid."""
     if plan.mode not in MODES:
-        raise ValueError(f"mode must be 'closed' or 'open' (got {plan.mode!r})")
+        raise PlanError("mode", f"must be 'closed' or 'open' (got {plan.mode!r})")
     _check_number("level", plan.level)
     if plan.mode == "closed":
         if plan.level != int(plan.level):
-            raise ValueError(f"--concurrency must be a whole number (got {plan.level})")
+            raise PlanError("level", f"must be a whole number (got {plan.level})")
         if plan.level < 1:
-            raise ValueError(f"--concurrency must be at least 1 (got {plan.level:g})")
+            raise PlanError("level", f"must be at least 1 (got {plan.level:g})")
     elif not MIN_RATE <= plan.level <= MAX_RATE:
-        raise ValueError(f"--rate must be between {MIN_RATE:g} and {MAX_RATE:g} requests/s "
-                         f"(got {plan.level:g})")
+        raise PlanError("level", f"must be between {MIN_RATE:g} and {MAX_RATE:g} requests/s "
+                                 f"(got {plan.level:g})")
     if plan.requests is not None:
         if isinstance(plan.requests, bool) or not isinstance(plan.requests, int):
-            raise ValueError(f"--requests must be a whole number (got {plan.requests!r})")
+            raise PlanError("requests", f"must be a whole number (got {plan.requests!r})")
         if plan.requests < 1:
-            raise ValueError(f"--requests must be at least 1 (got {plan.requests})")
+            raise PlanError("requests", f"must be at least 1 (got {plan.requests})")
     if plan.duration is not None:
-        _check_number("--duration", plan.duration)
+        _check_number("duration", plan.duration)
         if plan.duration <= 0:
-            raise ValueError(f"--duration must be more than 0 seconds (got {plan.duration:g})")
+            raise PlanError("duration", f"must be more than 0 seconds (got {plan.duration:g})")
     if isinstance(plan.max_in_flight, bool) or not isinstance(plan.max_in_flight, int):
-        raise ValueError(f"--max-in-flight must be a whole number (got {plan.max_in_flight!r})")
+        raise PlanError("max_in_flight", f"must be a whole number (got {plan.max_in_flight!r})")
     if plan.max_in_flight < 1:
-        raise ValueError(f"--max-in-flight must be at least 1 (got {plan.max_in_flight})")
+        raise PlanError("max_in_flight", f"must be at least 1 (got {plan.max_in_flight})")
     if plan.mode == "closed" and plan.level > plan.max_in_flight:
-        raise ValueError(f"--concurrency {plan.level:g} is above --max-in-flight "
-                         f"{plan.max_in_flight} (raise --max-in-flight)")
+        raise PlanError("level", f"{plan.level:g} is above max_in_flight {plan.max_in_flight} "
+                                 "(raise max_in_flight)")
+    if not isinstance(plan.paused, bool):
+        raise PlanError("paused", f"must be true or false (got {plan.paused!r})")
 
 
-def _check_number(name, value):
+def _check_number(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number (got {value!r})")
+        raise PlanError(name, f"must be a number (got {value!r})")
 
 
-def clamp_level(mode, level, max_in_flight):
+def clamp_level(mode: str, level: float, max_in_flight: int) -> float:
     _check_number("level", level)
     if mode == "closed":
         return int(min(max(1, round(level)), max_in_flight))
     return float(min(max(MIN_RATE, level), MAX_RATE))
 
 
-def step_level(mode, level, direction, large=False):
+def step_level(mode: str, level: float, direction: int, large: bool = False) -> float:
     """The next level up or down; the caller clamps (Plan.step does)."""
     if direction == 0:
         return level
@@ -122,7 +173,7 @@ def step_level(mode, level, direction, large=False):
     return max(1, round(nxt)) if mode == "closed" else nxt
 
 
-def _ladder_next(value, ladder, up):
+def _ladder_next(value: float, ladder: tuple[float, ...], up: bool) -> float:
     """The nearest ladder value (mantissas times powers of ten) strictly above/below value."""
     exp = math.floor(math.log10(value))
     candidates = [m * 10.0 ** e for e in (exp - 1, exp, exp + 1) for m in ladder]

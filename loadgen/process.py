@@ -4,26 +4,26 @@ Why a process: a Textual UI in the same process halves the generator (MEASURED.m
 UI and the load never share a core's worth of Python.
 
     async with LoadProcess(spec, Plan("closed", 10)) as proc:
-        proc.set_level(20)
-        async for batch in proc.batches():   # lists of Outcome
-            ...
-        # or, from a timer: outcomes = proc.poll(); proc.stats
+        proc.apply(plan.step(+1))                   # the one command: a Plan
+        async for outcomes, snapshot in proc.batches():
+            ...                                    # snapshot.plan: what the child runs
 
-The child streams outcomes back as compact tuples over a pipe; pipe and queues are bounded, so
-a parent that stops reading slows the child instead of filling memory. `stop()` (or leaving the
-`with` block, also on an error) ends the child and joins it; a child whose parent dies sees its
-command pipe close and stops by itself; multiprocessing terminates daemon children at exit.
+The child streams outcomes back as compact tuples over a pipe (typed reports, loadgen/wire.py);
+the pipe and the child's outbox are bounded, and the parent reads only while a consumer waits,
+so a parent that stops reading slows the child instead of filling memory. `stop()` (or leaving
+the `async with` block, also on an error) ends the child and joins it; a child whose parent dies
+sees its command pipe close and stops by itself; multiprocessing terminates daemon children at
+exit.
 """
 
 import asyncio
 import contextlib
 import sys
-import time
 import types
 import weakref
 from collections import deque
 
-from loadgen import child
+from loadgen import child, wire
 from loadgen.outcome import Outcome
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
@@ -45,33 +45,35 @@ class LoadProcess:
     `env`: variables set in the child before it builds the target, e.g. the local Lambda's
     made-up AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for a machine with no AWS credentials;
     the spec itself never carries credentials.
-    Control methods return False once the child has finished (nothing to control).
+    `apply` returns False once the child has finished (nothing to control).
     """
 
-    def __init__(self, spec, plan, *, records="all", env=None, **runner_options):
+    def __init__(self, spec: dict, plan: Plan, *, records: str = "all", env: dict | None = None,
+                 **runner_options) -> None:
         if records not in RECORDS:
             raise ValueError(f"records must be one of {', '.join(RECORDS)} (got {records!r})")
         if not isinstance(plan, Plan):
             raise TypeError("plan must be a loadgen.plan.Plan")
         self.spec = dict(spec)
-        self._plan = plan
+        self._start_plan = plan
         self._records = records
         self._env = dict(env or {})
         self._options = runner_options
-        self.stats = None  # latest StatsSnapshot from the child
-        self.error = None  # one line, when the child failed
-        self.logs = deque(maxlen=MAX_LOGS)  # stray output of the child, never on the terminal
+        self.stats: StatsSnapshot | None = None  # latest snapshot from the child
+        self.error: str | None = None  # one line, when the child failed
+        self.logs: deque = deque(maxlen=MAX_LOGS)  # stray output of the child, never on the terminal
         self.done = False
         self._process = None
         self._cmd = None
         self._out = None
-        self._ready = deque()  # decoded batches read but not yet handed out
+        self._ready: deque = deque()  # (outcomes, snapshot or None) read but not yet handed out
+        self._waiters: list = []  # futures of consumers waiting for the pipe
+        self._loop = None
         self._finalizer = None
-        self._pending_mode = None  # a mode switch whose level the child picks
 
     # ---- lifecycle -----------------------------------------------------------------------
 
-    def start(self):
+    def start(self) -> "LoadProcess":
         import multiprocessing
 
         if self._process is not None:
@@ -81,7 +83,7 @@ class LoadProcess:
         self._out, out_write = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=child.main, name="lambdascope-load", daemon=True,
-            args=(self.spec, self._plan.to_dict(), self._options, self._records, self._env,
+            args=(self.spec, self._start_plan, self._options, self._records, self._env,
                   cmd_read, out_write))
         with _main_module_hidden():
             self._process.start()
@@ -93,122 +95,120 @@ class LoadProcess:
         return self
 
     @property
-    def pid(self):
+    def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
     @property
-    def alive(self):
+    def alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
     @property
-    def plan(self):
-        return self._plan
+    def plan(self) -> Plan:
+        """The plan the child last reported running (the starting plan until it reports)."""
+        if self.stats is not None and self.stats.plan is not None:
+            return self.stats.plan
+        return self._start_plan
 
-    def stop(self, timeout=5.0):
+    async def stop(self, timeout: float = 5.0) -> None:
         """Stop the load and join the child (terminated, then killed, if it does not finish
-        within `timeout`). Outcomes that arrive meanwhile stay available to poll()."""
-        if self._process is None:
+        within `timeout`). Outcomes that arrive meanwhile stay available to batches()."""
+        if self._process is None or self._cmd is None:
             return
-        self._command(("stop",))
-        deadline = time.monotonic() + timeout
-        while self._process.is_alive() and not self.done and time.monotonic() < deadline:
-            # Keep reading: a child blocked on a full pipe could not finish otherwise.
-            if self._out is not None and self._out.poll(0.05):
-                self._read_one()
-        self._process.join(max(0.0, deadline - time.monotonic()))
+        self._send(wire.Stop())
+        try:
+            async with asyncio.timeout(timeout):
+                # Keep reading: a child blocked on a full pipe could not finish otherwise.
+                while not self.done and self._out is not None:
+                    await self._wait()
+        except TimeoutError:
+            pass
         self._finish()
 
-    async def aclose(self, timeout=5.0):
-        """stop() without blocking the event loop while the child winds down."""
-        if self._process is None:
-            return
-        self._command(("stop",))
-        deadline = time.monotonic() + timeout
-        while self._process.is_alive() and time.monotonic() < deadline:
-            self._read_available()
-            await asyncio.sleep(0.02)
-        self._finish()
-
-    def _finish(self):
+    def _finish(self) -> None:
         self._read_available()
         _reap(self._process)
         if self._finalizer is not None:
             self._finalizer.detach()
+        self._stop_reading()
         for conn in (self._cmd, self._out):
             if conn is not None:
                 conn.close()
         self._cmd = self._out = None
         self.done = True
+        self._wake_waiters()
 
-    def __enter__(self):
+    async def __aenter__(self) -> "LoadProcess":
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
-
-    async def __aenter__(self):
-        return self.start()
-
-    async def __aexit__(self, *exc):
-        await self.aclose()
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
 
     # ---- control -------------------------------------------------------------------------
 
-    def set_level(self, level):
-        """Concurrency (closed) or requests/s (open); clamped here, as the child will."""
-        self._plan = self._plan.with_level(level)
-        return self._command(("level", self._plan.level))
+    def apply(self, plan: Plan) -> bool:
+        """Ask the child to run `plan` (mode, level, paused; the limits are the run's own).
+        What it runs comes back in `stats.plan`. False if the child has finished."""
+        if not isinstance(plan, Plan):
+            raise TypeError("plan must be a loadgen.plan.Plan")
+        return self._send(wire.Apply(plan))
 
-    def set_mode(self, mode, level=None):
-        """Switch loop type; without a level the child keeps the load about equal."""
-        if level is not None:
-            self._plan = self._plan.with_mode(mode, level)
-            self._pending_mode = None
-        else:
-            Plan(mode=mode, level=1, max_in_flight=self._plan.max_in_flight)  # validates mode
-            self._pending_mode = mode  # the plan follows the child's next stats
-        return self._command(("mode", mode, level))
-
-    def pause(self):
-        return self._command(("pause",))
-
-    def resume(self):
-        return self._command(("resume",))
-
-    def _command(self, command):
+    def _send(self, command: wire.Command) -> bool:
         if self._cmd is None or self.done:
             return False
         try:
             self._cmd.send(command)
         except (BrokenPipeError, OSError):
-            return False  # the child has exited; poll()/batches() will say why
+            return False  # the child has exited; batches() will say why
         return True
 
-    # ---- outcomes ------------------------------------------------------------------------
-
-    def poll(self):
-        """Outcomes that have arrived, without waiting (a bounded number of messages)."""
-        self._read_available()
-        outcomes = []
-        while self._ready:
-            outcomes.extend(self._ready.popleft())
-        return outcomes
+    # ---- reports -------------------------------------------------------------------------
 
     async def batches(self):
-        """Batches of Outcome as they arrive, until the child finishes. Raises LoadError if it
-        failed (after the outcomes that came before the failure)."""
-        loop = asyncio.get_running_loop()
+        """(outcomes, snapshot or None) as they arrive, until the child finishes: a list of
+        Outcome per batch, with the latest StatsSnapshot when one came with it. Raises
+        LoadError if the child failed (after the outcomes that came before the failure)."""
         while True:
             self._read_available()
             while self._ready:
                 yield self._ready.popleft()
             if self.done or self._out is None:
                 break
-            await _readable(loop, self._out)
+            await self._wait()
         if self.error is not None:
             raise LoadError(self.error)
 
-    def _read_available(self):
+    async def _wait(self) -> None:
+        """Until the pipe has something (or the child is gone). The pipe is watched only while
+        someone waits: unread reports stay in the pipe and hold the child back."""
+        loop = self._loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._waiters.append(fut)
+        if len(self._waiters) == 1 and self._out is not None:
+            loop.add_reader(self._out.fileno(), self._on_readable)
+        try:
+            await fut
+        finally:
+            if fut in self._waiters:
+                self._waiters.remove(fut)
+            if not self._waiters:
+                self._stop_reading()
+
+    def _on_readable(self) -> None:
+        self._read_available()
+        self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        if self._loop is not None and self._out is not None:
+            self._loop.remove_reader(self._out.fileno())
+
+    def _read_available(self) -> None:
         for _ in range(MAX_MESSAGES_PER_POLL):
             if self._out is None or self.done:
                 return
@@ -220,31 +220,36 @@ class LoadProcess:
                 return
             self._read_one()
 
-    def _read_one(self):
+    def _read_one(self) -> None:
         try:
-            message = self._out.recv()
+            report = self._out.recv()
         except (EOFError, OSError):
             self._child_gone()
             return
-        kind = message[0]
-        if kind == "batch":
-            self._ready.append([Outcome.from_tuple(t) for t in message[1]])
-        elif kind == "stats":
-            self.stats = StatsSnapshot.from_dict(message[1])
-            if self._pending_mode is not None and self.stats.mode == self._pending_mode:
-                self._plan = self._plan.with_mode(self.stats.mode, self.stats.level)
-                self._pending_mode = None
-        elif kind == "log":
-            self.logs.append(message[1])
-        elif kind == "error":
-            self.error = message[1]
-        elif kind == "done":
-            self.stats = StatsSnapshot.from_dict(message[1])
-            self.done = True
-        else:
-            self.error = f"unexpected message from the load process: {kind!r}"
+        match report:
+            case wire.Batch(rows):
+                self._ready.append(([Outcome.from_tuple(t) for t in rows], None))
+            case wire.Stats(snapshot):
+                self._take_stats(snapshot)
+            case wire.Log(text):
+                self.logs.append(text)
+            case wire.Failed(error):
+                self.error = error
+            case wire.Done(snapshot):
+                self._take_stats(snapshot)
+                self.done = True
+            case _:
+                self.error = f"unexpected report from the load process: {report!r:.80}"
 
-    def _child_gone(self):
+    def _take_stats(self, snapshot: StatsSnapshot) -> None:
+        """The snapshot rides with the batch before it (one item per tick), or alone."""
+        self.stats = snapshot
+        if self._ready and self._ready[-1][1] is None:
+            self._ready[-1] = (self._ready[-1][0], snapshot)
+        else:
+            self._ready.append(([], snapshot))
+
+    def _child_gone(self) -> None:
         if not self.done:
             self._process.join(1.0)
             if self.error is None:
@@ -266,21 +271,6 @@ def _main_module_hidden():
     finally:
         if saved is not None:
             sys.modules["__main__"] = saved
-
-
-async def _readable(loop, conn):
-    fut = loop.create_future()
-    fd = conn.fileno()
-
-    def ready():
-        if not fut.done():
-            fut.set_result(None)
-
-    loop.add_reader(fd, ready)
-    try:
-        await fut
-    finally:
-        loop.remove_reader(fd)
 
 
 def _reap(process):

@@ -5,7 +5,7 @@
         async for batch in batches:      # lists of Outcome, one every batch_interval
             ...                          # (possibly empty: a tick to refresh a screen)
 
-Control while it runs, from the same event loop: set_level, set_mode, pause, resume, stop.
+Control while it runs, from the same event loop: `apply(plan)` (mode, level, paused) and `stop()`.
 With a request count or a duration the run ends by itself; otherwise at stop().
 
 IO only; the decisions (arrival times, held-back counting, worker tokens, the budget) live in
@@ -21,9 +21,9 @@ from loadgen.batcher import Batcher
 from loadgen.clients import make_client
 from loadgen.errors import CLIENT_ERRORS, classify_exception
 from loadgen.outcome import Outcome, new_request_id
-from loadgen.plan import MIN_RATE
+from loadgen.plan import Plan
 from loadgen.schedule import Budget, ClosedLoop, OpenLoop
-from loadgen.stats import Stats
+from loadgen.stats import Stats, StatsSnapshot
 
 _DONE, _SWITCH, _STOP = "done", "switch", "stop"
 
@@ -52,9 +52,9 @@ class Runner:
         self._tasks = set()
         self._in_flight = 0  # requests sent and not finished
         self._starting = 0  # open-loop requests spawned but not yet running: they count too
-        self._paused = False
         self._unpaused = asyncio.Event()
-        self._unpaused.set()
+        if not plan.paused:
+            self._unpaused.set()
         self._stopping = False
         self._started = False
         self._failure = None
@@ -84,7 +84,7 @@ class Runner:
 
     @property
     def paused(self):
-        return self._paused
+        return self._plan.paused
 
     @property
     def held_back(self):
@@ -92,41 +92,27 @@ class Runner:
         current = self._open_loop.held_back if self._open_loop is not None else 0
         return self._held_back_before + current
 
-    def snapshot(self, now=None):
-        """Stats plus what only the runner knows (in flight, held back, level, mode)."""
-        return self.stats.snapshot(
-            now, in_flight=self._in_flight, held_back=self.held_back, sent=self.sent,
-            mode=self._plan.mode, level=self._plan.level, paused=self._paused)
+    def snapshot(self, now: float | None = None) -> StatsSnapshot:
+        """Stats plus what only the runner knows (in flight, held back, the plan it runs)."""
+        return self.stats.snapshot(now, in_flight=self._in_flight, held_back=self.held_back,
+                                   sent=self.sent, plan=self._plan)
 
     # ---- control (call from the loop's thread) -----------------------------------------
 
-    def set_level(self, level):
-        """Concurrency (closed) or requests/s (open), clamped to the valid range."""
-        self._plan = self._plan.with_level(level)
+    def apply(self, plan: Plan) -> None:
+        """Run `plan`'s mode, level and paused from now on (its limits are the run's own, fixed
+        at start: see `Plan.steered_by`). The plan is valid by construction: no clamp here."""
+        before = self._plan
+        self._plan = before.steered_by(plan)
+        if self._plan.paused != before.paused:
+            if self._plan.paused:
+                self._unpaused.clear()  # send nothing new; requests in flight finish
+            else:
+                self._unpaused.set()
         self._apply_level()
         self._wake()
 
-    def set_mode(self, mode, level=None):
-        """Switch loop type. Without a level, pick the one that keeps the load about equal:
-        the achieved rate for open loop, rate x latency (Little's law) for closed loop."""
-        if level is None:
-            level = self._equivalent_level(mode)
-        self._plan = self._plan.with_mode(mode, level)
-        self._apply_level()
-        self._wake()
-
-    def pause(self):
-        """Send nothing new; requests in flight finish and are reported."""
-        self._paused = True
-        self._unpaused.clear()
-        self._wake()
-
-    def resume(self):
-        self._paused = False
-        self._unpaused.set()
-        self._wake()
-
-    def stop(self):
+    def stop(self) -> None:
         """End the run: nothing new is sent, requests in flight get `stop_grace` seconds."""
         self._stopping = True
         self._unpaused.set()  # paused workers must see the stop
@@ -142,14 +128,6 @@ class Runner:
                 self._spawn(self._worker(tokens, worker_id))
         if self._plan.mode == "open" and self._open_loop is not None:
             self._open_loop.set_rate(self._plan.level, perf_counter())
-
-    def _equivalent_level(self, mode):
-        snap = self.stats.snapshot()
-        if mode == "open":
-            return max(MIN_RATE, snap.achieved_rps) if snap.achieved_rps else self._plan.level
-        if snap.achieved_rps and snap.p50_ms:
-            return max(1, round(snap.achieved_rps * snap.p50_ms / 1000.0))
-        return max(1, self._in_flight)
 
     # ---- the run -----------------------------------------------------------------------
 
@@ -223,7 +201,7 @@ class Runner:
                 if not tokens.running:
                     return _DONE
                 deadline = self._budget.deadline
-                if self._paused and deadline is not None:
+                if self._plan.paused and deadline is not None:
                     if perf_counter() >= deadline:
                         self._unpaused.set()  # paused workers must see the budget is spent
                         await self._sleep()  # ...and wake us as they leave
@@ -238,7 +216,7 @@ class Runner:
         budget = self._budget
         try:
             while tokens.keep(worker_id) and not self._stopping:
-                if self._paused:
+                if self._plan.paused:
                     if budget.spent(perf_counter()):
                         break
                     await self._unpaused.wait()
@@ -265,14 +243,14 @@ class Runner:
                 if self._plan.mode != "open":
                     return _SWITCH
                 now = perf_counter()
-                if self._paused != arrivals.paused:
-                    arrivals.pause() if self._paused else arrivals.resume(now)
+                if self._plan.paused != arrivals.paused:
+                    arrivals.pause() if self._plan.paused else arrivals.resume(now)
                 for seq, scheduled in arrivals.ready(now, self._in_flight + self._starting):
                     self._starting += 1
                     self._spawn(self._send(seq, scheduled, starting=True))
                 if arrivals.finished() or self._budget.spent(now):
                     return _DONE
-                if self._paused:
+                if self._plan.paused:
                     await self._sleep(self._budget.deadline)
                 elif self._in_flight + self._starting >= plan.max_in_flight:
                     self._wake_on_completion = True  # a completion frees a slot

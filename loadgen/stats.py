@@ -1,7 +1,8 @@
 """Running statistics over outcome batches: achieved rate, latency percentiles, error counts.
 
-Fed one batch at a time (never per request from the hot path); `snapshot()` is what a screen
-shows and what the load process sends its parent. Percentiles come from HdrHistogram, where a
+The one place the response channel's figures are computed (in the load process). Fed one batch
+at a time (never per request from the hot path); `snapshot()` is what a screen shows and what
+the load process sends its parent, echoing the plan the runner runs. Percentiles come from HdrHistogram, where a
 query costs ~0.35 ms: each histogram is queried at most once per snapshot, for both percentiles.
 Latency percentiles cover the recent window (the live view must follow the load as it changes);
 totals cover the whole run.
@@ -10,11 +11,12 @@ totals cover the whole run.
 import math
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from hdrh.histogram import HdrHistogram
 
 from loadgen.outcome import ERRORS
+from loadgen.plan import Plan
 
 _HIGHEST_US = 3_600_000_000  # one hour in microseconds: no request outlives Lambda's 15 minutes
 _BUCKET_S = 0.1
@@ -39,15 +41,18 @@ class StatsSnapshot:
     in_flight: int = 0
     held_back: int = 0
     sent: int = 0
-    mode: str = ""
-    level: float = 0.0
-    paused: bool = False
+    plan: Plan | None = None  # what the generator runs (mode, level, paused, limits)
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
+        """Plain JSON types, for recordings (the pipe carries the object itself)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values: dict) -> "StatsSnapshot":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in values.items() if k in known}
+        if isinstance(values.get("plan"), dict):
+            values["plan"] = Plan.from_dict(values["plan"])
         return cls(**values)
 
 
@@ -71,7 +76,7 @@ class Stats:
         self._first_done = None
         self._last_done = None
 
-    def add(self, outcomes):
+    def add(self, outcomes: list) -> None:
         buckets = self._buckets
         for o in outcomes:
             self.completed += 1
@@ -100,7 +105,7 @@ class Stats:
                 else:
                     self.containers_capped = True
 
-    def snapshot(self, now=None, **runner_fields):
+    def snapshot(self, now: float | None = None, **runner_fields) -> StatsSnapshot:
         """Read everything once. `now` is epoch seconds (injected in tests)."""
         now = time.time() if now is None else now
         rps, ok_rps = self._rates(now)

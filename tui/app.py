@@ -9,7 +9,6 @@ write a snapshot; `q` stops the load and closes the sources before the app exits
 """
 
 import asyncio
-import inspect
 import os
 import time
 from typing import Callable, Sequence
@@ -21,12 +20,12 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from tui import export
-from tui.control import LoadController, LoadState, LoadStats
+from loadgen.plan import Plan
+from tui.load import LoadController, LoadRefused, LoadState
 from tui.errors import one_line
 from tui.fleet import HOST_KEYS, Fleet
 from tui.lambdalog import parse_event
-from tui.messages import (LoadChanged, LoadEnded, LoadFailed, LogBatch, OutcomeBatch, SnapshotDone,
-                          SnapshotResult, SourceFailed)
+from tui.messages import LoadEnded, LoadFailed, LogBatch, OutcomeBatch, SnapshotDone, SnapshotResult, SourceFailed
 from tui.screens.help import KEYS, HelpScreen
 from tui.sources.base import LogSource
 from tui.widgets.containers import SORTS, ContainerTable
@@ -43,8 +42,8 @@ class MonitorApp(App):
 
     Args:
         target: what is being watched (header, snapshot `source`).
-        load: the load generator controller (`tui.control.LoadController`), or None (logs only).
-        load_state: the starting mode and level (must match what `load` was started with).
+        load: the load generator controller (`tui.load.LoadController`), or None (logs only).
+        load_state: the starting plan (`LoadState.from_plan`, the plan `load` was started with).
         sources: log sources (`tui.sources.base.LogSource`), each read by its own worker.
         clock: epoch seconds; everything the screen shows is computed from it.
         fleet: the model to fill (a new `Fleet()` by default).
@@ -84,7 +83,6 @@ class MonitorApp(App):
         self.snapshot_dir = snapshot_dir
         self.refresh_hz = refresh_hz
         self.recorder = recorder
-        self.stats = LoadStats()
         self.palette = HostPalette()
         self.host_key = HOST_KEYS[0]
         self.sort_by = SORTS[0]
@@ -120,8 +118,6 @@ class MonitorApp(App):
                             exit_on_error=False)
         if self.load is not None:
             self.run_worker(self._pump_load(), name="load", group="load", exit_on_error=False)
-        if self.recorder is not None:
-            self.recorder.load(self.load_state.as_dict(), self.clock())
         self.refresh_view()
         # A failing redraw is a bug: let it end the app with its traceback (exit_on_error).
         self.run_worker(self._redraw_loop(), name="redraw", group="redraw")
@@ -150,18 +146,10 @@ class MonitorApp(App):
         try:
             async for item in self.load.batches():
                 at = self.clock()
-                if isinstance(item, list):
-                    outcomes, stats = item, None
-                else:
-                    outcomes, stats = item.outcomes, getattr(item, "stats", None)
-                    if getattr(item, "load", None):
-                        self.post_message(LoadChanged(item.load))
-                        if not outcomes:
-                            continue
                 if self.recorder is not None:
-                    self.recorder.outcomes(outcomes, stats, at)
+                    self.recorder.outcomes(item.outcomes, item.stats, at)
                 await slots.acquire()
-                self.post_message(OutcomeBatch(outcomes, stats, at))
+                self.post_message(OutcomeBatch(item.outcomes, item.stats, at))
             self.post_message(LoadEnded())
         except asyncio.CancelledError:
             raise
@@ -179,15 +167,9 @@ class MonitorApp(App):
     def on_outcome_batch(self, message: OutcomeBatch) -> None:
         try:
             self.fleet.apply_outcomes(message.outcomes, message.at)
-            self.stats.add_outcomes(message.outcomes, message.at)
-            self.stats.absorb(message.stats, message.at)
+            self.load_state.take(message.stats, message.at)  # the generator's figures and plan
         finally:
             self._slots["load"].release()
-
-    def on_load_changed(self, message: LoadChanged) -> None:
-        self.load_state.apply(message.state)
-        if self.recorder is not None:
-            self.recorder.load(self.load_state.as_dict(), self.clock())
 
     def on_source_failed(self, message: SourceFailed) -> None:
         self.failures[message.source] = message.error
@@ -238,7 +220,7 @@ class MonitorApp(App):
             self.table.apply(fleet, diff, now, colour, sort=self.sort_by)
             self.timeline.set_frame(fleet, int(now // fleet.bucket_s), lambda c: colour(c.host_key(host_key)))
             self.legend.show(hosts, self.palette, host_key)
-            stats = self.stats.view(now, self.load_state.paused) if self.load is not None else None
+            stats = self.load_state.figures(now) if self.load is not None else None
             elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
             self.header.show(header_text(
                 self.target, self.load_state.describe(), stats, fleet,
@@ -252,51 +234,29 @@ class MonitorApp(App):
             return False
         return True
 
-    def _control(self, method: str, *args) -> bool:
-        """Call the load controller; a coroutine runs in a worker so the key handler never waits.
-        False (and said on screen) when the controller refused."""
+    def _ask(self, plan: Plan, what: str) -> None:
+        """Send the load generator a plan (the one command); said on screen either way. The
+        header follows when the generator reports running it."""
         try:
-            result = getattr(self.load, method)(*args)
-        except Exception as exc:
-            self.status.say(f"load generator refused {method}: {one_line(exc)}", error=True)
-            return False
-        if inspect.isawaitable(result):
-            self.run_worker(result, name=f"load {method}", group="control", exit_on_error=False)
-        return True
-
-    def _announce(self) -> None:
-        self.status.say(f"load: {self.load_state.describe()}")
-        if self.recorder is not None:
-            self.recorder.load(self.load_state.as_dict(), self.clock())
+            self.load.apply(plan)
+        except LoadRefused as exc:
+            self.status.say(f"load generator refused to {what}: {one_line(str(exc))}", error=True)
+            return
+        self.load_state.asked(plan)
+        self.status.say(f"load: {plan.describe()}")
         self.refresh_view()
 
     def action_level(self, direction: int, large: bool = False) -> None:
-        if not self._can_control():
-            return
-        st = self.load_state
-        level = st.stepped(direction, large)
-        if self._control("set_level", level):
-            st.levels[st.mode] = level
-            self._announce()
+        if self._can_control():
+            self._ask(self.load_state.stepped(direction, large), "change the level")
 
     def action_mode(self) -> None:
-        if not self._can_control():
-            return
-        st = self.load_state
-        before = st.mode, dict(st.levels)
-        st.switch_mode(self.stats.view(self.clock()))
-        if self._control("set_mode", st.mode, st.level):
-            self._announce()
-        else:
-            st.mode, st.levels = before
+        if self._can_control():
+            self._ask(self.load_state.switched(), "switch the mode")
 
     def action_pause(self) -> None:
-        if not self._can_control():
-            return
-        st = self.load_state
-        if self._control("resume" if st.paused else "pause"):
-            st.paused = not st.paused
-            self._announce()
+        if self._can_control():
+            self._ask(self.load_state.toggled_pause(), "resume" if self.load_state.wanted.paused else "pause")
 
     def action_host_key(self) -> None:
         self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]
@@ -318,7 +278,7 @@ class MonitorApp(App):
         self.refresh_view()
         load = dict(self.load_state.as_dict())
         if self.load is not None:
-            load["achieved"] = self.stats.view(now)
+            load["achieved"] = self.load_state.figures(now)
         source = dict(self.target.as_dict(), log_sources=[s.status.name for s in self.sources])
         sort = self.host_key if self.sort_by == "host" else self.sort_by
         doc = export.snapshot(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)
@@ -368,9 +328,7 @@ class MonitorApp(App):
         self._stopped = True
         if self.load is not None:
             try:
-                result = self.load.stop()
-                if inspect.isawaitable(result):
-                    await asyncio.wait_for(result, timeout)
+                await asyncio.wait_for(self.load.stop(), timeout)
             except Exception as exc:  # the caller's own cleanup kills what did not stop
                 self.log.error(f"stopping the load: {exc!r}")
         for src in self.sources:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from loadgen.stats import StatsSnapshot
+
 from tui.lambdalog import Record
 
 
@@ -23,21 +25,14 @@ class LogBatch(Message):
 
 
 class OutcomeBatch(Message):
-    """Outcomes the load generator reported (the response channel), plus its own figures."""
+    """Outcomes the load generator reported (the response channel), with its latest
+    `loadgen.stats.StatsSnapshot` (its figures and the plan it runs), or None."""
 
-    def __init__(self, outcomes: list, stats, at: float) -> None:
+    def __init__(self, outcomes: list, stats: StatsSnapshot | None, at: float) -> None:
         super().__init__()
         self.outcomes = outcomes
-        self.stats = stats  # the generator's own figures (a StatsSnapshot or dict), or None
+        self.stats = stats
         self.at = at
-
-
-class LoadChanged(Message):
-    """The generator reports the plan it runs (mode, level, paused): a clamp, or a replay."""
-
-    def __init__(self, state: dict) -> None:
-        super().__init__()
-        self.state = state
 
 
 class SourceFailed(Message):
@@ -50,7 +45,7 @@ class SourceFailed(Message):
 
 
 class LoadFailed(Message):
-    """The load generator failed or a control call was refused."""
+    """The load generator failed (its report stream ended with an error)."""
 
     def __init__(self, error: str) -> None:
         super().__init__()

@@ -1,35 +1,48 @@
-"""Record a session's two channels to a JSONL file, and play one back into the monitor.
+"""Record a session's two channels to a compressed file, and play one back into the monitor.
 
-One line per batch, as the app received it:
-    {"lambdascope_recording": 1, "t": …, "target": {…}}          first line
-    {"t": …, "source": "poll", "log": [[stream, ts_ms, message, event_id, ingestion_ms], …]}
-    {"t": …, "outcomes": [{seq, sent_at, latency_ms, status, error, container_id, …}], "stats": {…}}
-    {"t": …, "load": {"mode": …, "level": …, "paused": …}}
-`t` is the monitor's clock when the batch arrived. The probe record inside an outcome never holds
-environment variables (the probe does not print them), so a recording holds no credential.
+Format 2: gzip (stdlib) over JSON lines, one line per batch as the app received it:
+    {"lambdascope_recording": 2, "t": …, "target": {…}, "outcome_fields": [...]}   first line
+    {"t": …, "source": "poll", "names": [new names], "log": [[name_index, ts_ms, message], …]}
+    {"t": …, "names": [new names], "outcomes": [[value per outcome field], …], "stats": {…}}
+`t` is the monitor's clock when the batch arrived. Nothing is stored twice: stream names (which
+are the container ids) are written once and referred to by index; outcomes keep only the fields
+the monitor reads (not the client's own ids or schedule); log events keep what the parser reads
+(not FilterLogEvents' event ids); the plan rides in the generator's stats snapshot
+(`StatsSnapshot.to_dict`), so there are no separate load lines. The file is flushed at least
+once a second, so a session that is killed mid-way still replays up to then. The probe record
+inside an outcome never holds environment variables (the probe does not print them), and every
+line is masked, so a recording holds no credential.
+
+Format 1 (uncompressed JSONL, before December 2026) is still read.
 
 Playback: `open_replay` gives what `MonitorApp` takes (sources, a load stand-in, a clock) with
 the batches arriving at their recorded times, `speed` times faster; speed=None plays all at once.
 """
 
 import asyncio
+import gzip
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, fields, is_dataclass
+import zlib
+from dataclasses import dataclass, fields, replace
 from typing import Callable
 
-from tui.control import LoadItem, LoadState
+from loadgen.plan import MODES, Plan, PlanError
+from loadgen.stats import StatsSnapshot
 from tui.errors import UserError, mask
+from tui.load import LoadItem, LoadRefused, LoadState
 from tui.sources.base import LogEvent, SourceStatus
 from tui.widgets.header import TargetInfo
 
-SCHEMA = 1
+SCHEMA = 2
+FLUSH_S = 1.0
 
 
 @dataclass(slots=True)
 class RecordedOutcome:
-    """An outcome as recorded: every field the fleet model and the header read."""
+    """An outcome as replayed: every field the fleet model and the header read (the others of
+    `loadgen.outcome.Outcome` keep their defaults)."""
 
     seq: int | None = None
     client_request_id: str | None = None
@@ -46,48 +59,87 @@ class RecordedOutcome:
     init_duration_ms: float | None = None
 
 
-OUTCOME_FIELDS = [f.name for f in fields(RecordedOutcome)]
+# What a recording keeps of an outcome, in row order; container_id is a name index.
+OUTCOME_FIELDS = ["sent_at", "latency_ms", "status", "error", "container_id", "request_id", "cold", "record",
+                  "detail", "init_duration_ms"]
+_CONTAINER = OUTCOME_FIELDS.index("container_id")
 
 
 class Recorder:
-    """Appends batches to a JSONL file; `close` flushes. Opened by `watch --record FILE`."""
+    """Appends batches to a gzip-compressed recording; `close` finishes it. Opened by
+    `watch --record FILE`."""
 
-    def __init__(self, path: str, target: dict, now: float):
+    def __init__(self, path: str, target: dict, now: float, *, monotonic: Callable[[], float] = time.monotonic):
         try:
-            self._fh = open(path, "w", encoding="utf-8")
+            self._raw = open(path, "wb")
         except OSError as exc:
             raise UserError(f"cannot write the recording {path}: {exc.strerror or exc}; choose another --record") \
                 from None
         self.path = path
-        self._write({"lambdascope_recording": SCHEMA, "t": now, "target": target})
+        self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)
+        self._names: dict[str, int] = {}
+        self._mono = monotonic
+        self._flushed = monotonic()
+        self._write({"lambdascope_recording": SCHEMA, "t": now, "target": target, "outcome_fields": OUTCOME_FIELDS})
+        self._flush()
+
+    @property
+    def size(self) -> int:
+        """Bytes on disk so far."""
+        return self._raw.tell() if self._gz is not None else os.path.getsize(self.path)
+
+    def _name(self, name: str | None, new: list) -> int | None:
+        if name is None:
+            return None
+        index = self._names.get(name)
+        if index is None:
+            index = self._names[name] = len(self._names)
+            new.append(name)
+        return index
 
     def _write(self, obj: dict) -> None:
-        if self._fh is not None:
-            # Masked: a load target's 4xx body or a log line may quote a credential.
-            self._fh.write(mask(json.dumps(obj, separators=(",", ":"))) + "\n")
-            self._fh.flush()
+        if self._gz is None:
+            return
+        # Masked: a load target's 4xx body or a log line may quote a credential.
+        self._gz.write((mask(json.dumps(obj, separators=(",", ":"))) + "\n").encode("utf-8"))
+        if self._mono() - self._flushed >= FLUSH_S:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._gz.flush()  # a sync flush: everything so far decompresses
+        self._raw.flush()
+        self._flushed = self._mono()
 
     def log_events(self, events: list[LogEvent], now: float, source: str = "logs") -> None:
-        self._write({"t": now, "source": source,
-                     "log": [[e.stream, e.timestamp, e.message, e.event_id, e.ingestion_time] for e in events]})
+        new: list[str] = []
+        rows = [[self._name(e.stream, new), e.timestamp, e.message] for e in events]
+        self._write({"t": now, "source": source, "names": new, "log": rows} if new else
+                    {"t": now, "source": source, "log": rows})
 
-    def outcomes(self, outcomes: list, stats, now: float) -> None:
-        if is_dataclass(stats):
-            stats = asdict(stats)
-        self._write({"t": now, "outcomes": [{k: getattr(o, k, None) for k in OUTCOME_FIELDS} for o in outcomes],
-                     "stats": stats})
-
-    def load(self, state: dict, now: float) -> None:
-        self._write({"t": now, "load": state})
+    def outcomes(self, outcomes: list, stats: StatsSnapshot | None, now: float) -> None:
+        new: list[str] = []
+        rows = []
+        for o in outcomes:
+            row = [getattr(o, k, None) for k in OUTCOME_FIELDS]
+            row[_CONTAINER] = self._name(row[_CONTAINER], new)
+            rows.append(row)
+        obj = {"t": now, "outcomes": rows, "stats": stats.to_dict() if stats is not None else None}
+        if new:
+            obj["names"] = new
+        self._write(obj)
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        if self._gz is not None:
+            self._gz.close()
+            self._raw.close()
+            self._gz = None
 
 
 @dataclass
 class Recording:
+    """A recording read back: entries are {"t", "source", "log": [LogEvent]} or
+    {"t", "outcomes": [RecordedOutcome], "stats": StatsSnapshot | None}, in time order."""
+
     header: dict
     entries: list[dict]
 
@@ -101,31 +153,119 @@ class Recording:
 
     @classmethod
     def load(cls, path: str) -> "Recording":
-        try:
-            with open(path, encoding="utf-8") as fh:
-                lines = fh.read().splitlines()
-        except FileNotFoundError:
-            raise UserError(f"{path}: no such file; record one with 'lambdascope watch --record FILE'") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+        lines = _read_lines(path)
         entries, header = [], None
+        names: list[str] = []
+        last_stats: StatsSnapshot | None = None
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except ValueError:
+                if n == len(lines) and header is not None:
+                    break  # the last line of a session killed mid-write
                 raise UserError(f"{path}:{n}: not JSON; is this a 'watch --record' file?") from None
             if not isinstance(obj, dict) or "t" not in obj:
                 raise UserError(f"{path}:{n}: not a recording line; is this a 'watch --record' file?")
             if "lambdascope_recording" in obj:
                 header = obj
-            else:
-                entries.append(obj)
+                continue
+            if header is None:
+                break
+            try:
+                entry = (_entry_v2(obj, names) if header["lambdascope_recording"] >= 2
+                         else _entry_v1(obj, last_stats))
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise UserError(f"{path}:{n}: a damaged recording line; record the session again") from None
+            if entry is not None:
+                if "outcomes" in entry and entry["stats"] is not None:
+                    last_stats = entry["stats"]
+                entries.append(entry)
         if header is None:
             raise UserError(f"{path}: no recording header; record with 'lambdascope watch --record FILE'")
+        if not isinstance(header["lambdascope_recording"], int) or header["lambdascope_recording"] > SCHEMA:
+            raise UserError(f"{path}: recorded by a newer lambdascope (format {header['lambdascope_recording']}); "
+                            "upgrade lambdascope to replay it")
         entries.sort(key=lambda e: e["t"])
         return cls(header, entries)
+
+
+def recording_text(path: str) -> str:
+    """A recording's JSON lines as text, decompressed (for a look inside, or a scan)."""
+    return "\n".join(_read_lines(path))
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file; record one with 'lambdascope watch --record FILE'") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    if data[:2] == b"\x1f\x8b":
+        # Decompressed as far as it goes: a recording cut short (killed) ends at its last flush.
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = d.decompress(data)
+        except zlib.error:
+            raise UserError(f"{path}: a damaged recording (not readable gzip); record the session again") from None
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: cannot read it (not text); is this a 'watch --record' file?") from None
+
+
+def _entry_v2(obj: dict, names: list[str]) -> dict | None:
+    names.extend(obj.get("names", ()))
+    if "log" in obj:
+        return {"t": obj["t"], "source": obj.get("source", "logs"),
+                "log": [LogEvent(names[i], ts, message) for i, ts, message in obj["log"]]}
+    if "outcomes" in obj:
+        outcomes = []
+        for row in obj["outcomes"]:
+            values = dict(zip(OUTCOME_FIELDS, row))
+            if values["container_id"] is not None:
+                values["container_id"] = names[values["container_id"]]
+            outcomes.append(RecordedOutcome(**values))
+        stats = obj.get("stats")
+        return {"t": obj["t"], "outcomes": outcomes,
+                "stats": StatsSnapshot.from_dict(stats) if stats is not None else None}
+    return None
+
+
+def _entry_v1(obj: dict, last_stats: StatsSnapshot | None) -> dict | None:
+    """Format 1: dict outcomes, stats without a plan, separate load lines (a load line becomes the
+    last stats with that plan, as the load process would have echoed it)."""
+    if "log" in obj:
+        return {"t": obj["t"], "source": obj.get("source", "logs"), "log": [LogEvent(*row) for row in obj["log"]]}
+    if "outcomes" in obj:
+        stats = obj.get("stats")
+        snapshot = None
+        if stats:
+            snapshot = StatsSnapshot.from_dict({k: v for k, v in stats.items() if k != "plan"})
+            if stats.get("rate") is not None and not stats.get("achieved_rps"):
+                snapshot.achieved_rps = stats["rate"]
+            snapshot.plan = _plan_v1(stats) or (last_stats.plan if last_stats else None)
+        return {"t": obj["t"], "outcomes": [RecordedOutcome(**o) for o in obj["outcomes"]], "stats": snapshot}
+    if "load" in obj:
+        plan = _plan_v1(obj["load"])
+        if plan is None:
+            return None
+        base = last_stats if last_stats is not None else StatsSnapshot()
+        return {"t": obj["t"], "outcomes": [], "stats": replace(base, plan=plan)}
+    return None
+
+
+def _plan_v1(values: dict) -> Plan | None:
+    if values.get("mode") not in MODES:
+        return None
+    try:
+        return Plan(mode=values["mode"], level=values["level"], paused=bool(values.get("paused")),
+                    max_in_flight=max(1000, int(values["level"])))
+    except (PlanError, KeyError, TypeError):
+        return None
 
 
 class ReplayClock:
@@ -216,7 +356,7 @@ class ReplaySource:
 
     async def batches(self):
         async for entry in self._schedule.play(lambda e: "log" in e and e.get("source", "logs") == self._name):
-            batch = [LogEvent(*row) for row in entry["log"]]
+            batch = entry["log"]
             self.status.events += len(batch)
             if batch:
                 self.status.lag_ms = max(0.0, entry["t"] * 1000 - max(e.timestamp for e in batch))
@@ -227,32 +367,20 @@ class ReplaySource:
 
 
 class ReplayLoad:
-    """The recorded outcomes and load changes, as a load controller that cannot be steered."""
+    """The recorded outcomes and the generator's snapshots, as a load controller that cannot be
+    steered."""
 
     def __init__(self, schedule: _Schedule):
         self._schedule = schedule
-        self.calls: list[tuple] = []
 
     async def batches(self):
-        async for entry in self._schedule.play(lambda e: "outcomes" in e or "load" in e):
-            if "load" in entry:
-                yield LoadItem([], None, entry["load"])
-            else:
-                yield LoadItem([RecordedOutcome(**o) for o in entry["outcomes"]], entry.get("stats"))
+        async for entry in self._schedule.play(lambda e: "outcomes" in e):
+            yield LoadItem(entry["outcomes"], entry["stats"])
 
-    def set_level(self, level):
-        self.calls.append(("set_level", level))
+    def apply(self, plan: Plan) -> None:
+        raise LoadRefused("a replay cannot be steered")
 
-    def set_mode(self, mode, level):
-        self.calls.append(("set_mode", mode, level))
-
-    def pause(self):
-        self.calls.append(("pause",))
-
-    def resume(self):
-        self.calls.append(("resume",))
-
-    async def stop(self):
+    async def stop(self) -> None:
         await self._schedule.close()
 
 
@@ -271,7 +399,7 @@ def open_replay(path: str, speed: float | None = 1.0, *, monotonic: Callable[[],
     """Sources, load stand-in, clock and target for `MonitorApp`, from a recording file."""
     rec = Recording.load(path)
     clock = ReplayClock(rec.start, rec.end, speed, monotonic)
-    schedule = _Schedule([e for e in rec.entries if "log" in e or "outcomes" in e or "load" in e], clock)
+    schedule = _Schedule(rec.entries, clock)
     names = list(dict.fromkeys(e.get("source", "logs") for e in schedule.entries if "log" in e))
     target = rec.header.get("target") or {}
     note = "all at once" if speed is None else f"×{speed:g}"
@@ -280,10 +408,9 @@ def open_replay(path: str, speed: float | None = 1.0, *, monotonic: Callable[[],
         label += f" · profile {target['local_profile']}"
     info = TargetInfo(kind="replay", name=os.path.basename(path), note=f"{label} · {note}",
                       simulated_hosts=bool(target.get("simulated_hosts")))
-    first = next((e["load"] for e in schedule.entries if "load" in e), {})
-    state = LoadState(controllable=False)
-    if first.get("mode") in ("closed", "open"):
-        state.apply(first)
-    has_load = any("outcomes" in e or "load" in e for e in schedule.entries)
+    first = next((e["stats"].plan for e in schedule.entries
+                  if "outcomes" in e and e["stats"] is not None and e["stats"].plan is not None), None)
+    state = LoadState(wanted=first or Plan(), controllable=False)
+    has_load = any("outcomes" in e for e in schedule.entries)
     return Replay(info, state, [ReplaySource(n, schedule) for n in names],
                   ReplayLoad(schedule) if has_load else None, clock)

@@ -69,7 +69,6 @@ async def test_memory_is_bounded_over_a_million_invocations(tmp_path):
                 done += BATCH
                 clock.t = T0 + done / RATE
                 app.fleet.apply_outcomes(outcomes, clock.t)
-                app.stats.add_outcomes(outcomes, clock.t)
                 app.fleet.apply_records(records, clock.t + 0.5)
                 app.refresh_view()
                 if done % 50_000 == 0:

@@ -143,8 +143,8 @@ async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_
     from tests.tui.fakes import screen_text, until
     from tui import aws
     from tui.app import MonitorApp
-    from tui.control import LoadState, ProcessLoad
-    from tui.recording import Recorder
+    from tui.load import LoadState, ProcessLoad
+    from tui.recording import Recorder, recording_text
     from tui.sources.livetail import LiveTailSource
     from tui.widgets.header import TargetInfo
 
@@ -176,16 +176,17 @@ async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_
             await until(pilot, lambda: app.last_snapshot is not None, timeout=30)
             await app.shutdown()
     finally:
-        await process.aclose()
+        await process.stop()
         recorder.close()
     leaks = [leak for i, text in enumerate(screens) for leak in scan(f"screen {i}", text)]
     shown = "\n".join(screens)
     assert "***" in shown or "Validation" in shown, shown  # the failure reached the screen
-    files = [secret_home / "rec.jsonl", *Path(app.last_snapshot.path).iterdir()]
-    for path in files:
+    recorded = recording_text(str(secret_home / "rec.jsonl"))  # compressed on disk: read as replay does
+    leaks += scan("rec.jsonl", recorded)
+    for path in Path(app.last_snapshot.path).iterdir():
         leaks += scan(path.name, path.read_text(errors="replace"))
     assert leaks == []
-    assert MARKER in (secret_home / "rec.jsonl").read_text()  # the 403 bodies were recorded, masked
+    assert MARKER in recorded  # the 403 bodies were recorded, masked
     assert echo.requests > 4
 
 

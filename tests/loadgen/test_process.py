@@ -24,17 +24,18 @@ def gone(pid):
 
 
 async def wait_for(condition, proc, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        proc.poll()
-        await asyncio.sleep(0.02)
+    """Read the child's reports until `condition()` holds."""
+    async with asyncio.timeout(timeout):
+        async for _ in proc.batches():
+            if condition():
+                return
+    assert condition(), "the load process ended first"
 
 
 async def test_streams_every_outcome_then_exits(server, capfd):
     spec = {"kind": "url", "url": f"{server.url}/mixed"}
     async with LoadProcess(spec, Plan("closed", 4, requests=200), records="new") as proc:
-        outcomes = [o async for batch in proc.batches() for o in batch]
+        outcomes = [o async for batch, _ in proc.batches() for o in batch]
         pid = proc.pid
     assert len(outcomes) == 200 and sorted(o.seq for o in outcomes) == list(range(200))
     assert proc.stats.completed == 200 and proc.stats.errors == {"throttled": 50, "http_5xx": 50}
@@ -47,29 +48,36 @@ async def test_streams_every_outcome_then_exits(server, capfd):
     assert capfd.readouterr() == ("", "")
 
 
-async def test_commands_take_effect_in_the_child(server):
+async def test_the_plan_is_the_command_and_comes_back_in_the_stats(server):
     spec = {"kind": "url", "url": f"{server.url}/ok"}
-    async with LoadProcess(spec, Plan("open", 50)) as proc:
+    start = Plan("open", 50)
+    async with LoadProcess(spec, start) as proc:
         await wait_for(lambda: proc.stats is not None and proc.stats.completed > 5, proc)
-        assert proc.set_level(150)
-        await wait_for(lambda: proc.stats.level == 150, proc)
-        assert proc.plan.level == 150
-        proc.pause()
-        await wait_for(lambda: proc.stats.paused and proc.stats.in_flight == 0, proc)
+        assert proc.stats.plan == start
+        assert proc.apply(start.with_level(150))
+        await wait_for(lambda: proc.stats.plan.level == 150, proc)
+        assert proc.plan == Plan("open", 150)  # what the child reports, not what was asked
+        assert proc.apply(proc.plan.with_paused(True))
+        await wait_for(lambda: proc.stats.plan.paused and proc.stats.in_flight == 0, proc)
         sent = proc.stats.sent
-        await asyncio.sleep(0.3)
-        proc.poll()
+        await wait_for(lambda: _later(proc, 0.3), proc)  # 0.3 s of reports while paused
         assert proc.stats.sent == sent
-        proc.resume()
+        proc.apply(proc.plan.with_paused(False))
         await wait_for(lambda: proc.stats.sent > sent + 5, proc)
-        proc.set_mode("closed", 3)
-        await wait_for(lambda: proc.stats.mode == "closed" and proc.stats.level == 3, proc)
-        proc.set_mode("open")  # the child picks the rate; the parent's plan follows
-        await wait_for(lambda: proc.stats.mode == "open", proc)
-        await wait_for(lambda: proc.plan.mode == "open", proc)
+        proc.apply(Plan("closed", 3))
+        await wait_for(lambda: proc.stats.plan == Plan("closed", 3), proc)
         pid = proc.pid
     assert not proc.alive and gone(pid)
-    assert proc.set_level(10) is False  # nothing left to control
+    assert proc.apply(Plan("closed", 10)) is False  # nothing left to control
+
+
+_marks = {}
+
+
+def _later(proc, seconds):
+    """True once the child's reports span `seconds` since the first call (its own clock)."""
+    first = _marks.setdefault(id(proc), proc.stats.at)
+    return proc.stats.at - first >= seconds
 
 
 async def test_env_reaches_the_child_for_signing(server, monkeypatch):
@@ -80,7 +88,7 @@ async def test_env_reaches_the_child_for_signing(server, monkeypatch):
             "endpoint_url": server.url}
     env = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret"}
     async with LoadProcess(spec, Plan("closed", 2, requests=20), env=env) as proc:
-        outcomes = [o async for batch in proc.batches() for o in batch]
+        outcomes = [o async for batch, _ in proc.batches() for o in batch]
     assert len(outcomes) == 20 and all(o.ok and o.container_id for o in outcomes)
     assert proc.error is None
 
@@ -93,7 +101,7 @@ async def test_child_failure_is_one_line_and_the_child_is_gone():
     with pytest.raises(LoadError, match=r"^--function must name a Lambda function"):
         async for _ in proc.batches():
             pass
-    await proc.aclose()
+    await proc.stop()
     assert not proc.alive and proc._process.exitcode == 1
 
 
@@ -105,15 +113,6 @@ async def test_an_error_in_the_parent_still_ends_the_child(refused_url):
             pid = proc.pid
             raise RuntimeError("boom")
     assert gone(pid)
-
-
-def test_sync_use_and_stop(refused_url):
-    with LoadProcess({"kind": "url", "url": refused_url}, Plan("closed", 2)) as proc:
-        deadline = time.monotonic() + 15
-        while not proc.poll() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        pid = proc.pid
-    assert gone(pid) and proc.done
 
 
 def test_child_stops_by_itself_when_the_parent_dies(refused_url, tmp_path):

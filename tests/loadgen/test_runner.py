@@ -120,25 +120,27 @@ async def test_the_in_flight_cap_holds_arrivals_back_and_the_wait_shows(server):
 async def test_pause_sends_nothing_and_resume_continues(server):
     run = Background(Runner(UrlTarget(f"{server.url}/slow?ms=20"), Plan("closed", 2)))
     await run.until(lambda: len(run.outcomes) >= 10)
-    run.runner.pause()
+    plan = run.runner.plan
+    run.runner.apply(plan.with_paused(True))
     await run.until(lambda: run.runner.in_flight == 0)
     sent = run.runner.sent
     await asyncio.sleep(0.3)
     assert run.runner.sent == sent and run.runner.paused
-    run.runner.resume()
+    run.runner.apply(plan)
+    assert not run.runner.paused
     await run.until(lambda: run.runner.sent >= sent + 10)
     await run.stop()
     assert len(run.outcomes) == run.runner.sent
 
 
-async def test_set_level_takes_effect_both_ways(server):
+async def test_a_new_level_takes_effect_both_ways(server):
     state = server.state
     run = Background(Runner(UrlTarget(f"{server.url}/slow?ms=50"), Plan("closed", 1)))
     await run.until(lambda: len(run.outcomes) >= 3)
     assert state.max_active == 1
-    run.runner.set_level(6)
+    run.runner.apply(Plan("closed", 6))
     await run.until(lambda: state.max_active == 6)
-    run.runner.set_level(2)
+    run.runner.apply(Plan("closed", 2))
     await asyncio.sleep(0.2)  # the four extra workers leave after their current request
     state.max_active = 0
     await run.until(lambda: len(run.outcomes) >= 40)
@@ -147,22 +149,23 @@ async def test_set_level_takes_effect_both_ways(server):
     await run.stop()
 
 
-async def test_set_mode_switches_between_closed_and_open(server):
-    run = Background(Runner(UrlTarget(f"{server.url}/ok"), Plan("closed", 2)))
+async def test_a_plan_switches_between_closed_and_open(server):
+    run = Background(Runner(UrlTarget(f"{server.url}/ok"), Plan("closed", 2, max_in_flight=100)))
     await run.until(lambda: len(run.outcomes) >= 20)
-    run.runner.set_mode("open", 50)
-    assert run.runner.plan == Plan("open", 50)
+    run.runner.apply(Plan("open", 50, max_in_flight=7, requests=3))
+    # Mode and level from the plan; the limits stay the run's own.
+    assert run.runner.plan == Plan("open", 50, max_in_flight=100)
     before = run.runner.sent
     await run.until(lambda: run.runner.sent >= before + 10)
     spaced = sorted((o for o in run.outcomes if o.seq >= before), key=lambda o: o.seq)[:5]
     gaps = {round(b.scheduled_at - a.scheduled_at, 6) for a, b in zip(spaced, spaced[1:])}
     assert gaps == {0.02}  # 50/s on the schedule
-    run.runner.set_mode("closed")  # level from Little's law: at least 1
-    assert run.runner.plan.mode == "closed" and run.runner.plan.level >= 1
+    run.runner.apply(Plan("closed", 3))
+    assert run.runner.plan == Plan("closed", 3, max_in_flight=100)
     before = run.runner.sent
     await run.until(lambda: run.runner.sent >= before + 10)
     await run.stop()
-    assert run.runner.snapshot().mode == "closed"
+    assert run.runner.snapshot().plan.mode == "closed"
 
 
 async def test_stop_reports_requests_still_outstanding_after_the_grace(server):

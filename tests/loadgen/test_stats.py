@@ -3,6 +3,7 @@
 import pytest
 
 from loadgen.outcome import ERRORS, Outcome, new_request_id
+from loadgen.plan import Plan
 from loadgen.stats import Stats, StatsSnapshot
 
 
@@ -54,9 +55,12 @@ def test_errors_by_class_are_counted_apart_from_successes():
 def test_snapshot_round_trips_as_a_dict_with_runner_fields():
     stats = Stats()
     stats.add([outcome(0, 1.0)])
-    snap = stats.snapshot(now=1.0, in_flight=3, held_back=2, sent=4, mode="open", level=5.0,
-                          paused=False)
-    assert StatsSnapshot.from_dict(snap.to_dict()) == snap
+    snap = stats.snapshot(now=1.0, in_flight=3, held_back=2, sent=4,
+                          plan=Plan("open", 5.0, paused=True))
+    as_dict = snap.to_dict()
+    assert as_dict["plan"]["mode"] == "open" and as_dict["plan"]["paused"] is True
+    assert StatsSnapshot.from_dict(as_dict) == snap
+    assert StatsSnapshot.from_dict(dict(as_dict, unknown_later_field=1)) == snap
     assert snap.in_flight == 3 and snap.held_back == 2
 
 

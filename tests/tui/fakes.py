@@ -1,6 +1,7 @@
 """Fakes for the monitor's collaborators, and synthetic traffic.
 
-`FakeLoad` records every control call and yields the batches a test feeds it; `FakeSource` is a
+`FakeLoad` records every plan it is given (echoing it, as the load process does) and yields the
+batches a test feeds it; `FakeSource` is a
 log source fed the same way. `Traffic` makes invocations on both channels: outcomes (the
 response channel) and the log events Lambda would write for them (START, probe line, END,
 REPORT, INIT_START on a cold start), in the platform's text format.
@@ -8,12 +9,14 @@ REPORT, INIT_START on a cold start), in the platform's text format.
 
 import asyncio
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui.app import MonitorApp
 from tui.fleet import Fleet
-from tui.control import LoadItem
+from loadgen.plan import Plan
+from loadgen.stats import StatsSnapshot
+from tui.load import LoadItem
 from tui.recording import RecordedOutcome, open_replay
 from tui.sources.base import LogEvent, SourceStatus
 from tui.widgets.header import TargetInfo
@@ -36,32 +39,37 @@ SIZE = (150, 40)
 
 
 class FakeLoad:
-    """A load controller: control calls are recorded, batches come from `feed`."""
+    """A load controller: every call is recorded (each plan applied, then "stop"), and each plan
+    is echoed back in the next report with the figures last fed, as the load process does;
+    batches come from `feed`."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple] = []
+        self.calls: list = []
         self._queue: asyncio.Queue = asyncio.Queue()
+        self._last = StatsSnapshot()
         self.stopped = False
 
-    def set_level(self, level):
-        self.calls.append(("set_level", level))
+    @property
+    def plans(self) -> list[Plan]:
+        return [c for c in self.calls if isinstance(c, Plan)]
 
-    def set_mode(self, mode, level):
-        self.calls.append(("set_mode", mode, level))
+    def apply(self, plan: Plan) -> None:
+        self.calls.append(plan)
+        self._queue.put_nowait(LoadItem([], replace(self._last, plan=plan)))
 
-    def pause(self):
-        self.calls.append(("pause",))
-
-    def resume(self):
-        self.calls.append(("resume",))
-
-    async def stop(self):
-        self.calls.append(("stop",))
+    async def stop(self) -> None:
+        self.calls.append("stop")
         self.stopped = True
         self._queue.put_nowait(None)
 
-    def feed(self, outcomes, stats=None, load=None):
-        self._queue.put_nowait(LoadItem(list(outcomes), stats, load))
+    def feed(self, outcomes, stats: StatsSnapshot | dict | None = None) -> None:
+        if isinstance(stats, dict):
+            stats = StatsSnapshot.from_dict(stats)
+        if stats is not None:
+            if stats.plan is None and self.plans:
+                stats = replace(stats, plan=self.plans[-1])
+            self._last = stats
+        self._queue.put_nowait(LoadItem(list(outcomes), stats))
 
     async def batches(self):
         while True:
@@ -69,23 +77,6 @@ class FakeLoad:
             if item is None:
                 return
             yield item
-
-
-class AsyncFakeLoad(FakeLoad):
-    """The same, with coroutine control methods (as a process proxy may have)."""
-
-    async def set_level(self, level):
-        await asyncio.sleep(0)
-        super().set_level(level)
-
-    async def set_mode(self, mode, level):
-        super().set_mode(mode, level)
-
-    async def pause(self):
-        super().pause()
-
-    async def resume(self):
-        super().resume()
 
 
 class FakeSource:

@@ -8,7 +8,10 @@ from tui.screens.help import HelpScreen
 from tui.widgets.containers import short_id
 from tui.widgets.header import MonitorHeader
 
-from tests.tui.fakes import SIZE, AsyncFakeLoad, Clock, FakeLoad, FakeSource, T0, Traffic, make_app, until
+from loadgen.plan import Plan
+from tui.load import LoadState
+
+from tests.tui.fakes import SIZE, Clock, FakeLoad, FakeSource, T0, Traffic, make_app, until
 
 
 def header(app) -> str:
@@ -32,35 +35,44 @@ async def fill(pilot, load, source, traffic, n_containers=6, per=3):
     await pilot.pause()
 
 
-@pytest.mark.parametrize("load_cls", [FakeLoad, AsyncFakeLoad])
-async def test_plus_minus_and_large_steps_drive_the_load(tmp_path, load_cls):
-    load = load_cls()
+async def test_plus_minus_and_large_steps_drive_the_load(tmp_path):
+    load = FakeLoad()
     app = make_app(load=load, tmp_path=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("plus")
         await until(pilot, lambda: load.calls)
-        assert load.calls[-1] == ("set_level", 11)
-        assert "closed loop: 11 concurrent" in header(app)
+        assert load.calls[-1] == Plan("closed", 11)  # the one command: a whole plan
+        # The header shows what the generator reports running (its echo), not what was asked.
+        await until(pilot, lambda: "closed loop: 11 concurrent" in header(app))
         await pilot.press("equals_sign", "minus", "minus")
         await until(pilot, lambda: len(load.calls) == 4)
-        assert [c[1] for c in load.calls] == [11, 12, 11, 10]
+        assert [p.level for p in load.calls] == [11, 12, 11, 10]
         await pilot.press("asterisk")
         await until(pilot, lambda: len(load.calls) == 5)
-        assert load.calls[-1] == ("set_level", 20)
+        assert load.calls[-1].level == 20
         await pilot.press("slash", "slash")
         await until(pilot, lambda: len(load.calls) == 7)
-        assert load.calls[-1] == ("set_level", 5)
-        assert app.load_state.level == 5
+        assert load.calls[-1].level == 5
         assert "load: closed loop: 5 concurrent" in app.status.message
+        await until(pilot, lambda: app.load_state.level == 5)
+
+
+async def test_the_header_shows_the_plan_the_generator_reports_not_the_one_asked_for(tmp_path):
+    load = FakeLoad()
+    app = make_app(load=load, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        load.feed([], stats={"achieved_rps": 50.0, "plan": Plan("closed", 7).to_dict()})
+        await until(pilot, lambda: app.load_state.running == Plan("closed", 7))
+        app.refresh_view()
+        assert "closed loop: 7 concurrent" in header(app)
 
 
 async def test_minus_never_goes_below_one(tmp_path):
     load = FakeLoad()
-    app = make_app(load=load, tmp_path=tmp_path)
-    app.load_state.levels["closed"] = 1
+    app = make_app(load=load, tmp_path=tmp_path, load_state=LoadState.from_plan(Plan("closed", 1)))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("minus")
-        assert load.calls[-1] == ("set_level", 1)
+        assert load.calls[-1] == Plan("closed", 1)
 
 
 async def test_m_switches_closed_and_open_loop_at_about_the_same_load(tmp_path):
@@ -69,17 +81,17 @@ async def test_m_switches_closed_and_open_loop_at_about_the_same_load(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m")
         # No responses yet: the open loop starts at its default rate.
-        assert load.calls[-1] == ("set_mode", "open", 100.0)
-        assert "open loop: 100 req/s" in header(app)
+        assert load.calls[-1] == Plan("open", 100.0)
+        await until(pilot, lambda: "open loop: 100 req/s" in header(app))
         await pilot.press("m")
-        assert load.calls[-1] == ("set_mode", "closed", 10)
+        assert load.calls[-1] == Plan("closed", 10)
         # With responses, open loop takes the achieved rate.
         load.feed([], stats={"achieved_rps": 412.0, "p50_ms": 20.0, "in_flight": 10})
-        await until(pilot, lambda: app.stats.reported)
+        await until(pilot, lambda: app.load_state.snapshot and app.load_state.snapshot.achieved_rps == 412.0)
         await pilot.press("m")
-        assert load.calls[-1] == ("set_mode", "open", 410.0)
+        assert load.calls[-1] == Plan("open", 410.0)
         await pilot.press("plus")
-        assert load.calls[-1] == ("set_level", 500.0)
+        assert load.calls[-1] == Plan("open", 500.0)
 
 
 async def test_space_pauses_and_resumes(tmp_path):
@@ -87,16 +99,20 @@ async def test_space_pauses_and_resumes(tmp_path):
     app = make_app(load=load, tmp_path=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         load.feed([], stats={"achieved_rps": 202.0, "p50_ms": 34.3, "p99_ms": 290.0, "in_flight": 10})
-        await until(pilot, lambda: app.stats.reported)
+        await until(pilot, lambda: app.load_state.snapshot is not None)
         app.refresh_view()
         assert "202 req/s · in flight 10 · p50 34.3 ms" in header(app)
         await pilot.press("space")
-        assert load.calls == [("pause",)]
-        assert app.load_state.paused and "PAUSED" in header(app)
+        assert load.calls == [Plan("closed", 10, paused=True)]
+        await until(pilot, lambda: app.load_state.paused)
+        app.refresh_view()
+        assert "PAUSED" in header(app)
         # No frozen figures while paused.
         assert " – req/s · in flight 10 · p50 – · p99 –" in header(app)
         await pilot.press("space")
-        assert load.calls == [("pause",), ("resume",)]
+        assert load.calls == [Plan("closed", 10, paused=True), Plan("closed", 10)]
+        await until(pilot, lambda: not app.load_state.paused)
+        app.refresh_view()
         assert "PAUSED" not in header(app) and "202 req/s" in header(app)
 
 
@@ -172,7 +188,7 @@ async def test_a_snapshot_that_cannot_be_written_is_shown_and_the_app_goes_on(tm
         assert app.last_snapshot.error
         assert app.status.message.startswith("snapshot NOT written")
         await pilot.press("plus")
-        assert load.calls[-1] == ("set_level", 11)
+        assert load.calls[-1] == Plan("closed", 11)
 
 
 async def test_g_cycles_the_host_key_through_table_and_legend(tmp_path):
@@ -245,7 +261,7 @@ async def test_q_stops_the_load_closes_the_sources_and_exits(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
-    assert load.calls[-1] == ("stop",)
+    assert load.calls[-1] == "stop"
     assert source.closed
     assert app.return_code == 0
 
@@ -293,32 +309,23 @@ async def test_redraw_is_timed_not_per_event(tmp_path):
 
 
 class StoppedProcess:
-    """A LoadProcess whose child has finished: control calls return False."""
+    """A LoadProcess whose child has finished: it takes no plan."""
 
     stats = None
 
-    def set_level(self, level):
+    def apply(self, plan):
         return False
 
-    def set_mode(self, mode, level=None):
-        return False
-
-    def pause(self):
-        return False
-
-    def resume(self):
-        return False
-
-    async def aclose(self):
+    async def stop(self):
         self.closed = True
 
     async def batches(self):
-        yield []
+        yield [], None
         raise RuntimeError("load process exited unexpectedly (exit code 1)")
 
 
 async def test_a_load_process_that_died_is_shown_and_keys_say_so(tmp_path):
-    from tui.control import ProcessLoad
+    from tui.load import ProcessLoad
 
     process = StoppedProcess()
     app = make_app(load=ProcessLoad(process), tmp_path=tmp_path)
@@ -326,8 +333,7 @@ async def test_a_load_process_that_died_is_shown_and_keys_say_so(tmp_path):
         await until(pilot, lambda: "load generator:" in app.status.message)
         assert app.status.message == "load generator: RuntimeError: load process exited unexpectedly (exit code 1)"
         await pilot.press("plus")
-        assert app.status.message == ("load generator refused set_level: RuntimeError: the load process has stopped; "
-                                       "cannot change the level")
+        assert app.status.message == "load generator refused to change the level: the load process has stopped"
         assert app.load_state.level == 10  # what runs is what the header says
         await pilot.press("ctrl+c")
         await until(pilot, lambda: not app.is_running)

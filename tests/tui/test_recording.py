@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tui.errors import UserError
-from tui.recording import Recorder, Recording, ReplayClock, open_replay
+from tui.recording import Recorder, Recording, ReplayClock, open_replay, recording_text
 
 from tests.tui.fakes import (FIXTURE, SIZE, Clock, FakeLoad, FakeSource, T0, Traffic, fixture_app, make_app,
                              settle_fixture, until)
@@ -31,23 +31,40 @@ async def test_a_recorded_session_replays_to_the_same_fleet(tmp_path):
         await pilot.press("plus")
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
-    live = {cid: (c.invocations, c.confirmed, c.cold_starts, c.hostname) for cid, c in app.fleet.containers.items()}
+    live = model(app.fleet)
     lag = app.fleet.counters.log_lag_s
 
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines[0]["lambdascope_recording"] == 1 and lines[0]["target"]["name"] == "probe"
-    assert any(e.get("load", {}).get("level") == 11 for e in lines)
-    assert "testing" not in path.read_text()  # nothing like a credential came near it
+    assert path.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    text = recording_text(str(path))
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines[0]["lambdascope_recording"] == 2 and lines[0]["target"]["name"] == "probe"
+    # The plan rides in the generator's snapshot: the echo of `+` was recorded.
+    assert any(((e.get("stats") or {}).get("plan") or {}).get("level") == 11 for e in lines)
+    assert "testing" not in text  # nothing like a credential came near it
+    # Stream names (the container ids) are declared once and referred to by index.
+    names = [n for e in lines for n in e.get("names", ())]
+    assert sorted(names) == sorted(k for k in live if k != "counters")
 
     replay = fixture_app_from(path, tmp_path)
     async with replay.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: replay.events_applied == sum(len(e["log"]) for e in lines if "log" in e))
         await pilot.pause()
-        replayed = {cid: (c.invocations, c.confirmed, c.cold_starts, c.hostname)
-                    for cid, c in replay.fleet.containers.items()}
-        assert replay.load_state.level == 11  # the last recorded load change was applied
+        replayed = model(replay.fleet)
+        assert replay.load_state.level == 11  # the last recorded plan was applied
         assert replay.fleet.counters.log_lag_s == pytest.approx(lag)
     assert replayed == live
+
+
+def model(fleet) -> dict:
+    """What the monitor shows of each container, and the fleet's counters."""
+    def facts(c):
+        values = {k: getattr(c, k) for k in (getattr(c, "__slots__", None) or vars(c)) if k != "timeline"}
+        return values, c.timeline.total(), c.cold_starts, c.unconfirmed
+
+    rows = {cid: facts(c) for cid, c in fleet.containers.items()}
+    counters = {k: getattr(fleet.counters, k) for k in (getattr(fleet.counters, "__slots__", None)
+                                                         or vars(fleet.counters))}
+    return {**rows, "counters": counters}
 
 
 def fixture_app_from(path, tmp_path):
@@ -64,7 +81,6 @@ async def test_a_replay_cannot_be_steered_but_can_be_snapshotted(tmp_path):
         await settle_fixture(pilot)
         await pilot.press("plus", "m", "space")
         assert app.status.message == "no load generator to control here"
-        assert app.load.calls == []
         await pilot.press("s")
         await until(pilot, lambda: app.last_snapshot is not None)
         doc = json.loads((tmp_path / app.last_snapshot.path.split("/")[-1] / "snapshot.json").read_text())
@@ -126,3 +142,31 @@ def test_bad_recordings_are_one_line_errors(tmp_path, text, phrase):
 def test_recorder_refuses_an_unwritable_path(tmp_path):
     with pytest.raises(UserError, match="cannot write the recording"):
         Recorder(str(tmp_path / "no" / "such" / "dir" / "rec.jsonl"), {}, T0)
+
+
+def test_a_session_cut_short_replays_up_to_its_last_flush(tmp_path):
+    path = tmp_path / "killed.rec"
+    ticks = iter(range(100))
+    recorder = Recorder(str(path), {"name": "probe"}, T0, monotonic=lambda: next(ticks))  # flush every line
+    traffic = Traffic()
+    for i in range(3):
+        o, events = traffic.invoke(i, T0 + i)
+        recorder.outcomes([o], None, T0 + i)
+        recorder.log_events(events, T0 + i + 0.5, "poll")
+    # Killed: never closed, so the gzip stream has no end (only the sync flushes).
+    rec = Recording.load(str(path))
+    assert len(rec.entries) == 6 and rec.entries[-1]["log"][0].stream == traffic.invoke(2, T0)[0].container_id
+
+
+def test_an_old_format_1_recording_still_replays():
+    rec = Recording.load(str(FIXTURE))  # written before the compressed format
+    assert rec.header["lambdascope_recording"] == 1
+    plans = [e["stats"].plan for e in rec.entries if "outcomes" in e and e["stats"] is not None]
+    assert plans[0].level == 4 and plans[-1].level == 20  # its load lines became plans
+
+
+def test_a_newer_format_is_a_one_line_error_naming_the_fix(tmp_path):
+    path = tmp_path / "new.jsonl"
+    path.write_text('{"lambdascope_recording": 99, "t": 1}\n')
+    with pytest.raises(UserError, match="newer lambdascope.*upgrade lambdascope"):
+        Recording.load(str(path))

@@ -1,10 +1,9 @@
-"""The pure helpers behind the widgets: formatting, lanes, legend, header, load state and stats."""
+"""The pure helpers behind the widgets: formatting, lanes, legend, header."""
 
 from types import SimpleNamespace
 
 import pytest
 
-from tui.control import LoadState, LoadStats, percentile
 from tui.fleet import Fleet
 from tui.sources.base import SourceStatus
 from tui.widgets.containers import fmt_cold, fmt_offset, row_cells, short_cpu, short_id, sorted_rows
@@ -181,62 +180,3 @@ def test_header_flags_logs_that_fell_behind_the_clock():
     assert "◌ 1 not yet in logs" in [text.plain[s.start:s.end].strip(" ·") for s in text.spans if s.style == "yellow"]
     calm = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll", lag_ms=900)], {}, 9.0)
     assert "behind" not in calm.plain and not [s for s in calm.spans if "red" in str(s.style)]
-
-
-def test_load_state_steps_on_the_generator_ladders_and_clamps():
-    s = LoadState()
-    assert (s.mode, s.level) == ("closed", 10)
-    assert [s.stepped(1), s.stepped(-1), s.stepped(1, True), s.stepped(-1, True)] == [11, 9, 20, 5]
-    s.levels["closed"] = 1
-    assert s.stepped(-1) == 1 and s.stepped(-1, True) == 1
-    s.levels["closed"] = 1000
-    assert s.stepped(1) == 1000  # max in flight
-    s.mode = "open"
-    assert [s.stepped(1), s.stepped(-1), s.stepped(1, True)] == [120.0, 80.0, 200.0]
-    assert s.describe() == "open loop: 100 req/s"
-    s.paused = True
-    assert s.describe().endswith("PAUSED")
-    assert s.as_dict()["mode"] == "open" and s.as_dict()["level"] == 100.0
-
-
-def test_switch_mode_keeps_about_the_same_load():
-    s = LoadState()
-    s.switch_mode({"rate": 137.4, "p50_ms": 5.0})
-    assert (s.mode, s.level) == ("open", 140.0)
-    s.switch_mode({"rate": 137.4, "p50_ms": 50.0})
-    assert (s.mode, s.level) == ("closed", 7)
-    s.switch_mode({})
-    assert (s.mode, s.level) == ("open", 140.0)  # remembered
-    s.apply({"mode": "closed", "level": 3, "paused": True})
-    assert (s.mode, s.level, s.paused) == ("closed", 3, True)
-
-
-def test_load_stats_window_and_reported_figures():
-    st = LoadStats(window_s=2.0)
-    ok = [SimpleNamespace(error=None, latency_ms=float(ms)) for ms in range(1, 101)]
-    st.add_outcomes(ok + [SimpleNamespace(error="timeout", latency_ms=None)], now=10.0)
-    v = st.view(10.5)
-    assert v["rate"] == pytest.approx(101 / 2.0)
-    assert (v["p50_ms"], v["p99_ms"]) == (50.0, 99.0)
-    assert v["errors"] == {"timeout": 1} and v["in_flight"] is None
-    assert st.view(13.0)["rate"] == 0.0 and st.view(13.0)["p50_ms"] is None  # out of the window
-    st.absorb({"achieved_rps": 900.0, "p50_ms": 3.0, "p99_ms": 9.0, "in_flight": 10, "held_back": 2,
-               "errors": {"throttled": 4}})
-    v = st.view(13.0)
-    assert (v["rate"], v["p50_ms"], v["in_flight"], v["held_back"], v["errors"]) == (
-        900.0, 3.0, 10, 2, {"throttled": 4})
-    assert percentile([], 50) is None and percentile([1.0], 99) == 1.0
-
-
-def test_load_stats_decay_when_the_generator_stalls_and_blank_when_paused():
-    st = LoadStats(window_s=3.0)
-    st.add_outcomes([SimpleNamespace(error=None, latency_ms=5.0)] * 30, now=11.0)
-    st.absorb({"achieved_rps": 202.0, "p50_ms": 34.3, "p99_ms": 290.0, "in_flight": 10}, now=10.0)
-    assert st.view(12.0)["rate"] == 202.0  # fresh: the generator's own figures
-    stalled = st.view(13.5)  # no stats for more than a window: the outcomes' window instead
-    assert stalled["rate"] == pytest.approx(30 / 3.0) and stalled["p50_ms"] == 5.0
-    gone = st.view(20.0)
-    assert gone["rate"] == 0.0 and gone["p50_ms"] is None and gone["p99_ms"] is None
-    assert gone["in_flight"] == 10  # the last count the generator gave
-    paused = st.view(11.0, paused=True)
-    assert (paused["rate"], paused["p50_ms"], paused["p99_ms"]) == (None, None, None)

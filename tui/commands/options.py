@@ -65,11 +65,29 @@ def positive_float(name: str, value: float | None) -> float | None:
 def load_plan(concurrency: int | None, rate: float | None, **limits):
     """The starting load: open loop at `rate` requests/s if given, else closed loop at
     `concurrency`; `limits` are the Plan's other fields (requests, duration, max_in_flight)."""
-    from loadgen.plan import Plan
+    from loadgen.plan import Plan, PlanError
 
+    mode = "open" if rate else "closed"
     try:
-        if rate:
-            return Plan(mode="open", level=rate, **limits)
-        return Plan(mode="closed", level=concurrency, **limits)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+        return Plan(mode=mode, level=rate if rate else concurrency, **limits)
+    except PlanError as exc:
+        raise UserError(plan_error_text(exc, mode)) from None
+
+
+# loadgen's Plan fields as this command line spells them (the one place that knows both).
+_PLAN_FLAGS = {"requests": "--requests", "duration": "--duration", "max_in_flight": "--max-in-flight"}
+
+
+def plan_flag(field: str, mode: str) -> str:
+    """The flag that sets a Plan field: `level` is --concurrency or --rate by mode."""
+    if field == "level":
+        return "--rate" if mode == "open" else "--concurrency"
+    return _PLAN_FLAGS.get(field, field)
+
+
+def plan_error_text(exc, mode: str) -> str:
+    """A loadgen PlanError in the flags' words: 'level must be at least 1 (got 0)' becomes
+    '--concurrency must be at least 1 (got 0)'. The one problem that names another field is a
+    level above max_in_flight, so that name is mapped too."""
+    problem = exc.problem.replace("max_in_flight", plan_flag("max_in_flight", mode))
+    return f"{plan_flag(exc.field, mode)} {problem}"

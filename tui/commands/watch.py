@@ -48,7 +48,7 @@ class WatchSession:
     """What the app needs, started: the target's description, the load, the log sources."""
 
     target: object  # tui.target.Target
-    load: object  # tui.control.LoadController
+    load: object  # tui.load.LoadController
     sources: list
 
 
@@ -56,7 +56,7 @@ class WatchSession:
 async def open_watch(args, plan):
     """Start the target, its log source and the load process; stop them all on the way out."""
     from loadgen.process import LoadProcess
-    from tui.control import ProcessLoad
+    from tui.load import ProcessLoad
     from tui.sources.factory import open_source
     from tui.target import open_target
 
@@ -66,7 +66,7 @@ async def open_watch(args, plan):
         try:
             yield WatchSession(target, ProcessLoad(process), [source])
         finally:
-            await process.aclose()
+            await process.stop()
 
 
 async def handle(args) -> int:
@@ -74,7 +74,7 @@ async def handle(args) -> int:
 
     from tui.app import MonitorApp
     from tui.aws_errors import aws_errors
-    from tui.control import LoadState
+    from tui.load import LoadState
     from tui.recording import Recorder
     from tui.widgets.header import TargetInfo
 
