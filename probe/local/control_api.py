@@ -11,6 +11,10 @@ parses them unchanged. An unknown function is a 404 with `x-amzn-ErrorType:
 ResourceNotFoundException` and `{"Type": "User", "message": ...}`, as Lambda answers. Any other
 Lambda API call (a request signed for the `lambda` service on an API-version path) gets a clear
 400 rather than reaching the function URL. Nothing here changes the function: it is read-only.
+
+One read is lambdascope's own, not AWS's: `GET /_lambdascope/status` (STATUS_PATH) gives the
+local machine's side: environments live, the cap on environment processes this machine holds,
+and how many requests it turned away (429 with `X-Lambdascope-Limit: local-machine`) or queued.
 """
 
 import base64
@@ -29,6 +33,7 @@ CONFIG_PATH = "/2015-03-31/functions/{name}/configuration"
 FUNCTION_PATH = "/2015-03-31/functions/{name}"
 URL_CONFIG_PATH = "/2021-10-31/functions/{name}/url"
 LIST_PATHS = ("/2015-03-31/functions", "/2015-03-31/functions/")
+STATUS_PATH = "/_lambdascope/status"
 
 _API_PATH = re.compile(r"^/20\d\d-\d\d-\d\d/")
 _LAMBDA_SCOPE = re.compile(r"Credential=[^,]*/lambda/aws4_request")
@@ -41,6 +46,7 @@ def add_control_routes(app: web.Application, door) -> None:
     app.router.add_get(FUNCTION_PATH, api.get_function)
     for path in LIST_PATHS:
         app.router.add_get(path, api.list_functions)
+    app.router.add_get(STATUS_PATH, api.status)
 
 
 def error(status: int, error_type: str, message: str, request_id: str | None = None,
@@ -54,7 +60,8 @@ def error(status: int, error_type: str, message: str, request_id: str | None = N
 def function_matches(name: str, qualifier: str | None, config) -> tuple[bool, str | None]:
     """Accept a name, `name:qualifier`, a partial ARN or a full ARN of our one function.
 
-    Returns (found, qualifier); only `$LATEST` (or none) exists locally.
+    Returns (found, qualifier); `$LATEST`, the profile's published version and the alias
+    `live` exist locally (all served by the same environments).
     """
     parts = name.split(":")
     if name.startswith("arn:"):
@@ -70,9 +77,12 @@ def function_matches(name: str, qualifier: str | None, config) -> tuple[bool, st
     if not parts or parts[0] != config.function_name or len(parts) > 2:
         return False, None
     q = parts[1] if len(parts) == 2 else qualifier
-    if q not in (None, "", "$LATEST"):
+    if q not in (None, "", "$LATEST", getattr(config, "version", "$LATEST"), ALIAS):
         return False, q
     return True, q
+
+
+ALIAS = "live"  # the alias a SnapStart function is invoked through
 
 
 def not_found(config, name: str, qualifier: str | None, request_id: str | None = None
@@ -151,6 +161,7 @@ class ControlApi:
     def configuration(self, qualified: bool = False) -> dict:
         c, p = self.config, self.profile
         arn = c.function_arn + (f":{c.version}" if qualified else "")
+        version = c.version if qualified else "$LATEST"
         logging_config = {"LogFormat": "JSON" if p.log_format == "json" else "Text",
                           "LogGroup": c.log_group}
         if p.log_format == "json":
@@ -167,7 +178,7 @@ class ControlApi:
             "MemorySize": c.memory_mb,
             "LastModified": _iso_ms(self.created),
             "CodeSha256": self.code_sha256,
-            "Version": c.version,
+            "Version": version,
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": self.revision,
             "State": "Active",
@@ -175,9 +186,24 @@ class ControlApi:
             "PackageType": "Zip",
             "Architectures": [_architecture()],
             "EphemeralStorage": {"Size": 512},
-            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "SnapStart": ({"ApplyOn": "PublishedVersions",
+                           "OptimizationStatus": "On" if qualified else "Off"}
+                          if p.mode == "snapstart" else {"ApplyOn": "None",
+                                                         "OptimizationStatus": "Off"}),
             "LoggingConfig": logging_config,
+            **self._capacity_provider_config(),
         }
+
+    def _capacity_provider_config(self) -> dict:
+        p = self.profile
+        if p.mode != "lmi":
+            return {}
+        c = self.config
+        arn = f"arn:aws:lambda:{c.region}:{c.account}:capacity-provider:{p.capacity_provider}"
+        return {"CapacityProviderConfig": {"LambdaManagedInstancesCapacityProviderConfig": {
+            "CapacityProviderArn": arn,
+            "PerExecutionEnvironmentMaxConcurrency": p.max_concurrency,
+            "ExecutionEnvironmentMemoryGiBPerVCpu": 2.0}}}
 
     def url_config(self) -> dict:
         return {
@@ -224,3 +250,6 @@ class ControlApi:
 
     async def list_functions(self, request: web.Request) -> web.Response:
         return self._ok({"Functions": [self.configuration()]})
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response(self.door.fleet.status())

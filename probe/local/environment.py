@@ -4,6 +4,16 @@ Its life is Lambda's: INIT (spawn until the runtime's first /next poll = Init Du
 invocation at a time (START, the handler's own lines, END, REPORT), until the fleet retires it or
 it dies. Duration runs from /next handing the event out to /response; Max Memory Used is the
 process's real peak RSS. Nothing here is invented except the host the fleet placed it on.
+
+Two other modes (FunctionConfig.mode):
+- "snapstart": the runtime runs its init unseen (the snapshot is taken at publish), calls
+  /restore/next, and the environment's stream begins with RESTORE_START when it is released;
+  Restore Duration runs from there to the first /next. No AWS_LAMBDA_LOG_STREAM_NAME or
+  AWS_LAMBDA_LOG_GROUP_NAME in its environment, as on AWS.
+- "lmi": awslambdaric in multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY) forks one worker per
+  request slot; each worker's stdout and stderr come back over the fd-provider socket
+  (_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET), one connection per stream, so concurrent lines
+  interleave in the stream but never within a line. REPORT only, no END; timeouts not enforced.
 """
 
 import asyncio
@@ -19,6 +29,7 @@ from dataclasses import dataclass
 
 from probe.local.hosts import Host
 from probe.local.platform_lines import PlatformLines, Report, iso
+from probe.local.process import LineSplitter
 from probe.local.procs import minimal_env, peak_rss_mb
 from probe.local.runtime_api import Invocation, RuntimeApi
 
@@ -38,6 +49,8 @@ class FunctionConfig:
     runtime: str
     log_format: str
     version: str = "$LATEST"
+    mode: str = "on-demand"  # on-demand | snapstart | lmi
+    max_concurrency: int = 1
 
     @property
     def log_group(self) -> str:
@@ -84,27 +97,46 @@ class Environment:
         self._ship = ship  # callable(stream, message)
         self._lines = lines
         self._base_tmp = base_tmp
-        self._api = RuntimeApi()
+        self.restore_duration_ms: float | None = None
+        self.inflight = 0  # requests being served right now (LMI: up to max_concurrency)
+        self.peak_inflight = 0
+        self.ready = False  # INIT (or restore) finished and the runtime polls
+        self._api = RuntimeApi(config.max_concurrency if config.mode == "lmi" else 1)
         self._proc = None
         self._tmp: str | None = None
         self._spawned_at = 0.0
-        self._current: str | None = None  # request id in flight
-        self._tail: deque[str] | None = None
+        self._tails: dict[str, deque[str]] = {}  # request id -> its log lines (LogType=Tail)
         self._reported_init = False
         self._starting: asyncio.Task | None = None
+        self._log_server: asyncio.AbstractServer | None = None
+        self._log_splitters: list[LineSplitter] = []
 
     def info(self) -> dict:
         return {"stream": self.stream, "host": self.host.name, "invocations": self.invocations,
                 "state": self.state, "pid": self.pid, "created_at": self.created_epoch,
-                "init_duration_ms": self.init_duration_ms, "retire_reason": self.retire_reason}
+                "init_duration_ms": self.init_duration_ms,
+                "restore_duration_ms": self.restore_duration_ms, "retire_reason": self.retire_reason,
+                "init_type": self._lines.init_type, "instance_id": self.host.instance_id or None,
+                "inflight": self.inflight, "peak_inflight": self.peak_inflight}
+
+    def begin_request(self) -> None:
+        self.inflight += 1
+        self.peak_inflight = max(self.peak_inflight, self.inflight)
+        self.state = "busy"
+
+    def end_request(self) -> None:
+        self.inflight = max(0, self.inflight - 1)
+        if self.inflight == 0 and self.state == "busy":
+            self.state = "idle"
 
     # -- output -------------------------------------------------------------------------------
     def _emit(self, message: str | None) -> None:
         if message is None:
             return
         self._ship(self.stream, message)
-        if self._tail is not None:
-            self._tail.append(message)
+        # Lines of concurrent requests (LMI) cannot be told apart here: each tail gets them all.
+        for tail in self._tails.values():
+            tail.append(message)
 
     def _on_line(self, line: str) -> None:
         # Output between invocations (init code, background threads) belongs to no request;
@@ -121,8 +153,9 @@ class Environment:
     async def _start(self) -> bool:
         self._tmp = tempfile.mkdtemp(prefix="env-", dir=self._base_tmp)
         await self._api.start()
-        self._emit(self._lines.init_start(self.stream))
         cfg = self.config
+        if cfg.mode != "snapstart":  # a restored environment's stream begins at RESTORE_START
+            self._emit(self._lines.init_start(self.stream))
         env = {
             "AWS_LAMBDA_RUNTIME_API": self._api.address,
             "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
@@ -130,7 +163,7 @@ class Environment:
             "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
             "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self._lines.init_type,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
             "AWS_REGION": cfg.region,
             "AWS_DEFAULT_REGION": cfg.region,
@@ -144,20 +177,75 @@ class Environment:
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         if self.host.proc_root:
             env["LAMBDASCOPE_PROC_ROOT"] = self.host.proc_root
+            if self.host.instance_id:
+                env["LAMBDASCOPE_DMI_ROOT"] = os.path.join(self.host.proc_root, "dmi")
+        if cfg.mode == "snapstart":
+            # Not available in SnapStart functions (snapstart-monitoring.html): one snapshot
+            # serves many environments, so no stream name can be baked into it.
+            del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        if cfg.mode == "lmi":
+            env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
+            env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
         argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
         self._spawned_at = time.perf_counter()
         self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
         self.pid = self._proc.pid
-        ready = asyncio.ensure_future(self._api.ready.wait())
-        done, _ = await asyncio.wait({ready, self._proc.exited}, timeout=INIT_TIMEOUT_S,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
+        if cfg.mode == "snapstart":
+            ok = await self._restore()
+        else:
+            ok = await self._until(self._api.ready)
+            if ok:
+                self.init_duration_ms = (self._api.first_poll_at - self._spawned_at) * 1000
+                if cfg.mode == "lmi":  # REPORT carries no Init Duration: INIT_REPORT does
+                    self._emit(self._lines.init_report(self.init_duration_ms))
+        if not ok:
             return False
-        self.init_duration_ms = (self._api.first_poll_at - self._spawned_at) * 1000
+        self.ready = True
         if self.state == "starting":
             self.state = "idle"
         return True
+
+    async def _until(self, event: asyncio.Event) -> bool:
+        """Wait for `event` unless the process exits or INIT runs out of time."""
+        waiter = asyncio.ensure_future(event.wait())
+        done, _ = await asyncio.wait({waiter, self._proc.exited}, timeout=INIT_TIMEOUT_S,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            return False
+        return True
+
+    async def _restore(self) -> bool:
+        """SnapStart: init ran where no stream sees it; the restore is what this stream logs."""
+        if not await self._until(self._api.snapshot_point):
+            return False
+        self._emit(self._lines.restore_start(self.stream))
+        restored_at = time.perf_counter()
+        self._api.restore()
+        if not await self._until(self._api.ready):
+            return False
+        self.restore_duration_ms = (self._api.first_poll_at - restored_at) * 1000
+        self._emit(self._lines.restore_report(self.restore_duration_ms))
+        return True
+
+    async def _serve_worker_logs(self) -> str:
+        """The fd-provider socket LMI workers connect their stdout and stderr to."""
+        path = os.path.join(self._tmp, "logs.sock")
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+            lines = LineSplitter(self._on_line)
+            self._log_splitters.append(lines)
+            try:
+                while chunk := await reader.read(65536):
+                    lines.feed(chunk)
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                lines.close()
+                writer.close()
+
+        self._log_server = await asyncio.start_unix_server(on_connect, path=path)
+        return path
 
     async def stop(self, reason: str = "stopped") -> None:
         """Kill the process and free everything the environment held."""
@@ -173,6 +261,11 @@ class Environment:
             except asyncio.TimeoutError:
                 pass
         await self._api.stop()
+        if self._log_server is not None:
+            server, self._log_server = self._log_server, None
+            server.close()
+            for lines in self._log_splitters:
+                lines.close()
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -190,16 +283,14 @@ class Environment:
     async def invoke(self, event: bytes, request_id: str) -> Outcome:
         """Run one invocation; the caller has marked the environment busy."""
         self.invocations += 1
-        self._current = request_id
-        self._tail = deque(maxlen=TAIL_LINES)
+        self._tails[request_id] = deque(maxlen=TAIL_LINES)
         try:
             ok = await self.start()
             if not ok or self._proc is None:
                 return self._crashed(request_id, handed_at=None)
             return await self._run(event, request_id)
         finally:
-            self._current = None
-            self._tail = None
+            self._tails.pop(request_id, None)
             self.last_used = time.monotonic()
 
     async def _run(self, event: bytes, request_id: str) -> Outcome:
@@ -219,7 +310,7 @@ class Environment:
                                   "success" if kind == "ok" else "error")
             self._emit(self._lines.end(request_id))
             self._emit(self._lines.report(report))
-            return Outcome(request_id, kind, body, error_type, self._tail_text())
+            return Outcome(request_id, kind, body, error_type, self._tail_text(request_id))
         if self._proc.exited in done:
             return self._crashed(request_id, inv.handed_at or submitted)
         return await self._timed_out(request_id, inv.handed_at or submitted)
@@ -227,12 +318,14 @@ class Environment:
     def _report(self, request_id, started, ended, status) -> Report:
         first = not self._reported_init
         self._reported_init = True
+        lmi = self.config.mode == "lmi"
         return Report(
             request_id=request_id,
             duration_ms=(ended - started) * 1000,
             memory_size_mb=self.config.memory_mb,
-            max_memory_used_mb=(peak_rss_mb(self.pid) if self.pid else None) or 0,
-            init_duration_ms=self.init_duration_ms if first else None,
+            max_memory_used_mb=(peak_rss_mb(self.pid) if self.pid and not lmi else None) or 0,
+            init_duration_ms=self.init_duration_ms if first and not lmi else None,
+            restore_duration_ms=self.restore_duration_ms if first else None,
             status=status,
         )
 
@@ -247,7 +340,8 @@ class Environment:
         body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
         self.state = "stopped"
         self.retire_reason = self.retire_reason or "crashed"
-        return Outcome(request_id, "crash", body.encode(), "Unhandled", self._tail_text())
+        return Outcome(request_id, "crash", body.encode(), "Unhandled",
+                       self._tail_text(request_id))
 
     async def _timed_out(self, request_id: str, handed_at: float) -> Outcome:
         cfg = self.config
@@ -259,15 +353,20 @@ class Environment:
         line = self._lines.timed_out(request_id, cfg.timeout_s)
         self._emit(line)
         message = line or f"{iso()} {request_id} Task timed out after {cfg.timeout_s:.2f} seconds"
+        body = json.dumps({"errorMessage": message})
+        if cfg.mode == "lmi":
+            # Managed Instances do not enforce timeouts: the worker runs on, the caller is told.
+            return Outcome(request_id, "timeout", body.encode(), "Unhandled",
+                           self._tail_text(request_id))
         # Lambda resets an environment after a timeout: this one is done.
         self.retire_reason = self.retire_reason or "timed out"
         self.state = "stopped"
         self._proc.kill()
-        body = json.dumps({"errorMessage": message})
-        return Outcome(request_id, "timeout", body.encode(), "Unhandled", self._tail_text())
+        return Outcome(request_id, "timeout", body.encode(), "Unhandled",
+                       self._tail_text(request_id))
 
-    def _tail_text(self) -> str:
-        text = "\n".join(self._tail or ()) + "\n"
+    def _tail_text(self, request_id: str) -> str:
+        text = "\n".join(self._tails.get(request_id) or ()) + "\n"
         data = text.encode()
         return data[-TAIL_BYTES:].decode(errors="ignore")
 

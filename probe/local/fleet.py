@@ -6,18 +6,29 @@ Scaling: new environments spend a start allowance that refills per interval (or,
 arrive in growing batches that start together); above the concurrency limit or with no allowance
 left the request is throttled. Lifetimes: idle reclaim, a maximum age, and host retirement that
 takes the host's environments with it.
+
+Two limits that are not Lambda's: this machine's (capacity.machine_cap: environment processes it
+can hold; a request that would need one more waits up to queue_wait_s for a busy environment,
+then gets a 429 with reason LocalMachineCapacityExceeded), and, in mode "lmi", Managed Instances'
+own model: each environment serves up to max_concurrency requests at once, the fleet starts
+min_environments at publish and scales out one environment at a time, asynchronously, when the
+environments saturate (a request finding every slot taken is throttled, never cold-started).
 """
 
 import asyncio
+import os
 import random
 import time
 from collections import deque
 
+from probe.local.capacity import LOCAL_REASON, machine_cap
 from probe.local.environment import Environment, Outcome
 from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
 
 TICK_S = 0.1
+QUEUE_PER_PROCESS = 4
+PUBLISH_TIMEOUT_S = 30.0  # how long start() waits for an LMI version's first environments  # requests that may wait for the local machine, per process it holds
 HISTORY = 10_000  # retired environments kept for introspection
 
 
@@ -28,10 +39,23 @@ class Throttled(Exception):
         super().__init__(reason)
         self.reason = reason
 
+    @property
+    def local(self) -> bool:
+        """True when this machine, not a Lambda limit, said no."""
+        return self.reason == LOCAL_REASON
+
 
 class Fleet:
-    def __init__(self, profile: Profile, make_env, base_tmp: str):
+    def __init__(self, profile: Profile, make_env, base_tmp: str, on_host_event=None):
         self.profile = profile
+        self.lmi = profile.mode == "lmi"
+        # callable(host, event) for "launch" and "terminate" of an LMI instance
+        self._on_host_event = on_host_event or (lambda host, event: None)
+        self.max_processes = profile.max_processes or machine_cap()
+        self.local_limited = 0  # requests the local machine turned away (429)
+        self.local_waited = 0  # requests that waited for the local machine, then ran
+        self._waiters: deque[asyncio.Future] = deque()
+        self._scaling_out: Environment | None = None
         self._make_env = make_env  # callable(host) -> Environment
         self._base_tmp = base_tmp
         self.hosts: list[Host] = []
@@ -57,6 +81,17 @@ class Fleet:
         else:
             self.hosts = [this_machine()]
         self._ticker = asyncio.create_task(self._tick_loop(), name="fleet-ticker")
+        if self.lmi:
+            # Publishing a Managed Instances version starts its minimum fleet before any request.
+            # The version is Active once they are ready, so the first request finds them.
+            starting = []
+            for _ in range(min(self.profile.min_environments, self._room())):
+                env = self._new_env(cold=False)
+                if env is None:
+                    break
+                starting.append(env.start())
+            if starting:
+                await asyncio.wait(starting, timeout=PUBLISH_TIMEOUT_S)
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -67,12 +102,35 @@ class Fleet:
                 pass
         for env in list(self.live.values()):
             self._retire(env, "shutdown")
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.cancel()
         if self._stopping:
             await asyncio.gather(*list(self._stopping), return_exceptions=True)
+        for host in self.hosts:
+            if host.launched:
+                self._on_host_event(host, "terminate")
+                host.launched = False
 
     def kill_all_now(self) -> None:
         for env in self.environments:
             env.kill_now()
+
+    def status(self) -> dict:
+        """The local machine's side, for GET /_lambdascope/status: whose limit is binding."""
+        busy_processes = len(self.live) * self.profile.processes_per_env
+        return {
+            "environments": len(self.live),
+            "environment_processes": busy_processes,
+            "max_environment_processes": self.max_processes,
+            "cpus": os.cpu_count(),
+            "local_limited": self.local_limited,
+            "local_waited": self.local_waited,
+            "waiting": len(self._waiters),
+            "at_local_limit": self._room() < 1,
+            "throttles": dict(self.throttles),
+            "cold_starts": self.cold_starts,
+        }
 
     @property
     def environments(self) -> list[Environment]:
@@ -80,20 +138,71 @@ class Fleet:
         return [*self.history, *self.live.values()]
 
     # -- serving ------------------------------------------------------------------------------
-    async def invoke(self, event: bytes, request_id: str) -> Outcome:
-        env = self.acquire()
+    async def invoke(self, event: bytes, request_id: str, hold_s: float = 0.0) -> Outcome:
+        """Serve one request. `hold_s`: the client's network round trip, spent holding the
+        environment (so a closed-loop client keeps one environment, as ab's clients did)."""
+        env = await self._acquire_or_wait()
         try:
+            if hold_s:
+                await asyncio.sleep(hold_s)
             return await env.invoke(event, request_id)
         finally:
             self.release(env)
 
+    async def _acquire_or_wait(self) -> Environment:
+        try:
+            return self.acquire()
+        except Throttled as exc:
+            if not exc.local or len(self._waiters) >= QUEUE_PER_PROCESS * self.max_processes:
+                if exc.local:
+                    self.local_limited += 1
+                raise
+        # The machine is full: wait a moment for an environment to free up, as a queue would.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.profile.queue_wait_s
+        while True:
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                self.local_limited += 1
+                raise self._throttle(LOCAL_REASON) from None
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+            try:
+                env = self.acquire()
+            except Throttled as exc:
+                if exc.local and loop.time() < deadline:
+                    continue
+                if exc.local:
+                    self.local_limited += 1
+                raise
+            self.local_waited += 1
+            return env
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _room(self) -> int:
+        """Environments this machine can still start."""
+        ppe = self.profile.processes_per_env
+        return max(0, (self.max_processes - len(self.live) * ppe) // ppe)
+
     def acquire(self) -> Environment:
         """Pick or start the environment for one request (synchronous: decisions are atomic)."""
+        if self.lmi:
+            return self._acquire_slot()
         env = self._pick_warm()
         if env is None and self._unclaimed:
             _, env = self._unclaimed.popitem()
         if env is not None:
-            env.state = "busy"  # a batch env still starting stays bound to this request
+            env.begin_request()  # busy: a batch env still starting stays bound to this request
             self._busy += 1
             return env
         prof = self.profile
@@ -105,20 +214,61 @@ class Fleet:
         if self._tokens < 1:
             self._throttled_since_tick += 1
             raise self._throttle("FunctionInvocationRateLimitExceeded")
+        if self._room() < 1:
+            raise Throttled(LOCAL_REASON)  # counted once the request gives up waiting
         env = self._new_env()
         if env is None:
             raise self._throttle("ConcurrentInvocationLimitExceeded")
         self._tokens -= 1
         self._busy += 1
-        env.state = "busy"
+        env.begin_request()
         env.start()
         return env
+
+    def _acquire_slot(self) -> Environment:
+        """Managed Instances: a free request slot on a ready environment, least loaded first."""
+        prof = self.profile
+        if self._busy >= prof.concurrency_limit:
+            raise self._throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
+        ready = [e for e in self.live.values()
+                 if e.ready and not e.dead and e.inflight < prof.max_concurrency]
+        if not ready:
+            self._scale_out()
+            raise self._throttle("ConcurrentInvocationLimitExceeded")
+        env = min(ready, key=lambda e: e.inflight)
+        env.begin_request()
+        self._busy += 1
+        if len(ready) == 1 and env.inflight >= prof.max_concurrency:
+            self._scale_out()  # that was the last free slot: saturated
+        return env
+
+    def _scale_out(self) -> None:
+        """Start one more LMI environment in the background unless one is already starting."""
+        starting = self._scaling_out
+        if starting is not None and not starting.ready and not starting.dead:
+            return
+        if len(self.live) >= self.profile.max_environments or self._room() < 1:
+            return
+        self._scaling_out = self._new_env(cold=False)
+        if self._scaling_out is not None:
+            self._scaling_out.start()
 
     def release(self, env: Environment) -> None:
         """Return an environment after its invocation; before the response is sent, so the
         client's next request can find it idle (closed-loop clients keep exactly c envs)."""
         self._busy -= 1
         env.last_used = time.monotonic()
+        env.host.served += 1
+        self._wake_one()
+        if env.host.due_to_retire(env.last_used):
+            self._retire_host(env.host)
+        if self.lmi:
+            env.end_request()
+            if env.dead or env.host.retired:
+                if env.inflight == 0:
+                    self._retire(env, env.retire_reason or "host retired")
+            return
+        env.end_request()
         if env.dead or env.host.retired or self._too_old(env, env.last_used):
             self._retire(env, env.retire_reason or ("host retired" if env.host.retired
                                                     else "max lifetime"))
@@ -142,7 +292,7 @@ class Fleet:
         self.throttles[reason] = self.throttles.get(reason, 0) + 1
         return Throttled(reason)
 
-    def _new_env(self) -> Environment | None:
+    def _new_env(self, cold: bool = True) -> Environment | None:
         host = place(self.hosts, self.profile.strategy)
         if host is None:
             return None
@@ -150,8 +300,12 @@ class Fleet:
         host.envs.add(env.id)
         if host.first_used_at is None:
             host.first_used_at = time.monotonic()
+        if host.instance_id and not host.launched:
+            host.launched = True
+            self._on_host_event(host, "launch")
         self.live[env.id] = env
-        self.cold_starts += 1
+        if cold:
+            self.cold_starts += 1
         return env
 
     # -- retiring -----------------------------------------------------------------------------
@@ -166,8 +320,11 @@ class Fleet:
         task = asyncio.create_task(env.stop(reason))
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
-        if not self.live and self.profile.batch:
-            # A fleet that has emptied gets its initial burst again (batches keep growing).
+        self._wake_one()  # its processes are gone: room for a new environment
+        if not self.live and self.profile.batch and reason != "host retired":
+            # A fleet that has emptied (idle reclaim) gets its initial burst again. One emptied
+            # by a host's retirement does not: its load waits for the next, larger batch, as the
+            # blog's did (4, 10, then 20 at once on the third host).
             self._tokens = self.profile.burst
 
     def _too_old(self, env: Environment, now: float) -> bool:
@@ -203,12 +360,25 @@ class Fleet:
                 self._retire(env, "idle reclaim")
             elif self._too_old(env, now):
                 self._retire(env, "max lifetime")
+        if self.lmi:
+            self._lmi_scale_in(now)
         for env in list(self.live.values()):
             if env.dead and env.state != "busy":
                 self._retire(env, env.retire_reason or "exited")
 
+    def _lmi_scale_in(self, now: float) -> None:
+        """Idle LMI environments beyond the minimum are stopped (scale-in)."""
+        limit = self.profile.idle_reclaim_s
+        for env in list(self.live.values()):
+            if len(self.live) <= self.profile.min_environments:
+                return
+            if (limit is not None and env.ready and env.inflight == 0
+                    and now - env.last_used >= limit):
+                self._retire(env, "scale-in")
+
     def _start_batch(self, count: int) -> None:
         room = self.profile.concurrency_limit - self._busy - len(self._idle) - len(self._unclaimed)
+        room = min(room, self._room())
         for _ in range(max(0, min(count, room))):
             env = self._new_env()
             if env is None:
@@ -219,8 +389,11 @@ class Fleet:
     def _retire_host(self, host: Host) -> None:
         host.retired = True
         for env in list(self.live.values()):
-            if env.host is host and env.state != "busy":
+            if env.host is host and env.state != "busy" and env.inflight == 0:
                 self._retire(env, "host retired")
+        if host.launched:
+            self._on_host_event(host, "terminate")
+            host.launched = False
         # Busy ones finish their invocation, then release() retires them.
         if host.spec.replace:
             self.hosts.append(materialize(host.spec, self._base_tmp, host.generation + 1))

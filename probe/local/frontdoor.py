@@ -20,6 +20,7 @@ from typing import Callable
 import aiohttp
 from aiohttp import web
 
+from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import add_control_routes, unknown_operation
 from probe.local.fleet import Fleet, Throttled
 from probe.local.invoke_api import add_invoke_routes
@@ -127,9 +128,12 @@ def _bad_gateway(request_id: str) -> web.Response:
                                  "x-amzn-ErrorType": "InternalError"})
 
 
-def throttled_url_response(request_id: str) -> web.Response:
-    return web.json_response({"Message": "Rate Exceeded."}, status=429, headers={
-        "x-amzn-RequestId": request_id, "x-amzn-ErrorType": "TooManyRequestsException"})
+def throttled_url_response(request_id: str, local: bool = False) -> web.Response:
+    headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "TooManyRequestsException"}
+    if local:
+        # Lambda would have served it: this machine ran out of room for environments.
+        headers[LOCAL_LIMIT_HEADER] = "local-machine"
+    return web.json_response({"Message": "Rate Exceeded."}, status=429, headers=headers)
 
 
 def _logs_error(error_type: str, message: str, status: int = 503) -> web.Response:
@@ -160,6 +164,7 @@ class FrontDoor:
         self.latency_s = fleet.profile.network_latency_ms / 1000
 
     async def network_delay(self) -> None:
+        """The round trip, for answers that do not hold an environment (429s)."""
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
 
@@ -256,11 +261,12 @@ class FrontDoor:
         body = await request.read()
         request_id = str(uuid.uuid4())
         event = build_event(request, body, request_id)
-        await self.network_delay()
         try:
-            outcome = await self.fleet.invoke(json.dumps(event).encode(), request_id)
-        except Throttled:
-            return throttled_url_response(request_id)
+            outcome = await self.fleet.invoke(json.dumps(event).encode(), request_id,
+                                              hold_s=self.latency_s)
+        except Throttled as exc:
+            await self.network_delay()  # a 429 travels the same network
+            return throttled_url_response(request_id, exc.local)
         if outcome.status != "ok":
             return _bad_gateway(request_id)
         return map_response(outcome.body, request_id)

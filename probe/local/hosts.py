@@ -23,7 +23,14 @@ class HostSpec:
     mem_total_kb: int = 3_980_000
     kernel: str = "5.10.240-238.959.amzn2.x86_64"
     lifetime_s: float | None = None  # retire this long after its first environment; None = never
+    # retire after serving this many invocations (0 = never): a clock in requests, not seconds,
+    # so a loaded machine (slow cold starts) tells the same story as an idle one
+    lifetime_requests: int = 0
     replace: bool = False  # when it retires, a fresh host with the same spec joins the pool
+    # An EC2 instance of an LMI capacity provider (mode "lmi"): its type and Availability Zone.
+    # It gets an instance id (i-...) when it launches; the probe reads id and type from DMI.
+    instance_type: str = ""
+    availability_zone: str = ""
 
 
 @dataclass(eq=False)
@@ -36,14 +43,20 @@ class Host:
     first_used_at: float | None = None  # monotonic
     retired: bool = False
     generation: int = 1
+    served: int = 0  # invocations its environments completed
+    instance_id: str = ""  # EC2 instance id, for hosts with an instance_type
+    launched: bool = False  # the capacity provider logged its launch
 
     @property
     def free(self) -> int:
         return self.spec.slots - len(self.envs)
 
     def due_to_retire(self, now: float) -> bool:
-        return (not self.retired and self.spec.lifetime_s is not None
-                and self.first_used_at is not None
+        if self.retired:
+            return False
+        if self.spec.lifetime_requests and self.served >= self.spec.lifetime_requests:
+            return True
+        return (self.spec.lifetime_s is not None and self.first_used_at is not None
                 and now - self.first_used_at >= self.spec.lifetime_s)
 
 
@@ -75,6 +88,12 @@ def materialize(spec: HostSpec, base_dir: str, generation: int = 1) -> Host:
     name = spec.name if generation == 1 else f"{spec.name}-r{generation}"
     root = os.path.join(base_dir, name)
     host = Host(spec=spec, name=name, proc_root=root, generation=generation)
+    if spec.instance_type:
+        # 17 hex digits, as EC2 ids have had since 2016
+        host.instance_id = "i-0" + uuid.uuid4().hex[:16]
+        # Nitro instances expose their id and type through DMI (board_asset_tag, product_name)
+        _write(root, "dmi/board_asset_tag", host.instance_id + "\n")
+        _write(root, "dmi/product_name", spec.instance_type + "\n")
     # A host booted a while ago; the exact uptime is arbitrary but fixed per host.
     btime = int(time.time()) - 3600 * (1 + sum(map(ord, name)) % 48)
     _write(root, "cpuinfo", _cpuinfo(spec))

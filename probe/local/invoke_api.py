@@ -13,6 +13,7 @@ import uuid
 
 from aiohttp import web
 
+from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import error, function_matches, not_found
 from probe.local.fleet import Throttled
 
@@ -51,12 +52,15 @@ async def _invoke(request: web.Request, door) -> web.Response:
     if kind != "RequestResponse":
         return _error(400, "InvalidParameterValueException",
                       f"Unsupported invocation type {kind!r}", request_id)
-    await door.network_delay()
     try:
-        outcome = await door.fleet.invoke(payload, request_id)
+        outcome = await door.fleet.invoke(payload, request_id, hold_s=door.latency_s)
     except Throttled as exc:
-        return _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id,
+        await door.network_delay()
+        resp = _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id,
                       Reason=exc.reason)
+        if exc.local:
+            resp.headers[LOCAL_LIMIT_HEADER] = "local-machine"
+        return resp
     headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": config.version,
                "Content-Type": "application/json"}
     if outcome.status != "ok":

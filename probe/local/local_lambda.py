@@ -11,8 +11,8 @@ every process it started is killed by process group, so nothing outlives it.
 import asyncio
 import logging
 import shutil
-import tempfile
 
+from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import Environment, FunctionConfig
 from probe.local.fleet import Fleet
 from probe.local.frontdoor import FrontDoor
@@ -23,6 +23,7 @@ from probe.local.platform_lines import PlatformLines
 from probe.local.process import SpawnLauncher
 from probe.local.procs import alive
 from probe.local.profile import Profile, load_profile
+from probe.local.scratch import clean_stale, make_scratch
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +54,19 @@ class LocalLambda:
         self.config = FunctionConfig(
             function_name=function_name, region=region, account=ACCOUNT, handler=handler,
             memory_mb=prof.memory_mb, timeout_s=prof.timeout_s, runtime=prof.runtime,
-            log_format=prof.log_format)
+            log_format=prof.log_format, version=prof.version, mode=prof.mode,
+            max_concurrency=prof.max_concurrency)
+        # Managed Instances: the capacity provider's own system log group (instance lifecycle).
+        self.capacity_provider_log_group = (
+            f"/aws/lambda/capacity-provider/{prof.capacity_provider}" if prof.mode == "lmi"
+            else None)
         self._port = port
         self._pids: set[int] = set()
         self._tmp: str | None = None
         self.moto: MotoServer | None = None
         self.logs: LogsFront | None = None
         self.shipper: LogShipper | None = None
+        self.system_log: CapacityProviderLog | None = None
         self.launcher = None
         self.fleet: Fleet | None = None
         self.door: FrontDoor | None = None
@@ -81,10 +88,21 @@ class LocalLambda:
     def endpoints(self) -> dict:
         """The JSON line `lambdascope local` prints. `endpoint_url` (= invoke_endpoint) serves
         every AWS call, Lambda and CloudWatch Logs alike: give it to `--endpoint-url`."""
-        return {"function_url": self.function_url, "invoke_endpoint": self.invoke_endpoint,
+        info = {"function_url": self.function_url, "invoke_endpoint": self.invoke_endpoint,
                 "endpoint_url": self.invoke_endpoint,
                 "logs_endpoint": self.logs_endpoint, "region": self.region,
-                "function_name": self.function_name, "log_group": self.log_group}
+                "function_name": self.function_name, "log_group": self.log_group,
+                "status_url": self.status_url,
+                "max_environment_processes": self.fleet.max_processes if self.fleet else None}
+        if self.capacity_provider_log_group:
+            info["capacity_provider_log_group"] = self.capacity_provider_log_group
+        return info
+
+    @property
+    def status_url(self) -> str:
+        """The local Lambda's own counters (not an AWS API): environments, the machine's cap and
+        how often it was the limit. See control_api.STATUS_PATH."""
+        return f"http://127.0.0.1:{self.door.port}/_lambdascope/status"
 
     @property
     def on_shipped(self) -> list:
@@ -120,7 +138,9 @@ class LocalLambda:
         await self._shutdown()
 
     async def _start(self) -> None:
-        self._tmp = tempfile.mkdtemp(prefix="lambdascope-local-")
+        for path in clean_stale():
+            log.info("removed %s, left behind by a local Lambda that no longer runs", path)
+        self._tmp = make_scratch()
         self.moto = MotoServer(self._pids)
         await self.moto.start()
         self.logs = LogsFront(self.moto.endpoint)
@@ -130,17 +150,27 @@ class LocalLambda:
         # What moto stored, Live Tail sessions see: the same batches, once stored.
         self.shipper.on_shipped.append(self.logs.publish)
         await self.shipper.start()
+        on_host_event = None
+        if self.capacity_provider_log_group:
+            cp_shipper = LogShipper(self.moto.endpoint, self.region, self.credentials,
+                                    self.capacity_provider_log_group,
+                                    self.profile.ingestion_delay_s)
+            cp_shipper.on_shipped.append(self.logs.publish)
+            self.system_log = CapacityProviderLog(cp_shipper, self.profile.capacity_provider,
+                                                  self.region, ACCOUNT)
+            await cp_shipper.start()
+            on_host_event = self.system_log.host_event
         self.launcher = self._make_launcher()
         await self.launcher.start()
         lines = PlatformLines(self.profile.log_format, self.region, self.function_name,
                               self.config.version, self.config.function_arn,
-                              self.profile.memory_mb)
+                              self.profile.memory_mb, self.profile.mode)
 
         def make_env(host):
             return Environment(self.config, host, self.launcher, self.shipper.add, lines,
                                self._tmp)
 
-        self.fleet = Fleet(self.profile, make_env, self._tmp)
+        self.fleet = Fleet(self.profile, make_env, self._tmp, on_host_event)
         await self.fleet.start()
         # Logs calls to the front door go on to whatever serves logs_endpoint (read per call).
         self.door = FrontDoor(self.fleet, self.config, self._port,
@@ -161,6 +191,7 @@ class LocalLambda:
             ("fleet", self.fleet.stop if self.fleet else None),
             ("launcher", self.launcher.stop if self.launcher else None),
             ("log shipper", self.shipper.stop if self.shipper else None),
+            ("system log", self.system_log.shipper.stop if self.system_log else None),
             ("logs front", self.logs.stop if self.logs else None),
             ("moto", self.moto.stop if self.moto else None),
         ]

@@ -3,6 +3,12 @@
 Real Lambda writes INIT_START, START, END and REPORT itself; awslambdaric never prints them. Their
 exact shapes (tabs, trailing tab, field order with Init Duration last) are the contract the
 monitor's parser is tested against, so they live here, in one place, for both log formats.
+
+Per mode (AWS-FACTS §3, LANDSCAPE-2026 §1.1-1.2):
+- snapstart: RESTORE_START / platform.restoreStart, RESTORE_REPORT / platform.restoreReport, and
+  the first REPORT carries Restore Duration and Billed Restore Duration (no Init Duration).
+- lmi: initializationType "lambda-managed-instances", INIT_REPORT / platform.initReport for the
+  init, START and a REPORT with only Duration (JSON metrics: durationMs only), and no END.
 """
 
 import hashlib
@@ -27,6 +33,7 @@ class Report:
     memory_size_mb: int
     max_memory_used_mb: int
     init_duration_ms: float | None = None  # first invocation of an environment only
+    restore_duration_ms: float | None = None  # SnapStart: first invocation after a restore
     status: str = "success"  # success | error | failure | timeout (JSON format only)
     billed_cap_ms: float | None = None  # a timed-out invocation is billed up to the timeout
 
@@ -36,7 +43,14 @@ class Report:
         duration = self.duration_ms
         if self.billed_cap_ms is not None:
             duration = min(duration, self.billed_cap_ms)
+        if self.restore_duration_ms is not None:
+            # SnapStart: Billed = ceil(Duration) + Billed Restore Duration (AWS-FACTS §3.3)
+            return math.ceil(duration) + self.billed_restore_ms
         return math.ceil(duration + (self.init_duration_ms or 0.0))
+
+    @property
+    def billed_restore_ms(self) -> int:
+        return math.ceil(self.restore_duration_ms or 0.0)
 
 
 def iso(ts: float | None = None) -> str:
@@ -49,8 +63,11 @@ class PlatformLines:
     """Formats platform lines in the function's log format ("text" or "json")."""
 
     def __init__(self, log_format: str, region: str, function_name: str, version: str,
-                 function_arn: str, memory_mb: int):
+                 function_arn: str, memory_mb: int, mode: str = "on-demand"):
         self.json = log_format == "json"
+        self.mode = mode
+        self.init_type = {"snapstart": "snap-start",
+                          "lmi": "lambda-managed-instances"}.get(mode, "on-demand")
         self.region = region
         self.function_name = function_name
         self.version = version
@@ -64,7 +81,7 @@ class PlatformLines:
     def init_start(self, stream: str) -> str:
         if self.json:
             return self._record("platform.initStart", {
-                "initializationType": "on-demand",
+                "initializationType": self.init_type,
                 "phase": "init",
                 "runtimeVersion": RUNTIME_VERSION,
                 "runtimeVersionArn": self.runtime_arn,
@@ -76,6 +93,35 @@ class PlatformLines:
         return (f"INIT_START Runtime Version: {RUNTIME_VERSION}\t"
                 f"Runtime Version ARN: {self.runtime_arn}")
 
+    def init_report(self, duration_ms: float) -> str:
+        """The end of INIT where REPORT cannot carry it (Managed Instances)."""
+        if self.json:
+            return self._record("platform.initReport", {
+                "initializationType": self.init_type, "phase": "init", "status": "success",
+                "metrics": {"durationMs": round(duration_ms, 3)},
+            })
+        return f"INIT_REPORT Init Duration: {duration_ms:.2f} ms"
+
+    def restore_start(self, stream: str) -> str:
+        if self.json:
+            return self._record("platform.restoreStart", {
+                "runtimeVersion": RUNTIME_VERSION,
+                "runtimeVersionArn": self.runtime_arn,
+                "functionName": self.function_name,
+                "functionVersion": self.version,
+                "instanceId": stream,
+                "instanceMaxMemory": self.memory_mb * 1024 * 1024,
+            })
+        return (f"RESTORE_START Runtime Version: {RUNTIME_VERSION}\t"
+                f"Runtime Version ARN: {self.runtime_arn}")
+
+    def restore_report(self, duration_ms: float) -> str:
+        if self.json:
+            return self._record("platform.restoreReport", {
+                "status": "success", "metrics": {"durationMs": round(duration_ms, 3)},
+            })
+        return f"RESTORE_REPORT Restore Duration: {duration_ms:.2f} ms"
+
     def start(self, request_id: str) -> str:
         if self.json:
             return self._record("platform.start", {
@@ -84,10 +130,19 @@ class PlatformLines:
         return f"START RequestId: {request_id} Version: {self.version}"
 
     def end(self, request_id: str) -> str | None:
-        # JSON format has no END record at the default system log level.
-        return None if self.json else f"END RequestId: {request_id}"
+        # JSON format has no END record at the default system log level; Managed Instances
+        # write none at all (DataDog/datadog-lambda-extension#1299).
+        return None if self.json or self.mode == "lmi" else f"END RequestId: {request_id}"
 
     def report(self, r: Report) -> str:
+        if self.mode == "lmi":
+            # Managed Instances: only the duration (telemetry-schema-reference.html).
+            if self.json:
+                return self._record("platform.report", {
+                    "requestId": r.request_id, "metrics": {"durationMs": round(r.duration_ms, 3)},
+                    "status": r.status,
+                })
+            return f"REPORT RequestId: {r.request_id}\tDuration: {r.duration_ms:.2f} ms\t"
         if self.json:
             metrics = {
                 "durationMs": round(r.duration_ms, 3),
@@ -97,6 +152,9 @@ class PlatformLines:
             }
             if r.init_duration_ms is not None:
                 metrics["initDurationMs"] = round(r.init_duration_ms, 3)
+            if r.restore_duration_ms is not None:
+                metrics["restoreDurationMs"] = round(r.restore_duration_ms, 3)
+                metrics["billedRestoreDurationMs"] = r.billed_restore_ms
             return self._record("platform.report", {
                 "requestId": r.request_id, "metrics": metrics, "status": r.status,
             })
@@ -107,6 +165,9 @@ class PlatformLines:
         )
         if r.init_duration_ms is not None:
             line += f"Init Duration: {r.init_duration_ms:.2f} ms\t"
+        if r.restore_duration_ms is not None:
+            line += (f"Restore Duration: {r.restore_duration_ms:.2f} ms\t"
+                     f"Billed Restore Duration: {r.billed_restore_ms} ms\t")
         return line
 
     def timed_out(self, request_id: str, timeout_s: float) -> str | None:

@@ -6,6 +6,7 @@ of [[hosts]]; every key is optional (defaults below). Two ship with the package:
 ValueError with one line that names the file, the key and the fix.
 """
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -46,24 +47,65 @@ class Profile:
     env_max_lifetime_s: float | None = 7200.0
     # [logs]
     ingestion_delay_s: float = 0.0
+    # [function] what kind of Lambda: on-demand (Event functions), snapstart (restored from a
+    # snapshot of a published version), lmi (Lambda Managed Instances: many requests at once)
+    mode: str = "on-demand"
+    version: str = "$LATEST"  # snapstart and lmi run a published version ("1")
+    max_concurrency: int = 1  # lmi: PerExecutionEnvironmentMaxConcurrency
+    # [capacity_provider] (lmi): environments kept from publish on, and the most it scales to
+    capacity_provider: str = "lambdascope-local"
+    min_environments: int = 3
+    max_environments: int = 30
+    # [machine]: environment processes this machine may run (0 = auto: capacity.machine_cap)
+    max_processes: int = 0
+    queue_wait_s: float = 1.0  # how long a request waits for room on this machine before a 429
     hosts: list[HostSpec] = field(default_factory=list)
+
+    @property
+    def init_type(self) -> str:
+        """AWS's initializationType for this mode."""
+        return {"snapstart": "snap-start", "lmi": "lambda-managed-instances"}.get(
+            self.mode, "on-demand")
+
+    @property
+    def processes_per_env(self) -> int:
+        # awslambdaric in multi-concurrent mode: one parent plus one worker per request slot
+        return self.max_concurrency + 1 if self.mode == "lmi" else 1
 
 
 _SECTIONS = {
     "function": ("memory_mb", "timeout_s", "runtime", "log_format", "concurrency_limit",
-                 "network_latency_ms"),
+                 "network_latency_ms", "mode", "version", "max_concurrency"),
     "scaling": ("burst", "steps", "interval_s", "max_tokens", "batch"),
     "placement": ("strategy", "warm_choice"),
     "lifetime": ("idle_reclaim_s", "env_max_lifetime_s"),
     "logs": ("ingestion_delay_s",),
+    "capacity_provider": ("capacity_provider", "min_environments", "max_environments"),
+    "machine": ("max_processes", "queue_wait_s"),
 }
+# Keys whose TOML name differs from the attribute (a section's own `name`).
+_RENAMED = {("capacity_provider", "name"): "capacity_provider"}
 _CHOICES = {
     "runtime": ("awslambdaric", "fork"),
     "log_format": ("text", "json"),
     "strategy": ("binpack", "spread"),
     "warm_choice": ("mru", "lru", "random"),
+    "mode": ("on-demand", "snapstart", "lmi"),
 }
 _HOST_KEYS = {f.name for f in fields(HostSpec)}
+MAX_COUNT = 1_000_000  # environments, slots, tokens: far beyond any one machine
+MAX_STEPS = 1000
+WEEK_S = 7 * 24 * 3600.0
+# Upper bounds per key (lower bounds are in _check and _check_ranges).
+_CEILINGS = {
+    "timeout_s": 900.0, "memory_mb": 10240, "concurrency_limit": MAX_COUNT,
+    "network_latency_ms": 60_000.0, "burst": MAX_COUNT, "interval_s": 3600.0,
+    "max_tokens": MAX_COUNT, "idle_reclaim_s": WEEK_S, "env_max_lifetime_s": WEEK_S,
+    "ingestion_delay_s": 3600.0, "lifetime_s": WEEK_S, "slots": MAX_COUNT, "vcpus": 1024,
+    "mem_total_kb": 2 ** 40, "lifetime_requests": 10 ** 9, "max_environments": 15_000,
+    "min_environments": 15_000, "max_concurrency": 64 * 16, "max_processes": MAX_COUNT,
+    "queue_wait_s": 60.0, "mhz": 100_000.0, "bogomips": 1_000_000.0,
+}
 
 
 def shipped_profiles() -> list[str]:
@@ -103,11 +145,14 @@ def parse_profile(data: dict, label: str = "profile") -> Profile:
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise ValueError(f"{label}: [{section}] must be a table")
+        known = [k for (sec, k), attr in _RENAMED.items() if sec == section] + [
+            k for k in keys if (section, k) not in {(s, a) for (s, _), a in _RENAMED.items()}]
         for key, value in table.items():
-            if key not in keys:
+            attr = _RENAMED.get((section, key), key)
+            if key not in known:
                 raise ValueError(f"{label}: unknown key {key!r} in [{section}]; "
-                                 f"known: {', '.join(keys)}")
-            setattr(prof, key, _check(label, section, key, value, getattr(prof, key)))
+                                 f"known: {', '.join(known)}")
+            setattr(prof, attr, _check(label, section, key, value, getattr(prof, attr)))
     hosts = data.get("hosts", [])
     if not isinstance(hosts, list):
         raise ValueError(f"{label}: hosts must be an array of tables ([[hosts]])")
@@ -141,32 +186,44 @@ def _check(label, section, key, value, default):
         return value
     if key in ("idle_reclaim_s", "env_max_lifetime_s", "lifetime_s"):
         # 0 or a negative number switches the timer off (TOML has no null).
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not math.isfinite(value)):
             raise ValueError(f"{where} must be a number of seconds, 0 for never (got {value!r})")
-        return float(value) if value > 0 else None
+        return _bounded(where, key, float(value)) if value > 0 else None
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{where} must be true or false (got {value!r})")
         return value
     if isinstance(default, list):
-        if (not isinstance(value, list) or not value
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+        if (not isinstance(value, list) or not value or len(value) > MAX_STEPS
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_COUNT
                            for v in value)):
             raise ValueError(f"{where} must be a non-empty list of positive integers "
-                             f"(got {value!r})")
+                             f"(at most {MAX_STEPS:,}, each at most {MAX_COUNT:,}; got {value!r})")
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"{where} must be a number >= 0 (got {value!r})")
-        return float(value)
+        return _bounded(where, key, float(value))
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{where} must be a whole number >= 0 (got {value!r})")
-        return value
+        return _bounded(where, key, value)
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ValueError(f"{where} must be a string (got {value!r})")
         return value
+    return value
+
+
+def _bounded(where: str, key: str, value):
+    """Every number has a finite, sane ceiling: NaN, inf and 1e300 are typos, not settings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number (got {value!r})")
+    ceiling = _CEILINGS.get(key)
+    if ceiling is not None and value > ceiling:
+        shown = int(ceiling) if float(ceiling).is_integer() else ceiling
+        raise ValueError(f"{where} must be at most {shown:,} (got {value!r})")
     return value
 
 
@@ -180,3 +237,17 @@ def _check_ranges(prof: Profile, label: str) -> None:
         raise ValueError(f"{label}: [scaling] interval_s must be > 0 (got {prof.interval_s})")
     if prof.burst < 1:
         raise ValueError(f"{label}: [scaling] burst must be >= 1 (got {prof.burst})")
+    if prof.max_concurrency < 1:
+        raise ValueError(f"{label}: [function] max_concurrency must be >= 1")
+    if prof.max_concurrency > 1 and prof.mode != "lmi":
+        raise ValueError(f"{label}: [function] max_concurrency > 1 needs mode = \"lmi\" "
+                         "(only Managed Instances serve several requests per environment)")
+    if prof.mode != "on-demand" and prof.runtime == "fork":
+        raise ValueError(f"{label}: [function] mode = \"{prof.mode}\" needs "
+                         "runtime = \"awslambdaric\" (the fork runtime has no such mode)")
+    if prof.mode == "lmi" and prof.max_environments < max(1, prof.min_environments):
+        raise ValueError(f"{label}: [capacity_provider] max_environments must be >= "
+                         f"min_environments and >= 1 (got {prof.max_environments})")
+    if not prof.version or any(c.isspace() for c in prof.version):
+        raise ValueError(f"{label}: [function] version must be a version like \"1\" or "
+                         f"\"$LATEST\" (got {prof.version!r})")

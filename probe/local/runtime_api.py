@@ -3,6 +3,11 @@
 The runtime inside the environment long-polls `/next`; the environment hands it one invocation at
 a time and waits for `/response` or `/error`. The time a poll first arrives ends the INIT phase
 (Init Duration); the time `/next` hands the event out starts Duration.
+
+Two newer parts of the API: with `concurrency` > 1 (Lambda Managed Instances,
+AWS_LAMBDA_MAX_CONCURRENCY) several workers poll `/next` at once and answers are matched by
+request id; with SnapStart the runtime calls `/restore/next` when its init is done (the snapshot
+point) and that call returns when the platform restores the environment.
 """
 
 import asyncio
@@ -33,13 +38,17 @@ class Invocation:
 class RuntimeApi:
     """`await api.start()` -> api.address ("127.0.0.1:PORT") for AWS_LAMBDA_RUNTIME_API."""
 
-    def __init__(self):
+    def __init__(self, concurrency: int = 1):
         self.address = ""
         self.first_poll_at: float | None = None  # perf_counter of the first /next
         self.ready = asyncio.Event()
         self.init_error: dict | None = None
-        self._queue: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
-        self._current: Invocation | None = None
+        self.restore_error: dict | None = None
+        self.snapshot_point = asyncio.Event()  # SnapStart: the runtime called /restore/next
+        self._restore = asyncio.Event()  # set by restore(): /restore/next returns
+        self.pollers = 0  # /next calls parked right now (idle workers)
+        self._queue: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=concurrency)
+        self._current: dict[str, Invocation] = {}  # request id -> handed out, no answer yet
         self._parked: set[asyncio.Task] = set()
         self._runner: web.AppRunner | None = None
         self._stopping = False
@@ -50,6 +59,8 @@ class RuntimeApi:
         app.router.add_post(f"{PREFIX}/invocation/{{rid}}/response", self._response)
         app.router.add_post(f"{PREFIX}/invocation/{{rid}}/error", self._error)
         app.router.add_post(f"{PREFIX}/init/error", self._init_error)
+        app.router.add_get(f"{PREFIX}/restore/next", self._restore_next)
+        app.router.add_post(f"{PREFIX}/restore/error", self._restore_error)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
                                      shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
@@ -62,14 +73,19 @@ class RuntimeApi:
         self._stopping = True
         for task in list(self._parked):
             task.cancel()
-        if self._current is not None and not self._current.result.done():
-            self._current.result.cancel()
+        for inv in list(self._current.values()):
+            if not inv.result.done():
+                inv.result.cancel()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
+    def restore(self) -> None:
+        """SnapStart: let the runtime's parked /restore/next return (the restore happens now)."""
+        self._restore.set()
+
     def submit(self, inv: Invocation) -> None:
-        """Queue one invocation for the runtime's next poll (one at a time per environment)."""
+        """Queue one invocation for the runtime's next poll (the caller keeps within concurrency)."""
         inv.result = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(inv)
 
@@ -81,11 +97,13 @@ class RuntimeApi:
             raise web.HTTPInternalServerError(text="environment stopping")
         task = asyncio.current_task()
         self._parked.add(task)
+        self.pollers += 1
         try:
             inv = await self._queue.get()
         finally:
+            self.pollers -= 1
             self._parked.discard(task)
-        self._current = inv
+        self._current[inv.request_id] = inv
         inv.handed_at = time.perf_counter()
         headers = {
             "Lambda-Runtime-Aws-Request-Id": inv.request_id,
@@ -97,10 +115,9 @@ class RuntimeApi:
         return web.Response(body=inv.event, headers=headers)
 
     def _take(self, rid: str) -> Invocation | None:
-        inv = self._current
-        if inv is None or inv.request_id != rid or inv.result.done():
+        inv = self._current.pop(rid, None)
+        if inv is None or inv.result.done():
             return None
-        self._current = None
         inv.done_at = time.perf_counter()
         return inv
 
@@ -131,6 +148,25 @@ class RuntimeApi:
             self.init_error = json.loads(body or b"{}")
         except ValueError:
             self.init_error = {"errorMessage": body.decode(errors="replace")}
+        return web.json_response({"status": "OK"}, status=202)
+
+
+    async def _restore_next(self, request: web.Request) -> web.Response:
+        self.snapshot_point.set()
+        task = asyncio.current_task()
+        self._parked.add(task)
+        try:
+            await self._restore.wait()
+        finally:
+            self._parked.discard(task)
+        return web.Response(status=200, body=b"")
+
+    async def _restore_error(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            self.restore_error = json.loads(body or b"{}")
+        except ValueError:
+            self.restore_error = {"errorMessage": body.decode(errors="replace")}
         return web.json_response({"status": "OK"}, status=202)
 
 

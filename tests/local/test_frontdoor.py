@@ -32,7 +32,9 @@ async def test_function_url_returns_the_probe_record(http):
         assert ll.endpoints() == {
             "function_url": ll.function_url, "invoke_endpoint": ll.invoke_endpoint,
             "endpoint_url": ll.invoke_endpoint, "logs_endpoint": ll.logs_endpoint, "region": "us-east-1",
-            "function_name": "lambdascope-probe", "log_group": "/aws/lambda/lambdascope-probe"}
+            "function_name": "lambdascope-probe", "log_group": "/aws/lambda/lambdascope-probe",
+            "status_url": ll.status_url,
+            "max_environment_processes": ll.fleet.max_processes}
     assert_nothing_left(ll)
 
 

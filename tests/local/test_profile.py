@@ -6,7 +6,7 @@ from probe.local.profile import DEFAULT_PROFILE, load_profile, parse_profile, sh
 
 
 def test_shipped_profiles_load():
-    assert set(shipped_profiles()) >= {"today", "blog"}
+    assert set(shipped_profiles()) >= {"today", "blog", "lmi", "snapstart"}
     assert DEFAULT_PROFILE == "today"
     today = load_profile()
     assert today.name == "today" and today.burst >= 10 and today.concurrency_limit >= 10
@@ -38,6 +38,23 @@ def test_a_file_path_loads(tmp_path):
     ("[[hosts]]\nname = \"a\"\ncolour = 1\n", "unknown key 'colour'"),
     ("bogus = 1\n", "unknown section or key 'bogus'"),
     ("[function\n", "not valid TOML"),
+    # NaN, infinities and absurd magnitudes are typos, never settings (issue 8)
+    ("[function]\ntimeout_s = nan\n", "[function] timeout_s must be a finite number"),
+    ("[scaling]\ninterval_s = inf\n", "[scaling] interval_s must be a finite number"),
+    ("[logs]\ningestion_delay_s = -inf\n", "ingestion_delay_s must be a number >= 0"),
+    ("[lifetime]\nidle_reclaim_s = inf\n", "[lifetime] idle_reclaim_s must be a number"),
+    ("[lifetime]\nenv_max_lifetime_s = nan\n", "env_max_lifetime_s must be a number"),
+    ("[function]\nnetwork_latency_ms = 1e300\n", "network_latency_ms must be at most 60,000"),
+    ("[scaling]\nburst = 99999999999999\n", "burst must be at most 1,000,000"),
+    ("[scaling]\nsteps = [10, 100000000]\n", "steps must be a non-empty list"),
+    ("[[hosts]]\nname = \"a\"\nmhz = nan\n", "[hosts a] mhz must be a finite number"),
+    ("[[hosts]]\nname = \"a\"\nlifetime_s = inf\n", "[hosts a] lifetime_s must be a number"),
+    ("[[hosts]]\nname = \"a\"\nslots = 10000000\n", "slots must be at most 1,000,000"),
+    ("[function]\nmode = \"lambda\"\n", "mode must be one of on-demand, snapstart, lmi"),
+    ("[function]\nmax_concurrency = 4\n", "max_concurrency > 1 needs mode = \"lmi\""),
+    ("[function]\nmode = \"snapstart\"\nruntime = \"fork\"\n", "needs runtime"),
+    ("[capacity_provider]\nmin_environments = 1e9\n", "must be a whole number"),
+    ("[machine]\nmax_processes = inf\n", "[machine] max_processes must be a whole number"),
 ])
 def test_bad_profiles_name_the_fix(tmp_path, text, fragment):
     path = tmp_path / "bad.toml"
