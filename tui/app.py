@@ -281,16 +281,15 @@ class MonitorApp(App):
             load["achieved"] = self.load_state.figures(now)
         source = dict(self.target.as_dict(), log_sources=[s.status.name for s in self.sources])
         sort = self.host_key if self.sort_by == "host" else self.sort_by
-        doc = export.snapshot(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)
-        files = {"snapshot.json": export.to_json(doc), "containers.csv": export.to_csv(doc),
-                 "timeline.csv": export.timeline_csv(self.fleet, now, host_key=self.host_key, sort=sort),
-                 "screen.svg": self.export_screenshot(title=f"lambdascope {export.iso(now)}")}
+        bundle = export.build(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)
+        files = {"screen.svg": self.export_screenshot(title=f"lambdascope {export.iso(now)}")}
         self.status.say("writing snapshot…")
-        self.run_worker(self._write_snapshot(now, files), name="snapshot", group="snapshot", exit_on_error=False)
+        self.run_worker(self._write_snapshot(now, bundle, files), name="snapshot", group="snapshot",
+                        exit_on_error=False)
 
-    async def _write_snapshot(self, now: float, files: dict) -> None:
+    async def _write_snapshot(self, now: float, bundle, files: dict) -> None:
         try:
-            folder, names = await asyncio.to_thread(export.write_snapshot, self.snapshot_dir, now, files)
+            folder, names = await asyncio.to_thread(export.write_snapshot, self.snapshot_dir, now, bundle, files)
             result = SnapshotResult(folder, names)
         except OSError as exc:
             result = SnapshotResult(None, [], f"{exc.strerror or exc} ({exc.filename or self.snapshot_dir})")

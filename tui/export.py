@@ -6,17 +6,21 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from tui import findings
 from tui.errors import mask
 from tui.fleet import Container, Fleet
 
 CONTAINER_COLUMNS = [
     "container_id", "invocations", "cold_starts", "hostname", "cpu_model", "first_seen",
-    "last_seen", "init_duration_ms", "host_key", "cohort", "state", "boot_id", "cpu_mhz",
-    "bogomips", "confirmed", "errors", "max_memory_mb", "cold_signals_disagree",
+    "last_seen", "init_duration_ms", "host_key", "wave", "state", "why", "pre_initialized", "boot_id",
+    "cpu_mhz", "bogomips", "confirmed", "errors", "max_memory_mb", "cold_signals_disagree",
 ]
+TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
 
 
 def iso(t: float | None) -> str | None:
@@ -25,19 +29,23 @@ def iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def container_row(fleet: Fleet, c: Container, now: float, host_key: str) -> dict:
+def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: findings.Story | None = None) -> dict:
+    story = story or findings.tell(fleet, now, host_key=host_key)
+    pre = findings._pre_initialized(c)
     return {
         "container_id": c.container_id,
         "invocations": c.invocations,
-        "cold_starts": c.cold_starts,
+        "cold_starts": 0 if pre else c.cold_starts,
         "hostname": c.hostname,
         "cpu_model": c.cpu_model,
         "first_seen": iso(c.first_seen),
         "last_seen": iso(c.last_seen),
         "init_duration_ms": c.init_duration_ms if c.init_duration_ms is not None else c.restore_duration_ms,
-        "host_key": c.host_key(host_key),
-        "cohort": c.cohort,
-        "state": fleet.state(c, now),
+        "host_key": None if pre else c.host_key(host_key),
+        "wave": story.wave_of.get(c.container_id),
+        "state": story.state(c, now),
+        "why": story.retired.get(c.container_id),
+        "pre_initialized": pre,
         "boot_id": c.boot_id,
         "cpu_mhz": c.cpu_mhz,
         "bogomips": c.bogomips,
@@ -49,33 +57,40 @@ def container_row(fleet: Fleet, c: Container, now: float, host_key: str) -> dict
 
 
 def snapshot(fleet: Fleet, *, now: float, source: dict, load: dict | None = None,
-             host_key: str = "hostname", sort: str = "first", extra: dict | None = None) -> dict:
-    """The whole document: what a user saw, as data."""
+             host_key: str = "hostname", sort: str = "first", extra: dict | None = None,
+             story: findings.Story | None = None) -> dict:
+    """The whole document: what a user saw, as data, with the story it tells."""
+    story = story or findings.tell(fleet, now, host_key=host_key)
     ordered = fleet.ordered(sort)
-    rows = [container_row(fleet, c, now, host_key) for c in ordered]
+    rows = [container_row(fleet, c, now, host_key, story) for c in ordered]
     hosts: dict[str, dict] = {}
-    cohorts: dict[int, dict] = {}
     for c, row in zip(ordered, rows):
+        if row["pre_initialized"]:
+            continue  # initialised, never invoked: no host is known, and it is not one
         h = hosts.setdefault(row["host_key"], {"host_key": row["host_key"], "containers": 0, "invocations": 0,
-                                               "cpu_model": c.cpu_model})
+                                               "cpu_model": c.cpu_model, "cpu_mhz": c.cpu_mhz,
+                                               "bogomips": c.bogomips, "first_seen": c.first_seen})
         h["containers"] += 1
         h["invocations"] += c.invocations
-        k = cohorts.setdefault(c.cohort, {"cohort": c.cohort, "containers": 0, "first_seen": c.first_seen,
-                                          "last_seen": c.last_seen})
-        k["containers"] += 1
-        k["first_seen"] = min(k["first_seen"], c.first_seen)
-        k["last_seen"] = max(k["last_seen"], c.last_seen)
-    for k in cohorts.values():
-        k["first_seen"], k["last_seen"] = iso(k["first_seen"]), iso(k["last_seen"])
+        h["first_seen"] = min(h["first_seen"], c.first_seen)
+    host_list = sorted(hosts.values(), key=lambda h: h["first_seen"])  # order of first appearance
+    for h in host_list:
+        h["first_seen"] = iso(h["first_seen"])
     counters = fleet.counters
+    serving = [r for r in rows if r["invocations"] > 0]
     doc = {
         "source": source,
         "generated_at": iso(now),
+        "started_at": iso(story.t0 if story.t0 is not None else fleet.started_at),
+        "bucket_s": _bucket_s(fleet),
         "totals": {
             "requests": counters.requests,
             "invocations": counters.invocations,
             "containers": len(fleet.containers),
-            "cold_starts": fleet.cold_starts,
+            "serving": len(serving),
+            "cold_starts": sum(r["cold_starts"] for r in serving),
+            "pre_initialized": sum(1 for r in rows if r["pre_initialized"]),
+            "retired": len(story.retired),
             "errors": counters.errors,
             "throttled": counters.throttled,
             "unconfirmed": sum(c.unconfirmed for c in ordered),
@@ -83,13 +98,82 @@ def snapshot(fleet: Fleet, *, now: float, source: dict, load: dict | None = None
             "log_lag_s": counters.log_lag_s,
         },
         "containers": rows,
-        "hosts": list(hosts.values()),
-        "cohorts": [cohorts[k] for k in sorted(cohorts)],
+        "hosts": host_list,
+        "findings": story.findings,
         "load": load or {},
     }
     if extra:
         doc.update(extra)
     return doc
+
+
+def _bucket_s(fleet: Fleet) -> float:
+    return fleet.bucket_s
+
+
+def lanes(fleet: Fleet, now: float) -> dict[str, list[tuple[float, int]]]:
+    """Per container, its non-empty timeline buckets as (bucket start epoch s, invocations)."""
+    out = {}
+    if hasattr(fleet, "bucket_start") and hasattr(fleet, "bucket_count"):  # the whole-run timeline
+        n = fleet.bucket_count
+        for cid, c in fleet.containers.items():
+            counts = c.timeline.counts(0, n) if n > 0 else []
+            out[cid] = [(fleet.bucket_start(i), v) for i, v in enumerate(counts) if v]
+        return out
+    w = fleet.bucket_s
+    last = int(now // w)
+    first = last - fleet.timeline_buckets + 1
+    if fleet.started_at is not None:
+        first = max(first, int(fleet.started_at // w) - 1)
+    n = max(0, last - first + 1)
+    for cid, c in fleet.containers.items():
+        counts = c.timeline.window(last, n)
+        out[cid] = [((first + i) * w, v) for i, v in enumerate(counts) if v]
+    return out
+
+
+def timeline_rows(doc: dict, lanes_of: dict[str, list[tuple[float, int]]], t0: float | None) -> list[dict]:
+    """The tidy timeline: one row per container and non-empty bucket (empty buckets are left
+    out: a sum or a pivot treats them as 0), containers in the document's order. `t_s` counts
+    from the run's first event, `t0` (the document's `started_at`)."""
+    width = doc.get("bucket_s")
+    out = []
+    for r in doc["containers"]:
+        for start, n in lanes_of.get(r["container_id"], ()):
+            out.append({"container_id": r["container_id"], "host_key": r["host_key"], "wave": r["wave"],
+                        "bucket_start": iso(start), "t_s": None if t0 is None else round(start - t0, 3),
+                        "bucket_s": width, "invocations": n})
+    return out
+
+
+@dataclass
+class Bundle:
+    """Everything an export folder holds, taken from the fleet in one go (on the thread that owns
+    the fleet); writing it and drawing its figures need no fleet, so they can run elsewhere."""
+
+    doc: dict
+    timeline: list[dict]
+    latency: dict = field(default_factory=dict)  # {"cold_ms": [...], "warm_ms": [...]}, when known
+
+    def files(self) -> dict[str, str]:
+        return {"snapshot.json": to_json(self.doc), "containers.csv": to_csv(self.doc),
+                "timeline.csv": timeline_csv(self.timeline)}
+
+
+def build(fleet: Fleet, *, now: float, source: dict, load: dict | None = None, host_key: str = "hostname",
+          sort: str = "first", extra: dict | None = None, story: findings.Story | None = None) -> Bundle:
+    story = story or findings.tell(fleet, now, host_key=host_key)
+    doc = snapshot(fleet, now=now, source=source, load=load, host_key=host_key, sort=sort, extra=extra, story=story)
+    t0 = story.t0 if story.t0 is not None else fleet.started_at
+    lat = findings._latency(fleet)
+    latency = {"cold_ms": lat[0], "warm_ms": lat[1]} if lat else {}
+    return Bundle(doc, timeline_rows(doc, lanes(fleet, now), t0), latency)
+
+
+def _epoch(s: str | None) -> float | None:
+    if not s:
+        return None
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
 def to_json(doc: dict) -> str:
@@ -106,16 +190,22 @@ def to_csv(doc: dict) -> str:
 
 
 def to_table(doc: dict) -> str:
-    """The blog's table, one row per container, plus the identity columns it added later."""
+    """The blog's table, one row per serving container, plus the identity columns it added later
+    and the wave and state the story gives; then the totals and the findings, one line each."""
     cols = [("container-id", "container_id", 0), ("invocations", "invocations", 1), ("cold", "cold_starts", 1),
-            ("init ms", "init_duration_ms", 1), ("hostname", "hostname", 0), ("cpu model", "cpu_model", 0)]
+            ("init ms", "init_duration_ms", 1), ("wave", "wave", 1), ("state", "state", 0),
+            ("hostname", "hostname", 0), ("cpu model", "cpu_model", 0)]
     rows = []
     for r in doc["containers"]:
+        if r.get("pre_initialized"):
+            continue  # counted below, not a row: it served nothing and has no host
         cid = r["container_id"]
         short = cid.rsplit("]", 1)[-1] if "]" in cid else cid
         init = r["init_duration_ms"]
+        wave = r.get("wave")
         rows.append([short, str(r["invocations"]), str(r["cold_starts"]),
-                     "" if init is None else f"{init:.1f}", r["hostname"] or "", r["cpu_model"] or ""])
+                     "" if init is None else f"{init:.1f}", "" if wave is None else str(wave + 1),
+                     r.get("state") or "", r["hostname"] or "", r["cpu_model"] or ""])
     widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, (h, _, _) in enumerate(cols)]
 
     def fmt(values):
@@ -126,8 +216,17 @@ def to_table(doc: dict) -> str:
     lines = [fmt([h for h, _, _ in cols])]
     lines += [fmt(row) for row in rows]
     lines.append("")
-    lines.append(f"{t['containers']} containers, {t['invocations']} invocations, {t['cold_starts']} cold starts, "
-                 f"{t['errors']} errors, {t.get('throttled', 0)} throttled")
+    total = (f"{t.get('serving', t['containers'])} containers, {t['invocations']} invocations, "
+             f"{t['cold_starts']} cold starts, {t['errors']} errors, {t.get('throttled', 0)} throttled")
+    if t.get("pre_initialized"):
+        n = t["pre_initialized"]
+        total += f"; {n} pre-initialised environment{'s' if n != 1 else ''} (never invoked)"
+    lines.append(total)
+    story = [f["text"] for f in doc.get("findings", ())]
+    if story:
+        lines.append("")
+        lines.append("findings:")
+        lines += [f"  {text}" for text in story]
     return "\n".join(lines) + "\n"
 
 
@@ -170,26 +269,57 @@ def snapshot_folder(base_dir: str, now: float) -> str:
             path = os.path.join(base_dir, f"{stamp}-{n}")
 
 
-def write_snapshot(base_dir: str, now: float, files: dict[str, str | bytes]) -> tuple[str, list[str]]:
-    """The TUI's `s` key: every file of one snapshot, atomically, into a new timestamped folder."""
+def write_export(folder: str, bundle: Bundle, *, extra_files: dict[str, str | bytes] | None = None,
+                 figures: bool = True) -> list[str]:
+    """One export folder, for every way in (the `s` key, `run/analyze/replay --export DIR`):
+    snapshot.json, containers.csv, timeline.csv, the figures (PNG and SVG) and `extra_files`.
+
+    Atomic: everything is written into a hidden folder beside `folder` first. A new (or empty)
+    `folder` then appears in one rename, whole; into an existing one each file is renamed over
+    its old version, so a reader never sees half a file. Needs no fleet: safe off the app's thread.
+    Returns the names written.
+    """
+    files: dict[str, str | bytes] = bundle.files()
+    if figures:
+        from tui import figures as figs  # matplotlib loads only here, never at start-up
+
+        files.update(figs.draw_all(bundle.doc, bundle.timeline, bundle.latency))
+    files.update(extra_files or {})
+    folder = os.path.abspath(folder)
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-export-")
+    try:
+        for name, data in files.items():
+            with os.fdopen(os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+                fh.write(mask(data).encode() if isinstance(data, str) else data)  # as write_atomic does
+        if os.path.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)
+        if not os.path.exists(folder):
+            os.rename(tmp, folder)
+        else:
+            for name in files:
+                os.replace(os.path.join(tmp, name), os.path.join(folder, name))
+            os.rmdir(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return list(files)
+
+
+def write_snapshot(base_dir: str, now: float, bundle: Bundle,
+                   extra_files: dict[str, str | bytes] | None = None) -> tuple[str, list[str]]:
+    """The monitor's `s` key: one export folder, new and named for `now`, under `base_dir`."""
     folder = snapshot_folder(base_dir, now)
-    for name, data in files.items():
-        write_atomic(os.path.join(folder, name), data)
-    return folder, list(files)
+    return folder, write_export(folder, bundle, extra_files=extra_files)
 
 
-def timeline_csv(fleet: Fleet, now: float, *, host_key: str = "hostname", sort: str = "first") -> str:
-    """The timeline's figures: invocations per bucket per container, one row per container in
-    `sort` order, one column per bucket from the run's start (or as far back as the ring holds)
-    to `now`, headed by each bucket's start time (epoch seconds)."""
+def timeline_csv(rows: list[dict]) -> str:
+    """`timeline_rows` as CSV: `pandas.read_csv(f, parse_dates=["bucket_start"])` loads it;
+    `df.pivot_table(index="t_s", columns="container_id", values="invocations").plot()` plots it."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    last = int(now // fleet.bucket_s)
-    first = last - fleet.timeline_buckets + 1
-    if fleet.started_at is not None:
-        first = max(first, int(fleet.started_at // fleet.bucket_s))
-    n = max(0, last - first + 1)
-    writer.writerow(["container_id", "host_key"] + [f"{(first + i) * fleet.bucket_s:g}" for i in range(n)])
-    for c in fleet.ordered(sort):
-        writer.writerow([c.container_id, c.host_key(host_key)] + c.timeline.window(last, n))
+    writer = csv.DictWriter(buf, fieldnames=TIMELINE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
     return buf.getvalue()

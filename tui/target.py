@@ -41,6 +41,7 @@ class Target:
             "function_url": self.function_url,
             "simulated_hosts": self.simulated_hosts,
             **({"local_profile": self.local_profile} if self.local_profile else {}),
+            "profile": self.local_profile,  # DESIGN.md: source.profile, None on AWS
         }
 
     @property

@@ -1,5 +1,7 @@
 """Pilot tests: each key, its effect on the model, the view and the (fake) load controller."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -156,18 +158,21 @@ async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
         await until(pilot, lambda: app.last_snapshot is not None)
         folder = tmp_path / "snaps" / "20261127T142005Z"
         assert app.last_snapshot.path == str(folder)
-        assert sorted(p.name for p in folder.iterdir()) == ["containers.csv", "screen.svg", "snapshot.json",
-                                                             "timeline.csv"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "containers.csv", "invocations.png", "invocations.svg", "latency.png", "latency.svg", "screen.svg",
+            "snapshot.json", "timeline.csv", "timeline.png", "timeline.svg"]
         doc = json.loads((folder / "snapshot.json").read_text())
         assert doc["load"]["mode"] == "closed" and doc["load"]["level"] == 10
         assert doc["totals"]["containers"] == 6 and doc["totals"]["invocations"] == 18
         assert doc["source"]["kind"] == "local" and doc["source"]["log_sources"] == ["fake"]
         assert len((folder / "containers.csv").read_text().splitlines()) == 7
         assert (folder / "screen.svg").read_text().startswith("<svg")
-        timeline = (folder / "timeline.csv").read_text().splitlines()
-        # fill() ran 3 invocations per container at T0, T0+1, T0+2; the clock reads T0+5.
-        assert timeline[0].split(",")[:3] == ["container_id", "host_key", f"{T0:g}"]
-        assert timeline[1].split(",")[1:] == ["host-a", "1", "1", "1", "0", "0", "0"]
+        timeline = list(csv.DictReader(io.StringIO((folder / "timeline.csv").read_text())))
+        # fill() ran 3 invocations per container at T0, T0+1, T0+2: one tidy row per bucket.
+        first = [r for r in timeline if r["container_id"] == timeline[0]["container_id"]]
+        assert [(r["host_key"], r["invocations"]) for r in first] == [("host-a", "1")] * 3
+        assert [float(b["t_s"]) - float(a["t_s"]) for a, b in zip(first, first[1:])] == [1.0, 1.0]
+        assert sum(int(r["invocations"]) for r in timeline) == doc["totals"]["invocations"]
         assert str(folder) in app.status.message
         await pilot.press("s")  # same second: a new folder all the same
         await until(pilot, lambda: app.last_snapshot.path != str(folder))

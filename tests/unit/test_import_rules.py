@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE = ["tui.lambdalog", "tui.fleet", "tui.timeline", "tui.export", "tui.analysis", "tui.sources.base",
+PURE = ["tui.lambdalog", "tui.fleet", "tui.timeline", "tui.export", "tui.findings", "tui.analysis", "tui.sources.base",
         "tui.sources.file", "tui.sources.recent", "loadgen.plan", "loadgen.schedule"]
 IO_LIBS = {"textual", "aiohttp", "aioboto3", "aiobotocore", "botocore", "boto3", "moto", "matplotlib"}
 

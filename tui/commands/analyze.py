@@ -4,6 +4,7 @@ import asyncio
 import time
 
 from tui import analysis, export
+from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import add_aws_flags, add_output_flags, parse_since, write_output
 from tui.aws_errors import aws_errors
 from tui.errors import UserError
@@ -19,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("--since", default="1h", help="with --log-group: how far back (e.g. 90s, 10m, 2h; default 1h)")
     add_aws_flags(p)
     add_output_flags(p)
+    add_export_flag(p)
     p.set_defaults(handler=handle)
 
 
@@ -42,9 +44,20 @@ def handle(args) -> int:
         source = {"kind": "log_group", "log_group": args.log_group, "since_s": since_s}
         if not events:
             raise UserError(f"no events in {args.log_group} over the last {args.since}; try a longer --since")
-    doc = analysis.analyze(events, source)
-    write_output(export.render(doc, args.format), args.out)
+    bundle = analysis_bundle(events, source)
+    write_output(export.render(bundle.doc, args.format), args.out)
+    write_export_folder(args.export, bundle)
     return 0
+
+
+def analysis_bundle(events, source: dict) -> export.Bundle:
+    """As `analysis.analyze`, keeping what the export folder needs besides the document."""
+    from tui.fleet import Fleet
+
+    now = max(e.timestamp for e in events) / 1000.0 if events else 0.0
+    fleet = Fleet()
+    analysis.feed(fleet, events, now)
+    return export.build(fleet, now=now, source=source)
 
 
 async def _read_group(args, since_s: float):

@@ -1,7 +1,9 @@
-"""`lambdascope replay FILE`: a session recorded with `watch --record` back in the monitor."""
+"""`lambdascope replay FILE`: a session recorded with `watch --record` back in the monitor, or,
+with `--export DIR`, straight into an export folder with no screen."""
 
 import sys
 
+from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import positive_float
 
 
@@ -13,10 +15,14 @@ def register(sub) -> None:
     p.add_argument("--snapshot-dir", default="lambdascope-snapshots", metavar="DIR",
                    help="where the s key writes its folders")
     p.add_argument("--refresh-hz", type=float, default=5.0, help="screen redraws per second (default 5)")
+    add_export_flag(p)
     p.set_defaults(handler=handle)
 
 
 async def handle(args) -> int:
+    if args.export:
+        write_export_folder(args.export, replay_bundle(args.file))
+        return 0
     from tui.app import MonitorApp
     from tui.recording import open_replay
 
@@ -33,3 +39,27 @@ async def handle(args) -> int:
     if app.exit_summary():
         print(app.exit_summary(), file=sys.stderr)
     return app.return_code or 0
+
+
+def replay_bundle(path: str):
+    """The whole recording through the fleet model, batch by batch at its recorded time, as the
+    monitor would have applied it, then the export bundle at the recording's end."""
+    from tui import export
+    from tui.analysis import feed
+    from tui.fleet import Fleet
+    from tui.recording import RecordedOutcome, Recording
+    from tui.sources.base import LogEvent
+
+    rec = Recording.load(path)
+    fleet = Fleet()
+    load = {}
+    for entry in rec.entries:
+        if "log" in entry:
+            feed(fleet, [LogEvent(*row) for row in entry["log"]], entry["t"])
+        elif "outcomes" in entry:
+            fleet.apply_outcomes([RecordedOutcome(**o) for o in entry["outcomes"]], entry["t"])
+        elif "load" in entry:
+            load = dict(entry["load"])
+    target = rec.header.get("target") or {}
+    source = {**target, "kind": "replay", "recording": path, "recorded_kind": target.get("kind")}
+    return export.build(fleet, now=rec.end, source=source, load=load)

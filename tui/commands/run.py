@@ -11,6 +11,7 @@ import sys
 import time
 
 from tui import export
+from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import (add_output_flags, add_target_flags, load_plan, positive_float, positive_int,
                                   write_output)
 from tui.aws_errors import aws_errors
@@ -28,6 +29,7 @@ def register(sub) -> None:
                    help="seconds to wait for the logs after the last response (default 60)")
     add_target_flags(p)
     add_output_flags(p)
+    add_export_flag(p)
     p.set_defaults(handler=handle)
 
 
@@ -60,8 +62,9 @@ async def handle(args) -> int:
                 write_output(export.render(doc, args.format), args.out)
                 print("lambdascope: interrupted: the table above is what was measured so far", file=sys.stderr)
                 raise
-            doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe(), load=load,
+            bundle = export.build(result.fleet, now=result.finished_at, source=target.describe(), load=load,
                                   extra={"run": _run_facts(result)})
+            doc = bundle.doc
             if isinstance(doc.get("totals"), dict):
                 doc["totals"]["unknown"] = result.unaccounted
     write_output(export.render(doc, args.format), args.out)
@@ -69,6 +72,7 @@ async def handle(args) -> int:
     if c.requests and c.errors + c.throttled >= c.requests and c.invocations == 0:
         raise UserError(_all_failed(result, target))  # nothing was measured: not a result
     print(_summary(result), file=sys.stderr)
+    write_export_folder(args.export, bundle)
     return 0 if result.missing == 0 and result.unaccounted == 0 else 1
 
 

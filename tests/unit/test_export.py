@@ -1,0 +1,123 @@
+"""The export: the snapshot document with the story, the tidy timeline, one folder for every way
+in (written atomically), and the figures (valid PNG and SVG, one lane per serving container)."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.unit.test_analyze import experiment_events
+from tests.unit.test_findings import T0, blog_like
+from tui import export
+from tui.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = {"kind": "local", "profile": "blog", "simulated_hosts": True}
+
+
+def blog_bundle(now=9.5):
+    b = blog_like()
+    return export.build(b.fleet(now), now=T0 + now, source=SOURCE)
+
+
+def test_the_document_carries_the_story():
+    doc = blog_bundle().doc
+    t = doc["totals"]
+    assert (t["containers"], t["serving"], t["cold_starts"], t["pre_initialized"], t["retired"]) == (38, 24, 24, 14, 14)
+    assert [h["host_key"] for h in doc["hosts"]] == ["host-1", "host-2", "host-3"]  # no "?" host
+    assert doc["started_at"] == export.iso(T0) and doc["bucket_s"] == 1.0
+    assert doc["source"]["profile"] == "blog" and "cohorts" not in doc
+    kinds = [f["kind"] for f in doc["findings"]]
+    assert kinds.count("wave") == 3 and "host_takeover" in kinds
+    rows = {r["container_id"]: r for r in doc["containers"]}
+    retired = [r for r in rows.values() if r["state"] == "retired"]
+    assert len(retired) == 14 and all(r["why"].startswith("its host host-") for r in retired)
+    pre = [r for r in rows.values() if r["pre_initialized"]]
+    assert len(pre) == 14 and {(r["state"], r["cold_starts"], r["host_key"], r["wave"]) for r in pre} == {
+        ("pre-initialised", 0, None, 2)}
+    assert sorted({r["wave"] for r in rows.values()}) == [0, 1, 2]
+    json.dumps(doc)  # all of it is JSON
+
+
+def test_the_tidy_timeline_adds_up_and_loads_with_the_csv_module():
+    bundle = blog_bundle()
+    rows = list(csv.DictReader(io.StringIO(export.timeline_csv(bundle.timeline))))
+    assert list(rows[0]) == ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
+    assert sum(int(r["invocations"]) for r in rows) == bundle.doc["totals"]["invocations"]
+    first = [r for r in rows if r["host_key"] == "host-1"]
+    assert first[0]["bucket_start"].endswith("Z") and float(first[0]["t_s"]) == 0.0
+    assert {r["wave"] for r in first} == {"0"} and {r["bucket_s"] for r in rows} == {"1.0"}
+
+
+def test_the_table_prints_the_findings_under_it_and_leaves_the_never_invoked_out():
+    text = export.to_table(blog_bundle().doc)
+    table, _, story = text.partition("\nfindings:\n")
+    assert "24 containers, " in table and "14 pre-initialised environments (never invoked)" in table
+    assert len([line for line in table.splitlines() if "host-" in line]) == 24
+    assert story.splitlines()[0].startswith("  wave 1: 4 environments started at +0.0 s")
+    assert any("host-1 retired at" in line for line in story.splitlines())
+
+
+def test_write_export_is_atomic_into_a_new_or_an_existing_folder(tmp_path):
+    bundle = blog_bundle()
+    folder = tmp_path / "out"
+    names = export.write_export(str(folder), bundle, extra_files={"screen.svg": "<svg/>"}, figures=False)
+    assert sorted(names) == sorted(p.name for p in folder.iterdir()) == [
+        "containers.csv", "screen.svg", "snapshot.json", "timeline.csv"]
+    assert all(os.stat(p).st_mode & 0o077 == 0 for p in folder.iterdir())  # private, as snapshots were
+    (folder / "mine.txt").write_text("keep")
+    export.write_export(str(folder), bundle, figures=False)  # again, into the existing folder
+    assert (folder / "mine.txt").read_text() == "keep"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left behind
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, capsys):
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"events": experiment_events()}))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["analyze", str(events), "--export", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the export folder" in err and "Traceback" not in err
+
+
+def test_analyze_export_writes_the_folder_with_figures(tmp_path, capsys):
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"events": experiment_events()}))
+    folder = tmp_path / "exp"
+    assert main(["analyze", str(events), "--export", str(folder), "--format", "json"]) == 0
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert f"export written to {folder}/" in out.err
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["containers.csv", "invocations.png", "invocations.svg", "latency.png", "latency.svg",
+                     "snapshot.json", "timeline.csv", "timeline.png", "timeline.svg"]
+    assert json.loads((folder / "snapshot.json").read_text())["totals"] == doc["totals"]
+    for name in ("timeline", "invocations", "latency"):
+        assert (folder / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in (folder / f"{name}.svg").read_bytes()[:500]
+    svg = (folder / "timeline.svg").read_text()
+    assert svg.count('id="lane-') == doc["totals"]["serving"] == 2
+
+
+def test_figures_draw_the_blog_with_one_lane_per_serving_container():
+    from tui import figures
+
+    bundle = blog_bundle()
+    out = figures.draw_all(bundle.doc, bundle.timeline, {"cold_ms": [300.0, 320.0], "warm_ms": [5.0, 6.0, 7.0]})
+    svg = out["timeline.svg"].decode()
+    assert svg.count('id="lane-') == 24
+    assert "host (simulated)" in svg and "wave 3: 24 (10 served)" in svg and "host-1 retired" in svg
+    assert "cold vs warm" in out["latency.svg"].decode()
+
+
+@pytest.mark.parametrize("module", ["tui.app", "tui.cli", "tui.export", "tui.findings"])
+def test_the_monitor_start_up_does_not_import_matplotlib(module):
+    code = f"import sys, {module}; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

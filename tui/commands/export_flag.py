@@ -1,0 +1,23 @@
+"""`--export DIR`, the same for `run`, `analyze` and `replay`: one export folder (tui/export.py)."""
+
+import sys
+
+from tui.errors import UserError
+
+
+def add_export_flag(p) -> None:
+    p.add_argument("--export", metavar="DIR",
+                   help="also write an export folder: snapshot.json, containers.csv, timeline.csv and the figures")
+
+
+def write_export_folder(folder: str | None, bundle) -> None:
+    if not folder:
+        return
+    from tui import export
+
+    try:
+        names = export.write_export(folder, bundle)
+    except OSError as exc:
+        raise UserError(f"cannot write the export folder {folder}: {exc.strerror or exc}; "
+                        f"choose another --export DIR") from None
+    print(f"lambdascope: export written to {folder}/ ({', '.join(names)})", file=sys.stderr)
