@@ -19,7 +19,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from tui import export
+from tui import export, export_folder
 from loadgen.plan import Plan
 from tui.load import LoadController, LoadRefused, LoadState
 from tui.errors import one_line
@@ -289,7 +289,8 @@ class MonitorApp(App):
 
     async def _write_snapshot(self, now: float, bundle, files: dict) -> None:
         try:
-            folder, names = await asyncio.to_thread(export.write_snapshot, self.snapshot_dir, now, bundle, files)
+            folder, names = await asyncio.to_thread(export_folder.write_snapshot, self.snapshot_dir, now, bundle,
+                                                    files)
             result = SnapshotResult(folder, names)
         except OSError as exc:
             result = SnapshotResult(None, [], f"{exc.strerror or exc} ({exc.filename or self.snapshot_dir})")

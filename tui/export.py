@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -267,51 +266,6 @@ def snapshot_folder(base_dir: str, now: float) -> str:
         except FileExistsError:
             n += 1
             path = os.path.join(base_dir, f"{stamp}-{n}")
-
-
-def write_export(folder: str, bundle: Bundle, *, extra_files: dict[str, str | bytes] | None = None,
-                 figures: bool = True) -> list[str]:
-    """One export folder, for every way in (the `s` key, `run/analyze/replay --export DIR`):
-    snapshot.json, containers.csv, timeline.csv, the figures (PNG and SVG) and `extra_files`.
-
-    Atomic: everything is written into a hidden folder beside `folder` first. A new (or empty)
-    `folder` then appears in one rename, whole; into an existing one each file is renamed over
-    its old version, so a reader never sees half a file. Needs no fleet: safe off the app's thread.
-    Returns the names written.
-    """
-    files: dict[str, str | bytes] = bundle.files()
-    if figures:
-        from tui import figures as figs  # matplotlib loads only here, never at start-up
-
-        files.update(figs.draw_all(bundle.doc, bundle.timeline, bundle.latency))
-    files.update(extra_files or {})
-    folder = os.path.abspath(folder)
-    parent = os.path.dirname(folder)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-export-")
-    try:
-        for name, data in files.items():
-            with os.fdopen(os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
-                fh.write(mask(data).encode() if isinstance(data, str) else data)  # as write_atomic does
-        if os.path.isdir(folder) and not os.listdir(folder):
-            os.rmdir(folder)
-        if not os.path.exists(folder):
-            os.rename(tmp, folder)
-        else:
-            for name in files:
-                os.replace(os.path.join(tmp, name), os.path.join(folder, name))
-            os.rmdir(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return list(files)
-
-
-def write_snapshot(base_dir: str, now: float, bundle: Bundle,
-                   extra_files: dict[str, str | bytes] | None = None) -> tuple[str, list[str]]:
-    """The monitor's `s` key: one export folder, new and named for `now`, under `base_dir`."""
-    folder = snapshot_folder(base_dir, now)
-    return folder, write_export(folder, bundle, extra_files=extra_files)
 
 
 def timeline_csv(rows: list[dict]) -> str:

@@ -236,3 +236,25 @@ def _latency(Figure, doc: dict, latency: dict):
             ax.text(0.5, 0.5, "no cold start in this data", transform=ax.transAxes, ha="center", color="#666666")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tui.figures FOLDER`: draw the figures of the bundle on stdin (JSON: doc,
+    timeline, latency) into FOLDER. The monitor's `s` key draws here, in a child process, so
+    matplotlib's import and drawing never hold the screen's interpreter (or its GIL)."""
+    import json
+    import os
+    import sys
+
+    data = json.load(sys.stdin)
+    for name, content in draw_all(data["doc"], data["timeline"], data.get("latency")).items():
+        fd = os.open(os.path.join(argv[0], name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -155,7 +155,7 @@ async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await fill(pilot, load, source, Traffic())
         await pilot.press("s")
-        await until(pilot, lambda: app.last_snapshot is not None)
+        await until(pilot, lambda: app.last_snapshot is not None, timeout=120)
         folder = tmp_path / "snaps" / "20261127T142005Z"
         assert app.last_snapshot.path == str(folder)
         assert sorted(p.name for p in folder.iterdir()) == [
@@ -175,7 +175,7 @@ async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
         assert sum(int(r["invocations"]) for r in timeline) == doc["totals"]["invocations"]
         assert str(folder) in app.status.message
         await pilot.press("s")  # same second: a new folder all the same
-        await until(pilot, lambda: app.last_snapshot.path != str(folder))
+        await until(pilot, lambda: app.last_snapshot.path != str(folder), timeout=120)
         assert app.last_snapshot.path.endswith("20261127T142005Z-2")
     assert app.exit_summary() == (f"lambdascope: 2 snapshots in {tmp_path / 'snaps'}/ "
                                   f"(last: {folder}-2)")
@@ -189,7 +189,7 @@ async def test_a_snapshot_that_cannot_be_written_is_shown_and_the_app_goes_on(tm
     app.snapshot_dir = str(blocker / "snaps")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
-        await until(pilot, lambda: app.last_snapshot is not None)
+        await until(pilot, lambda: app.last_snapshot is not None, timeout=120)
         assert app.last_snapshot.error
         assert app.status.message.startswith("snapshot NOT written")
         await pilot.press("plus")

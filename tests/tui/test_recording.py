@@ -82,7 +82,7 @@ async def test_a_replay_cannot_be_steered_but_can_be_snapshotted(tmp_path):
         await pilot.press("plus", "m", "space")
         assert app.status.message == "no load generator to control here"
         await pilot.press("s")
-        await until(pilot, lambda: app.last_snapshot is not None)
+        await until(pilot, lambda: app.last_snapshot is not None, timeout=120)
         doc = json.loads((tmp_path / app.last_snapshot.path.split("/")[-1] / "snapshot.json").read_text())
         assert doc["source"]["kind"] == "replay" and doc["load"] == {
             "mode": "closed", "level": 20, "paused": False, "unit": "concurrent requests",

@@ -13,7 +13,7 @@ import pytest
 
 from tests.unit.test_analyze import experiment_events
 from tests.unit.test_findings import T0, blog_like
-from tui import export
+from tui import export, export_folder
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,14 +66,21 @@ def test_the_table_prints_the_findings_under_it_and_leaves_the_never_invoked_out
 def test_write_export_is_atomic_into_a_new_or_an_existing_folder(tmp_path):
     bundle = blog_bundle()
     folder = tmp_path / "out"
-    names = export.write_export(str(folder), bundle, extra_files={"screen.svg": "<svg/>"}, figures=False)
+    names = export_folder.write_export(str(folder), bundle, extra_files={"screen.svg": "<svg/>"}, figures=None)
     assert sorted(names) == sorted(p.name for p in folder.iterdir()) == [
         "containers.csv", "screen.svg", "snapshot.json", "timeline.csv"]
     assert all(os.stat(p).st_mode & 0o077 == 0 for p in folder.iterdir())  # private, as snapshots were
     (folder / "mine.txt").write_text("keep")
-    export.write_export(str(folder), bundle, figures=False)  # again, into the existing folder
+    export_folder.write_export(str(folder), bundle, figures=None)  # again, into the existing folder
     assert (folder / "mine.txt").read_text() == "keep"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left behind
+
+
+def test_the_monitor_draws_its_figures_in_a_child_process(tmp_path):
+    folder, names = export_folder.write_snapshot(str(tmp_path), T0, blog_bundle(), {"screen.svg": "<svg/>"})
+    assert sorted(names) == sorted(p.name for p in Path(folder).iterdir())
+    assert {"timeline.png", "timeline.svg", "screen.svg", "snapshot.json"} <= set(names)
+    assert (Path(folder) / "timeline.svg").read_text().count('id="lane-') == 24
 
 
 def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, capsys):

@@ -13,10 +13,10 @@ def add_export_flag(p) -> None:
 def write_export_folder(folder: str | None, bundle) -> None:
     if not folder:
         return
-    from tui import export
+    from tui.export_folder import write_export
 
     try:
-        names = export.write_export(folder, bundle)
+        names = write_export(folder, bundle)
     except OSError as exc:
         raise UserError(f"cannot write the export folder {folder}: {exc.strerror or exc}; "
                         f"choose another --export DIR") from None
