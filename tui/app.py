@@ -13,10 +13,9 @@ import os
 import time
 from typing import Callable, Sequence
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from tui import export, export_folder
@@ -26,15 +25,24 @@ from tui.errors import one_line
 from tui.fleet import HOST_KEYS, Fleet
 from tui.lambdalog import parse_event
 from tui.messages import LoadEnded, LoadFailed, LogBatch, OutcomeBatch, SnapshotDone, SnapshotResult, SourceFailed
-from tui.screens.help import KEYS, HelpScreen
+from tui.recording import fmt_clock, replay_position
+from tui.screens.help import HelpScreen
 from tui.sources.base import LogSource
 from tui.widgets.containers import SORTS, ContainerTable
 from tui.widgets.header import MonitorHeader, TargetInfo, header_text
+from tui.widgets.keybar import KeyBar, entries_from_bindings
 from tui.widgets.lanes import TimelineLanes
 from tui.widgets.legend import HostLegend, HostPalette
 from tui.widgets.status import StatusLine, exit_summary
 
 BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
+LOAD_KEYS = Binding.Group("load")
+
+
+def _stamped(message, generation: int, slots: asyncio.Semaphore):
+    """A batch message with the producer's generation and the back-pressure slot it holds."""
+    message.gen, message.slots = generation, slots
+    return message
 
 
 class MonitorApp(App):
@@ -50,29 +58,45 @@ class MonitorApp(App):
         snapshot_dir: where `s` writes its folders.
         refresh_hz: redraws per second.
         recorder: optional; gets every batch (`tui.recording.Recorder`).
+        replay: the `tui.recording.Replay` being played, for its controls (pause, seek).
     """
 
     CSS_PATH = "app.tcss"
     TITLE = "lambdascope"
+    # The one list of keys: the key bar, the help screen and the command palette are built
+    # from it (tooltip = the help text). Ordered by importance: a narrow bar drops from the end.
     BINDINGS = [
-        Binding("plus,equals_sign", "level(1)", "load+", key_display="+"),
-        Binding("minus", "level(-1)", "load-", key_display="-"),
-        Binding("asterisk", "level(1, True)", "load++", key_display="*"),
-        Binding("slash", "level(-1, True)", "load--", key_display="/"),
-        Binding("m", "mode", "open/closed"),
-        Binding("space", "pause", "pause"),
-        Binding("s", "snapshot", "snapshot"),
-        Binding("g", "host_key", "host key"),
-        Binding("o", "sort", "sort"),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "quit", "quit"),
+        Binding("plus,equals_sign", "level(1)", "load+", key_display="+", group=LOAD_KEYS,
+                tooltip="raise the load one step: one more concurrent request, or the next rate on the "
+                        "1-1.2-1.5-2-2.5-3-4-5-6-8 ladder"),
+        Binding("minus", "level(-1)", "load-", key_display="-", group=LOAD_KEYS, tooltip="lower the load one step"),
+        Binding("asterisk", "level(1, True)", "load++", key_display="*", group=LOAD_KEYS,
+                tooltip="a larger step up (1, 2, 5, 10, 20 …: about ×2)"),
+        Binding("slash", "level(-1, True)", "load--", key_display="/", group=LOAD_KEYS,
+                tooltip="a larger step down"),
+        Binding("space", "pause", "pause", tooltip="pause / resume the load (in a replay: the playback)"),
+        Binding("s", "snapshot", "snapshot",
+                tooltip="snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg in a new folder"),
+        Binding("m", "mode", "open/closed",
+                tooltip="switch closed loop (N concurrent) ↔ open loop (R req/s, capped in flight)"),
+        Binding("g", "host_key", "host key", tooltip="cycle the host key: hostname → boot id → CPU model "
+                                                     "(each host keeps its colour)"),
+        Binding("o", "sort", "sort", tooltip="cycle the sort: first request → invocations → host (legend order)"),
+        Binding("left", "seek(-10)", "-10s", key_display="←", priority=True,
+                tooltip="replay: back 10 s (plays again from the start up to there)"),
+        Binding("right", "seek(10)", "+10s", key_display="→", priority=True, tooltip="replay: forward 10 s"),
+        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
+        Binding("q", "quit", "quit", tooltip="quit: stop the load (and the local Lambda) and exit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # the same clean stop
     ]
+    LOAD_ACTIONS = ("level", "mode")  # not in a replay: nothing to steer
+    REPLAY_ACTIONS = ("seek",)  # only in a replay
 
     def __init__(self, *, target: TargetInfo, load: LoadController | None = None,
                  load_state: LoadState | None = None, sources: Sequence[LogSource] = (),
                  clock: Callable[[], float] = time.time, fleet: Fleet | None = None,
-                 snapshot_dir: str = "lambdascope-snapshots", refresh_hz: float = 5.0, recorder=None):
+                 snapshot_dir: str = "lambdascope-snapshots", refresh_hz: float = 5.0, recorder=None,
+                 replay=None):
         super().__init__()
         self.target = target
         self.load = load
@@ -92,6 +116,8 @@ class MonitorApp(App):
         self.last_snapshot: SnapshotResult | None = None
         self.snapshots: list[str] = []  # folders written, for the exit summary
         self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
+        self._generation = 0  # a replay's seek back starts a new one; older batches are dropped
+        self.replay = replay
         self._stopped = False
         self._redrawing = True
 
@@ -103,7 +129,7 @@ class MonitorApp(App):
             yield TimelineLanes(id="timeline")
         yield HostLegend(id="legend")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         # Held, not queried: the help screen may be on top when the timer fires.
@@ -112,20 +138,30 @@ class MonitorApp(App):
         self.status = self.query_one(StatusLine)
         self.header = self.query_one(MonitorHeader)
         self.legend = self.query_one(HostLegend)
+        self.keybar = self.query_one(KeyBar)
+        self.keybar.show(self.key_entries(), "^p commands")
         self.timeline.follow(self.table)
+        self.table.fit_columns(self.size.width)
+        self._start_producers()
+        self.refresh_view()
+        # A failing redraw is a bug: let it end the app with its traceback (exit_on_error).
+        self.run_worker(self._redraw_loop(), name="redraw", group="redraw")
+
+    def _start_producers(self) -> None:
         for src in self.sources:
             self.run_worker(self._pump_source(src), name=f"source {src.status.name}", group="sources",
                             exit_on_error=False)
         if self.load is not None:
             self.run_worker(self._pump_load(), name="load", group="load", exit_on_error=False)
-        self.refresh_view()
-        # A failing redraw is a bug: let it end the app with its traceback (exit_on_error).
-        self.run_worker(self._redraw_loop(), name="redraw", group="redraw")
+
+    def on_resize(self, event) -> None:
+        if hasattr(self, "table"):  # a resize may come before the mount
+            self.table.fit_columns(event.size.width)
 
     # ---- producers (workers) ------------------------------------------------------------
     async def _pump_source(self, src: LogSource) -> None:
         name = src.status.name
-        slots = self._slots["log"]
+        slots, gen = self._slots["log"], self._generation
         try:
             async for batch in src.batches():
                 at = self.clock()
@@ -135,21 +171,21 @@ class MonitorApp(App):
                 for e in batch:
                     records.extend(parse_event(e.stream, e.timestamp, e.message))
                 await slots.acquire()
-                self.post_message(LogBatch(name, records, len(batch), at))
+                self.post_message(_stamped(LogBatch(name, records, len(batch), at), gen, slots))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown in the header; the app goes on with the other channel
             self.post_message(SourceFailed(name, one_line(exc)))
 
     async def _pump_load(self) -> None:
-        slots = self._slots["load"]
+        slots, gen = self._slots["load"], self._generation
         try:
             async for item in self.load.batches():
                 at = self.clock()
                 if self.recorder is not None:
                     self.recorder.outcomes(item.outcomes, item.stats, at)
                 await slots.acquire()
-                self.post_message(OutcomeBatch(item.outcomes, item.stats, at))
+                self.post_message(_stamped(OutcomeBatch(item.outcomes, item.stats, at), gen, slots))
             self.post_message(LoadEnded())
         except asyncio.CancelledError:
             raise
@@ -159,17 +195,19 @@ class MonitorApp(App):
     # ---- the one writer of the model ----------------------------------------------------
     def on_log_batch(self, message: LogBatch) -> None:
         try:
-            self.fleet.apply_records(message.records, message.at)
-            self.events_applied += message.events
+            if message.gen == self._generation:  # not from before a replay's seek back
+                self.fleet.apply_records(message.records, message.at)
+                self.events_applied += message.events
         finally:
-            self._slots["log"].release()
+            message.slots.release()
 
     def on_outcome_batch(self, message: OutcomeBatch) -> None:
         try:
-            self.fleet.apply_outcomes(message.outcomes, message.at)
-            self.load_state.take(message.stats, message.at)  # the generator's figures and plan
+            if message.gen == self._generation:
+                self.fleet.apply_outcomes(message.outcomes, message.at)
+                self.load_state.take(message.stats, message.at)  # the generator's figures and plan
         finally:
-            self._slots["load"].release()
+            message.slots.release()
 
     def on_source_failed(self, message: SourceFailed) -> None:
         self.failures[message.source] = message.error
@@ -179,8 +217,13 @@ class MonitorApp(App):
         self.status.say(f"load generator: {message.error}", error=True)
 
     def on_load_ended(self, message: LoadEnded) -> None:
-        if not self._stopped:
-            self.status.say("replay finished" if self.target.kind == "replay" else "the load generator stopped")
+        if self._stopped:
+            return
+        if self.replaying:
+            self.status.say("■ end of recording: ← goes back 10 s, q quits" if self.replay is not None
+                            and self.replay.clock.speed is not None else "■ end of recording (replay finished)")
+        else:
+            self.status.say("the load generator stopped")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -222,12 +265,46 @@ class MonitorApp(App):
             self.legend.show(hosts, self.palette, host_key)
             stats = self.load_state.figures(now) if self.load is not None else None
             elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
+            load = self.load_state.describe()
+            if self.replay is not None:
+                load = f"{load}  {replay_position(self.replay.clock)}"
             self.header.show(header_text(
-                self.target, self.load_state.describe(), stats, fleet,
+                self.target, load, stats, fleet,
                 [s.status for s in self.sources], self.failures, elapsed))
         self.ticks += 1
 
     # ---- keys ---------------------------------------------------------------------------
+    @property
+    def replaying(self) -> bool:
+        return self.target.kind == "replay"
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Which keys work here: no load keys in a replay, seeking only in one (elsewhere ← →
+        go on to the table)."""
+        if action in self.LOAD_ACTIONS and self.replaying:
+            return False
+        if action in self.REPLAY_ACTIONS and (self.replay is None or self.replay.clock.speed is None):
+            return False  # played all at once, there is no time to move in
+        return True
+
+    def key_entries(self):
+        """The keys that work in this mode, in BINDINGS order (bar, help, palette)."""
+        return entries_from_bindings(self.BINDINGS, self.get_key_display, self.check_action)
+
+    def get_system_commands(self, screen):
+        """The command palette: lambdascope's own keys first, then Textual's (theme, quit…),
+        without its screenshot (the snapshot key writes one, with the data)."""
+        from textual.actions import parse
+
+        for b in self.BINDINGS:
+            _, action, params = parse(b.action)
+            if b.show and self.check_action(action, params):
+                yield SystemCommand(f"{b.description} ({self.get_key_display(b)})", b.tooltip or b.description,
+                                    lambda a=b.action: self.run_action(a))
+        for cmd in super().get_system_commands(screen):
+            if cmd.title.lower() not in ("screenshot", "keys"):
+                yield cmd
+
     def _can_control(self) -> bool:
         if self.load is None or not self.load_state.controllable:
             self.status.say("no load generator to control here", error=True)
@@ -255,8 +332,51 @@ class MonitorApp(App):
             self._ask(self.load_state.switched(), "switch the mode")
 
     def action_pause(self) -> None:
+        if self.replay is not None:
+            self._replay_pause()
+            return
         if self._can_control():
             self._ask(self.load_state.toggled_pause(), "resume" if self.load_state.wanted.paused else "pause")
+
+    # ---- replay controls ----------------------------------------------------------------
+    def _replay_pause(self) -> None:
+        clock = self.replay.clock
+        if clock.speed is None:
+            self.status.say("played all at once: nothing to pause (replay --speed N plays it in time)")
+            return
+        if clock.paused:
+            clock.resume()
+            self.status.say("replay playing")
+        else:
+            clock.pause()
+            self.status.say("replay paused: space plays, ← → seek")
+        self.refresh_view()
+
+    def action_seek(self, seconds: float) -> None:
+        """Replay only: forward moves the clock (the batches up to there come at once); back
+        plays the recording again from its start up to there, into a new model."""
+        r = self.replay
+        if r is None or r.clock.speed is None:
+            self.status.say("played all at once: nothing to seek (replay --speed N plays it in time)")
+            return
+        clock = r.clock
+        target = clock() + seconds
+        if seconds >= 0:
+            clock.seek(target)
+        else:
+            self._generation += 1
+            self.workers.cancel_group(self, "sources")
+            self.workers.cancel_group(self, "load")
+            clock.seek(target)
+            self.sources, self.load = r.restart()
+            self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
+            self.fleet = Fleet()
+            self.events_applied = 0
+            self.failures.clear()
+            self.table.reset()
+            self._start_producers()
+        self.status.say(f"replay at {fmt_clock(clock() - clock.start)}")
+        self.refresh_view()
 
     def action_host_key(self) -> None:
         self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]
@@ -271,7 +391,7 @@ class MonitorApp(App):
         self.refresh_view()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(KEYS))
+        self.push_screen(HelpScreen(self.key_entries()))
 
     def action_snapshot(self) -> None:
         now = self.clock()

@@ -269,7 +269,8 @@ def _plan_v1(values: dict) -> Plan | None:
 
 
 class ReplayClock:
-    """Recorded time: from the recording's start, `speed` times faster, held at its end.
+    """Recorded time: from the recording's start, `speed` times faster, held at its end; it can
+    be paused and moved (the replay's space and ← →).
 
     With speed None ("all at once") it reads the time of the batch being delivered, so each
     batch is applied at its recorded time however fast it is played.
@@ -279,19 +280,63 @@ class ReplayClock:
                  monotonic: Callable[[], float] = time.monotonic):
         self.start, self.end, self.speed = start, end, speed
         self.cursor = start
+        self.paused = False
         self._mono = monotonic
+        self._base = start  # recorded time at real time _t0
         self._t0 = monotonic()
 
     def __call__(self) -> float:
         if self.speed is None:
             return self.cursor
-        return min(self.end, self.start + (self._mono() - self._t0) * self.speed)
+        if self.paused:
+            return self._base
+        return min(self.end, self._base + (self._mono() - self._t0) * self.speed)
 
     def wait_for(self, t: float) -> float:
-        """Real seconds until recorded time `t`."""
+        """Real seconds until recorded time `t` (a nap's worth while paused)."""
         if self.speed is None:
             return 0.0
+        if self.paused:
+            return 0.2 if t > self._base else 0.0
         return max(0.0, (t - self()) / self.speed)
+
+    @property
+    def at_end(self) -> bool:
+        return self() >= self.end
+
+    def pause(self) -> None:
+        if not self.paused:
+            self._base = self()
+            self.paused = True
+
+    def resume(self) -> None:
+        if self.paused:
+            self._t0 = self._mono()
+            self.paused = False
+
+    def seek(self, t: float) -> float:
+        """Move to recorded time `t` (within the recording); returns where it landed."""
+        self._base = min(self.end, max(self.start, t))
+        self._t0 = self._mono()
+        return self._base
+
+
+def fmt_clock(seconds: float) -> str:
+    s = max(0, int(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def replay_position(clock: ReplayClock) -> str:
+    """'▶ 0:45 / 2:22 ×10', '⏸ 0:45 / 2:22', '■ end of recording 2:22' for the header."""
+    total = clock.end - clock.start
+    if clock.at_end:
+        return f"■ end of recording {fmt_clock(total)}"
+    if clock.speed is None:
+        return "all at once"
+    here = fmt_clock(clock() - clock.start)
+    if clock.paused:
+        return f"⏸ {here} / {fmt_clock(total)} (space plays)"
+    return f"▶ {here} / {fmt_clock(total)} ×{clock.speed:g}"
 
 
 class _Schedule:
@@ -386,21 +431,34 @@ class ReplayLoad:
 
 @dataclass
 class Replay:
-    """Everything `MonitorApp` takes, for one recording."""
+    """Everything `MonitorApp` takes, for one recording; `restart` plays it again from its
+    start on the same clock (a seek back: the model is rebuilt up to the clock's time)."""
 
     target: TargetInfo
     load_state: LoadState
     sources: list
     load: ReplayLoad | None
     clock: ReplayClock
+    recording: Recording | None = None
+
+    def restart(self) -> tuple[list, "ReplayLoad | None"]:
+        """New sources and load over the whole recording; batches up to the clock's time come
+        at once, the rest at their times."""
+        self.sources, self.load = _players(self.recording, self.clock)
+        return self.sources, self.load
+
+
+def _players(rec: Recording, clock: ReplayClock) -> tuple[list, "ReplayLoad | None"]:
+    schedule = _Schedule(rec.entries, clock)
+    names = list(dict.fromkeys(e.get("source", "logs") for e in schedule.entries if "log" in e))
+    has_load = any("outcomes" in e for e in schedule.entries)
+    return [ReplaySource(n, schedule) for n in names], (ReplayLoad(schedule) if has_load else None)
 
 
 def open_replay(path: str, speed: float | None = 1.0, *, monotonic: Callable[[], float] = time.monotonic) -> Replay:
     """Sources, load stand-in, clock and target for `MonitorApp`, from a recording file."""
     rec = Recording.load(path)
     clock = ReplayClock(rec.start, rec.end, speed, monotonic)
-    schedule = _Schedule(rec.entries, clock)
-    names = list(dict.fromkeys(e.get("source", "logs") for e in schedule.entries if "log" in e))
     target = rec.header.get("target") or {}
     note = "all at once" if speed is None else f"×{speed:g}"
     label = target.get("label") or target.get("name") or "?"
@@ -408,9 +466,8 @@ def open_replay(path: str, speed: float | None = 1.0, *, monotonic: Callable[[],
         label += f" · profile {target['local_profile']}"
     info = TargetInfo(kind="replay", name=os.path.basename(path), note=f"{label} · {note}",
                       simulated_hosts=bool(target.get("simulated_hosts")))
-    first = next((e["stats"].plan for e in schedule.entries
+    first = next((e["stats"].plan for e in rec.entries
                   if "outcomes" in e and e["stats"] is not None and e["stats"].plan is not None), None)
     state = LoadState(wanted=first or Plan(), controllable=False)
-    has_load = any("outcomes" in e for e in schedule.entries)
-    return Replay(info, state, [ReplaySource(n, schedule) for n in names],
-                  ReplayLoad(schedule) if has_load else None, clock)
+    sources, load = _players(rec, clock)
+    return Replay(info, state, sources, load, clock, rec)

@@ -167,7 +167,7 @@ def fixture_app(**kwargs) -> MonitorApp:
     """The recorded fixture, played all at once, the clock frozen at its end."""
     r = open_replay(str(FIXTURE), speed=None)
     return MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
-                      **kwargs)
+                      replay=r, **kwargs)
 
 
 async def until(pilot, cond, timeout: float = 10.0) -> None:

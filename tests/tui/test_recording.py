@@ -79,8 +79,10 @@ async def test_a_replay_cannot_be_steered_but_can_be_snapshotted(tmp_path):
     app = fixture_app(snapshot_dir=str(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await settle_fixture(pilot)
-        await pilot.press("plus", "m", "space")
-        assert app.status.message == "no load generator to control here"
+        await pilot.press("plus", "m")  # no load keys in a replay: not in the bar, not run
+        assert app.load_state.level == 20
+        await pilot.press("space")
+        assert app.status.message.startswith("played all at once: nothing to pause")
         await pilot.press("s")
         await until(pilot, lambda: app.last_snapshot is not None, timeout=120)
         doc = json.loads((tmp_path / app.last_snapshot.path.split("/")[-1] / "snapshot.json").read_text())
@@ -170,3 +172,60 @@ def test_a_newer_format_is_a_one_line_error_naming_the_fix(tmp_path):
     path.write_text('{"lambdascope_recording": 99, "t": 1}\n')
     with pytest.raises(UserError, match="newer lambdascope.*upgrade lambdascope"):
         Recording.load(str(path))
+
+
+def test_replay_clock_pauses_and_seeks_within_the_recording():
+    now = [100.0]
+    clock = ReplayClock(T0, T0 + 30, 2.0, monotonic=lambda: now[0])
+    now[0] = 101.0
+    clock.pause()
+    now[0] = 150.0
+    assert clock() == T0 + 2 and clock.paused and clock.wait_for(T0 + 3) > 0
+    clock.resume()
+    now[0] = 151.0
+    assert clock() == T0 + 4
+    assert clock.seek(T0 + 14) == T0 + 14 and clock() == T0 + 14
+    assert clock.seek(T0 - 5) == T0 and clock.seek(T0 + 99) == T0 + 30 and clock.at_end
+
+
+def timed_fixture_app(tmp_path, now):
+    from tui.app import MonitorApp
+
+    r = open_replay(str(FIXTURE), speed=1.0, monotonic=lambda: now[0])
+    return MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
+                      snapshot_dir=str(tmp_path / "snaps"), replay=r)
+
+
+async def test_replay_space_pauses_arrows_seek_and_the_end_is_announced(tmp_path):
+    from tui.widgets.keybar import KeyBar
+
+    now = [0.0]
+    app = timed_fixture_app(tmp_path, now)
+    async with app.run_test(size=SIZE) as pilot:
+        clock = app.replay.clock
+        bar = app.query_one(KeyBar).plain
+        assert "space pause" in bar and "← -10s" in bar and "→ +10s" in bar and "load" not in bar
+        now[0] = 5.0
+        await pilot.press("space")
+        assert clock.paused and "⏸ 0:05 / 0:30" in app.header.text.plain
+        now[0] = 50.0  # real time passes; the paused replay does not move
+        await pilot.pause(0.3)
+        assert clock() == clock.start + 5
+        await pilot.press("space")
+        assert not clock.paused
+        await pilot.press("right")  # +10 s: what was recorded up to 0:15 arrives at once
+        assert clock() == pytest.approx(clock.start + 15)
+        await until(pilot, lambda: app.fleet.containers and max(c.first_seen for c in app.fleet.containers.values())
+                    > clock.start + 10)
+        at_15 = len(app.fleet.containers)
+        await pilot.press("left", "left")  # back to 0:00: the model is rebuilt from the start
+        assert clock() == clock.start
+        await pilot.pause(0.3)
+        app.refresh_view()
+        assert len(app.fleet.containers) < at_15 and app.table.row_count == len(app.fleet.containers)
+        now[0] = 500.0  # past the end
+        await until(pilot, lambda: "end of recording" in app.status.message)
+        await settle_fixture(pilot)
+        assert "■ end of recording 0:30" in app.header.text.plain
+        assert len(app.fleet.containers) == 21  # every batch once: nothing from before the seek doubled
+        assert app.fleet.counters.invocations == 277

@@ -31,8 +31,8 @@ async def test_fixture_screen_content(tmp_path):
     assert [r.split()[:2] for r in rows if "◌" in r] == [["◌", "57124242"]] and " cold " in rows[-1]
     assert sum(" busy " in r for r in rows) == 13 and sum(" idle " in r for r in rows) == 8
     assert "hosts by hostname (3): ■ ip-10-12-41-7 4  ■ ip-10-12-87-201 10  ■ ip-10-12-3-99 7" in text
-    assert "replay finished" in text
-    assert "q quit" in lines[-1]
+    assert "■ end of recording 0:30" in lines[0] and "■ end of recording (replay finished)" in text
+    assert lines[-1].startswith(" space pause  s snapshot") and "q quit" in lines[-1] and "load" not in lines[-1]
 
 
 def test_snapshot_sorted_by_invocations_keyed_by_cpu(snap_compare, tmp_path):
@@ -71,7 +71,10 @@ async def test_help_screen_content(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         text = screen_text(app)
-    for phrase in ("lambdascope — keys", "raise the load one step", "switch closed loop", "pause / resume",
+    for phrase in ("lambdascope — keys", "pause / resume",
                    "snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg", "cycle the host key",
                    "cycle the sort", "quit: stop the load", "escape, ? or q closes this screen"):
         assert phrase in text, phrase
+    # A replay has no load to steer: its help (like its key bar) leaves the load keys out.
+    assert "raise the load one step" not in text and "switch closed loop" not in text
+    assert "replay: back 10 s" not in text  # played all at once: no time to seek in

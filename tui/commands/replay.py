@@ -31,7 +31,7 @@ async def handle(args) -> int:
     positive_float("--refresh-hz", args.refresh_hz)
     r = open_replay(args.file, None if args.speed == 0 else args.speed)
     app = MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
-                     snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz)
+                     snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz, replay=r)
     try:
         await app.run_async()
     finally:

@@ -38,6 +38,19 @@ HOST_KEY_LABELS = {"hostname": "host", "boot_id": "host (boot id)", "cpu_model":
 UNCONFIRMED_MARK = "◌"
 SORTS = ("first", "invocations", "host")
 STATE_STYLE = {"busy": "bold green", "idle": "", "gone": "dim"}
+# Columns a narrower terminal drops, widest-first: (terminal width below which, columns).
+NARROW = [(150, ("cpu",)), (100, ("first", "last"))]
+
+
+def columns_for(width: int, host_key: str = "hostname") -> list[str]:
+    """The column keys shown at a terminal `width`: all at 150+; no cpu below (the host column
+    shows it when the host key is the CPU model, so never twice); no first/last below 100,
+    so the state and the timeline keep their room."""
+    drop = {"cpu"} if host_key == "cpu_model" else set()
+    for below, cols in NARROW:
+        if width < below:
+            drop.update(cols)
+    return [k for k in COLUMN_KEYS if k not in drop]
 
 
 def short_id(container_id: str) -> str:
@@ -136,7 +149,8 @@ class ContainerTable(DataTable):
     """
 
     DEFAULT_CSS = """
-    ContainerTable { width: auto; max-width: 75%; height: 1fr; overflow-x: auto; }
+    ContainerTable { width: auto; max-width: 75%; height: 1fr; overflow-x: auto;
+                     scrollbar-size-vertical: 1; scrollbar-background: $panel; scrollbar-color: $accent 60%; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -148,11 +162,44 @@ class ContainerTable(DataTable):
         self.sort_by = "first"
         self._resort = False
         self.updates = 0  # update_cell calls made, for tests and the benchmark
+        self.shown_columns: list[str] = list(COLUMN_KEYS)
+        self._col_i: list[int] = list(range(len(COLUMN_KEYS)))  # shown column -> index in row_cells
 
     def on_mount(self) -> None:
-        for key, label, width, right in COLUMNS:
-            self.add_column(Text(label, justify="right" if right else "left"), width=width, key=key)
+        self._add_columns()
         self.watch(self, "scroll_y", lambda _old, _new: self.sync_visible(), init=False)
+
+    def _add_columns(self) -> None:
+        for key, label, width, right in COLUMNS:
+            if key in self.shown_columns:
+                if key == "host":
+                    label = HOST_KEY_LABELS.get(self.host_key, self.host_key)
+                self.add_column(Text(label, justify="right" if right else "left"), width=width, key=key)
+
+    def fit_columns(self, terminal_width: int) -> None:
+        """Show the columns for this terminal width (`columns_for`); rebuilds only on a change."""
+        wanted = columns_for(terminal_width, self.host_key)
+        if wanted == self.shown_columns:
+            return
+        self.shown_columns = wanted
+        self._col_i = [COLUMN_KEYS.index(k) for k in wanted]
+        y = self.scroll_y
+        self.clear(columns=True)
+        self._add_columns()
+        for cid in self.order:
+            cells, style = self._shown[cid]
+            self.add_row(*self._cells(cid, cells, style), key=cid)
+        self.scroll_y = y
+
+    def reset(self) -> None:
+        """No rows (a replay's seek back rebuilds the model from its start)."""
+        self.clear()
+        self.order = []
+        self._shown = {}
+        self._frame = None
+
+    def _cells(self, cid: str, cells: list[str], style: str) -> list[Text]:
+        return [self._cell(cid, COLUMN_KEYS[i], cells[i], style) for i in self._col_i]
 
     def on_resize(self) -> None:
         self.sync_visible()
@@ -165,6 +212,8 @@ class ContainerTable(DataTable):
         if column is not None:
             column.label = Text(HOST_KEY_LABELS.get(host_key, host_key))
             self.refresh()
+        if self.is_mounted:
+            self.fit_columns(self.app.size.width)  # keyed by CPU model, the cpu column goes
 
     # ---- the tick -----------------------------------------------------------------------
     def apply(self, fleet: Fleet, diff: Diff, now: float, colour_of, *, sort: str | None = None) -> None:
@@ -187,7 +236,7 @@ class ContainerTable(DataTable):
                 continue
             cells, style = self._row(fleet, c, now, colour_of)
             self._shown[cid] = (cells, style)
-            self.add_row(*[self._cell(cid, k, v, style) for k, v in zip(COLUMN_KEYS, cells)], key=cid)
+            self.add_row(*self._cells(cid, cells, style), key=cid)
             self.order.append(cid)
         if resort or diff.added or diff.removed or (self.sort_by != "first" and diff.changed):
             self._reorder(fleet)
@@ -216,7 +265,8 @@ class ContainerTable(DataTable):
             shown, shown_style = self._shown[cid]
             if cells == shown and style == shown_style:
                 continue
-            for j, key in enumerate(COLUMN_KEYS):
+            for j in self._col_i:
+                key = COLUMN_KEYS[j]
                 if shown[j] != cells[j] or (j == _HOST_I and shown_style != style):
                     self.update_cell(cid, key, self._cell(cid, key, cells[j], style))
                     self.updates += 1

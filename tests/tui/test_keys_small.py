@@ -1,0 +1,115 @@
+"""The key bar, the help screen and the command palette, all built from the app's BINDINGS, and
+the narrow layout: what a user on an 80-column terminal still sees."""
+
+import pytest
+from textual.binding import Binding
+
+from tui.app import MonitorApp
+from tui.screens.help import HelpScreen
+from tui.widgets.containers import COLUMN_KEYS, columns_for
+from tui.widgets.keybar import KeyBar, KeyEntry, entries_from_bindings, fit_entries, keybar_text
+
+from tests.tui.fakes import FakeLoad, fixture_app, make_app, screen_text, settle_fixture
+
+LOAD = Binding.Group("load")
+BINDINGS = [
+    Binding("plus", "level(1)", "load+", key_display="+", group=LOAD, tooltip="raise"),
+    Binding("minus", "level(-1)", "load-", key_display="-", group=LOAD),
+    Binding("space", "pause", "pause"),
+    Binding("s", "snapshot", "snapshot"),
+    Binding("o", "sort", "sort"),
+    Binding("question_mark", "help", "help", key_display="?"),
+    Binding("q", "quit", "quit"),
+    Binding("ctrl+c", "quit", "quit", show=False),
+]
+
+
+def entries(enabled=lambda action, params: True):
+    return entries_from_bindings(BINDINGS, lambda b: b.key_display or b.key, enabled)
+
+
+def test_entries_come_from_the_shown_enabled_bindings():
+    es = entries(lambda action, params: action != "level")
+    assert [e.key for e in es] == ["space", "s", "o", "?", "q"]
+    full = entries()
+    assert full[0] == KeyEntry("+", "load+", "level", "load", "raise")
+    assert full[1].help == "load-"  # no tooltip: the description
+
+
+@pytest.mark.parametrize("width, keys", [
+    (200, ["+", "-", "space", "s", "o", "?", "q"]),
+    (60, ["+-", "space", "s", "o", "?", "q"]),  # the load keys merge first
+    (48, ["+-", "space", "?", "q"]),  # then the last ones go, help and quit stay
+    (10, ["?", "q"]),
+])
+def test_the_bar_fits_the_width_and_keeps_help_and_quit(width, keys):
+    shown = fit_entries(entries(), width)
+    assert [e.key for e in shown] == keys
+    text = keybar_text(entries(), width).plain
+    assert len(text) <= max(width, 15) and "? help" in text and "q quit" in text
+
+
+def test_columns_narrow_with_the_terminal_and_never_show_the_cpu_twice():
+    assert columns_for(200) == COLUMN_KEYS
+    assert "cpu" not in columns_for(120) and "first" in columns_for(120)
+    assert columns_for(80) == ["log", "id", "host", "inv", "cold", "state"]
+    assert "cpu" not in columns_for(200, "cpu_model")
+
+
+async def test_at_80_columns_the_bar_keeps_help_and_quit_and_the_state_column_shows(tmp_path):
+    app = make_app(load=FakeLoad(), tmp_path=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.query_one(KeyBar).plain
+        assert "? help" in bar and "q quit" in bar and "+-*/ load" in bar
+        assert app.table.shown_columns == ["log", "id", "host", "inv", "cold", "state"]
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause()
+        assert app.table.shown_columns == COLUMN_KEYS
+        assert "+ load+" in app.query_one(KeyBar).plain
+
+
+async def test_a_narrow_fixture_screen_shows_state_and_the_timeline(tmp_path):
+    app = fixture_app(snapshot_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle_fixture(pilot)
+        lines = screen_text(app).splitlines()
+    assert lines[0].startswith(" lambdascope   run 0:29  │  closed loop: 20 concurrent")
+    assert lines[4].split() == ["id", "host", "inv", "cold", "state", "-10s", "now"]
+    assert lines[5].split()[:5] == ["6513270e", "ip-10-12-41-7", "45", "125ms", "idle"]
+    assert "? help  q quit" in lines[-1]
+
+
+async def test_help_lists_the_bindings_and_scrolls_on_a_small_terminal(tmp_path):
+    app = make_app(load=FakeLoad(), tmp_path=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        shown = app.key_entries()
+        assert {e.action for e in shown} == {b.action.split("(")[0] for b in MonitorApp.BINDINGS if b.show} - {"seek"}
+        for e in shown:
+            assert e.help[:20] in text, e.action
+        body = app.screen.query_one("#help-body")
+        assert body.max_scroll_y > 0  # more than fits: it scrolls
+        await pilot.press("pagedown", "end")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y
+        assert "header" in screen_text(app)  # the last paragraph is reachable
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_the_palette_offers_lambdascope_actions(tmp_path):
+    load = FakeLoad()
+    app = make_app(load=load, tmp_path=tmp_path)
+    async with app.run_test(size=(150, 40)) as pilot:
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("snapshot (s)", "pause (space)", "sort (o)", "host key (g)", "open/closed (m)", "load+ (+)"):
+            assert title in commands, sorted(commands)
+        assert not [t for t in commands if t.lower().startswith("screenshot")]
+        assert not [t for t in commands if "10s" in t]  # seeking is for replays only
+        await commands["pause (space)"].callback()
+        await pilot.pause()
+        assert load.calls == [("pause",)]
