@@ -21,6 +21,8 @@ import configparser
 import os
 import re
 
+from tui.printable import printable
+
 
 class UserError(Exception):
     """Bad input or an unusable environment. The message is shown as is, on one line.
@@ -132,5 +134,5 @@ def one_line(error, limit: int = 300) -> str:
             text = f"{type(error).__name__}: {text}" if text.strip() else type(error).__name__
     else:
         text = "" if error is None else str(error)
-    text = mask(" ".join(text.split()))
+    text = printable(mask(" ".join(text.split())))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,6 +17,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from tui.printable import printable
+
 # Record kinds.
 PROBE = "probe"
 INIT_START = "init_start"
@@ -121,7 +123,7 @@ def _opt_text(value) -> str | None:
     if value is None:
         return None
     if type(value) is str:
-        return value[:MAX_TEXT]
+        return printable(value[:MAX_TEXT], newlines=False)  # shown on screen: no escape sequences
     raise _Bad
 
 

@@ -17,10 +17,10 @@ import json
 import os
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.figures import add_figure
+from tests.integration.aws_fixtures import create_function
 from tests.integration.echo_aws import MARKER, EchoAWS
 from tui import errors
 from tui.cli import main
@@ -104,17 +104,7 @@ def test_no_command_prints_a_secret_from_an_echoing_endpoint(command, profile, s
 @pytest.fixture
 def moto_function(moto_endpoint, secret_home):
     """A function named fn in moto (its configuration only: it is never invoked there)."""
-    kw = {"endpoint_url": moto_endpoint, "region_name": REGION}
-    iam = boto3.client("iam", **kw)
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("handler.py", "def handler(e, c):\n    return {}\n")
-    boto3.client("lambda", **kw).create_function(FunctionName="fn", Runtime="python3.11", Role=role,
-                                                 Handler="handler.handler", Code={"ZipFile": buf.getvalue()})
+    create_function(moto_endpoint, "fn")
     return moto_endpoint
 
 

@@ -47,7 +47,8 @@ def load_run(path: str) -> dict:
         with open(file, encoding="utf-8") as fh:
             doc = json.load(fh)
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file or folder") from None
+        raise UserError(f"{path}: no such file or folder; give a snapshot folder (from `s` or --export) "
+                        "or a snapshot .json file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
     except (ValueError, RecursionError):

@@ -1,10 +1,12 @@
 """Flags and checks shared by several commands, so every command spells them the same way."""
 
+import math
 import re
 import sys
 
 from tui import export
 from tui.errors import UserError, mask
+from tui.printable import printable
 
 
 def add_aws_flags(p) -> None:
@@ -29,7 +31,8 @@ def add_output_flags(p) -> None:
 
 
 def write_output(text: str, out: str | None) -> None:
-    text = mask(text)  # error texts and log content in the table may quote a credential
+    # Error texts and log content in the table may quote a credential or carry escape sequences.
+    text = printable(mask(text))
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -57,8 +60,8 @@ def positive_int(name: str, value: int | None, *, minimum: int = 1) -> int | Non
 
 
 def positive_float(name: str, value: float | None) -> float | None:
-    if value is not None and not value > 0:
-        raise UserError(f"{name} must be greater than 0 (got {value})")
+    if value is not None and not (value > 0 and math.isfinite(value)):  # NaN fails `> 0` too
+        raise UserError(f"{name} must be greater than 0 and finite (got {value}): e.g. {name} 5")
     return value
 
 

@@ -39,7 +39,7 @@ def parse_events(text: str, name: str = "input") -> list[LogEvent]:
             obj, pos = decoder.raw_decode(text, pos)
         except ValueError:
             line = text.count("\n", 0, pos) + 1
-            raise UserError(f"{name}:{line}: not JSON; expected 'aws logs filter-log-events' output or "
+            raise UserError(f"{name}:{line}: not JSON; pass the output of 'aws logs filter-log-events' or "
                             "one JSON event per line") from None
         for raw in _events_of(obj, name):
             eid = raw.get("eventId")
