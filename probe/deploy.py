@@ -7,6 +7,11 @@ tagged lambdascope=true. Running it again updates what changed and leaves the re
 
 `destroy` removes exactly those things, and only when they carry the tag; missing things are fine.
 
+With `snapstart=True` the function has SnapStart on published versions: deploy publishes a
+version whenever the code or configuration changed (its snapshot is taken then), points the alias
+`live` at it, and puts the function URL on that alias, so every request goes through a restored
+environment (an unqualified invoke would reach $LATEST, which SnapStart never applies to).
+
 Both refuse to touch a same-named resource without the tag: it is someone else's. Every AWS call
 goes through the same session and `endpoint_url`, so a local emulator sees all of them.
 Destroy lives in probe/deploy_destroy.py, the shared client and lookups in probe/deploy_aws.py,
@@ -19,7 +24,9 @@ What the person deploying needs (for a policy, or to read an AccessDenied):
            GetFunctionConfiguration UpdateFunctionCode UpdateFunctionConfiguration
            GetFunctionUrlConfig CreateFunctionUrlConfig UpdateFunctionUrlConfig GetPolicy
            AddPermission RemovePermission; logs:DescribeLogGroups ListTagsForResource
-           CreateLogGroup TagResource PutRetentionPolicy
+           CreateLogGroup TagResource PutRetentionPolicy;
+           with --snapstart also lambda:PublishVersion ListVersionsByFunction GetAlias
+           CreateAlias UpdateAlias
   destroy: the reads above, plus lambda:DeleteFunctionUrlConfig DeleteFunction;
            logs:DeleteLogGroup; iam:ListRolePolicies DeleteRolePolicy ListAttachedRolePolicies
            DetachRolePolicy DeleteRole
@@ -41,6 +48,7 @@ from probe.deploy_aws import (
 )
 from probe.deploy_destroy import destroy  # noqa: F401  (part of this module's API)
 from probe.deploy_spec import (
+    ALIAS,
     DEFAULT_NAME,
     DESCRIPTION,
     HANDLER,
@@ -92,6 +100,7 @@ async def deploy(
     profile=None,
     endpoint_url=None,
     public=False,
+    snapstart=False,
 ):
     """Create or update the probe stack; returns a summary dict (no secrets in it)."""
     validate(name, memory, arch)
@@ -113,9 +122,14 @@ async def deploy(
         changes["log_group"] = await _ensure_log_group(aws, group, existing_group)
         changes["role_policy"] = await _ensure_role_policy(aws, role, group_arn)
         config, changes["function"] = await _ensure_function(
-            aws, name, memory, arch, role_arn, existing_fn
+            aws, name, memory, arch, role_arn, existing_fn, snapstart
         )
-        url, auth_type, changes["url"] = await _ensure_url(aws, name, public)
+        qualifier = version = None
+        if snapstart:
+            version, changes["version"] = await _ensure_version(aws.lam, name, config)
+            changes["alias"] = await _ensure_alias(aws.lam, name, version)
+            qualifier = ALIAS
+        url, auth_type, changes["url"] = await _ensure_url(aws, name, public, qualifier)
 
     warnings = []
     if public:
@@ -133,6 +147,9 @@ async def deploy(
         "url": url,
         "auth_type": auth_type,
         "public": public,
+        "snapstart": snapstart,
+        "version": version,
+        "alias": qualifier,
         "role": role,
         "role_arn": role_arn,
         "log_group": group,
@@ -199,8 +216,13 @@ async def _ensure_log_group(aws, group, existing):
     return state
 
 
-async def _ensure_function(aws, name, memory, arch, role_arn, existing):
+def _snapstart(on):
+    return {"ApplyOn": "PublishedVersions" if on else "None"}
+
+
+async def _ensure_function(aws, name, memory, arch, role_arn, existing, snapstart=False):
     code = code_zip()
+    extra = {"SnapStart": _snapstart(True)} if snapstart else {}
     if existing is None:
         await create_function_when_role_ready(
             aws.lam,
@@ -214,6 +236,7 @@ async def _ensure_function(aws, name, memory, arch, role_arn, existing):
             MemorySize=memory,
             Architectures=[arch],
             Tags=dict(TAGS),
+            **extra,
         )
         return await _wait_ready(aws.lam, name), "created"
 
@@ -233,6 +256,9 @@ async def _ensure_function(aws, name, memory, arch, role_arn, existing):
         "Description": DESCRIPTION,
     }
     diff = {key: value for key, value in wanted.items() if current.get(key) != value}
+    applied = (current.get("SnapStart") or {}).get("ApplyOn", "None")
+    if applied != _snapstart(snapstart)["ApplyOn"]:
+        diff["SnapStart"] = _snapstart(snapstart)
     if diff:
         await aws.lam.update_function_configuration(FunctionName=name, **diff)
         current = await _wait_ready(aws.lam, name)
@@ -279,30 +305,72 @@ async def _wait_ready(lam, name):
         await asyncio.sleep(READY_POLL_S)
 
 
-async def _ensure_url(aws, name, public):
-    auth = "NONE" if public else "AWS_IAM"
+async def _ensure_version(lam, name, config):
+    """The newest published version if it has this exact code and configuration, else a new one
+    (publishing is what takes a SnapStart snapshot). Returns (version, state)."""
+    newest = None
+    marker = None
+    while True:
+        kwargs = {"FunctionName": name, **({"Marker": marker} if marker else {})}
+        page = await lam.list_versions_by_function(**kwargs)
+        for v in page.get("Versions", []):
+            if v.get("Version", "$LATEST") != "$LATEST" and (
+                    newest is None or int(v["Version"]) > int(newest["Version"])):
+                newest = v
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    same = ("CodeSha256", "Runtime", "Handler", "Role", "MemorySize", "Timeout", "Architectures")
+    if newest is not None and all(newest.get(k) == config.get(k) for k in same) and (
+            (newest.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"):
+        return newest["Version"], "unchanged"
+    made = await lam.publish_version(FunctionName=name, CodeSha256=config.get("CodeSha256"),
+                                     Description="lambdascope probe (SnapStart snapshot)")
+    await _wait_ready(lam, f"{name}:{made['Version']}")
+    return made["Version"], "published"
+
+
+async def _ensure_alias(lam, name, version):
     try:
-        current = await aws.lam.get_function_url_config(FunctionName=name)
+        current = await lam.get_alias(FunctionName=name, Name=ALIAS)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        await lam.create_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version,
+                               Description="lambdascope: the version deploy published last")
+        return "created"
+    if current.get("FunctionVersion") == version:
+        return "unchanged"
+    await lam.update_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version)
+    return "updated"
+
+
+async def _ensure_url(aws, name, public, qualifier=None):
+    auth = "NONE" if public else "AWS_IAM"
+    where = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    try:
+        current = await aws.lam.get_function_url_config(**where)
     except ClientError as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise
         current = None
     if current is None:
-        made = await aws.lam.create_function_url_config(FunctionName=name, AuthType=auth)
+        made = await aws.lam.create_function_url_config(AuthType=auth, **where)
         url, state = made["FunctionUrl"], "created"
     elif current.get("AuthType") != auth:
         # Going private: this closes the URL at once; the permissions go right after.
-        made = await aws.lam.update_function_url_config(FunctionName=name, AuthType=auth)
+        made = await aws.lam.update_function_url_config(AuthType=auth, **where)
         url, state = made.get("FunctionUrl", current["FunctionUrl"]), "updated"
     else:
         url, state = current["FunctionUrl"], "unchanged"
-    await _sync_public_permissions(aws.lam, name, public)
+    await _sync_public_permissions(aws.lam, name, public, qualifier)
     return url, auth, state
 
 
-async def _policy_sids(lam, name):
+async def _policy_sids(lam, name, qualifier=None):
     try:
-        policy = (await lam.get_policy(FunctionName=name))["Policy"]
+        kwargs = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+        policy = (await lam.get_policy(**kwargs))["Policy"]
     except ClientError as exc:
         if error_code(exc) == "ResourceNotFoundException":  # no resource policy at all
             return set()
@@ -310,17 +378,19 @@ async def _policy_sids(lam, name):
     return {statement.get("Sid") for statement in json.loads(policy).get("Statement", [])}
 
 
-async def _sync_public_permissions(lam, name, public):
+async def _sync_public_permissions(lam, name, public, qualifier=None):
     """Public: add our two statements if missing. Private: remove them if present (a re-deploy
-    without --public closes a URL an earlier --public opened). Other statements are left alone."""
-    present = await _policy_sids(lam, name) & set(PUBLIC_STATEMENTS)
+    without --public closes a URL an earlier --public opened). Other statements are left alone.
+    A URL on an alias is authorised by the alias's own policy (Qualifier)."""
+    where = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    present = await _policy_sids(lam, name, qualifier) & set(PUBLIC_STATEMENTS)
     for sid, statement in PUBLIC_STATEMENTS.items():
         if public and sid not in present:
             try:
-                await lam.add_permission(FunctionName=name, StatementId=sid, **statement)
+                await lam.add_permission(StatementId=sid, **where, **statement)
             except ClientError as exc:
                 if error_code(exc) != "ResourceConflictException":  # added meanwhile: fine
                     raise
         elif not public and sid in present:
             with contextlib.suppress(ClientError):
-                await lam.remove_permission(FunctionName=name, StatementId=sid)
+                await lam.remove_permission(StatementId=sid, **where)

@@ -19,6 +19,7 @@ RUNTIME = "python3.13"
 HANDLER = "handler.handler"
 DESCRIPTION = "lambdascope probe: reports which execution environment served each request"
 TIMEOUT_S = 10
+ALIAS = "live"  # with --snapstart: the alias deploy points at the version it published
 # Short retention: the probe's logs matter while you watch, not next month (and cost money).
 LOG_RETENTION_DAYS = 1
 # A path of our own makes our roles easy to list (`aws iam list-roles --path-prefix /lambdascope/`).

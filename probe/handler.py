@@ -5,11 +5,23 @@ the same object as the response body. The record says which execution environmen
 served the request, whether it was a cold start, and which host it ran on, read from the kernel.
 
 It never prints environment variables: Lambda puts the execution role's credentials there.
+
+Today's Lambda breaks two of the blog's assumptions (LANDSCAPE-2026 §1.1, §1.2), so:
+- Managed Instances (LMI) run one Python process per concurrent request in one environment, all
+  sharing /tmp. The cold marker is created atomically (O_CREAT|O_EXCL): exactly one process of
+  an environment wins it, so `cold` is true once per environment; `pid` and `process_cold` say
+  which process served and whether it was that process's first request.
+- SnapStart restores many environments from one snapshot taken after init. Everything this
+  module computes at import would be shared by all of them, so identity is computed at the first
+  invocation, and the runtime's after-restore hook (when the runtime provides one) resets it.
+  The stream name is not in the environment there; the container id falls back to /tmp.
 """
 
+import importlib
 import json
 import os
 import platform
+import re
 import socket
 import time
 import uuid
@@ -20,9 +32,13 @@ MARKER = "reused.txt"
 # Where the kernel facts come from. The local Lambda points this at a simulated host's files,
 # so the same code path reads the real kernel on AWS and a simulated one locally.
 PROC_ROOT = os.environ.get("LAMBDASCOPE_PROC_ROOT", "/proc")
+# EC2 (Nitro) instances name themselves in DMI: the instance id and type (LMI hosts are EC2).
+DMI_ROOT = os.environ.get("LAMBDASCOPE_DMI_ROOT", "/sys/devices/virtual/dmi/id")
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 _INIT_MS = int(time.time() * 1000)
 _seq = 0
 _identity = None
+_restored = False  # this process was restored from a SnapStart snapshot
 
 
 def _read(path, default=""):
@@ -92,7 +108,42 @@ def identity():
             or platform.release(),
             "arch": platform.machine(),
         }
+        _identity.update(_instance())
     return _identity
+
+
+def _instance():
+    """The EC2 instance id and type where DMI has them (LMI hosts); None elsewhere."""
+    instance_id = _read(os.path.join(DMI_ROOT, "board_asset_tag")).strip()
+    if not _INSTANCE_ID.match(instance_id):
+        return {"instance_id": None, "instance_type": None}
+    kind = _read(os.path.join(DMI_ROOT, "product_name")).strip()
+    return {"instance_id": instance_id, "instance_type": kind or None}
+
+
+def _after_restore():
+    """SnapStart: this process now serves a new environment; forget what the snapshot held."""
+    global _identity, _INIT_MS, _seq, _restored
+    _identity = None
+    _INIT_MS = int(time.time() * 1000)
+    _seq = 0
+    _restored = True
+
+
+def _register_restore_hook():
+    # The Python runtime provides `snapshot_restore_py` (it is not ours to ship: the probe stays
+    # one stdlib file), so it is looked up by name, and its absence is fine.
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+        return False
+    try:
+        hooks = importlib.import_module("snapshot_restore_py")
+        hooks.register_after_restore(_after_restore)
+        return True
+    except (ImportError, AttributeError):
+        return False
+
+
+_HOOKED = _register_restore_hook()
 
 
 def _tmp_dir():
@@ -101,7 +152,10 @@ def _tmp_dir():
 
 
 def _container_id(tmp):
-    """The log stream name where Lambda gives it, else an id kept in /tmp for this environment."""
+    """The log stream name where Lambda gives it, else an id kept in /tmp for this environment.
+
+    Several processes may ask at once (LMI): the id is written to a private file and linked into
+    place, so every process reads the one complete id that won."""
     stream = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
     if stream:
         return stream
@@ -110,9 +164,33 @@ def _container_id(tmp):
     if existing:
         return existing
     new = uuid.uuid4().hex
-    with open(path, "w", encoding="utf-8") as fh:
+    mine = f"{path}.{os.getpid()}.{new[:8]}"
+    with open(mine, "w", encoding="utf-8") as fh:
         fh.write(new)
+    try:
+        os.link(mine, path)
+    except FileExistsError:
+        new = _read(path).strip() or new
+    except OSError:  # no hard links on this file system: last writer wins, still one id each
+        os.replace(mine, path)
+        return new
+    finally:
+        try:
+            os.unlink(mine)
+        except OSError:
+            pass
     return new
+
+
+def _claim_cold(marker):
+    """True for exactly one caller per environment: the one whose create made the marker."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(str(_INIT_MS))
+    return True
 
 
 def _client_request_id(event):
@@ -128,13 +206,14 @@ def _client_request_id(event):
 
 def record(event, context):
     """Build the probe record for one invocation (and mark /tmp so the next one is warm)."""
-    global _seq
+    global _seq, _restored
+    if _seq == 0 and not _HOOKED and os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == \
+            "snap-start":
+        _after_restore()  # no hook to tell us: a snapshot is taken before any invocation
     tmp = _tmp_dir()
-    marker = os.path.join(tmp, MARKER)
-    cold = not os.path.exists(marker)
-    if cold:
-        with open(marker, "w", encoding="utf-8") as fh:
-            fh.write(str(_INIT_MS))
+    process_cold = _seq == 0
+    # Only a process's first request can be its environment's first; later ones never are.
+    cold = _claim_cold(os.path.join(tmp, MARKER)) if process_cold else False
     _seq += 1
     rec = {
         "lambdascope": SCHEMA,
@@ -144,6 +223,11 @@ def record(event, context):
         "cold": cold,
         "seq": _seq,
         "started_at": _INIT_MS,
+        "pid": os.getpid(),
+        "process_cold": process_cold,
+        "init_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
+        "max_concurrency": _int(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")),
+        "restored": _restored,
     }
     rec.update(identity())
     rec.update(

@@ -146,6 +146,93 @@ async def test_redeploy_updates_in_place_and_public_toggles(moto_endpoint, fake_
     assert private["warnings"] == []
 
 
+class _Recorder:
+    """A pass-through to moto that keeps each request's method, path, query and JSON body: moto
+    accepts SnapStart but does not store it, so the wire is where deploy's request is checked."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.calls = []
+
+    async def __aenter__(self):
+        import aiohttp
+        from aiohttp import web
+
+        self._http = aiohttp.ClientSession(auto_decompress=False)
+
+        async def forward(request):
+            body = await request.read()
+            try:
+                doc = json.loads(body) if body else None
+            except ValueError:
+                doc = None
+            self.calls.append((request.method, request.path, dict(request.query), doc))
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+            async with self._http.request(request.method, self.upstream + request.path_qs,
+                                          headers=headers, data=body) as up:
+                data = await up.read()
+                keep = {k: v for k, v in up.headers.items()
+                        if k.lower() not in ("content-length", "transfer-encoding", "connection")}
+                return web.Response(status=up.status, body=data, headers=keep)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc):
+        await self._http.close()
+        await self._runner.cleanup()
+
+    def lambda_calls(self, method, suffix):
+        return [c for c in self.calls if c[0] == method and c[1].endswith(suffix)]
+
+
+async def test_snapstart_publishes_a_version_behind_an_alias_with_the_url(moto_endpoint, fake_aws_env):
+    async with _Recorder(moto_endpoint) as rec:
+        first = await deploy(name=NAME, endpoint_url=rec.url, snapstart=True)
+        (create,) = rec.lambda_calls("POST", "/2015-03-31/functions")
+        assert create[3]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert len(rec.lambda_calls("POST", f"/functions/{NAME}/versions")) == 1
+        bigger = await deploy(name=NAME, memory=256, endpoint_url=rec.url, snapstart=True,
+                              public=True)
+    _, lam, _ = _clients(moto_endpoint)
+    assert first["snapstart"] is True and first["alias"] == "live"
+    assert first["changes"]["version"] == "published" and first["changes"]["alias"] == "created"
+    version = lam.get_function_configuration(FunctionName=NAME, Qualifier=first["version"])
+    assert version["CodeSha256"] == code_sha256(code_zip()) and first["version"] != "$LATEST"
+    # A new configuration is a new version (a new snapshot); the alias follows it.
+    assert bigger["changes"]["version"] == "published" and bigger["changes"]["alias"] == "updated"
+    assert int(bigger["version"]) > int(first["version"])
+    assert lam.get_alias(FunctionName=NAME, Name="live")["FunctionVersion"] == bigger["version"]
+    assert lam.get_function_configuration(FunctionName=NAME, Qualifier="live")["MemorySize"] == 256
+    # Requests go through the alias (restored environments), not to $LATEST.
+    on_alias = lam.get_function_url_config(FunctionName=NAME, Qualifier="live")
+    assert on_alias["FunctionUrl"] == bigger["url"] and on_alias["AuthType"] == "NONE"
+    assert {s["Sid"] for s in _policy_statements_of(lam, "live")} == PUBLIC_SIDS
+    url_calls = [c for c in rec.calls if c[1].endswith(f"/functions/{NAME}/url")]
+    assert url_calls and all(c[2].get("Qualifier") == "live" for c in url_calls)
+
+    # Without --snapstart: no version, no alias (moto keeps no SnapStart setting to switch off);
+    # destroy takes the alias and the versions with the function.
+    plain = await deploy(name=NAME, memory=256, endpoint_url=moto_endpoint)
+    assert plain["alias"] is None and plain["version"] is None
+    await destroy(name=NAME, endpoint_url=moto_endpoint)
+    with pytest.raises(ClientError):
+        lam.get_alias(FunctionName=NAME, Name="live")
+
+
+def _policy_statements_of(lam, qualifier, name=NAME):
+    try:
+        return json.loads(lam.get_policy(FunctionName=name, Qualifier=qualifier)["Policy"])["Statement"]
+    except lam.exceptions.ResourceNotFoundException:
+        return []
+
+
 async def test_destroy_removes_exactly_the_stack_and_is_idempotent(moto_endpoint, fake_aws_env):
     await deploy(name=NAME, endpoint_url=moto_endpoint, public=True)
     await deploy(name="ls-other", endpoint_url=moto_endpoint)  # a second stack destroy must spare

@@ -26,6 +26,9 @@ def register(subparsers):
     p.add_argument("--arch", choices=ARCHES, default=ARCHES[0], help="CPU architecture (default x86_64)")
     p.add_argument("--public", action="store_true",
                    help="make the function URL public (AuthType NONE): anyone with the URL can invoke it")
+    p.add_argument("--snapstart", action="store_true",
+                   help="SnapStart: publish a version, point the alias 'live' at it and put the "
+                   "function URL on the alias")
     p.set_defaults(handler=run_deploy)
 
     p = subparsers.add_parser(
@@ -72,6 +75,7 @@ async def run_deploy(args):
             profile=args.profile,
             endpoint_url=args.endpoint_url,
             public=args.public,
+            snapstart=args.snapstart,
         )
     for warning in result["warnings"]:
         print(f"lambdascope: warning: {warning}", file=sys.stderr)
