@@ -215,9 +215,13 @@ def record(event, context):
     # Only a process's first request can be its environment's first; later ones never are.
     cold = _claim_cold(os.path.join(tmp, MARKER)) if process_cold else False
     _seq += 1
+    # SnapStart functions have no stream name (one snapshot, many streams): the id then comes
+    # from /tmp and only the stream this line lands in ties it to the logs.
+    from_stream = bool(os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME"))
     rec = {
         "lambdascope": SCHEMA,
         "container_id": _container_id(tmp),
+        "container_id_from": "stream" if from_stream else "tmp",
         "request_id": getattr(context, "aws_request_id", None),
         "client_request_id": _client_request_id(event),
         "cold": cold,

@@ -154,6 +154,7 @@ async def test_snapstart_streams_begin_with_a_restore(http):
         assert len({b["container_id"] for b in bodies}) == 3
         assert all(b["cold"] and b["restored"] and b["init_type"] == "snap-start" for b in bodies)
         assert not any(b["container_id"] in streams for b in bodies)
+        assert {b["container_id_from"] for b in bodies} == {"tmp"}
     async with LocalLambda("snapstart", handler="tests.local.handlers.environ") as ll:
         async with http.get(ll.function_url) as resp:
             names = (await resp.json())["names"]
