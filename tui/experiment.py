@@ -67,11 +67,13 @@ class _Tally:
 
 async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0,
                          poll_interval_s: float = 0.5, now=time.time, fleet: Fleet | None = None,
-                         start_ms: int | None = None, runner_options: dict | None = None) -> Result:
+                         start_ms: int | None = None, runner_options: dict | None = None,
+                         steering=None, on_batch=None) -> Result:
     """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
     it goes) lets a caller print what was measured so far if the run is cancelled. `start_ms`:
     read the logs from then on (default a second before the start); `runner_options` go to the
-    load generator (timeouts)."""
+    load generator (timeouts). `steering` (a `loadgen.ramp.Steering`) drives the load through its
+    stages and ends it when the plan is done; `on_batch` sees every outcome batch."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
@@ -90,9 +92,21 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
         try:
             runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client,
                             **(runner_options or {}))
-            async for batch in runner.run():
-                fleet.apply_outcomes(batch, now())
-                tally.add(batch)
+            driver = None
+            if steering is not None:
+                # The plan's clock starts with the load (the runner starts on the first
+                # iteration below, with the plan's first stage), not with the set-up before it.
+                steering.start(now())
+                driver = asyncio.create_task(_steer(runner, steering, now))
+            try:
+                async for batch in runner.run():
+                    fleet.apply_outcomes(batch, now())
+                    tally.add(batch)
+                    if on_batch is not None:
+                        on_batch(batch)
+            finally:
+                if driver is not None:
+                    driver.cancel()
             load_done = now()
             log_lag = await _settle(fleet, tally, reader, settle_timeout_s, load_done, now)
         finally:
@@ -107,6 +121,16 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
     return Result(fleet, finished - started, load_done - started, log_lag, missing, source.status.requests, finished,
                   unknown=tally.unknown, log_only=_log_only(fleet, tally), source_error=source.status.error,
                   outcome_errors=dict(tally.errors))
+
+
+async def _steer(runner, steering, now, tick_s: float = 0.1) -> None:
+    """Apply the plan's load as its stages come; stop the runner when the plan is done."""
+    while not steering.done(now()):
+        plan = steering.tick(now())
+        if plan is not None:
+            runner.apply(plan)
+        await asyncio.sleep(tick_s)
+    runner.stop()
 
 
 def _log_only(fleet: Fleet, tally: _Tally) -> int:

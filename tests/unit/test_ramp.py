@@ -94,3 +94,65 @@ def test_bad_toml_plans(doc, says):
 def test_a_saved_plan_that_is_damaged_is_one_error():
     with pytest.raises(RampError, match="stage 1 of the saved plan"):
         ramp.from_dict({"stages": [{"mode": "closed"}]})
+
+
+# ---- steering ---------------------------------------------------------------------------------
+
+from loadgen.plan import Plan  # noqa: E402
+
+
+def steering(text, t0=100.0):
+    return ramp.Steering(ramp.parse(text), Plan(mode="closed", level=1, max_in_flight=200), t0)
+
+
+def test_steering_follows_the_stages_and_applies_only_changes():
+    s = steering("10c@10s, 0@5s, 50r@5s")
+    assert s.tick(100.0) == Plan(mode="closed", level=10, max_in_flight=200)
+    assert s.tick(105.0) is None  # nothing changed
+    paused = s.tick(111.0)
+    assert paused.paused and paused.level == 10
+    assert s.tick(116.0) == Plan(mode="open", level=50.0, max_in_flight=200)
+    assert s.done(121.0)
+    assert "stage 3/3 50r@5s" in s.status(117.0)
+
+
+def test_hold_freezes_the_plan_and_resume_goes_on_from_there():
+    s = steering("10c..20c@10s, 30c@10s")
+    s.tick(100.0)
+    s.hold(105.0)  # held where the ramp stood: 15 concurrent
+    assert s.tick(105.0).level == 15
+    assert s.tick(130.0) is None  # held: the level stays
+    assert s.status(130.0).startswith("held at stage 1/2")
+    s.hold(130.0)  # resume from the plan's 5 s mark
+    assert s.tick(134.9).level == 20
+    assert s.tick(135.1).level == 30
+    assert s.effective(136.0).text() == "10c..15c@5s, 15c@25s, 15c..20c@5s, 30c@1s"
+
+
+def test_skip_moves_to_the_next_stage():
+    s = steering("10c@1m, 30c@1m")
+    s.tick(100.0)
+    s.skip(110.0)
+    assert s.tick(110.0).level == 30
+    assert s.position(110.0).index == 1
+
+
+def test_a_key_holds_the_plan_and_the_effective_plan_repeats_what_ran():
+    s = steering("10c@10s, 20c@10s")
+    s.tick(100.0)
+    s.manual(104.0, Plan(mode="closed", level=12, max_in_flight=200))  # a `+` press
+    assert s.tick(104.0).level == 12
+    s.hold(110.0)  # resume where the plan stood (4 s into stage 1)
+    eff = s.effective(126.0)
+    assert eff.text() == "10c@4s, 12c@6s, 10c@6s, 20c@10s"
+    assert [e["what"] for e in s.events] == ["key", "resume"]
+    saved = s.to_dict(126.0)
+    assert ramp.from_saved(saved) == eff
+    assert ramp.from_saved({"stages": saved["stages"]}) == s.plan
+
+
+def test_stage_windows_say_when_each_stage_ran():
+    s = steering("10c@2s, 20c@3s")
+    s.tick(100.0)
+    wins = s.stage_windows(105.0)
+    assert [(w["stage"], w["from_s"], w["to_s"]) for w in wins] == [(0, 0.0, 2.0), (1, 2.0, 5.0)]

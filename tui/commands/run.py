@@ -12,6 +12,7 @@ import time
 
 from tui import export
 from tui.commands.export_flag import add_export_flag, write_export_folder
+from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 from tui.commands.options import (add_output_flags, add_target_flags, load_plan, positive_float, positive_int,
                                   write_output)
 from tui.aws_errors import aws_errors
@@ -24,6 +25,7 @@ def register(sub) -> None:
     load = p.add_mutually_exclusive_group()
     load.add_argument("--concurrency", type=int, default=10, help="closed loop: requests in flight (default 10)")
     load.add_argument("--rate", type=float, help="open loop: requests per second instead of a concurrency")
+    add_plan_flag(load)
     p.add_argument("--duration", type=float, help="seconds of load instead of a request count")
     p.add_argument("--settle-timeout", type=float, default=60.0,
                    help="seconds to wait for the logs after the last response (default 60)")
@@ -48,13 +50,25 @@ async def handle(args) -> int:
     from tui.fleet import Fleet
     from tui.target import open_target
 
-    plan = plan_from_args(args)
+    steering = tally = None
+    if args.plan:
+        from loadgen.ramp import Steering
+        from tui.stage_figures import StageTally
+
+        ramp_plan = load_ramp(args.plan)
+        if args.requests or args.duration:
+            raise UserError("--plan sets how long the load runs: drop --requests/--duration")
+        plan = base_plan(ramp_plan)
+        steering, tally = Steering(ramp_plan, plan, time.time()), StageTally()
+    else:
+        plan = plan_from_args(args)
     load = {"mode": plan.mode, "level": plan.level, "requests": plan.requests, "duration_s": plan.duration}
     fleet = Fleet()
     with aws_errors(args):
         async with open_target(args) as target:
             try:
-                result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout, fleet=fleet)
+                result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout, fleet=fleet,
+                                              steering=steering, on_batch=tally.add if tally else None)
             except asyncio.CancelledError:
                 # Ctrl-C: what was measured so far is still worth printing (then exit 130).
                 doc = export.snapshot(fleet, now=time.time(), source=target.describe(), load=load,
@@ -62,6 +76,9 @@ async def handle(args) -> int:
                 write_output(export.render(doc, args.format), args.out)
                 print("lambdascope: interrupted: the table above is what was measured so far", file=sys.stderr)
                 raise
+            if steering is not None:
+                load["plan"] = steering.to_dict(result.finished_at)
+                load["stages"] = tally.stages(load["plan"]["stage_windows"], steering.started_at)
             bundle = export.build(result.fleet, now=result.finished_at, source=target.describe(), load=load,
                                   extra={"run": _run_facts(result)})
             doc = bundle.doc
@@ -72,8 +89,18 @@ async def handle(args) -> int:
     if c.requests and c.errors + c.throttled >= c.requests and c.invocations == 0:
         raise UserError(_all_failed(result, target))  # nothing was measured: not a result
     print(_summary(result), file=sys.stderr)
+    for row in load.get("stages") or []:
+        print(_stage_line(row), file=sys.stderr)
     write_export_folder(args.export, bundle)
     return 0 if result.missing == 0 and result.unaccounted == 0 else 1
+
+
+def _stage_line(row: dict) -> str:
+    conc = "–" if row["concurrency"] is None else f"{row['concurrency']:.1f}"
+    rate = "–" if row["rate"] is None else f"{row['rate']:.0f}/s"
+    return (f"lambdascope: stage {row['stage']} {row['text']}: {row['requests']} requests in {row['seconds']:.1f} s "
+            f"({rate}, {conc} in flight), {row['new_environments']} new environments, "
+            f"{row['throttled']} throttled, {row['errors']} errors")
 
 
 def _run_facts(result) -> dict:

@@ -1,0 +1,56 @@
+"""`run --plan` on the local Lambda: each stage's figures match what the stage asked for, and a
+snapshot's plan repeats the run."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def run(tmp_path, *args):
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "run", "--format", "json", *args],
+                         capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout), out.stderr
+
+
+def test_each_stage_runs_what_it_says(tmp_path):
+    doc, err = run(tmp_path, "--plan", "2c@2s, 5c@2s, 0@1s, 20r@2s")
+    stages = doc["load"]["stages"]
+    assert [s["text"] for s in stages] == ["2c@2s", "5c@2s", "0@1s", "20r@2s"]
+    # The default profile gives one environment per concurrent request: 2, then 3 more.
+    assert [s["new_environments"] for s in stages] == [2, 3, 0, 0]
+    # Little's law over each window: a closed loop at N keeps about N in flight. Not exactly:
+    # a request's whole latency counts in the window it was sent in (a slow one sent at a
+    # stage's end spills over), and a stage's first requests wait for their cold start.
+    assert 0.6 * 2 <= stages[0]["concurrency"] <= 1.3 * 2
+    assert 0.6 * 5 <= stages[1]["concurrency"] <= 1.3 * 5
+    assert stages[2]["requests"] <= 10  # quiet: only what was in flight when it began
+    assert 14 <= stages[3]["rate"] <= 22  # open loop: the rate, whatever the latency
+    assert all(s["throttled"] == 0 and s["errors"] == 0 for s in stages)
+    assert doc["load"]["plan"]["text"] == "2c@2s, 5c@2s, 0@1s, 20r@2s"
+    assert "stage 2 5c@2s:" in err
+
+
+def test_a_snapshot_repeats_its_plan(tmp_path):
+    first, _ = run(tmp_path, "--plan", "1c@1s, 3c@1s")
+    (tmp_path / "first.json").write_text(json.dumps(first))
+    again, _ = run(tmp_path, "--plan", str(tmp_path / "first.json"))
+    assert again["load"]["plan"]["text"] == first["load"]["plan"]["effective"]["text"] == "1c@1s, 3c@1s"
+    assert [s["new_environments"] for s in again["load"]["stages"]] == [1, 2]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--plan", "10c@30s, 5x@1m"], "--plan: stage 2 ('5x@1m'): the level must be"),
+    (["--plan", "10c@1s", "--requests", "5"], "--plan sets how long the load runs"),
+    (["--plan", "10c@1s", "--concurrency", "5"], "not allowed with argument"),
+    (["--plan", "nope.toml"], "--plan nope.toml: No such file"),
+])
+def test_bad_plans_are_one_line(tmp_path, args, says):
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "run", *args], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert says in out.stderr and len(out.stderr.strip().splitlines()) == 1
