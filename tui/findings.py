@@ -13,6 +13,7 @@ Times in findings are `*_s`: seconds since the run's first event (the first envi
 which the first request caused), so they read the same in a snapshot, on screen and in a figure.
 """
 
+import heapq
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ RETIRE_MIN_QUIET_S = 1.0
 RESUME_WINDOW_FACTOR = 10.0
 # A host "took over" from the moment the other hosts served at most this share of invocations.
 TAKEOVER_STRAY_SHARE = 0.02
-TAKEOVER_MAX_STEPS = 32  # how many of the other hosts' latest containers to look past
+TAKEOVER_MAX_STEPS = 8  # how many of the other hosts' latest containers to look past
 # Lifetimes are a finding only when the run is long enough to have seen some end.
 LIFETIME_MIN_RUN_S = 60.0
 MAX_WAVES = 64  # a trickle of single starts is summarised, not listed
@@ -183,11 +184,11 @@ def _typical(gaps: list[float], lo: int, hi: int) -> float:
     return max(RESOLUTION_S, med)
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of unsorted `values`; None when empty."""
+def percentile(values: list[float], q: float, *, is_sorted: bool = False) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of `values`; None when empty."""
     if not values:
         return None
-    s = sorted(values)
+    s = values if is_sorted else sorted(values)
     i = min(len(s) - 1, max(0, int(round(q / 100.0 * len(s) + 0.5)) - 1))
     return s[i]
 
@@ -229,6 +230,17 @@ def _r(v: float | None, nd: int = 3):
 
 # ---- the story ---------------------------------------------------------------------------------
 
+class _Memo:
+    """Each container's start, first and last invocation, read once per `tell`."""
+
+    __slots__ = ("start", "first", "last")
+
+    def __init__(self, rows, serving):
+        self.start = {c.container_id: s for s, c in rows}
+        self.first = {c.container_id: _first_invoked(c) for c in serving}
+        self.last = {c.container_id: _last_invoked(c) for c in serving}
+
+
 def tell(fleet, now: float, host_key: str = "hostname") -> Story:
     """Every finding the fleet supports at `now`."""
     rows = []  # (start, container) for every environment that started
@@ -250,18 +262,19 @@ def tell(fleet, now: float, host_key: str = "hostname") -> Story:
             seen_hosts.add(h)
             host_order.append(h)
     serving = [c for _, c in rows if c.invocations > 0]
+    M = _Memo(rows, serving)
 
     findings: list[dict] = []
     waves, wave_of = _waves(fleet, rows, t0, host_of, host_order)
     findings += waves
-    retired, retirements = _retirements(fleet, serving, now, t0, host_of, host_order)
+    retired, retirements = _retirements(M, fleet, serving, now, t0, host_of, host_order)
     findings += retirements
-    findings += _takeover(fleet, serving, now, t0, host_of, host_order)
+    findings += _takeover(M, fleet, serving, now, t0, host_of, host_order)
     findings += _spread(serving)
     findings += _hardware(serving, host_key, host_of, host_order)
     findings += _cold_start(fleet, serving)
     findings += _pre_init(rows, t0)
-    findings += _lifetime(serving, now, t0, retired)
+    findings += _lifetime(M, serving, now, t0, retired)
     return Story(findings, waves, wave_of, retired, t0, fleet)
 
 
@@ -302,17 +315,10 @@ def _waves(fleet, rows, t0, host_of, host_order):
     return waves, wave_of
 
 
-def _quiet_after(c, typical_gap: float) -> float:
-    """How long `c` must be quiet before it counts as having stopped serving."""
-    first, last = _first_invoked(c), _last_invoked(c)
-    own = (last - first) / (c.invocations - 1) if c.invocations > 1 and last > first else typical_gap
-    return max(RETIRE_MIN_QUIET_S, RETIRE_FACTOR * own)
-
-
-def _retirements(fleet, serving, now, t0, host_of, host_order):
+def _retirements(M, fleet, serving, now, t0, host_of, host_order):
     if len(serving) < 2:
         return {}, []
-    spans = [(_last_invoked(c), _first_invoked(c), c) for c in serving]
+    spans = [(M.last[c.container_id], M.first[c.container_id], c) for c in serving]
     spans.sort(key=lambda r: r[0])
     lasts = [r[0] for r in spans]
     # suffix_min_first[i]: the earliest first invocation among containers whose last is >= lasts[i]
@@ -325,13 +331,17 @@ def _retirements(fleet, serving, now, t0, host_of, host_order):
     typical_gap = own_gaps[len(own_gaps) // 2] if own_gaps else RETIRE_MIN_QUIET_S / RETIRE_FACTOR
 
     stopped = []  # (last, container)
-    for last, _, c in spans:
-        quiet = _quiet_after(c, typical_gap)
+    n_spans = len(spans)
+    floor_gap = RETIRE_MIN_QUIET_S / RETIRE_FACTOR
+    for last, first, c in spans:
+        inv = c.invocations
+        # quiet for RETIRE_FACTOR times its own usual gap (or the fleet's, with one invocation)
+        own = (last - first) / (inv - 1) if inv > 1 and last > first else typical_gap
+        quiet = RETIRE_FACTOR * own if own > floor_gap else RETIRE_MIN_QUIET_S
         if now - last <= quiet:
             continue
-        a, b = last + quiet, last + quiet * RESUME_WINDOW_FACTOR
-        j = bisect_right(lasts, a)  # containers still serving after a ...
-        if j < len(spans) and suffix_min_first[j] <= b:  # ... that had begun by b
+        j = bisect_right(lasts, last + quiet)  # containers still serving after the quiet spell ...
+        if j < n_spans and suffix_min_first[j] <= last + quiet * RESUME_WINDOW_FACTOR:  # ... begun by then
             stopped.append((last, c))
     if not stopped:
         return {}, []
@@ -341,31 +351,30 @@ def _retirements(fleet, serving, now, t0, host_of, host_order):
         h = host_of[c.container_id]
         serving_per_host[h] = serving_per_host.get(h, 0) + 1
     stopped.sort(key=lambda r: (r[0], r[1].container_id))
-    stopped_per_host: dict[str, int] = {}
+    stopped_on: dict[str, list] = {}
     for _, c in stopped:
-        h = host_of[c.container_id]
-        stopped_per_host[h] = stopped_per_host.get(h, 0) + 1
-    whole = {h for h, n in stopped_per_host.items() if h and n == serving_per_host[h]}
+        stopped_on.setdefault(host_of[c.container_id], []).append(c)
+    whole = {h for h, cs in stopped_on.items() if h and len(cs) == serving_per_host[h]}
 
     # A host whose every serving container stopped retired, and took them with it: one finding per
     # host (its containers' last invocations can spread over a second or more: the least used
     # ones go quiet first). The rest stopped on hosts that kept serving: grouped by time.
-    groups = [(h, [c for _, c in stopped if host_of[c.container_id] == h]) for h in host_order if h in whole]
+    groups = [(h, stopped_on[h]) for h in host_order if h in whole]
     rest = [(t, c) for t, c in stopped if host_of[c.container_id] not in whole]
     times = [t for t, _ in rest]
     groups += [(None, [c for _, c in rest[lo:hi]]) for lo, hi in split_by_gaps(times)]
 
     retired, findings = {}, []
     for host, group in groups:
-        lasts_g = [_last_invoked(c) for c in group]
+        lasts_g = [M.last[c.container_id] for c in group]
         at, first_stop = max(lasts_g), min(lasts_g)
         hosts = {host_of[c.container_id] for c in group}
         keys = [h for h in host_order if h in hosts]
         n = len(group)
         if host is not None:
+            why = f"its host {host} stopped serving at {_s(at - t0)} with all {n} of its containers while the load went on"
             for c in group:
-                retired[c.container_id] = (f"its host {host} stopped serving at {_s(at - t0)} with all {n} of its "
-                                           f"containers while the load went on")
+                retired[c.container_id] = why
             text = f"{host} retired at {_s(at - t0)}: all {n} of its containers stopped serving"
             if at - first_stop >= 0.05:
                 text += f" (from {_s(first_stop - t0)})"
@@ -373,7 +382,7 @@ def _retirements(fleet, serving, now, t0, host_of, host_order):
         else:
             for c in group:
                 h = host_of[c.container_id]
-                retired[c.container_id] = (f"stopped serving at {_s(_last_invoked(c) - t0)} while the load went on"
+                retired[c.container_id] = (f"stopped serving at {_s(M.last[c.container_id] - t0)} while the load went on"
                                            + (f" ({h} kept serving)" if h else ""))
             text = (f"{n} container{'s' if n != 1 else ''} stopped serving {'together ' if n > 1 else ''}at "
                     f"{_s(at - t0)} {_hosts_text(keys)} while the load went on and {'their hosts' if len(keys) != 1 else 'the host'} kept serving")
@@ -388,38 +397,61 @@ def _retirements(fleet, serving, now, t0, host_of, host_order):
     return retired, findings
 
 
-def _takeover(fleet, serving, now, t0, host_of, host_order):
+def _takeover(M, fleet, serving, now, t0, host_of, host_order):
     per_host_last: dict[str, float] = {}
     per_host_inv: dict[str, int] = {}
     for c in serving:
         h = host_of[c.container_id]
         if not h:
             continue
-        per_host_last[h] = max(per_host_last.get(h, float("-inf")), _last_invoked(c))
+        per_host_last[h] = max(per_host_last.get(h, float("-inf")), M.last[c.container_id])
         per_host_inv[h] = per_host_inv.get(h, 0) + c.invocations
     if len(per_host_last) < 2:
         return []
     winner = max(per_host_last, key=lambda h: (per_host_last[h], per_host_inv[h]))
-    others = sorted((c for c in serving if host_of[c.container_id] != winner),
-                    key=_last_invoked, reverse=True)
-    # From the strict moment (the other hosts' last invocation) step back past the latest few
-    # stragglers while the other hosts' share of what came after stays under the stray share.
-    at = _last_invoked(others[0])
-    for k in range(1, min(len(others), TAKEOVER_MAX_STEPS) + 1):
-        if k == len(others):
-            break
-        t = _last_invoked(others[k])
-        # conservative: the others' counts include t's own bucket (some of it may precede t)
+    mine, theirs = [], []
+    for c in serving:
+        (mine if host_of[c.container_id] == winner else theirs).append(c)
+    last = M.last
+    others = heapq.nlargest(TAKEOVER_MAX_STEPS + 1, theirs, key=lambda c: last[c.container_id])
+    total = sum(c.invocations for c in serving)
+
+    def won_after(t: float) -> int:
+        # exact for containers wholly before or after t, from the timeline for those straddling it
+        n = 0
+        for c in mine:
+            cid = c.container_id
+            if M.first[cid] > t:
+                n += c.invocations
+            elif M.last[cid] > t:
+                n += _count_after(fleet, c, t, now)
+        return n
+
+    at = M.last[others[0].container_id]  # the strict moment: the other hosts' last invocation
+    # A cheap estimate first (those straddling `at` pro rata): most redraws stop here.
+    first = M.first
+    est = 0.0
+    for c in mine:
+        f, l = first[c.container_id], last[c.container_id]
+        if f > at:
+            est += c.invocations
+        elif l > at:
+            est += c.invocations * (l - at) / (l - f)
+    if est < 0.1 * total:
+        return []  # the others stopped (nearly) at the end: nothing was taken over
+    won = won_after(at)
+    if won == 0 or won < 0.1 * total:
+        return []
+    # Step back past the latest few stragglers while the other hosts' share of what came after
+    # stays under the stray share (counting their whole bucket: conservative).
+    for k in range(1, min(len(others) - 1, TAKEOVER_MAX_STEPS) + 1):
+        t = M.last[others[k].container_id]
         s = sum(_count_after(fleet, c, t, now, own_bucket=True) for c in others[:k + 1])
-        w = sum(_count_after(fleet, c, t, now) for c in serving if host_of[c.container_id] == winner)
+        w = won_after(t)
         if s + w == 0 or s / (s + w) > TAKEOVER_STRAY_SHARE:
             break
-        at = t
-    won = sum(_count_after(fleet, c, at, now) for c in serving if host_of[c.container_id] == winner)
+        at, won = t, w
     stray = sum(_count_after(fleet, c, at, now) for c in others)
-    total = sum(c.invocations for c in serving)
-    if won == 0 or won < 0.1 * total:
-        return []  # the others stopped at the very end: nothing was taken over
     share = won / (won + stray)
     others_keys = [h for h in host_order if h != winner and h in per_host_last]
     text = (f"from {_s(at - t0)} on, {winner} served {share:.0%} of invocations ({won:,} of {won + stray:,}); "
@@ -486,12 +518,12 @@ def _hardware(serving, host_key, host_of, host_order):
 
 def _cold_start(fleet, serving):
     inits = [c.init_duration_ms if c.init_duration_ms is not None else c.restore_duration_ms for c in serving]
-    inits = [v for v in inits if v is not None]
+    inits = sorted(v for v in inits if v is not None)
     cold = [c for c in serving if _paid_init(c)]
     lat = _latency(fleet)
     if not cold and not inits and not lat:
         return []
-    p50, p99 = percentile(inits, 50), percentile(inits, 99)
+    p50, p99 = percentile(inits, 50, is_sorted=True), percentile(inits, 99, is_sorted=True)
     n = len(cold)
     text = f"{n} cold start{'s' if n != 1 else ''}, one per serving container" if n == len(serving) and n \
         else f"{n} cold start{'s' if n != 1 else ''} in {len(serving)} serving containers"
@@ -526,14 +558,14 @@ def _pre_init(rows, t0):
                           "init_s": [_r(s - t0) for s, _ in pre]}}]
 
 
-def _lifetime(serving, now, t0, retired):
+def _lifetime(M, serving, now, t0, retired):
     if not serving:
         return []
     run_s = now - t0
     if run_s < LIFETIME_MIN_RUN_S and not retired:
         return []
-    ended = [(_last_invoked(c) - _start(c)) for c in serving if c.container_id in retired]
-    alive = [(_last_invoked(c) - _start(c)) for c in serving if c.container_id not in retired]
+    ended = [(M.last[c.container_id] - M.start[c.container_id]) for c in serving if c.container_id in retired]
+    alive = [(M.last[c.container_id] - M.start[c.container_id]) for c in serving if c.container_id not in retired]
     spans = ended + alive
     p50 = percentile(spans, 50)
     text = f"serving lifetimes p50 {p50:.1f} s, longest {max(spans):.1f} s over a {run_s:.1f} s run"

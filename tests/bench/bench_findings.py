@@ -1,0 +1,89 @@
+"""The story at every redraw (issue 9: <= 5 ms per call at 1,000 containers and 1M invocations).
+
+A fleet of 1,000 containers in 10 waves of 100 on 5 hosts, the first two hosts retiring half way,
+1,000 invocations each (1M in all), fed through `Fleet.apply_records` as parsed records. Then
+`findings.tell` is timed as the screen would call it (median and p95 of repeated calls, CPU time),
+beside the export's `build` (document + tidy timeline) for scale. Prints the figures and the ratio
+to the 5 ms budget; asserts nothing about time (run: make bench).
+"""
+
+import statistics
+import time
+
+import pytest
+
+from tui import export, findings
+from tui import lambdalog as L
+from tui.fleet import Fleet
+
+pytestmark = pytest.mark.bench
+
+CONTAINERS = 1000
+PER_CONTAINER = 1000  # x 1,000 = 1M invocations
+WAVES = 10
+RUN_S = 300.0
+T0 = 1_795_789_200.0
+BUDGET_MS = 5.0
+
+
+def build_fleet() -> tuple[Fleet, float]:
+    fleet = Fleet()
+    per_wave = CONTAINERS // WAVES
+    batch: list[L.Record] = []
+    n = 0
+    for w in range(WAVES):
+        start = w * 12.0
+        host = f"host-{w // 2}"
+        end = 150.0 if w < 4 else RUN_S  # hosts 0 and 1 retire half way
+        for i in range(per_wave):
+            n += 1
+            s = f"2026/11/27/[$LATEST]{n:032x}"
+            t_init = start + i * 0.002
+            batch.append(L.Record(L.INIT_START, s, int((T0 + t_init) * 1000)))
+            first = t_init + 0.15
+            step = (end - first) / PER_CONTAINER
+            for k in range(PER_CONTAINER):
+                t = T0 + first + k * step
+                ms = int(t * 1000)
+                rid = f"{n}-{k}"
+                batch.append(L.Record(L.PROBE, s, ms, rid, {
+                    "lambdascope": 1, "container_id": s, "request_id": rid, "cold": k == 0, "hostname": host,
+                    "boot_id": "b-" + host, "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
+                    "cpu_mhz": 2900.0, "bogomips": 5800.0}))
+                data = {"duration_ms": 1.5}
+                if k == 0:
+                    data["init_duration_ms"] = 120.0 + (n % 50)
+                batch.append(L.Record(L.REPORT, s, ms, rid, data))
+            if len(batch) >= 50_000:
+                fleet.apply_records(batch, now=T0 + RUN_S)
+                batch = []
+    fleet.apply_records(batch, now=T0 + RUN_S)
+    return fleet, T0 + RUN_S + 1.0
+
+
+def cpu_ms(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        out.append((time.process_time() - start) * 1000)
+    return out
+
+
+def test_findings_per_redraw_at_1000_containers_and_1m_invocations():
+    start = time.process_time()
+    fleet, now = build_fleet()
+    feed_s = time.process_time() - start
+    assert fleet.counters.invocations == CONTAINERS * PER_CONTAINER
+    story = findings.tell(fleet, now)
+    kinds = [f["kind"] for f in story.findings]
+    assert kinds.count("wave") == WAVES and kinds.count("retirement") == 2, story.lines()
+    tell = sorted(cpu_ms(lambda: findings.tell(fleet, now), 60))
+    build = sorted(cpu_ms(lambda: export.build(fleet, now=now, source={}), 3))
+    p50, p95 = statistics.median(tell), tell[int(0.95 * len(tell)) - 1]
+    print(f"\n[findings] {CONTAINERS:,} containers, {fleet.counters.invocations:,} invocations "
+          f"(fed in {feed_s:.1f} s CPU): tell p50 {p50:.2f} ms, p95 {p95:.2f} ms "
+          f"= {p50 / BUDGET_MS:.2f}x the {BUDGET_MS:g} ms budget; export.build {build[1]:.0f} ms "
+          f"(document + tidy timeline, not per redraw)")
+    for line in story.lines():
+        print("   ", line)
