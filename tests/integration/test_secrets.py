@@ -154,16 +154,16 @@ async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_
     screens = []
     try:
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: source.status.error is not None, timeout=30)
+            await until(pilot, lambda: source.status.error is not None, timeout=90)
             app.refresh_view()
             await pilot.pause()
             screens.append(screen_text(app))  # throttled: the header shows the source's error
-            await until(pilot, lambda: app.failures and app.fleet.counters.errors >= 4, timeout=30)
+            await until(pilot, lambda: app.failures and app.fleet.counters.errors >= 4, timeout=90)
             app.refresh_view()
             await pilot.pause()
             screens.append(screen_text(app))  # failed: the header says it stopped, and why
             await pilot.press("s")
-            await until(pilot, lambda: app.last_snapshot is not None, timeout=30)
+            await until(pilot, lambda: app.last_snapshot is not None, timeout=90)
             await app.shutdown()
     finally:
         await process.stop()

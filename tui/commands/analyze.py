@@ -65,7 +65,7 @@ async def _read_group(args, since_s: float):
     unreachable endpoint: one line naming the fix (aws_errors explains botocore's own errors)."""
     from tui import aws
     from tui.aws_errors import _origin
-    from tui.sources.poll import LogGroupMissing, PollSource, Unreachable, _Transient
+    from tui.sources.poll import LogGroupMissing, PollSource, Transient, Unreachable
 
     session = aws.make_session(args.profile, args.region)
     if not (args.region or session.region_name):
@@ -87,7 +87,7 @@ async def _read_group(args, since_s: float):
                 where = _origin(args.endpoint_url) or f"CloudWatch Logs in {args.region or session.region_name}"
                 raise UserError(f"cannot reach {where}: check --endpoint-url, --region and your network") \
                     from None
-            except _Transient as exc:
+            except Transient as exc:
                 if attempt == READ_ATTEMPTS:
                     reason = str(exc).removesuffix("; retrying").removesuffix("; slowing down")
                     raise UserError(f"cannot read {args.log_group}: {reason}; try again in a minute") from None

@@ -23,8 +23,14 @@ TRANSIENT = (
     TimeoutError, OSError,
 )
 
+_THROTTLING = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException"})
+
+
 def one_line_error(exc: BaseException) -> str:
-    """An error as one short line for the header, credentials masked (tui.errors owns that)."""
+    """An error as one short line for the header, credentials masked (tui.errors owns that).
+    Throttling says so first: it is the one a user can act on (fewer readers, a lower rate)."""
+    if isinstance(exc, ClientError) and error_code(exc) in _THROTTLING:
+        return one_line(f"throttled ({error_code(exc)}); retrying: {exc}")
     return one_line(f"{type(exc).__name__}: {exc}")
 
 

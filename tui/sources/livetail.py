@@ -25,8 +25,10 @@ from typing import Any, AsyncContextManager, AsyncIterator, Callable, Sequence
 
 from botocore.exceptions import ClientError, EventStreamError
 
+from tui.errors import one_line
 from tui.sources.base import LogEvent, SourceStatus
 from tui.sources.failures import TRANSIENT, error_code, one_line_error, retryable
+from tui.sources.filterlogs import FilterLogEventsReader, Transient
 from tui.sources.recent import RecentKeys
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class LiveTailSource:
         since_ms: int | None = None,
         backfill_margin_ms: int = 10_000,
         backfill_interval_s: float = 5.0,
+        backfill_budget_per_s: float = 2.0,
         dedup_window_ms: int | None = None,
         dedup_max_keys: int = 100_000,  # ~10 MB; Live Tail tops out near 500 events/s anyway
         backoff_initial_s: float = 0.5,
@@ -80,6 +83,7 @@ class LiveTailSource:
         self._since_ms = since_ms
         self._margin_ms = backfill_margin_ms
         self._backfill_interval = backfill_interval_s
+        self._backfill_budget = backfill_budget_per_s
         # The window must reach below any backfill start (gap - margin) with room for lag.
         window = dedup_window_ms if dedup_window_ms is not None else 2 * backfill_margin_ms + 60_000
         self._keys = RecentKeys(window, dedup_max_keys)
@@ -266,6 +270,9 @@ class LiveTailSource:
         self._gap_event.set()
 
     async def _backfill_loop(self, client: Any) -> None:
+        # The same reader as polling: paging, a request budget, one classification of failures.
+        reader = FilterLogEventsReader(client, self.log_group_name, self.status,
+                                       budget_per_s=self._backfill_budget)
         loop = asyncio.get_running_loop()
         last_pass = -float("inf")
         backoff = self._backoff_initial
@@ -286,14 +293,8 @@ class LiveTailSource:
             last_pass = loop.time()
             pass_time = self._now()
             try:
-                await self._backfill(client, gap_from, pass_time)
-            except ClientError as exc:
-                if not retryable(exc):
-                    raise
-                await self._backfill_failed(exc, backoff)
-                backoff = min(backoff * 2, self._backoff_max)
-                continue
-            except TRANSIENT as exc:
+                await self._backfill(reader, gap_from, pass_time)
+            except Transient as exc:  # credentials and permissions (UserError) end the source
                 await self._backfill_failed(exc, backoff)
                 backoff = min(backoff * 2, self._backoff_max)
                 continue
@@ -307,13 +308,13 @@ class LiveTailSource:
                 self._gap_from = pass_time
                 self._gap_event.set()
 
-    async def _backfill_failed(self, exc: BaseException, backoff: float) -> None:
-        self.status.error = one_line_error(exc)
+    async def _backfill_failed(self, exc: Transient, backoff: float) -> None:
+        self.status.error = one_line(exc)
         log.warning("backfill of %s failed: %s", self.log_group_name, self.status.error)
         self._gap_event.set()
         await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
 
-    async def _backfill(self, client: Any, gap_from: int, pass_time: int) -> None:
+    async def _backfill(self, reader: FilterLogEventsReader, gap_from: int, pass_time: int) -> None:
         # The margin covers ingestion lag and clock skew: an event stored after the gap opened
         # can carry a timestamp from a little before it.
         start = gap_from - self._margin_ms
@@ -324,7 +325,6 @@ class LiveTailSource:
             start = self._keys.horizon
             self.status.extra["backfill_clamped"] += 1
         params: dict[str, Any] = {
-            "logGroupName": self.log_group_name,
             "startTime": start,
             # Bounded, so paging ends even while writes continue; later passes cover the rest.
             "endTime": pass_time + self._margin_ms,
@@ -334,29 +334,15 @@ class LiveTailSource:
         if self.stream_prefixes and len(self.stream_prefixes) == 1:
             params["logStreamNamePrefix"] = self.stream_prefixes[0]
         self.status.extra["backfill_passes"] += 1
-        while True:
-            self.status.requests += 1
-            page = await client.filter_log_events(**params)
-            events = [
-                LogEvent(
-                    stream=e["logStreamName"], timestamp=e["timestamp"], message=e["message"],
-                    event_id=e.get("eventId"), ingestion_time=e.get("ingestionTime"),
-                )
-                for e in page.get("events", [])
-                # Prefixes are checked here too: FilterLogEvents takes one, and moto ignores it.
-                if not self.stream_prefixes or e["logStreamName"].startswith(self.stream_prefixes)
-            ]
+        async for page in reader.pages(params):
+            # Prefixes are checked here too: FilterLogEvents takes one, and moto ignores it.
+            events = [e for e in page if not self.stream_prefixes or e.stream.startswith(self.stream_prefixes)]
             fresh = [
                 e for e in events
                 if not self._keys.too_old(e.timestamp) and self._keys.add(e.stream, e.timestamp, e.message)
             ]
             self.status.extra["backfilled"] += len(fresh)
             await self._emit(fresh, len(events))
-            # Pages can be empty while a token still comes back: follow tokens to the end.
-            token = page.get("nextToken")
-            if not token:
-                return
-            params["nextToken"] = token
 
     # --- output ------------------------------------------------------------------------------
 

@@ -6,16 +6,14 @@ appear later. Each poll asks from `newest - lookback`, the look-back grows with 
 delay actually observed, and event ids already yielded are dropped (aws-cli `logs tail` does the
 same at its boundary). Ids older than the window are forgotten, so memory stays flat.
 
-FilterLogEvents allows 5 requests a second per account and Region, shared with every other
-tool: a token bucket keeps this source under its own budget (default 2/s), pages included.
-
-Failures: this source owns its retries (its client is made with botocore's max_attempts=2, so a
-throttle or a dead endpoint reaches it in seconds, not after ten hidden retries). Throttling,
-a missing group, 5xx, refused, reset or closed connections, timeouts and unparsable answers are
-all transient: one exponential backoff (capped, jittered), the reason in the status line, and
-`behind` once the source's view of the group is BEHIND_S old. Only credentials and permissions
-are fatal. `status.lag_ms` is measured against the clock on every round: since the newest event
-when events came, else since the last poll that succeeded, so it grows while events are missing.
+Paging, the request budget (default 2/s, pages included) and what a failure means are the
+shared FilterLogEvents reader's (`filterlogs.py`). This source owns its retries (its client is
+made with botocore's max_attempts=2, so a throttle or a dead endpoint reaches it in seconds, not
+after ten hidden retries): every transient failure gets one exponential backoff (capped,
+jittered), the reason in the status line, and `behind` once the source's view of the group is
+BEHIND_S old. Only credentials and permissions are fatal. `status.lag_ms` is measured against
+the clock on every round: since the newest event when events came, else since the last poll
+that succeeded, so it grows while events are missing.
 """
 
 import asyncio
@@ -23,39 +21,14 @@ import random
 import time
 from typing import AsyncIterator, Callable
 
-from botocore.exceptions import ClientError
-
-from tui.errors import UserError, one_line
+from tui.errors import one_line
 from tui.sources.base import LogEvent, SourceStatus
-from tui.sources.failures import TRANSIENT, error_code
+from tui.sources.filterlogs import FilterLogEventsReader, LogGroupMissing, TokenBucket, Transient, Unreachable
+
+__all__ = ["PollSource", "TokenBucket", "LogGroupMissing", "Unreachable", "Transient"]
 
 BEHIND_S = 10.0  # the source's view of the group this old: it is falling behind
 BACKOFF_MAX_S = 10.0
-_THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException",
-                        "RequestLimitExceeded"})
-_BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-                              "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature",
-                              "ExpiredToken"})
-
-
-class TokenBucket:
-    """At most `rate` acquisitions a second on average, bursts up to `burst`."""
-
-    def __init__(self, rate: float, burst: float, now: Callable[[], float], sleep):
-        self.rate, self.burst = rate, burst
-        self._tokens = burst
-        self._now, self._sleep = now, sleep
-        self._t = now()
-
-    async def acquire(self) -> None:
-        while True:
-            t = self._now()
-            self._tokens = min(self.burst, self._tokens + (t - self._t) * self.rate)
-            self._t = t
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return
-            await self._sleep((1 - self._tokens) / self.rate)
 
 
 class PollSource:
@@ -74,7 +47,8 @@ class PollSource:
         self._min_lookback, self._max_lookback = min_lookback_ms, max_lookback_ms
         self._seen: dict[str, int] = {}  # event id → timestamp, pruned to the window
         self._now, self._sleep = now, sleep
-        self._bucket = TokenBucket(budget_per_s, max(1.0, budget_per_s), now, sleep)
+        self._reader = FilterLogEventsReader(client, log_group, self.status, budget_per_s=budget_per_s,
+                                             now=now, sleep=sleep)
         self._closed = False
         self._failures = 0
         self._ok_at: float | None = None  # when the last poll that succeeded started
@@ -91,7 +65,7 @@ class PollSource:
                 self._failures = 0
                 self._ok_at = started
                 self.status.error = None
-            except _Transient as exc:
+            except Transient as exc:
                 self._failures += 1
                 self.status.error = one_line(exc)
                 batch = []
@@ -123,28 +97,17 @@ class PollSource:
     async def poll_once(self) -> list[LogEvent]:
         """One sweep of the window, all pages; returns the events not yielded before."""
         start = max(self._start_ms, self._newest_ms - self._lookback_ms)
-        kwargs = {"logGroupName": self.log_group, "startTime": start}
         out: list[LogEvent] = []
         max_delay = 0
-        while True:
-            await self._bucket.acquire()
-            resp = await self._call(kwargs)
-            for e in resp.get("events", ()):
-                eid = e.get("eventId")
-                ts = e.get("timestamp", 0)
-                if eid is not None:
-                    if eid in self._seen:
+        async for page in self._reader.pages({"startTime": start}):
+            for e in page:
+                if e.event_id is not None:
+                    if e.event_id in self._seen:
                         continue
-                    self._seen[eid] = ts
-                ingested = e.get("ingestionTime")
-                if ingested is not None and ingested - ts > max_delay:
-                    max_delay = ingested - ts
-                out.append(LogEvent(e.get("logStreamName", ""), ts, e.get("message", ""), eid, ingested))
-            token = resp.get("nextToken")
-            # Pages may be empty while a token still comes back: keep paging until none.
-            if not token:
-                break
-            kwargs["nextToken"] = token
+                    self._seen[e.event_id] = e.timestamp
+                if e.ingestion_time is not None and e.ingestion_time - e.timestamp > max_delay:
+                    max_delay = e.ingestion_time - e.timestamp
+                out.append(e)
         if out:
             newest = max(e.timestamp for e in out)
             self._newest_ms = max(self._newest_ms, newest)
@@ -159,41 +122,3 @@ class PollSource:
             return
         floor = start - self._lookback_ms
         self._seen = {k: v for k, v in self._seen.items() if v >= floor}
-
-    async def _call(self, kwargs: dict) -> dict:
-        self.status.requests += 1
-        try:
-            resp = await self.client.filter_log_events(**kwargs)
-        except ClientError as exc:
-            code = error_code(exc)
-            if code == "ResourceNotFoundException":
-                # Lambda creates the group on the first invocation's log write: wait for it.
-                raise LogGroupMissing(f"log group {self.log_group} not found yet") from None
-            if code in _THROTTLED:
-                raise _Transient(f"FilterLogEvents throttled ({code}); slowing down") from None
-            if "AccessDenied" in code or code == "UnauthorizedOperation":
-                raise UserError("not allowed to read the function's logs: grant logs:FilterLogEvents "
-                                f"on {self.log_group}") from None
-            if code in _BAD_CREDENTIALS:
-                raise UserError(f"AWS rejected the credentials ({code}): refresh them (aws sso login / "
-                                "aws configure) and retry") from None
-            raise _Transient(f"FilterLogEvents failed: {code or 'HTTP error'}; retrying") from None
-        except TRANSIENT as exc:
-            # Refused, reset, closed mid-answer, timed out, garbled: the connection, not the
-            # request, went wrong. Retried like any other transient failure.
-            raise Unreachable(f"logs endpoint: {one_line(exc, limit=160)}; retrying") from None
-        if not isinstance(resp, dict) or not isinstance(resp.get("events", []), list):
-            raise _Transient("FilterLogEvents gave an answer that is not a page of events; retrying")
-        return resp
-
-
-class _Transient(Exception):
-    """A failure worth retrying: shown in the status line, never fatal."""
-
-
-class LogGroupMissing(_Transient):
-    """The group does not exist (yet: Lambda creates it on the first write)."""
-
-
-class Unreachable(_Transient):
-    """The connection failed (refused, reset, closed, timed out, garbled), not the request."""
