@@ -74,6 +74,8 @@ class MonitorApp(App):
                 tooltip="a larger step up (1, 2, 5, 10, 20 …: about ×2)"),
         Binding("slash", "level(-1, True)", "load--", key_display="/", group=LOAD_KEYS,
                 tooltip="a larger step down"),
+        Binding("h", "plan_hold", "hold plan", tooltip="--plan: hold the plan at this stage (again: go on)"),
+        Binding("n", "plan_next", "next stage", tooltip="--plan: skip to the plan's next stage"),
         Binding("space", "pause", "pause", tooltip="pause / resume the load (in a replay: the playback)"),
         Binding("s", "snapshot", "snapshot",
                 tooltip="snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg in a new folder"),
@@ -90,13 +92,14 @@ class MonitorApp(App):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # the same clean stop
     ]
     LOAD_ACTIONS = ("level", "mode")  # not in a replay: nothing to steer
+    PLAN_ACTIONS = ("plan_hold", "plan_next")  # only with --plan
     REPLAY_ACTIONS = ("seek",)  # only in a replay
 
     def __init__(self, *, target: TargetInfo, load: LoadController | None = None,
                  load_state: LoadState | None = None, sources: Sequence[LogSource] = (),
                  clock: Callable[[], float] = time.time, fleet: Fleet | None = None,
                  snapshot_dir: str = "lambdascope-snapshots", refresh_hz: float = 5.0, recorder=None,
-                 replay=None):
+                 replay=None, steering=None):
         super().__init__()
         self.target = target
         self.load = load
@@ -118,6 +121,7 @@ class MonitorApp(App):
         self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
         self._generation = 0  # a replay's seek back starts a new one; older batches are dropped
         self.replay = replay
+        self.steering = steering  # loadgen.ramp.Steering with --plan: it drives the load
         self._stopped = False
         self._redrawing = True
 
@@ -266,6 +270,9 @@ class MonitorApp(App):
             stats = self.load_state.figures(now) if self.load is not None else None
             elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
             load = self.load_state.describe()
+            if self.steering is not None:
+                self._steer(now)
+                load = f"{load} · {self.steering.status(now)}"
             if self.replay is not None:
                 load = f"{load}  {replay_position(self.replay.clock)}"
             self.header.show(header_text(
@@ -282,6 +289,8 @@ class MonitorApp(App):
         """Which keys work here: no load keys in a replay, seeking only in one (elsewhere ← →
         go on to the table)."""
         if action in self.LOAD_ACTIONS and self.replaying:
+            return False
+        if action in self.PLAN_ACTIONS and self.steering is None:
             return False
         if action in self.REPLAY_ACTIONS and (self.replay is None or self.replay.clock.speed is None):
             return False  # played all at once, there is no time to move in
@@ -325,18 +334,47 @@ class MonitorApp(App):
 
     def action_level(self, direction: int, large: bool = False) -> None:
         if self._can_control():
-            self._ask(self.load_state.stepped(direction, large), "change the level")
+            self._by_hand(self.load_state.stepped(direction, large), "change the level")
 
     def action_mode(self) -> None:
         if self._can_control():
-            self._ask(self.load_state.switched(), "switch the mode")
+            self._by_hand(self.load_state.switched(), "switch the mode")
+
+    # ---- a ramp plan (--plan) -----------------------------------------------------------
+    def _steer(self, now: float) -> None:
+        """Apply the plan's next load when its stage asks for one (at the redraw rate)."""
+        plan = self.steering.tick(now)
+        if plan is not None and self.load is not None:
+            try:
+                self.load.apply(plan)
+                self.load_state.asked(plan)
+            except LoadRefused as exc:
+                self.status.say(f"load generator refused the plan's next stage: {one_line(str(exc))}", error=True)
+
+    def _by_hand(self, plan: Plan, what: str) -> None:
+        """A key changed the load: with a plan, that holds it (`h` goes on)."""
+        if self.steering is not None:
+            self.steering.manual(self.clock(), plan)
+        self._ask(plan, what)
+
+    def action_plan_hold(self) -> None:
+        if self.steering is not None and self._can_control():
+            held = self.steering.hold(self.clock())
+            self.status.say("plan held at this stage (h: go on)" if held else "plan going on")
+            self.refresh_view()
+
+    def action_plan_next(self) -> None:
+        if self.steering is not None and self._can_control():
+            self.steering.skip(self.clock())
+            self.status.say("plan: next stage")
+            self.refresh_view()
 
     def action_pause(self) -> None:
         if self.replay is not None:
             self._replay_pause()
             return
         if self._can_control():
-            self._ask(self.load_state.toggled_pause(), "resume" if self.load_state.wanted.paused else "pause")
+            self._by_hand(self.load_state.toggled_pause(), "resume" if self.load_state.wanted.paused else "pause")
 
     # ---- replay controls ----------------------------------------------------------------
     def _replay_pause(self) -> None:
@@ -399,6 +437,8 @@ class MonitorApp(App):
         load = dict(self.load_state.as_dict())
         if self.load is not None:
             load["achieved"] = self.load_state.figures(now)
+        if self.steering is not None:
+            load["plan"] = self.steering.to_dict(now)  # `--plan` on this snapshot repeats the run
         source = dict(self.target.as_dict(), log_sources=[s.status.name for s in self.sources])
         sort = self.host_key if self.sort_by == "host" else self.sort_by
         bundle = export.build(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)

@@ -10,6 +10,7 @@ import time
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
+from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 from tui.commands.options import add_target_flags, load_plan, positive_float, positive_int
 from tui.sources.factory import KINDS
 
@@ -22,6 +23,7 @@ def register(sub) -> None:
     load.add_argument("--concurrency", type=int, metavar="N",
                       help=f"start in closed loop with N requests in flight (default {DEFAULT_CONCURRENCY})")
     load.add_argument("--rate", type=float, metavar="R", help="start in open loop at R requests/s")
+    add_plan_flag(load)
     p.add_argument("--max-in-flight", type=int, default=1000, metavar="N",
                    help="cap on requests in flight (open loop holds back above it; default 1000)")
     p.add_argument("--logs", choices=KINDS, default="auto",
@@ -79,6 +81,13 @@ async def handle(args) -> int:
     from tui.widgets.header import TargetInfo
 
     plan = plan_from_args(args)
+    steering = None
+    if args.plan:
+        from loadgen.ramp import Steering
+
+        ramp_plan = load_ramp(args.plan)
+        plan = base_plan(ramp_plan, args.max_in_flight)
+        steering = Steering(ramp_plan, plan, time.time())
     async with AsyncExitStack() as stack:
         with aws_errors(args):
             session = await stack.enter_async_context(open_watch(args, plan))
@@ -87,7 +96,10 @@ async def handle(args) -> int:
             recorder = Recorder(args.record, session.target.describe(), time.time())
         app = MonitorApp(target=TargetInfo.from_target(session.target), load=session.load,
                          load_state=LoadState.from_plan(plan), sources=session.sources,
-                         snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz, recorder=recorder)
+                         snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz, recorder=recorder,
+                         steering=steering)
+        if steering is not None:
+            steering.start(time.time())  # the plan's clock starts with the screen and the load
         with quit_on_signals(app, stack):
             try:
                 await app.run_async()
