@@ -500,4 +500,6 @@ class MonitorApp(App):
         self.workers.cancel_group(self, "load")
         self.workers.cancel_group(self, "redraw")
         if self.recorder is not None:
+            if self.steering is not None:
+                self.recorder.plan(self.steering.to_dict(self.clock()), self.clock())
             self.recorder.close()

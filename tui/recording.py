@@ -128,6 +128,10 @@ class Recorder:
             obj["names"] = new
         self._write(obj)
 
+    def plan(self, doc: dict, now: float) -> None:
+        """The ramp plan as it ran (`Steering.to_dict`): `--plan` on the recording repeats it."""
+        self._write({"t": now, "plan": doc})
+
     def close(self) -> None:
         if self._gz is not None:
             self._gz.close()
@@ -142,6 +146,7 @@ class Recording:
 
     header: dict
     entries: list[dict]
+    plan: dict | None = None  # the ramp plan as it ran, when the session had one (--plan)
 
     @property
     def start(self) -> float:
@@ -154,7 +159,7 @@ class Recording:
     @classmethod
     def load(cls, path: str) -> "Recording":
         lines = _read_lines(path)
-        entries, header = [], None
+        entries, header, plan = [], None, None
         names: list[str] = []
         last_stats: StatsSnapshot | None = None
         for n, line in enumerate(lines, 1):
@@ -173,6 +178,9 @@ class Recording:
                 continue
             if header is None:
                 break
+            if isinstance(obj.get("plan"), dict):
+                plan = obj["plan"]  # the last one written is the whole plan as it ran
+                continue
             try:
                 entry = (_entry_v2(obj, names) if header["lambdascope_recording"] >= 2
                          else _entry_v1(obj, last_stats))
@@ -188,7 +196,7 @@ class Recording:
             raise UserError(f"{path}: recorded by a newer lambdascope (format {header['lambdascope_recording']}); "
                             "upgrade lambdascope to replay it")
         entries.sort(key=lambda e: e["t"])
-        return cls(header, entries)
+        return cls(header, entries, plan)
 
 
 def recording_text(path: str) -> str:

@@ -71,3 +71,20 @@ async def test_the_snapshot_keeps_the_plan_that_ran(tmp_path):
     assert saved["text"] == "2c@10s, 5c@10s"
     assert saved["effective"]["text"] == "2c@4s, 3c@2s"
     assert [e["what"] for e in saved["events"]] == ["key"]
+
+
+async def test_the_recording_keeps_the_plan_and_repeats_it(tmp_path):
+    from tui.commands.plan_flag import load_ramp
+    from tui.recording import Recorder, Recording
+
+    path = str(tmp_path / "session.rec")
+    app, clock, load = plan_app(tmp_path, "2c@10s, 5c@10s")
+    app.recorder = Recorder(path, {"kind": "local"}, T0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.stop_redraw()
+        app.refresh_view()
+        clock.t = T0 + 12
+        app.refresh_view()
+        await app.shutdown()
+    assert Recording.load(path).plan["effective"]["text"] == "2c@10s, 5c@2s"
+    assert load_ramp(path).text() == "2c@10s, 5c@2s"

@@ -11,7 +11,8 @@ from tui.errors import UserError
 def add_plan_flag(group) -> None:
     group.add_argument("--plan", metavar="PLAN",
                        help="stages, e.g. '10c@30s, 50c@30s, 0@2m' (c: concurrent, r: requests/s, "
-                            "A..B: a ramp), a .toml file of [[stage]] tables, or a snapshot .json to repeat")
+                            "A..B: a ramp), a .toml file of [[stage]] tables, or a snapshot .json or "
+                            "recording to repeat")
 
 
 def load_ramp(text: str):
@@ -19,11 +20,29 @@ def load_ramp(text: str):
     from loadgen import ramp
 
     try:
+        if os.path.isfile(text) and _is_recording(text):
+            return _from_recording(text)
         if text.endswith(".toml") or text.endswith(".json") or os.path.isdir(text):
             return _from_file(text)
         return ramp.parse(text)
     except ramp.RampError as exc:
         raise UserError(f"--plan: {exc}") from None
+
+
+def _is_recording(path: str) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    return head[:2] == b"\x1f\x8b" or head.lstrip().startswith(b'{"lambdascope_recording"')
+
+
+def _from_recording(path: str):
+    from loadgen import ramp
+    from tui.recording import Recording
+
+    rec = Recording.load(path)
+    if rec.plan is None:
+        raise UserError(f"--plan {path}: this recording ran no plan; give stages instead, e.g. '10c@30s'")
+    return ramp.from_saved(rec.plan)
 
 
 def _from_file(path: str):
