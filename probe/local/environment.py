@@ -104,7 +104,7 @@ class Environment:
         self._api = RuntimeApi(config.max_concurrency if config.mode == "lmi" else 1)
         self._proc = None
         self._tmp: str | None = None
-        self._spawned_at = 0.0
+        self._init_began = 0.0
         self._tails: dict[str, deque[str]] = {}  # request id -> its log lines (LogType=Tail)
         self._reported_init = False
         self._starting: asyncio.Task | None = None
@@ -147,6 +147,11 @@ class Environment:
     def start(self) -> asyncio.Task:
         """Begin INIT; the returned task ends when the runtime is ready (or failed)."""
         if self._starting is None:
+            # INIT begins now, when the fleet decided it: environments started together (a
+            # batch) log INIT_START together, however long this loop then takes to spawn them.
+            self._init_began = time.perf_counter()
+            if self.config.mode != "snapstart":  # a restored stream begins at RESTORE_START
+                self._emit(self._lines.init_start(self.stream))
             self._starting = asyncio.create_task(self._start(), name=f"env-{self.id[:8]}")
         return self._starting
 
@@ -154,8 +159,6 @@ class Environment:
         self._tmp = tempfile.mkdtemp(prefix="env-", dir=self._base_tmp)
         await self._api.start()
         cfg = self.config
-        if cfg.mode != "snapstart":  # a restored environment's stream begins at RESTORE_START
-            self._emit(self._lines.init_start(self.stream))
         env = {
             "AWS_LAMBDA_RUNTIME_API": self._api.address,
             "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
@@ -187,7 +190,6 @@ class Environment:
             env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
             env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
         argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
-        self._spawned_at = time.perf_counter()
         self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
         self.pid = self._proc.pid
         if cfg.mode == "snapstart":
@@ -195,7 +197,8 @@ class Environment:
         else:
             ok = await self._until(self._api.ready)
             if ok:
-                self.init_duration_ms = (self._api.first_poll_at - self._spawned_at) * 1000
+                # From INIT_START on: what waiting for this machine to spawn it cost is init too.
+                self.init_duration_ms = (self._api.first_poll_at - self._init_began) * 1000
                 if cfg.mode == "lmi":  # REPORT carries no Init Duration: INIT_REPORT does
                     self._emit(self._lines.init_report(self.init_duration_ms))
         if not ok:
