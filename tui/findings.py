@@ -354,7 +354,26 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
     stopped_on: dict[str, list] = {}
     for _, c in stopped:
         stopped_on.setdefault(host_of[c.container_id], []).append(c)
-    whole = {h for h, cs in stopped_on.items() if h and len(cs) == serving_per_host[h]}
+    # Going quiet is not enough on its own: with most-recently-used routing an idle environment
+    # can sit unused while the others serve. Two kinds of evidence make it a retirement:
+    # - its whole host went quiet, with at least two containers, together (the blog's story);
+    # - or a new environment started after it had gone quiet: the platform made a new one
+    #   rather than use it.
+    starts = sorted(M.start.values())
+
+    def replaced(c) -> bool:
+        last = M.last[c.container_id]
+        inv, first = c.invocations, M.first[c.container_id]
+        own = (last - first) / (inv - 1) if inv > 1 and last > first else typical_gap
+        quiet = RETIRE_FACTOR * own if own > floor_gap else RETIRE_MIN_QUIET_S
+        k = bisect_right(starts, last + quiet)
+        return k < len(starts) and starts[k] <= last + quiet * RESUME_WINDOW_FACTOR
+
+    whole = {h for h, cs in stopped_on.items()
+             if h and len(cs) == serving_per_host[h] and (len(cs) >= 2 or replaced(cs[0]))}
+    stopped = [(t, c) for t, c in stopped if host_of[c.container_id] in whole or replaced(c)]
+    if not stopped:
+        return {}, []
 
     # A host whose every serving container stopped retired, and took them with it: one finding per
     # host (its containers' last invocations can spread over a second or more: the least used
@@ -376,7 +395,7 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
             for c in group:
                 retired[c.container_id] = why
             text = f"{host} retired at {_s(at - t0)}: all {n} of its containers stopped serving"
-            if at - first_stop >= 0.05:
+            if _s(first_stop - t0) != _s(at - t0):
                 text += f" (from {_s(first_stop - t0)})"
             text += " while the load went on"
         else:

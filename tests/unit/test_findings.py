@@ -154,10 +154,20 @@ def test_when_the_load_stops_nothing_retired_it_just_went_idle():
     assert {story.state(c, T0 + 30.0) for c in f.containers.values()} == {"idle"}
 
 
-def test_one_container_that_stops_while_its_host_serves_on_is_retired_but_the_host_is_not():
+def test_one_container_that_goes_quiet_while_the_others_serve_is_idle_not_retired():
+    # most-recently-used routing leaves a spare environment unused: that is not a retirement
+    b = Build()
+    [spare] = b.burst("host-1", 1, 0.0, 0.1, 2.0)
+    b.burst("host-1", 3, 0.002, 0.1, 10.0)
+    f, story = tell(b, 10.0)
+    assert story.retired == {} and story.state(f.containers[spare], T0 + 10.0) == "idle"
+
+
+def test_one_container_replaced_by_a_new_one_while_its_host_serves_on_is_retired_but_the_host_is_not():
     b = Build()
     [quits] = b.burst("host-1", 1, 0.0, 0.1, 2.0)
     b.burst("host-1", 3, 0.002, 0.1, 10.0)
+    b.burst("host-1", 1, 4.0, 4.1, 10.0)  # a new environment, started after it went quiet
     _, story = tell(b, 10.0)
     [r] = story.of_kind("retirement")
     assert not r["host_retired"] and r["container_ids"] == [quits]
