@@ -83,6 +83,22 @@ def test_the_monitor_draws_its_figures_in_a_child_process(tmp_path):
     assert (Path(folder) / "timeline.svg").read_text().count('id="lane-') == 24
 
 
+def test_replay_export_writes_the_folder_with_no_screen(tmp_path, capsys):
+    from tests.tui.fakes import FIXTURE
+
+    folder = tmp_path / "replayed"
+    assert main(["replay", str(FIXTURE), "--export", str(folder)]) == 0
+    assert f"export written to {folder}/" in capsys.readouterr().err
+    doc = json.loads((folder / "snapshot.json").read_text())
+    assert doc["source"]["kind"] == "replay" and doc["source"]["recorded_kind"] == "local"
+    assert doc["totals"]["containers"] == 21 and doc["totals"]["invocations"] > 0
+    assert doc["load"].get("mode") in ("closed", "open")
+    with open(folder / "timeline.csv", newline="") as fh:
+        assert sum(int(r["invocations"]) for r in csv.DictReader(fh)) == doc["totals"]["invocations"]
+    assert (folder / "timeline.svg").read_text().count('id="lane-') == doc["totals"]["serving"]
+    assert "screen.svg" not in os.listdir(folder)
+
+
 def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, capsys):
     events = tmp_path / "events.json"
     events.write_text(json.dumps({"events": experiment_events()}))

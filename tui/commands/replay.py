@@ -47,19 +47,23 @@ def replay_bundle(path: str):
     from tui import export
     from tui.analysis import feed
     from tui.fleet import Fleet
-    from tui.recording import RecordedOutcome, Recording
-    from tui.sources.base import LogEvent
+    from tui.recording import Recording
 
     rec = Recording.load(path)
     fleet = Fleet()
-    load = {}
+    stats = None
     for entry in rec.entries:
         if "log" in entry:
-            feed(fleet, [LogEvent(*row) for row in entry["log"]], entry["t"])
+            feed(fleet, entry["log"], entry["t"])
         elif "outcomes" in entry:
-            fleet.apply_outcomes([RecordedOutcome(**o) for o in entry["outcomes"]], entry["t"])
-        elif "load" in entry:
-            load = dict(entry["load"])
+            fleet.apply_outcomes(entry["outcomes"], entry["t"])
+            stats = entry.get("stats") or stats
     target = rec.header.get("target") or {}
     source = {**target, "kind": "replay", "recording": path, "recorded_kind": target.get("kind")}
+    load = {}
+    plan = getattr(stats, "plan", None)
+    if plan is not None:
+        load = plan if isinstance(plan, dict) else plan.to_dict()  # what the generator ran last
+    if rec.plan:
+        load = {**load, "plan": rec.plan}
     return export.build(fleet, now=rec.end, source=source, load=load)
