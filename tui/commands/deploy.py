@@ -11,7 +11,7 @@ from probe.deploy import deploy, destroy
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
 from tui.aws_errors import aws_errors
 from tui.commands.options import add_aws_flags
-from tui.errors import mask
+from tui.errors import mask, one_line
 
 def register(subparsers):
     p = subparsers.add_parser(
@@ -78,7 +78,7 @@ async def run_deploy(args):
             snapstart=args.snapstart,
         )
     for warning in result["warnings"]:
-        print(f"lambdascope: warning: {warning}", file=sys.stderr)
+        print(f"lambdascope: warning: {one_line(warning, limit=1000)}", file=sys.stderr)
     print(mask(json.dumps(result, indent=2)))
     print(f"watch it: {watch_command(args, result['region'])}")
     return 0
