@@ -231,7 +231,8 @@ class Fleet:
         if self._busy >= prof.concurrency_limit:
             raise self._throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
         ready = [e for e in self.live.values()
-                 if e.ready and not e.dead and e.inflight < prof.max_concurrency]
+                 if e.ready and not e.dead and not e.host.retired
+                 and e.inflight < prof.max_concurrency]
         if not ready:
             self._scale_out()
             raise self._throttle("ConcurrentInvocationLimitExceeded")
@@ -367,8 +368,12 @@ class Fleet:
                 self._retire(env, env.retire_reason or "exited")
 
     def _lmi_scale_in(self, now: float) -> None:
-        """Idle LMI environments beyond the minimum are stopped (scale-in)."""
+        """Idle LMI environments beyond the minimum are stopped (scale-in); below the minimum
+        (an instance terminated) one more is started."""
         limit = self.profile.idle_reclaim_s
+        serving = [e for e in self.live.values() if not e.host.retired and not e.dead]
+        if len(serving) < self.profile.min_environments:
+            self._scale_out()
         for env in list(self.live.values()):
             if len(self.live) <= self.profile.min_environments:
                 return
