@@ -27,7 +27,7 @@ async def serve(profile_file: str | None = None, concurrency_limit: int | None =
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m probe.local",
                                      description="Run the local Lambda alone.")
-    parser.add_argument("--profile-file", help="TOML profile, or a shipped name (today, blog)")
+    parser.add_argument("--profile-file", help="TOML profile, or a shipped name (today, blog, lmi, snapstart)")
     parser.add_argument("--concurrency-limit", type=int)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
