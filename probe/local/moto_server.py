@@ -1,18 +1,25 @@
-"""moto's server as a child process: the local CloudWatch Logs endpoint.
+"""moto's server as a child process: the local CloudWatch Logs endpoint, for the local Lambda and
+for the tests alike (one launcher).
 
 Out of process on purpose: in process, werkzeug prints an access line per request to stderr (which
-corrupts a terminal UI), and it is slower (MEASURED.md).
+corrupts a terminal UI), and it is slower (MEASURED.md). The process is spawned with `Popen`
+(milliseconds, so fine inside an event loop) in its own session, dying with its parent; it is
+ready when `/moto-api/` answers. `async with MotoServer()` is the local Lambda's face;
+`start_blocking()`/`stop_blocking()` the tests' (module-scoped fixtures are synchronous).
 """
 
 import asyncio
 import signal
+import subprocess
 import sys
-
-import aiohttp
+import time
+import urllib.error
+import urllib.request
 
 from probe.local.procs import die_with_parent, free_port, kill_group, minimal_env
 
 START_TIMEOUT_S = 30.0
+_POLL_S = 0.05
 
 
 class MotoServer:
@@ -21,9 +28,10 @@ class MotoServer:
     def __init__(self, pids: set[int] | None = None):
         self.port = 0
         self.endpoint = ""
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: subprocess.Popen | None = None
         self._pids = pids if pids is not None else set()
 
+    # ---- async (the local Lambda) ----------------------------------------------------------
     async def __aenter__(self):
         await self.start()
         return self
@@ -34,52 +42,81 @@ class MotoServer:
     async def start(self) -> None:
         # A port picked here can be taken before moto binds it: retry with a new one.
         for _ in range(3):
-            self.port = free_port()
-            self.endpoint = f"http://127.0.0.1:{self.port}"
-            self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,  # never the terminal
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-                env=minimal_env({"PYTHONUNBUFFERED": "1"}),
-            )
-            self._pids.add(self._proc.pid)
-            if await self._wait_ready():
-                return
+            self._spawn()
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline and self._proc.poll() is None:
+                if await asyncio.to_thread(self._answers):
+                    return
+                await asyncio.sleep(_POLL_S)
             await self.stop()
         raise RuntimeError("moto server did not start: is moto (with flask, flask-cors) installed?")
 
-    async def _wait_ready(self) -> bool:
-        deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
-        timeout = aiohttp.ClientTimeout(total=1)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            while asyncio.get_running_loop().time() < deadline:
-                if self._proc.returncode is not None:
-                    return False
-                try:
-                    async with http.get(f"{self.endpoint}/moto-api/") as resp:
-                        await resp.read()
-                        return True
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                    await asyncio.sleep(0.05)
-        return False
-
-    def kill_now(self) -> None:
-        if self._proc is not None and self._proc.returncode is None:
-            kill_group(self._proc.pid, signal.SIGKILL)
-
     async def stop(self) -> None:
-        proc, self._proc = self._proc, None
+        proc = self._take()
         if proc is None:
             return
-        if proc.returncode is None:
-            kill_group(proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 2.0)
-            except asyncio.TimeoutError:
-                kill_group(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        else:
-            kill_group(proc.pid, signal.SIGKILL)  # anything it left in its group
+        try:
+            await asyncio.wait_for(asyncio.to_thread(proc.wait), 2.0)
+        except asyncio.TimeoutError:
+            kill_group(proc.pid, signal.SIGKILL)
+            await asyncio.to_thread(proc.wait)
+
+    # ---- sync (the tests' fixtures) ---------------------------------------------------------
+    def start_blocking(self) -> "MotoServer":
+        for _ in range(3):
+            self._spawn()
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline and self._proc.poll() is None:
+                if self._answers():
+                    return self
+                time.sleep(_POLL_S)
+            self.stop_blocking()
+        raise RuntimeError("moto server did not start: is moto (with flask, flask-cors) installed?")
+
+    def stop_blocking(self) -> None:
+        proc = self._take()
+        if proc is None:
+            return
+        try:
+            proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            kill_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def reset(self) -> None:
+        """Forget every resource (moto's own reset API): a clean account for the next test."""
+        req = urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST")
+        urllib.request.urlopen(req, timeout=5).read()
+
+    def kill_now(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            kill_group(self._proc.pid, signal.SIGKILL)
+
+    # ---- the one way it is started, probed and stopped --------------------------------------
+    def _spawn(self) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # never the terminal
+            start_new_session=True, preexec_fn=die_with_parent,
+            env=minimal_env({"PYTHONUNBUFFERED": "1"}),
+        )
+        self._pids.add(self._proc.pid)
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1) as resp:
+                resp.read()
+            return True
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _take(self) -> subprocess.Popen | None:
+        """Detach the process and signal it to stop (TERM, or KILL for what an exited one left)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        kill_group(proc.pid, signal.SIGTERM if proc.poll() is None else signal.SIGKILL)
+        return proc

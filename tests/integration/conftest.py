@@ -6,14 +6,14 @@ pytest finds the fixtures by name; constants (FAKE_ACCESS_KEY, ...) are imported
 
 Out of process, because werkzeug writes an access line per request in process (MEASURED.md);
 one server per test module, because starting one costs ~1 s of a shared core; state is reset
-before each test that asks for `moto_endpoint`. The process itself is tests/moto_fixture.py's.
+before each test that asks for `moto_endpoint`. The process is the product's own launcher (probe/local/moto_server.py).
 """
 
 import urllib.request
 
 import pytest
 
-from tests.moto_fixture import MotoProcess
+from probe.local.moto_server import MotoServer
 
 FAKE_ACCESS_KEY = "AKIAFAKEFAKEFAKE1234"
 FAKE_SECRET_KEY = "fAkEsEcReT/kEy+NeVeR+pRiNtEd0123456789aB"
@@ -35,12 +35,12 @@ _CREDENTIAL_VARS = (
 
 @pytest.fixture(scope="module")
 def moto_server():
-    """Base URL of a moto server for one test module (tests/moto_fixture.py runs it)."""
-    server = MotoProcess().start()
+    """Base URL of a moto server for one test module (probe/local/moto_server.py runs it)."""
+    server = MotoServer().start_blocking()
     try:
-        yield server.url
+        yield server.endpoint
     finally:
-        server.stop()
+        server.stop_blocking()
 
 
 @pytest.fixture

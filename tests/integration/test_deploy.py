@@ -32,7 +32,7 @@ from tui.cli import main
 from tui.aws_errors import explain
 
 from tests.integration.conftest import FAKE_ACCESS_KEY
-from tests.moto_fixture import free_port
+from probe.local.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "ls-test-probe"

@@ -6,7 +6,7 @@ import aioboto3
 import pytest
 from aiobotocore.config import AioConfig
 
-from tests.moto_fixture import MotoProcess
+from probe.local.moto_server import MotoServer
 from tui.sources.poll import PollSource
 
 GROUP = "/aws/lambda/poll-test"
@@ -15,16 +15,16 @@ T0 = 1_795_789_200_000
 
 @pytest.fixture(scope="module")
 def moto():
-    server = MotoProcess().start()
+    server = MotoServer().start_blocking()
     yield server
-    server.stop()
+    server.stop_blocking()
 
 
 @pytest.fixture
 async def logs(moto):
     moto.reset()
     session = aioboto3.Session()
-    async with session.client("logs", endpoint_url=moto.url, region_name="us-east-1",
+    async with session.client("logs", endpoint_url=moto.endpoint, region_name="us-east-1",
                               aws_access_key_id="testing", aws_secret_access_key="testing",
                               config=AioConfig(retries={"max_attempts": 2})) as client:
         await client.create_log_group(logGroupName=GROUP)
@@ -82,7 +82,7 @@ async def test_pages_are_followed(logs):
 async def test_missing_group_is_transient_then_recovers(moto):
     moto.reset()
     session = aioboto3.Session()
-    async with session.client("logs", endpoint_url=moto.url, region_name="us-east-1",
+    async with session.client("logs", endpoint_url=moto.endpoint, region_name="us-east-1",
                               aws_access_key_id="testing", aws_secret_access_key="testing") as client:
         clock = Clock(T0 / 1000)
         src = PollSource(client, GROUP, T0 - 1000, interval=0.01, now=clock, sleep=clock.sleep)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError, EventStreamError
 from probe.local.eventstream import encode_message, event_message, exception_message, initial_response
 from probe.local.livetail import LiveTailSession, LogsFront
 from probe.local.livetail_request import compile_filter_pattern, parse_request
-from tests.moto_fixture import MotoProcess
+from probe.local.moto_server import MotoServer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -29,9 +29,9 @@ INTERVAL = 0.2  # seconds between updates in these tests (AWS: 1 s)
 
 @pytest.fixture(scope="module")
 def moto_url():
-    server = MotoProcess().start()
-    yield server.url
-    server.stop()
+    server = MotoServer().start_blocking()
+    yield server.endpoint
+    server.stop_blocking()
 
 
 @pytest.fixture
