@@ -231,61 +231,81 @@ def _r(v: float | None, nd: int = 3):
 # ---- the story ---------------------------------------------------------------------------------
 
 class _Memo:
-    """Each container's start, first and last invocation, read once per `tell`."""
+    """Each container's start, first and last invocation, pre-initialised or cold, read once per
+    `tell` (one pass over the fleet; the findings then work from these)."""
 
-    __slots__ = ("start", "first", "last")
+    __slots__ = ("start", "first", "last", "pre", "paid")
 
-    def __init__(self, rows, serving):
-        self.start = {c.container_id: s for s, c in rows}
-        self.first = {c.container_id: _first_invoked(c) for c in serving}
-        self.last = {c.container_id: _last_invoked(c) for c in serving}
+    def __init__(self):
+        self.start: dict[str, float] = {}
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.pre: set[str] = set()
+        self.paid: set[str] = set()
 
 
 def tell(fleet, now: float, host_key: str = "hostname") -> Story:
     """Every finding the fleet supports at `now`."""
-    rows = []  # (start, container) for every environment that started
+    M = _Memo()
+    keyed = []  # (start, id, container) for every environment that started
+    host_of: dict[str, str] = {}
     for c in fleet.containers.values():
-        s = _start(c)
-        if s is not None:
-            rows.append((s, c))
-    rows.sort(key=lambda r: (r[0], r[1].container_id))
-    if not rows:
+        cid = c.container_id
+        init = _init_at(c)
+        if c.invocations:
+            first = M.first[cid] = _first_invoked(c)
+            M.last[cid] = _last_invoked(c)
+            if c.cold_starts > 0:  # its first request paid an init: it started then (see _start)
+                M.paid.add(cid)
+                start = init if init is not None else first
+            else:
+                start = first
+        elif init is not None:
+            start = init
+            if _pre_initialized(c):
+                M.pre.add(cid)
+        else:
+            continue
+        M.start[cid] = start
+        host_of[cid] = getattr(c, host_key, "") or ""
+        keyed.append((start, cid, c))
+    if not keyed:
         return Story([], [], {}, {}, None, fleet)
+    keyed.sort(key=lambda r: (r[0], r[1]))
+    rows = [(start, c) for start, _, c in keyed]
     t0 = rows[0][0]
 
-    host_of = {c.container_id: getattr(c, host_key, "") or "" for _, c in rows}
     host_order: list[str] = []  # hosts in order of their first container's start
     seen_hosts = set()
-    for _, c in rows:
-        h = host_of[c.container_id]
+    for _, cid, _ in keyed:
+        h = host_of[cid]
         if h and h not in seen_hosts:
             seen_hosts.add(h)
             host_order.append(h)
     serving = [c for _, c in rows if c.invocations > 0]
-    M = _Memo(rows, serving)
 
     findings: list[dict] = []
-    waves, wave_of = _waves(fleet, rows, t0, host_of, host_order)
+    waves, wave_of = _waves(M, fleet, rows, t0, host_of, host_order)
     findings += waves
     retired, retirements = _retirements(M, fleet, serving, now, t0, host_of, host_order)
     findings += retirements
     findings += _takeover(M, fleet, serving, now, t0, host_of, host_order)
     findings += _spread(serving)
     findings += _hardware(serving, host_key, host_of, host_order)
-    findings += _cold_start(fleet, serving)
-    findings += _pre_init(rows, t0)
+    findings += _cold_start(M, fleet, serving)
+    findings += _pre_init(M, rows, t0)
     findings += _lifetime(M, serving, now, t0, retired)
     return Story(findings, waves, wave_of, retired, t0, fleet)
 
 
-def _waves(fleet, rows, t0, host_of, host_order):
+def _waves(M, fleet, rows, t0, host_of, host_order):
     times = [s for s, _ in rows]
     waves, wave_of = [], {}
     prev_at = None
     for i, (lo, hi) in enumerate(split_by_gaps(times)):
         members = [c for _, c in rows[lo:hi]]
         served = [c for c in members if c.invocations > 0]
-        pre = [c for c in members if _pre_initialized(c)]
+        pre = [c for c in members if c.container_id in M.pre]
         hosts = {host_of[c.container_id] for c in served} - {""}
         keys = [h for h in host_order if h in hosts]
         at = times[lo]
@@ -318,26 +338,43 @@ def _waves(fleet, rows, t0, host_of, host_order):
 def _retirements(M, fleet, serving, now, t0, host_of, host_order):
     if len(serving) < 2:
         return {}, []
-    spans = [(M.last[c.container_id], M.first[c.container_id], c) for c in serving]
-    spans.sort(key=lambda r: r[0])
+    last_of, first_of = M.last, M.first
+    quiet_ones = [c for c in serving if now - last_of[c.container_id] > RETIRE_MIN_QUIET_S]
+    if not quiet_ones:
+        return {}, []  # the common case while everything serves: nothing more to look at
+    spans = sorted(zip(last_of.values(), first_of.values()))  # (last, first), by last
     lasts = [r[0] for r in spans]
     # suffix_min_first[i]: the earliest first invocation among containers whose last is >= lasts[i]
     suffix_min_first = [0.0] * len(spans)
     m = float("inf")
     for i in range(len(spans) - 1, -1, -1):
-        m = min(m, spans[i][1])
+        f = spans[i][1]
+        if f < m:
+            m = f
         suffix_min_first[i] = m
-    own_gaps = sorted((l - f) / (c.invocations - 1) for l, f, c in spans if c.invocations > 1 and l > f)
-    typical_gap = own_gaps[len(own_gaps) // 2] if own_gaps else RETIRE_MIN_QUIET_S / RETIRE_FACTOR
+    typical_gap = None  # the fleet's usual gap, for containers with one invocation (lazily)
+    floor_gap = RETIRE_MIN_QUIET_S / RETIRE_FACTOR
+
+    def quiet_for(c) -> float:
+        """How long `c` must be quiet to have stopped: RETIRE_FACTOR times its own usual gap."""
+        nonlocal typical_gap
+        cid, inv = c.container_id, c.invocations
+        last, first = last_of[cid], first_of[cid]
+        if inv > 1 and last > first:
+            own = (last - first) / (inv - 1)
+        else:
+            if typical_gap is None:
+                gaps = sorted((l - f) / (x.invocations - 1) for x in serving
+                              if x.invocations > 1 and (l := last_of[x.container_id]) > (f := first_of[x.container_id]))
+                typical_gap = gaps[len(gaps) // 2] if gaps else floor_gap
+            own = typical_gap
+        return RETIRE_FACTOR * own if own > floor_gap else RETIRE_MIN_QUIET_S
 
     stopped = []  # (last, container)
     n_spans = len(spans)
-    floor_gap = RETIRE_MIN_QUIET_S / RETIRE_FACTOR
-    for last, first, c in spans:
-        inv = c.invocations
-        # quiet for RETIRE_FACTOR times its own usual gap (or the fleet's, with one invocation)
-        own = (last - first) / (inv - 1) if inv > 1 and last > first else typical_gap
-        quiet = RETIRE_FACTOR * own if own > floor_gap else RETIRE_MIN_QUIET_S
+    for c in quiet_ones:
+        last = last_of[c.container_id]
+        quiet = quiet_for(c)
         if now - last <= quiet:
             continue
         j = bisect_right(lasts, last + quiet)  # containers still serving after the quiet spell ...
@@ -350,7 +387,7 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
     for c in serving:
         h = host_of[c.container_id]
         serving_per_host[h] = serving_per_host.get(h, 0) + 1
-    stopped.sort(key=lambda r: (r[0], r[1].container_id))
+    stopped = [(t, c) for t, _, c in sorted((t, c.container_id, c) for t, c in stopped)]
     stopped_on: dict[str, list] = {}
     for _, c in stopped:
         stopped_on.setdefault(host_of[c.container_id], []).append(c)
@@ -362,10 +399,8 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
     starts = sorted(M.start.values())
 
     def replaced(c) -> bool:
-        last = M.last[c.container_id]
-        inv, first = c.invocations, M.first[c.container_id]
-        own = (last - first) / (inv - 1) if inv > 1 and last > first else typical_gap
-        quiet = RETIRE_FACTOR * own if own > floor_gap else RETIRE_MIN_QUIET_S
+        last = last_of[c.container_id]
+        quiet = quiet_for(c)
         k = bisect_right(starts, last + quiet)
         return k < len(starts) and starts[k] <= last + quiet * RESUME_WINDOW_FACTOR
 
@@ -423,7 +458,9 @@ def _takeover(M, fleet, serving, now, t0, host_of, host_order):
         h = host_of[c.container_id]
         if not h:
             continue
-        per_host_last[h] = max(per_host_last.get(h, float("-inf")), M.last[c.container_id])
+        t = M.last[c.container_id]
+        if t > per_host_last.get(h, -1.0):
+            per_host_last[h] = t
         per_host_inv[h] = per_host_inv.get(h, 0) + c.invocations
     if len(per_host_last) < 2:
         return []
@@ -487,8 +524,8 @@ def _spread(serving):
     total = sum(counts)
     if len(counts) < 2 or total == 0:
         return []
-    hi = max(serving, key=lambda c: (c.invocations, c.container_id))
-    lo = min(serving, key=lambda c: (c.invocations, c.container_id))
+    hi = serving[max(range(len(counts)), key=counts.__getitem__)]  # the first of the busiest, by start
+    lo = serving[min(range(len(counts)), key=counts.__getitem__)]
     g = gini(counts)
     even = total / len(counts)
     ratio = hi.invocations / lo.invocations if lo.invocations else None
@@ -535,10 +572,10 @@ def _hardware(serving, host_key, host_of, host_order):
              "evidence": {"hosts_by_model": models}}]
 
 
-def _cold_start(fleet, serving):
+def _cold_start(M, fleet, serving):
     inits = [c.init_duration_ms if c.init_duration_ms is not None else c.restore_duration_ms for c in serving]
     inits = sorted(v for v in inits if v is not None)
-    cold = [c for c in serving if _paid_init(c)]
+    cold = [c for c in serving if c.container_id in M.paid]
     lat = _latency(fleet)
     if not cold and not inits and not lat:
         return []
@@ -564,8 +601,8 @@ def _cold_start(fleet, serving):
     return [f]
 
 
-def _pre_init(rows, t0):
-    pre = [(s, c) for s, c in rows if _pre_initialized(c)]
+def _pre_init(M, rows, t0):
+    pre = [(s, c) for s, c in rows if c.container_id in M.pre]
     if not pre:
         return []
     n = len(pre)
