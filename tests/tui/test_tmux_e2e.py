@@ -112,11 +112,12 @@ def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
         wait_for(lambda: "closed loop: 11 concurrent" in tmux.screen(), 20, "the new level", tmux.screen)
         seen |= descendants(shell)
         tmux.keys("s")
-        wait_for(lambda: "snapshot written to" in tmux.screen(), 30, "the snapshot", tmux.screen)
+        wait_for(lambda: "snapshot written to" in tmux.screen(), 120, "the snapshot", tmux.screen)  # figures: seconds
         folders = list((tmp_path / "snaps").iterdir())
         assert len(folders) == 1
         names = sorted(p.name for p in folders[0].iterdir())
-        assert names == ["containers.csv", "screen.svg", "snapshot.json", "timeline.csv"]
+        assert names == ["containers.csv", "invocations.png", "invocations.svg", "latency.png", "latency.svg",
+                         "screen.svg", "snapshot.json", "timeline.csv", "timeline.png", "timeline.svg"]
         doc = json.loads((folders[0] / "snapshot.json").read_text())
         assert doc["load"]["mode"] == "closed" and doc["load"]["level"] == 11
         assert doc["totals"]["containers"] >= 1 and doc["source"]["kind"] == "local"

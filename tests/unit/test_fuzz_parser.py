@@ -87,7 +87,8 @@ def exercise(events: list[LogEvent]) -> dict:
     export.to_table(doc)
     export.to_csv(doc)
     json.loads(export.to_json(doc))  # strict enough for any reader: no NaN sneaks through as a number
-    export.timeline_csv(fleet, T0 / 1000 + 100)
+    bundle = export.build(fleet, now=T0 / 1000 + 100, source={"kind": "fuzz"})  # the story too
+    export.timeline_csv(bundle.timeline)
     return doc
 
 
