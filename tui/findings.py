@@ -577,7 +577,7 @@ def _cold_start(M, fleet, serving):
     inits = sorted(v for v in inits if v is not None)
     cold = [c for c in serving if c.container_id in M.paid]
     lat = _latency(fleet)
-    if not cold and not inits and not lat:
+    if not cold and not inits and not (lat and (lat[0] or lat[1])):
         return []
     p50, p99 = percentile(inits, 50, is_sorted=True), percentile(inits, 99, is_sorted=True)
     n = len(cold)
