@@ -15,6 +15,7 @@ which the first request caused), so they read the same in a snapshot, on screen 
 
 import heapq
 from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 # ---- thresholds, and why --------------------------------------------------------------------
@@ -198,8 +199,9 @@ def gini(values: list[int]) -> float:
     n, total = len(values), sum(values)
     if n < 2 or total == 0:
         return 0.0
-    s = sorted(values)
-    return (2.0 * sum((i + 1) * x for i, x in enumerate(s))) / (n * total) - (n + 1) / n
+    # sum over ranks i (1-based, ascending) of i * x_i = the sum of the suffix sums
+    weighted = sum(accumulate(reversed(sorted(values))))
+    return (2.0 * weighted) / (n * total) - (n + 1) / n
 
 
 def short_cpu(model: str) -> str:
@@ -271,7 +273,7 @@ def tell(fleet, now: float, host_key: str = "hostname") -> Story:
         keyed.append((start, cid, c))
     if not keyed:
         return Story([], [], {}, {}, None, fleet)
-    keyed.sort(key=lambda r: (r[0], r[1]))
+    keyed.sort()  # (start, id, container): ids are unique, so containers are never compared
     rows = [(start, c) for start, _, c in keyed]
     t0 = rows[0][0]
 
@@ -311,8 +313,8 @@ def _waves(M, fleet, rows, t0, host_of, host_order):
         at = times[lo]
         throttled = _fleet_count(fleet, "throttles", prev_at, at)
         prev_at = at
-        for c in members:
-            wave_of[c.container_id] = i
+        ids = [c.container_id for c in members]
+        wave_of.update(dict.fromkeys(ids, i))
         text = f"wave {i + 1}: {len(members)} environment{'s' if len(members) != 1 else ''} started at {_s(at - t0)}"
         if hi - lo > 1 and times[hi - 1] - at >= 0.05:
             text += f" (over {times[hi - 1] - at:.2f} s)"
@@ -329,7 +331,7 @@ def _waves(M, fleet, rows, t0, host_of, host_order):
             "pre_initialized": len(pre), "at_s": _r(at - t0), "span_s": _r(times[hi - 1] - at),
             "host_keys": keys, "throttled_before": throttled,
             "throttles_before": None if throttled is None else throttled > 0,
-            "evidence": {"container_ids": [c.container_id for c in members], "first_start_s": _r(at - t0),
+            "evidence": {"container_ids": ids, "first_start_s": _r(at - t0),
                          "last_start_s": _r(times[hi - 1] - t0)},
         })
     return waves, wave_of
@@ -427,8 +429,7 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
         n = len(group)
         if host is not None:
             why = f"its host {host} stopped serving at {_s(at - t0)} with all {n} of its containers while the load went on"
-            for c in group:
-                retired[c.container_id] = why
+            retired.update(dict.fromkeys((c.container_id for c in group), why))
             text = f"{host} retired at {_s(at - t0)}: all {n} of its containers stopped serving"
             if _s(first_stop - t0) != _s(at - t0):
                 text += f" (from {_s(first_stop - t0)})"
