@@ -8,6 +8,8 @@ ones in their own session, so a /proc scan finds survivors that a process-tree w
 import os
 import time
 
+from probe.local.procs import stat
+
 
 def processes_under(folder) -> list[int]:
     folder = os.path.realpath(folder)
@@ -17,11 +19,10 @@ def processes_under(folder) -> list[int]:
             continue
         try:
             cwd = os.readlink(f"/proc/{entry}/cwd")
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                state = fh.read().rsplit(b")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != b"Z" and (cwd == folder or cwd.startswith(folder + os.sep)):
+        s = stat(int(entry))
+        if s is not None and s[0] != b"Z" and (cwd == folder or cwd.startswith(folder + os.sep)):
             found.append(int(entry))
     return found
 

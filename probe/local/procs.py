@@ -30,16 +30,50 @@ def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
             pass
 
 
-def alive(pid: int) -> bool:
-    """True while the pid exists and is not a zombie waiting to be reaped."""
+def stat(pid: int) -> tuple[bytes, int] | None:
+    """(state letter, parent pid) from /proc/<pid>/stat, or None when it is gone. The one reader
+    of that file: the command name may hold spaces or parens, so fields follow the last ')'."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
+            raw = fh.read()
     except OSError:
-        return False
-    # The state letter follows the last ')' (the command name may contain spaces or parens).
-    state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-    return state not in (b"Z", b"X")
+        return None
+    rest = raw[raw.rfind(b")") + 2:].split()
+    try:
+        return rest[0], int(rest[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def alive(pid: int) -> bool:
+    """True while the pid exists and is not a zombie waiting to be reaped."""
+    s = stat(pid)
+    return s is not None and s[0] not in (b"Z", b"X")
+
+
+def live_parents() -> dict[int, int]:
+    """pid -> parent pid of every live (not zombie) process."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            s = stat(int(name))
+            if s is not None and s[0] not in (b"Z", b"X"):
+                out[int(name)] = s[1]
+    return out
+
+
+def descendants(root: int) -> set[int]:
+    """Live processes whose parent chain reaches `root` (children, grandchildren, …)."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in live_parents().items():
+        children.setdefault(ppid, []).append(pid)
+    out, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
 
 
 def peak_rss_mb(pid: int) -> int | None:

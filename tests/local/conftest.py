@@ -7,32 +7,12 @@ import aioboto3
 import aiohttp
 import pytest
 
+from probe.local import procs
+
 
 def descendants(root: int) -> list[int]:
-    """Live processes whose parent chain reaches `root` (from /proc, no psutil)."""
-    parents = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        rest = stat[stat.rfind(b")") + 2:].split()
-        if rest[0] in (b"Z", b"X"):
-            continue
-        parents[int(name)] = int(rest[1])
-    found = []
-    for pid in parents:
-        p = parents.get(pid)
-        while p and p != 1:
-            if p == root:
-                if not _resource_tracker(pid):
-                    found.append(pid)
-                break
-            p = parents.get(p)
-    return found
+    """Live processes under `root`, but multiprocessing's resource tracker (see below)."""
+    return sorted(pid for pid in procs.descendants(root) if not _resource_tracker(pid))
 
 
 def _resource_tracker(pid: int) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from probe.local.procs import descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\s*◌?\s+[0-9a-f]{8}\s+\S+.*\b(busy|idle)\b", re.M)
@@ -67,25 +68,6 @@ def wait_for(what, timeout: float, describe: str, screen=None):
             return got
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {describe}" + (f"; screen:\n{screen()}" if screen else ""))
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return out
 
 
 def alive(pid: int) -> bool:
