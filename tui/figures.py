@@ -149,7 +149,13 @@ def _timeline(Figure, doc: dict, timeline: list[dict]):
                 label = f"{f['host_keys'][0]} retired" if f.get("host_retired") and f["host_keys"] else "retired"
                 ax.annotate(f"{label} at +{f['at_s']:.1f} s", xy=(f["at_s"], max(ys)), xytext=(8, 0),
                             textcoords="offset points", fontsize=8, color="#c0392b", va="center")
-    ax.set_ylim(-0.7, n - 0.3 + (1.2 + 0.3 * min(3, len(waves))) * max(1.0, n / 24))  # headroom for the wave labels
+    for f in doc.get("findings", ()):
+        if f["kind"] == "host_takeover":
+            ax.axvline(f["at_s"], color="#2e7d32", linestyle=":", linewidth=1.0, zorder=1)
+            ax.annotate(f"from +{f['at_s']:.1f} s {f['host_key']} serves {f['share_after']:.0%}",
+                        xy=(f["at_s"], 1.0), xycoords=("data", "axes fraction"), xytext=(4, -3 - 11 * 3),
+                        textcoords="offset points", fontsize=8, color="#2e7d32", va="top")
+    ax.set_ylim(-0.7, n - 0.3 + (1.2 + 0.3 * min(4, len(waves) + 1)) * max(1.0, n / 24))  # headroom for the labels
     ax.set_xlim(min([0.0] + [w["at_s"] for w in waves]) - width, max(t_max, width) + width)
     if n <= MAX_LABELLED_LANES:
         ax.set_yticks(range(n), [short_id(r["container_id"]) for r in reversed(rows)], fontsize=7, family="monospace")
