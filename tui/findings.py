@@ -69,6 +69,24 @@ class Story:
         return [f["text"] for f in self.findings]
 
 
+class Teller:
+    """`tell` for a screen that redraws several times a second: the story changes on the scale of
+    seconds, so it is told again only when a new environment appeared, the host key changed, or
+    `every_s` of the fleet's time passed since the last telling. Pure: `now` is the caller's."""
+
+    def __init__(self, every_s: float = 1.0):
+        self.every_s = every_s
+        self._key = None
+        self._at = float("-inf")
+        self._story: Story | None = None
+
+    def story(self, fleet, now: float, host_key: str = "hostname") -> Story:
+        key = (id(fleet), host_key, len(fleet.containers))
+        if self._story is None or key != self._key or not 0 <= now - self._at < self.every_s:
+            self._story, self._key, self._at = tell(fleet, now, host_key=host_key), key, now
+        return self._story
+
+
 # ---- accessors: the fleet model's fields, in one place ----------------------------------------
 # The core model is growing `init_at`, `first_invoked`, `last_invoked`, `pre_initialized`,
 # `fleet.activity`, `fleet.throttles` and `fleet.latency`; until it has them these read the

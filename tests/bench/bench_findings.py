@@ -90,5 +90,17 @@ def test_findings_per_redraw_at_1000_containers_and_1m_invocations():
           f"= {p50 / BUDGET_MS:.2f}x the {BUDGET_MS:g} ms budget, {p50 / one_pass:.0f} one-attribute passes "
           f"({one_pass * 1000:.0f} µs each); export.build {build[1]:.0f} ms "
           f"(document + tidy timeline, not per redraw)")
+    # The screen's way: findings.Teller tells again at most once a second of fleet time (or on a
+    # new environment); at 5 redraws a second that is one telling in five.
+    teller = findings.Teller(every_s=1.0)
+    clock = [now]
+
+    def redraw():
+        clock[0] += 0.2
+        teller.story(fleet, clock[0])
+
+    per_redraw = statistics.mean(cpu_ms(redraw, 50))
+    print(f"[findings] through findings.Teller at 5 redraws/s: {per_redraw:.2f} ms per redraw on average "
+          f"(= {per_redraw / BUDGET_MS:.2f}x the budget; a full telling once a second)")
     for line in story.lines():
         print("   ", line)

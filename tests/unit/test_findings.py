@@ -252,3 +252,17 @@ def test_every_finding_has_kind_text_and_evidence():
     for f in story.findings:
         assert f["text"] and "\n" not in f["text"] and isinstance(f["evidence"], dict)
     assert story.lines() == [f["text"] for f in story.findings]
+
+
+def test_the_teller_tells_again_on_a_new_environment_a_new_host_key_or_after_its_interval():
+    b = blog_like()
+    f = b.fleet(9.5)
+    teller = F.Teller(every_s=1.0)
+    first = teller.story(f, T0 + 9.5)
+    assert teller.story(f, T0 + 9.9) is first  # within the interval, nothing new
+    assert teller.story(f, T0 + 10.6) is not first  # the interval passed
+    again = teller.story(f, T0 + 10.7)
+    assert teller.story(f, T0 + 10.8, host_key="cpu_model") is not again
+    b.env("host-3", 10.0, [10.1])
+    f.apply_records(b.records[-3:], now=T0 + 10.9)
+    assert len(teller.story(f, T0 + 10.9, host_key="cpu_model").wave_of) == 39
