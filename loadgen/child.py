@@ -26,7 +26,7 @@ MAX_RECORDS_SEEN = 100_000
 CHUNK = 1000  # outcomes per message: keeps each pickle (and the parent's unpickle) short
 
 
-def main(spec, plan, options, records, env, cmd_conn, out_conn):
+def main(spec, plan, options, records, env, cmd_conn, out_conn, event_loop="asyncio"):
     """Entry point of the spawned process (arguments are all picklable)."""
     # The parent owns the terminal and its Ctrl-C; it stops us through the command pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -35,7 +35,12 @@ def main(spec, plan, options, records, env, cmd_conn, out_conn):
     _silence(outbox)
     code = 0
     try:
-        asyncio.run(_run(spec, plan, options, records, cmd_conn, outbox))
+        run = asyncio.run
+        if event_loop == "uvloop":
+            import uvloop
+
+            run = uvloop.run
+        run(_run(spec, plan, options, records, cmd_conn, outbox))
     except _ParentGone:
         code = 0  # nobody to report to
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit 1

@@ -1,4 +1,5 @@
-"""The HTTP clients a Runner can send with: aiohttp (default) or the fast HTTP/1.1 client.
+"""The HTTP clients a Runner can send with: aiohttp (default; TLS) or the fast HTTP/1.1 client
+(plain http:// only).
 
 Both have one shape: `await start()`, `await request(method, url, headers, body)` returning
 (status, headers with case-insensitive or lower-case `get`, body bytes), `await close()`.

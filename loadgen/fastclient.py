@@ -1,20 +1,24 @@
-"""A small HTTP/1.1 keep-alive client on asyncio protocols, for when the client is the limit.
+"""A small HTTP/1.1 keep-alive client on asyncio protocols, for when the client is the limit:
+plain-HTTP targets (the local Lambda, LocalStack). Over TLS (AWS) latency dominates and aiohttp
+sends (tui/target.py picks by scheme), so this client speaks plain http:// only.
 
-Why it exists: on loopback the aiohttp client spends ~170 us of CPU per request on this
-machine (MEASURED.md saw 65-90 us on a faster one), so it reaches about a third of `ab -k`;
-this client does the same request in ~60 us. It does only what the load generator needs: one
-request at a time per connection (no pipelining), Content-Length, chunked and read-to-close
-bodies, keep-alive, TLS, per-request deadlines, a bounded pool per origin. No redirects, no
-proxies, no cookies, no decompression (the requests never ask for compression).
+Why it exists: aiohttp's client spends several times the CPU per request (tests/bench/
+bench_loadgen.py prints both, and the README keeps the table). Responses are parsed by httptools
+(llhttp, Node's parser: measured ~5 us a response against ~7.5 us for the hand-written parser it
+replaced, and no framing code of our own to get wrong). It does only what the load generator
+needs: one request at a time per connection (no pipelining), Content-Length, chunked and
+read-to-close bodies, keep-alive, per-request deadlines, a bounded pool per origin. No
+redirects, no proxies, no cookies, no decompression (the requests never ask for compression).
 
-Errors are the standard ones (ConnectionRefusedError, ConnectionResetError, TimeoutError,
-ssl.SSLError) or `ResponseError`, so `errors.classify_exception` treats both clients alike.
+Errors are the standard ones (ConnectionRefusedError, ConnectionResetError, TimeoutError) or
+`ResponseError`, so `errors.classify_exception` treats both clients alike.
 """
 
 import asyncio
 import errno
-import ssl
 from collections import deque
+
+import httptools
 
 from yarl import URL
 
@@ -32,14 +36,13 @@ KEEPALIVE_S = 15.0
 class FastClient:
     name = "fast"
 
-    def __init__(self, *, limit, timeout, connect_timeout, max_body=_MAX_BODY, ssl_context=None):
+    def __init__(self, *, limit, timeout, connect_timeout, max_body=_MAX_BODY):
         self._limit = limit
         self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._max_body = max_body
         self._pools = {}  # (scheme, host, port) -> _Pool
         self._prepared = {}  # (method, url) -> (pool, request line and fixed headers)
-        self._ssl = ssl_context  # None: the system's trust store, as browsers and the SDKs use
         self._loop = None
 
     async def start(self):
@@ -67,17 +70,13 @@ class FastClient:
 
     def _prepare(self, method, url):
         parsed = URL(url, encoded=True)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        key = (parsed.scheme, parsed.host, parsed.port)
+        if parsed.scheme != "http" or not parsed.host:
+            # TLS is aiohttp's job (tui/target.py picks the client by scheme).
+            raise ValueError(f"the fast client sends plain http:// only (got {url!r})")
+        key = (parsed.host, parsed.port)
         pool = self._pools.get(key)
         if pool is None:
-            context = None
-            if parsed.scheme == "https":
-                if self._ssl is None:
-                    self._ssl = ssl.create_default_context()
-                context = self._ssl
-            pool = self._pools[key] = _Pool(self, parsed.raw_host, parsed.port, context)
+            pool = self._pools[key] = _Pool(self, parsed.raw_host, parsed.port)
         # Host exactly as SigV4 signs it: the port only when it is not the scheme's default.
         host = parsed.raw_host if ":" not in parsed.raw_host else f"[{parsed.raw_host}]"
         if not parsed.is_default_port():
@@ -118,11 +117,10 @@ class _Pool:
     """Connections to one origin: idle ones reused most-recent first (least likely to have been
     closed by the server), at most `limit` open, waiters served in order."""
 
-    def __init__(self, client, host, port, ssl_context):
+    def __init__(self, client, host, port):
         self._client = client
         self._host = host
         self._port = port
-        self._ssl = ssl_context
         self._idle = deque()
         self._waiters = deque()
         self.open = 0
@@ -169,8 +167,7 @@ class _Pool:
         try:
             async with asyncio.timeout(timeout):
                 _, conn = await loop.create_connection(
-                    lambda: _Conn(client._max_body), self._host, self._port, ssl=self._ssl,
-                    server_hostname=self._host if self._ssl else None)
+                    lambda: _Conn(client._max_body), self._host, self._port)
         except OSError as exc:
             # With several addresses (localhost: ::1 and 127.0.0.1) asyncio folds the
             # failures into one OSError without an errno; keep "refused" visible.
@@ -206,34 +203,36 @@ class _Pool:
         self._waiters.clear()
 
 
-# Parser states
-_HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _TRAILERS, _TO_EOF = range(6)
-
-
 class _Conn(asyncio.Protocol):
-    """One connection: sends a request, parses one response, resolves the future with
-    (status, headers, body, keep_alive)."""
+    """One connection, parsed by httptools (llhttp): sends a request, resolves the future with
+    (status, headers, body, keep_alive) once the response is complete."""
 
     def __init__(self, max_body):
         self._max_body = max_body
+        self._parser = httptools.HttpResponseParser(self)
         self.transport = None
         self.closed = False
         self.idle_since = 0.0
         self._fut = None
-        self._buf = bytearray()
-        self._state = _HEAD
-        self._status = 0
-        self._headers = None
+        self._result = None
+        self._stray = False
+        self._reset()
+
+    def _reset(self):
+        self._headers = {}
+        self._body = []
+        self._size = 0
+        self._started = False
+        self._framed = False  # Content-Length or chunked: else the body runs to the close
         self._keep = False
-        self._remaining = 0
-        self._body = None
 
     def connection_made(self, transport):
         self.transport = transport
 
     def send(self, data, fut):
         self._fut = fut
-        self._state = _HEAD
+        self._result = None
+        self._reset()
         self.transport.write(data)
 
     def abort(self):
@@ -247,11 +246,53 @@ class _Conn(asyncio.Protocol):
             # Bytes nobody asked for (or after a timeout): the stream is out of step.
             self.abort()
             return
-        self._buf += data
         try:
-            self._parse()
-        except ResponseError as exc:
-            self._fail(exc)
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__  # what our callback raised (a ResponseError: a bound)
+            self._fail(cause if isinstance(cause, ResponseError) else ResponseError(str(exc)))
+            return
+        except httptools.HttpParserError as exc:
+            self._fail(ResponseError(f"not a valid HTTP/1.x response ({exc})"))
+            return
+        if self._result is not None:
+            status, headers, body, keep = self._result
+            self._fut = self._result = None
+            # Bytes past the response put the stream out of step: do not reuse it.
+            fut.set_result((status, headers, body, keep and not self._stray))
+
+    # ---- httptools callbacks, called from feed_data ----
+
+    def on_message_begin(self):
+        if self._result is not None:
+            self._stray = True  # a second response nobody asked for
+        self._started = True
+
+    def on_header(self, name, value):
+        key = name.decode("latin-1").lower()
+        self._headers[key] = value.decode("latin-1").strip()
+        if key in ("content-length", "transfer-encoding"):
+            self._framed = True
+
+    def on_headers_complete(self):
+        length = self._headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self._max_body:
+            raise ResponseError(f"response body of {length} bytes refused")
+        self._keep = self._parser.should_keep_alive()
+
+    def on_body(self, body):
+        self._size += len(body)
+        if self._size > self._max_body:
+            raise ResponseError(f"response body larger than {self._max_body} bytes")
+        self._body.append(body)
+
+    def on_message_complete(self):
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:
+            self._reset()  # an interim 1xx response: the real one follows
+            return
+        if self._result is None:
+            self._result = (status, self._headers, b"".join(self._body), self._keep)
 
     def eof_received(self):
         return False  # close our side too
@@ -261,8 +302,10 @@ class _Conn(asyncio.Protocol):
         fut, self._fut = self._fut, None
         if fut is None or fut.done():
             return
-        if self._state == _TO_EOF:
-            fut.set_result((self._status, self._headers, bytes(self._buf), False))
+        status = self._parser.get_status_code() if self._started else 0
+        if status and not self._framed and self._result is None:
+            # A body that runs until the server closes (HTTP/1.0 style): complete now.
+            fut.set_result((status, self._headers, b"".join(self._body), False))
             return
         if exc is None or not isinstance(exc, OSError):
             exc = ConnectionResetError(errno.ECONNRESET, "server closed the connection "
@@ -274,111 +317,3 @@ class _Conn(asyncio.Protocol):
         if fut is not None and not fut.done():
             fut.set_exception(exc)
         self.abort()
-
-    def _parse(self):
-        buf = self._buf
-        while True:
-            state = self._state
-            if state == _HEAD:
-                end = buf.find(b"\r\n\r\n")
-                if end < 0:
-                    if len(buf) > _MAX_HEAD:
-                        raise ResponseError("response header larger than 64 KB")
-                    return
-                head = bytes(buf[:end])
-                del buf[:end + 4]
-                if not self._head(head):
-                    continue  # an interim 1xx response: the real one follows
-            elif state == _LENGTH:
-                if len(buf) < self._remaining:
-                    return
-                self._body = bytes(buf[:self._remaining])
-                del buf[:self._remaining]
-                return self._done()
-            elif state == _CHUNK_SIZE:
-                end = buf.find(b"\r\n")
-                if end < 0:
-                    return
-                try:
-                    size = int(bytes(buf[:end]).split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    raise ResponseError("bad chunk size in a chunked response") from None
-                del buf[:end + 2]
-                if size == 0:
-                    self._state = _TRAILERS
-                else:
-                    if len(self._body) + size > self._max_body:
-                        raise ResponseError(f"response body larger than {self._max_body} bytes")
-                    self._remaining = size
-                    self._state = _CHUNK_DATA
-            elif state == _CHUNK_DATA:
-                if len(buf) < self._remaining + 2:
-                    return
-                self._body += buf[:self._remaining]
-                del buf[:self._remaining + 2]
-                self._state = _CHUNK_SIZE
-            elif state == _TRAILERS:
-                end = buf.find(b"\r\n")
-                if end < 0:
-                    return
-                del buf[:end + 2]
-                if end == 0:  # the empty line after the (usually absent) trailers
-                    self._body = bytes(self._body)
-                    return self._done()
-            else:  # _TO_EOF: everything until the server closes
-                if len(buf) > self._max_body:
-                    raise ResponseError(f"response body larger than {self._max_body} bytes")
-                return
-
-    def _head(self, head):
-        """Parse a status line and headers; False for an interim (1xx) response."""
-        lines = head.decode("latin-1").split("\r\n")
-        status_line = lines[0]
-        if not status_line.startswith("HTTP/1.") or len(status_line) < 12:
-            raise ResponseError(f"not an HTTP/1.x response: {status_line[:40]!r}")
-        try:
-            status = int(status_line[9:12])
-        except ValueError:
-            raise ResponseError(f"bad status line: {status_line[:40]!r}") from None
-        if 100 <= status < 200:
-            return False
-        headers = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                headers[name.strip().lower()] = value.strip()
-        self._status = status
-        self._headers = headers
-        connection = headers.get("connection", "").lower()
-        if status_line[7] == "0":  # HTTP/1.0 closes unless asked otherwise
-            self._keep = connection == "keep-alive"
-        else:
-            self._keep = connection != "close"
-        if status in (204, 304):
-            self._body = b""
-            self._remaining = 0
-            self._state = _LENGTH
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            self._body = bytearray()
-            self._state = _CHUNK_SIZE
-        elif "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise ResponseError("bad Content-Length") from None
-            if length < 0 or length > self._max_body:
-                raise ResponseError(f"response body of {length} bytes refused")
-            self._remaining = length
-            self._state = _LENGTH
-        else:
-            self._keep = False
-            self._state = _TO_EOF
-        return True
-
-    def _done(self):
-        fut, self._fut = self._fut, None
-        keep = self._keep and not self._buf  # stray bytes: the stream is out of step
-        self._state = _HEAD
-        if fut is not None and not fut.done():
-            fut.set_result((self._status, self._headers, self._body, keep))
-        self._headers = self._body = None

@@ -59,6 +59,8 @@ class MonitorApp(App):
         refresh_hz: redraws per second.
         recorder: optional; gets every batch (`tui.recording.Recorder`).
         replay: the `tui.recording.Replay` being played, for its controls (pause, seek).
+        when_ready: called once the first frame is on screen: `watch` starts the local Lambda
+            and the load process then, and hands them over with `attach`.
     """
 
     CSS_PATH = "app.tcss"
@@ -99,7 +101,7 @@ class MonitorApp(App):
                  load_state: LoadState | None = None, sources: Sequence[LogSource] = (),
                  clock: Callable[[], float] = time.time, fleet: Fleet | None = None,
                  snapshot_dir: str = "lambdascope-snapshots", refresh_hz: float = 5.0, recorder=None,
-                 replay=None, steering=None):
+                 replay=None, steering=None, when_ready: Callable[[], None] | None = None):
         super().__init__()
         self.target = target
         self.load = load
@@ -122,6 +124,7 @@ class MonitorApp(App):
         self._generation = 0  # a replay's seek back starts a new one; older batches are dropped
         self.replay = replay
         self.steering = steering  # loadgen.ramp.Steering with --plan: it drives the load
+        self._when_ready = when_ready
         self._stopped = False
         self._redrawing = True
 
@@ -150,6 +153,24 @@ class MonitorApp(App):
         self.refresh_view()
         # A failing redraw is a bug: let it end the app with its traceback (exit_on_error).
         self.run_worker(self._redraw_loop(), name="redraw", group="redraw")
+
+    def on_ready(self) -> None:
+        if self._when_ready is not None:
+            self._when_ready()
+
+    def attach(self, *, target: TargetInfo, load: LoadController | None, sources: Sequence[LogSource],
+               recorder=None, steering=None) -> bool:
+        """What was started after the screen came up: the target, the load, the log sources (and
+        the recorder, the ramp plan's steering). False if the app has already stopped (the caller
+        stops them itself)."""
+        if self._stopped:
+            return False
+        self.target, self.load, self.sources, self.recorder = target, load, list(sources), recorder
+        if steering is not None:
+            self.steering = steering
+        self._start_producers()
+        self.refresh_view()
+        return True
 
     def _start_producers(self) -> None:
         for src in self.sources:

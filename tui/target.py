@@ -47,9 +47,9 @@ class Target:
     @property
     def http_client(self) -> str:
         """Which loadgen client sends the load. On plain HTTP (the local Lambda, LocalStack) the
-        tool itself can be the bottleneck: the lean HTTP/1.1 client reaches 0.88x `ab -k` where
-        aiohttp reaches 0.41x (tests/bench/bench_loadgen.py). Over TLS to AWS, latency dominates
-        and aiohttp's broader HTTP handling is worth more than its CPU cost."""
+        tool itself can be the bottleneck, and the lean HTTP/1.1 client costs a fraction of
+        aiohttp's CPU per request (tests/bench/bench_loadgen.py; the README keeps the table). Over
+        TLS to AWS, latency dominates and aiohttp's broader HTTP handling is worth its CPU."""
         url = self.function_url or self.invoke_endpoint or ""
         return "fast" if url.startswith("http://") else "aiohttp"
 

@@ -1,5 +1,8 @@
-"""Load generator benchmark: our closed loop against `ab -k` (and wrk) at c=10 on loopback,
-then open-loop rate accuracy and lateness. Prints a report; never asserts timing.
+"""Load generator benchmark: our closed loop against `ab -k` (and wrk) at c=10 on loopback, side
+by side in one run: in process, and through the load process as the monitor uses it (uvloop,
+beside asyncio's loop); then open-loop rate accuracy and lateness. Prints a report (and the table
+in MEASURED.md's form, with CPU per request: the steadier figure on a shared machine, where
+throughput ratios swing with other work); never asserts timing.
 
     make bench      (or: .venv/bin/python -m pytest tests/bench/bench_loadgen.py -m bench -s)
 
@@ -122,42 +125,57 @@ def run_runner(url, client):
     return asyncio.run(go())
 
 
-def run_process(url, client):
-    """The path the app uses: a LoadProcess, outcomes (with records) streamed to this process."""
+def proc_cpu(pid):
+    """CPU seconds (user + system) a live process has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_process(url, client, event_loop="uvloop"):
+    """The path the monitor uses: a LoadProcess, records="new" (the first probe record of each
+    container crosses), outcomes and snapshots streamed to this process. CPU per request is the
+    child's from its first outcome to its last (start-up and imports excluded), plus ours."""
     async def go():
         plan = Plan("closed", CONCURRENCY, duration=SECONDS)
-        cpu, parent_cpu = child_cpu(), time.process_time()
-        async with LoadProcess({"kind": "url", "url": url}, plan, client=client) as proc:
+        async with LoadProcess({"kind": "url", "url": url}, plan, records="new", client=client,
+                               event_loop=event_loop) as proc:
             n = ok = 0
             first = last = None
-            async for batch in proc.batches():
+            cpu = parent_cpu = None
+            async for batch, _ in proc.batches():
+                if cpu is None and batch:
+                    cpu, parent_cpu, n0 = proc_cpu(proc.pid), time.process_time(), len(batch)
+                if proc.alive:
+                    cpu_end, parent_end = proc_cpu(proc.pid), time.process_time()
                 for o in batch:
                     n += 1
                     ok += o.error is None
                     first = o.sent_at if first is None else min(first, o.sent_at)
                     last = max(last or 0.0, o.sent_at + o.latency_ms / 1000)
-        # The child is reaped by now, so its CPU (start-up included) shows in RUSAGE_CHILDREN.
-        cpu, parent_cpu = child_cpu() - cpu, time.process_time() - parent_cpu
-        return ok / (last - first), (f"errors={n - ok} cpu/req={cpu / max(n, 1) * 1e6:.0f}us "
-                                     f"+ parent {parent_cpu / max(n, 1) * 1e6:.0f}us")
+        steady = max(n - n0, 1)
+        return ok / (last - first), (f"errors={n - ok} cpu/req={(cpu_end - cpu) / steady * 1e6:.0f}us "
+                                     f"+ parent {(parent_end - parent_cpu) / steady * 1e6:.0f}us")
 
     return asyncio.run(go())
 
 
 def test_closed_loop_against_ab_and_wrk(server_url):
+    if not shutil.which("ab"):
+        pytest.skip("ab not installed (apt-get install -y apache2-utils)")
     clients = {"ab -k": run_ab}
     if shutil.which("wrk"):
         clients["wrk -t1"] = run_wrk
-    clients["ours fast (in process)"] = lambda url: run_runner(url, "fast")
-    clients["ours aiohttp (in process)"] = lambda url: run_runner(url, "aiohttp")
-    clients["ours fast (LoadProcess)"] = lambda url: run_process(url, "fast")
-    clients["ours aiohttp (LoadProcess)"] = lambda url: run_process(url, "aiohttp")
-    if not shutil.which("ab"):
-        pytest.skip("ab not installed (apt-get install -y apache2-utils)")
+    clients["fast, in process (asyncio)"] = lambda url: run_runner(url, "fast")
+    # The path the monitor uses, on the loop it uses (uvloop), beside asyncio's own loop.
+    clients["fast, LoadProcess, uvloop (the monitor)"] = lambda url: run_process(url, "fast", "uvloop")
+    clients["fast, LoadProcess, asyncio loop"] = lambda url: run_process(url, "fast", "asyncio")
+    clients["aiohttp, LoadProcess, uvloop (TLS path)"] = lambda url: run_process(url, "aiohttp")
     run_ab(server_url, seconds=1)  # warm the server up
     results = {name: [] for name in clients}
     ratios = {name: [] for name in clients}
     notes = {}
+    load_before = os.getloadavg()[0]
     for _ in range(ROUNDS):
         for name, fn in clients.items():
             rps, note = fn(server_url)
@@ -165,17 +183,26 @@ def test_closed_loop_against_ab_and_wrk(server_url):
             ratios[name].append(rps / results["ab -k"][-1])
             notes[name] = note
     print(f"\n\nClosed loop, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds, loopback, "
-          f"server = aiohttp in its own process ({os.cpu_count()} cores, load "
-          f"{os.getloadavg()[0]:.1f}, "
+          f"server = aiohttp in its own process ({os.cpu_count()} cores, load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
           + (f"server on CPU {min(SERVER_CPUS)}, clients on CPU {min(CLIENT_CPUS)})"
              if PIN else "not pinned)"))
-    print(f"{'client':28} {'req/s median':>12}  {'runs':<30} {'vs ab -k':>8} "
-          f"{'(per round)':<22} notes")
+    print(f"{'client':38} {'req/s median':>12}  {'runs':<36} {'vs ab -k':>8} "
+          f"{'(per round)':<26} notes")
     for name, values in results.items():
         runs = " ".join(f"{v:,.0f}" for v in values)
         per_round = " ".join(f"{r:.2f}" for r in ratios[name])
-        print(f"{name:28} {statistics.median(values):>12,.0f}  {runs:<30} "
-              f"{statistics.median(ratios[name]):>8.2f} {per_round:<22} {notes[name]}")
+        print(f"{name:38} {statistics.median(values):>12,.0f}  {runs:<36} "
+              f"{statistics.median(ratios[name]):>8.2f} {per_round:<26} {notes[name]}")
+    print(f"\nIn MEASURED.md's form ({time.strftime('%b %Y')}, {os.cpu_count()} cores shared, "
+          f"Python {sys.version.split()[0]}, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds):")
+    print("| client | req/s (range) | x ab -k (median of rounds) | CPU/request |")
+    print("|---|---|---|---|")
+    for name, values in results.items():
+        cpu = re.search(r"cpu/req=(\d+)us(?: \+ parent (\d+)us)?", notes[name])
+        cost = f"{cpu.group(1)} us" + (f" + {cpu.group(2)} us parent" if cpu.group(2) else "")
+        print(f"| {name} | {min(values):,.0f}–{max(values):,.0f} | "
+              f"{statistics.median(ratios[name]):.2f} | {cost} |")
 
 
 def test_open_loop_rate_accuracy_and_lateness(server_url):

@@ -1,13 +1,8 @@
 """The fast HTTP/1.1 client against scripted raw servers: framing, keep-alive, failures."""
 
 import asyncio
-import shutil
-import ssl
-import subprocess
 
 import pytest
-from aiohttp import web
-
 from loadgen.errors import classify_exception
 from loadgen.fastclient import FastClient
 
@@ -154,47 +149,16 @@ async def test_header_injection_is_refused(client):
         await client.request("GET", "http://127.0.0.1:1/", {"x": "a\r\nevil: 1"}, None)
 
 
-@pytest.fixture
-def tls_files(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return cert, key
+async def test_tls_is_left_to_aiohttp(client):
+    with pytest.raises(ValueError, match="plain http:// only"):
+        await request(client, "https://127.0.0.1:1/x")
 
 
-@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a certificate")
-async def test_https_with_verification(tls_files):
-    cert, key = tls_files
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
-    async def handler(request):
-        return web.json_response({"container_id": "c1"})
-
-    app = web.Application()
-    app.router.add_get("/x", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        trusting = ssl.create_default_context(cafile=str(cert))
-        client = FastClient(limit=2, timeout=2.0, connect_timeout=1.0, ssl_context=trusting)
-        await client.start()
-        for _ in range(3):
-            status, _, body = await request(client, f"https://localhost:{port}/x")
-            assert status == 200 and body == OK_BODY.replace(b'":"', b'": "')
-        await client.close()
-        # The default trust store does not know this certificate: verification fails.
-        strict = FastClient(limit=2, timeout=2.0, connect_timeout=1.0)
-        await strict.start()
-        with pytest.raises(ssl.SSLError) as info:
-            await request(strict, f"https://localhost:{port}/x")
-        assert classify_exception(info.value)[0] == "other"
-        await strict.close()
-    finally:
-        await runner.cleanup()
+async def test_bytes_after_the_response_make_the_connection_unusable(client):
+    async with RawServer(lambda n: ok() + b"HTTP/1.1 200 OK\r\n") as srv:
+        assert (await request(client, srv.url))[0] == 200
+        assert (await request(client, srv.url))[0] == 200
+        assert srv.connections == 2  # the stray bytes put the stream out of step: not reused
 
 
 async def test_connections_idle_too_long_are_not_reused(client, monkeypatch):

@@ -1,8 +1,8 @@
 """`lambdascope watch` (and a bare `lambdascope`): the live monitor.
 
-Starts the target (the embedded local Lambda unless --function/--url name one on AWS), the load
-generator in its own process, and a log source; hands them to the app; stops all of them when
-the app exits, however it exits.
+Shows the screen first, then starts the target (the embedded local Lambda unless --function/--url
+name one on AWS), the load generator in its own process, and a log source, and hands them to the
+app; stops all of them when the app exits, however it exits.
 """
 
 import sys
@@ -55,14 +55,15 @@ class WatchSession:
 
 
 @asynccontextmanager
-async def open_watch(args, plan):
-    """Start the target, its log source and the load process; stop them all on the way out."""
+async def open_watch(args, plan, target=None):
+    """Start the target (`target`: what `tui.target.open_target(args)` gave, if called already),
+    its log source and the load process; stop them all on the way out."""
     from loadgen.process import LoadProcess
     from tui.load import ProcessLoad
     from tui.sources.factory import open_source
     from tui.target import open_target
 
-    async with open_target(args) as target, open_source(target, args.logs) as source:
+    async with (target or open_target(args)) as target, open_source(target, args.logs) as source:
         process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client)
         process.start()
         try:
@@ -72,13 +73,14 @@ async def open_watch(args, plan):
 
 
 async def handle(args) -> int:
+    """The screen first, then the rest: the local Lambda (or the AWS lookup), the log source and
+    the load process start in a task once the first frame is up, and are handed to the app."""
+    import asyncio
     from contextlib import AsyncExitStack
 
     from tui.app import MonitorApp
-    from tui.aws_errors import aws_errors
     from tui.load import LoadState
-    from tui.recording import Recorder
-    from tui.widgets.header import TargetInfo
+    from tui.target import open_target
 
     plan = plan_from_args(args)
     steering = None
@@ -88,26 +90,73 @@ async def handle(args) -> int:
         ramp_plan = load_ramp(args.plan)
         plan = base_plan(ramp_plan, args.max_in_flight)
         steering = Steering(ramp_plan, plan, time.time())
+    target = open_target(args)  # its checks need no IO: a bad flag is said before any screen
     async with AsyncExitStack() as stack:
-        with aws_errors(args):
-            session = await stack.enter_async_context(open_watch(args, plan))
-        recorder = None
-        if args.record:
-            recorder = Recorder(args.record, session.target.describe(), time.time())
-        app = MonitorApp(target=TargetInfo.from_target(session.target), load=session.load,
-                         load_state=LoadState.from_plan(plan), sources=session.sources,
-                         snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz, recorder=recorder,
-                         steering=steering)
-        if steering is not None:
-            steering.start(time.time())  # the plan's clock starts with the screen and the load
+        starting: list[asyncio.Task] = []
+        app = MonitorApp(target=pending_target(args), load_state=LoadState.from_plan(plan),
+                         snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz,
+                         when_ready=lambda: starting.append(
+                             asyncio.create_task(start(app, args, plan, stack, target, steering))))
         with quit_on_signals(app, stack):
             try:
                 await app.run_async()
             finally:
+                if starting:
+                    await starting[0]  # let it finish: what it started is then stopped below
                 await app.shutdown()
+        if starting and starting[0].result() is not None:
+            raise starting[0].result()  # a one-line error (exit 2), now the terminal is restored
     if app.exit_summary():  # after the terminal is restored and everything stopped
         print(app.exit_summary(), file=sys.stderr)
     return app.return_code or 0
+
+
+def pending_target(args):
+    """What the header names while the target starts (the started target replaces it)."""
+    from tui.widgets.header import TargetInfo
+
+    if args.function or args.url:
+        return TargetInfo("aws", args.function or args.url, args.region)
+    return TargetInfo("local", "lambdascope-probe", simulated_hosts=True)
+
+
+async def start(app, args, plan, stack, target=None, steering=None) -> Exception | None:
+    """Start the session into `stack` and attach it to the app; the error (or None) that stopped it."""
+    import asyncio
+
+    local = not (args.function or args.url)
+    app.status.say("starting the local Lambda…" if local else "looking up the function…")
+    try:
+        # The heavy imports (botocore, aiohttp, the local Lambda) off the event loop: the screen
+        # stays live meanwhile.
+        await asyncio.to_thread(_import_session_modules)
+        from tui.aws_errors import aws_errors
+        from tui.recording import Recorder
+        from tui.widgets.header import TargetInfo
+
+        with aws_errors(args):
+            session = await stack.enter_async_context(open_watch(args, plan, target))
+        recorder = Recorder(args.record, session.target.describe(), time.time()) if args.record else None
+        if recorder is not None:
+            stack.callback(recorder.close)
+        if steering is not None:
+            steering.start(time.time())  # the plan's clock starts with the load
+        if app.attach(target=TargetInfo.from_target(session.target), load=session.load,
+                      sources=session.sources, recorder=recorder, steering=steering):
+            app.status.say(f"load: {plan.describe()}")
+        return None
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - handed back to handle(), raised once the screen is gone
+        app.exit(return_code=2)
+        return exc
+
+
+def _import_session_modules() -> None:
+    import loadgen.process  # noqa: F401
+    import tui.aws_errors  # noqa: F401
+    import tui.sources.factory  # noqa: F401
+    import tui.target  # noqa: F401
 
 
 @contextmanager

@@ -1,0 +1,125 @@
+"""Start-up of the monitor, as a user sees it: `lambdascope` in a terminal (tmux, 200x50) until
+the header is on screen and until the first container row, beside the previous release started
+the same way in the same run. Prints a report; never asserts timing.
+
+    make bench      (or: .venv/bin/python -m pytest tests/bench/bench_startup.py -m bench -s)
+
+The previous release is the commit before the one that moved the start of the local Lambda and
+the load process behind the first frame (STARTUP_BASELINE, default 6c24c15), checked out with
+`git worktree add` into a temporary folder and run by this venv's Python from there (its own
+tree first on sys.path). The screen is read with `tmux capture-pane` every 50 ms, so times are
+good to about 50 ms. Environment: STARTUP_BENCH_ROUNDS (default 3), STARTUP_BASELINE.
+"""
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.bench
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUNDS = int(os.environ.get("STARTUP_BENCH_ROUNDS", "3"))
+BASELINE = os.environ.get("STARTUP_BASELINE", "6c24c15")
+ROW = re.compile(r"^\s*◌?\s+[0-9a-f]{8}\s+\S+.*\b(busy|idle)\b", re.M)
+TIMEOUT_S = 120.0
+
+
+class Screen:
+    def __init__(self):
+        self.socket = f"lambdascope-start-{uuid.uuid4().hex[:8]}"
+        self.session = "start"
+
+    def tmux(self, *args):
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=env)
+
+    def start(self, cwd, command):
+        self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-s", self.session, "-c", str(cwd),
+                  f"{command}; sleep 30")
+
+    def text(self):
+        return self.tmux("capture-pane", "-p", "-t", self.session).stdout
+
+    def running(self):
+        return self.tmux("list-panes", "-t", self.session, "-F", "#{pane_current_command}").stdout.strip()
+
+    def kill(self):
+        self.tmux("kill-server")
+
+
+def start_times(cwd, snaps):
+    """(seconds to the header, seconds to the first container row, seconds to exit after q)."""
+    screen = Screen()
+    command = f"{sys.executable} -m tui.cli watch --snapshot-dir {snaps}"
+    t0 = time.monotonic()
+    screen.start(cwd, command)
+    header = row = None
+    try:
+        while time.monotonic() - t0 < TIMEOUT_S:
+            text = screen.text()
+            now = time.monotonic() - t0
+            if header is None and " lambdascope " in text.split("\n", 1)[0]:
+                header = now
+            if header is not None and ROW.search(text):
+                row = now
+                break
+            time.sleep(0.05)
+        screen.tmux("send-keys", "-t", screen.session, "q")
+        quit_at = time.monotonic()
+        # Gone when the pane runs the `sleep` after it (everything it started is stopped by then).
+        while time.monotonic() - quit_at < 60 and screen.running() != "sleep":
+            time.sleep(0.1)
+        return header, row, time.monotonic() - quit_at
+    finally:
+        screen.kill()
+
+
+@pytest.fixture(scope="module")
+def baseline_tree():
+    folder = Path(tempfile.mkdtemp(prefix="lambdascope-baseline-"))
+    tree = folder / "tree"
+    made = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), BASELINE],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot check out {BASELINE}: {made.stderr.strip()}")
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_time_to_header_and_first_row_against_the_previous_release(baseline_tree, tmp_path):
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (.ci/run installs it)")
+    trees = {f"previous ({BASELINE})": baseline_tree, "this tree": ROOT}
+    runs = {name: [] for name in trees}
+    load_before = os.getloadavg()[0]
+    for k in range(ROUNDS):
+        for name, tree in trees.items():
+            runs[name].append(start_times(tree, tmp_path / f"snaps-{k}"))
+    print(f"\n\nStart-up in tmux (200x50), {ROUNDS} rounds, alternating; {os.cpu_count()} cores, load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print("| start | header on screen | first container row | exit after q |")
+    print("|---|---|---|---|")
+    medians = {}
+    for name, values in runs.items():
+        cols = []
+        for i in range(3):
+            got = [v[i] for v in values if v[i] is not None]
+            medians[(name, i)] = statistics.median(got) if got else None
+            cols.append(f"{medians[(name, i)]:.2f} s ({' '.join(f'{x:.2f}' for x in got)})" if got else "never")
+        print(f"| {name} | {' | '.join(cols)} |")
+    old, new = list(trees)
+    for i, what in ((0, "header"), (1, "first row")):
+        if medians[(old, i)] and medians[(new, i)]:
+            print(f"{what}: this tree takes {medians[(new, i)] / medians[(old, i)]:.2f}x the previous release's time")
