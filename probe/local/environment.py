@@ -17,6 +17,7 @@ Two other modes (FunctionConfig.mode):
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -80,7 +81,7 @@ def _code_root() -> str:
 
 class Environment:
     def __init__(self, config: FunctionConfig, host: Host, launcher, ship, lines: PlatformLines,
-                 base_tmp: str):
+                 base_tmp: str, init_gate: asyncio.Semaphore | None = None):
         self.id = uuid.uuid4().hex
         self.stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{config.version}]{self.id}"
         self.config = config
@@ -97,6 +98,7 @@ class Environment:
         self._ship = ship  # callable(stream, message)
         self._lines = lines
         self._base_tmp = base_tmp
+        self._init_gate = init_gate  # bounds the inits running at once on this machine
         self.restore_duration_ms: float | None = None
         self.inflight = 0  # requests being served right now (LMI: up to max_concurrency)
         self.peak_inflight = 0
@@ -190,12 +192,16 @@ class Environment:
             env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
             env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
         argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
-        self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
-        self.pid = self._proc.pid
-        if cfg.mode == "snapstart":
-            ok = await self._restore()
-        else:
-            ok = await self._until(self._api.ready)
+        # Inits share this machine's CPUs: a few at a time finish sooner than all at once.
+        async with self._init_gate or contextlib.nullcontext():
+            self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp,
+                                                     self._on_line)
+            self.pid = self._proc.pid
+            if cfg.mode == "snapstart":
+                ok = await self._restore()
+            else:
+                ok = await self._until(self._api.ready)
+        if cfg.mode != "snapstart":
             if ok:
                 # From INIT_START on: what waiting for this machine to spawn it cost is init too.
                 self.init_duration_ms = (self._api.first_poll_at - self._init_began) * 1000

@@ -21,23 +21,25 @@ import random
 import time
 from collections import deque
 
-from probe.local.capacity import LOCAL_REASON, machine_cap
+from probe.local.capacity import LOCAL_REASON, init_slots, machine_cap
 from probe.local.environment import Environment, Outcome
 from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
 
 TICK_S = 0.1
 QUEUE_PER_PROCESS = 4
-PUBLISH_TIMEOUT_S = 30.0  # how long start() waits for an LMI version's first environments  # requests that may wait for the local machine, per process it holds
+PUBLISH_TIMEOUT_S = 30.0
+INIT_WAIT_S = 10.0  # Lambda's INIT limit: the longest a request waits for a starting environment  # how long start() waits for an LMI version's first environments  # requests that may wait for the local machine, per process it holds
 HISTORY = 10_000  # retired environments kept for introspection
 
 
 class Throttled(Exception):
     """No environment may serve this request now. `reason` is Lambda's throttle reason."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, wait_s: float | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.wait_s = wait_s  # local only: how long the request may wait for room
 
     @property
     def local(self) -> bool:
@@ -52,6 +54,7 @@ class Fleet:
         # callable(host, event) for "launch" and "terminate" of an LMI instance
         self._on_host_event = on_host_event or (lambda host, event: None)
         self.max_processes = profile.max_processes or machine_cap()
+        self.init_slots = init_slots()  # environments starting at once before requests wait
         self.local_limited = 0  # requests the local machine turned away (429)
         self.local_waited = 0  # requests that waited for the local machine, then ran
         self._waiters: deque[asyncio.Future] = deque()
@@ -89,7 +92,7 @@ class Fleet:
                 env = self._new_env(cold=False)
                 if env is None:
                     break
-                starting.append(env.start())
+                starting.append(self._start(env))
             if starting:
                 await asyncio.wait(starting, timeout=PUBLISH_TIMEOUT_S)
 
@@ -127,6 +130,8 @@ class Fleet:
             "local_limited": self.local_limited,
             "local_waited": self.local_waited,
             "waiting": len(self._waiters),
+            "starting": self._starting_now(),
+            "max_starting": self.init_slots,
             "at_local_limit": self._room() < 1,
             "throttles": dict(self.throttles),
             "cold_starts": self.cold_starts,
@@ -153,13 +158,15 @@ class Fleet:
         try:
             return self.acquire()
         except Throttled as exc:
-            if not exc.local or len(self._waiters) >= QUEUE_PER_PROCESS * self.max_processes:
-                if exc.local:
-                    self.local_limited += 1
+            if not exc.local:
                 raise
+            if len(self._waiters) >= QUEUE_PER_PROCESS * self.max_processes:
+                self.local_limited += 1
+                raise self._throttle(LOCAL_REASON) from None
+            wait_s = exc.wait_s
         # The machine is full: wait a moment for an environment to free up, as a queue would.
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.profile.queue_wait_s
+        deadline = loop.time() + wait_s
         while True:
             waiter = loop.create_future()
             self._waiters.append(waiter)
@@ -215,15 +222,29 @@ class Fleet:
             self._throttled_since_tick += 1
             raise self._throttle("FunctionInvocationRateLimitExceeded")
         if self._room() < 1:
-            raise Throttled(LOCAL_REASON)  # counted once the request gives up waiting
+            # counted once the request gives up waiting
+            raise Throttled(LOCAL_REASON, self.profile.queue_wait_s)
+        if self._starting_now() >= self.init_slots:
+            # This machine is busy starting environments: wait for one to be ready (as long as a
+            # cold start may take) rather than start yet another that slows them all down.
+            raise Throttled(LOCAL_REASON, max(self.profile.queue_wait_s, INIT_WAIT_S))
         env = self._new_env()
         if env is None:
             raise self._throttle("ConcurrentInvocationLimitExceeded")
         self._tokens -= 1
         self._busy += 1
         env.begin_request()
-        env.start()
+        self._start(env)
         return env
+
+    def _start(self, env: Environment):
+        """Begin an environment's INIT; when it is over, a waiting request may try again."""
+        task = env.start()
+        task.add_done_callback(lambda _t: self._wake_one())
+        return task
+
+    def _starting_now(self) -> int:
+        return sum(1 for e in self.live.values() if not e.ready and not e.dead)
 
     def _acquire_slot(self) -> Environment:
         """Managed Instances: a free request slot on a ready environment, least loaded first."""
@@ -252,7 +273,7 @@ class Fleet:
             return
         self._scaling_out = self._new_env(cold=False)
         if self._scaling_out is not None:
-            self._scaling_out.start()
+            self._start(self._scaling_out)
 
     def release(self, env: Environment) -> None:
         """Return an environment after its invocation; before the response is sent, so the
@@ -389,7 +410,7 @@ class Fleet:
             if env is None:
                 break
             self._unclaimed[env.id] = env
-            env.start()
+            self._start(env)
 
     def _retire_host(self, host: Host) -> None:
         host.retired = True

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import shutil
 
+from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import Environment, FunctionConfig
 from probe.local.fleet import Fleet
@@ -166,9 +167,11 @@ class LocalLambda:
                               self.config.version, self.config.function_arn,
                               self.profile.memory_mb, self.profile.mode)
 
+        init_gate = asyncio.Semaphore(init_slots())
+
         def make_env(host):
             return Environment(self.config, host, self.launcher, self.shipper.add, lines,
-                               self._tmp)
+                               self._tmp, init_gate)
 
         self.fleet = Fleet(self.profile, make_env, self._tmp, on_host_event)
         await self.fleet.start()
