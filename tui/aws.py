@@ -46,7 +46,10 @@ async def client(session: aioboto3.Session, service: str, *, endpoint_url: str |
     else:
         await remember_credentials(session)
     config = AioConfig(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        # Adaptive mode adds a client-side rate limiter that sleeps after throttles: right for a
+        # caller that leaves retries to botocore, wrong under a reader that owns its retries
+        # (its own backoff and budget would be hidden behind botocore's sleeps).
+        retries={"mode": "adaptive" if max_attempts > 2 else "standard", "max_attempts": max_attempts},
         inject_host_prefix=endpoint_url is None,
         connect_timeout=5 if max_attempts > 3 else 2,
         read_timeout=60,

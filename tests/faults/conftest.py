@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from tests.figures import add_figure
+from tests.integration.conftest import fake_aws_env, moto_endpoint, moto_server  # noqa: F401 (fixtures)
 
 _REPORT = re.compile(r"^REPORT RequestId: (\S+)")
 
