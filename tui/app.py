@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.worker import Worker, WorkerState
 
-from tui import export, export_folder
+from tui import export, export_folder, findings
 from loadgen.plan import Plan
 from tui.load import LoadController, LoadRefused, LoadState
 from tui.errors import one_line
@@ -31,12 +31,16 @@ from tui.sources.base import LogSource
 from tui.widgets.containers import SORTS, ContainerTable
 from tui.widgets.header import MonitorHeader, TargetInfo, header_text
 from tui.widgets.keybar import KeyBar, entries_from_bindings
-from tui.widgets.lanes import TimelineLanes
-from tui.widgets.legend import HostLegend, HostPalette
+from tui.widgets import timeview
+from tui.widgets.findings_panel import FindingsPanel
+from tui.widgets.lanes import TimelineLanes, scale_text
+from tui.widgets.legend import HostLegend, HostPalette, serving_hosts
 from tui.widgets.status import StatusLine, exit_summary
 
 BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
 LOAD_KEYS = Binding.Group("load")
+TIME_KEYS = Binding.Group("time")
+PANEL_MIN_SIZE = (120, 30)  # the findings panel starts shown on a terminal at least this big
 
 
 def _stamped(message, generation: int, slots: asyncio.Semaphore):
@@ -81,6 +85,20 @@ class MonitorApp(App):
         Binding("space", "pause", "pause", tooltip="pause / resume the load (in a replay: the playback)"),
         Binding("s", "snapshot", "snapshot",
                 tooltip="snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg in a new folder"),
+        Binding("f", "findings", "findings", tooltip="show / hide the findings panel: waves, retirements, "
+                                                     "takeover, spread, hardware, cold starts, pre-initialised"),
+        Binding("w", "time('fit')", "whole run", group=TIME_KEYS,
+                tooltip="timeline: the whole run (the default; columns widen as the run grows)"),
+        Binding("right_square_bracket", "time('in')", "zoom in", key_display="]", group=TIME_KEYS,
+                tooltip="timeline: zoom in (fewer seconds per column, down to the finest bucket)"),
+        Binding("left_square_bracket", "time('out')", "zoom out", key_display="[", group=TIME_KEYS,
+                tooltip="timeline: zoom out (more seconds per column, up to 10 minutes)"),
+        Binding("less_than_sign,comma", "time('back')", "earlier", key_display="<", group=TIME_KEYS,
+                tooltip="timeline: scroll back in time (half a screen; also ,)"),
+        Binding("greater_than_sign,full_stop", "time('forward')", "later", key_display=">", group=TIME_KEYS,
+                tooltip="timeline: scroll forward in time (also .); past now it follows now"),
+        Binding("l", "time('live')", "live", group=TIME_KEYS,
+                tooltip="timeline: follow now at this zoom (the right edge is the last full column)"),
         Binding("m", "mode", "open/closed",
                 tooltip="switch closed loop (N concurrent) ↔ open loop (R req/s, capped in flight)"),
         Binding("g", "host_key", "host key", tooltip="cycle the host key: hostname → boot id → CPU model "
@@ -134,6 +152,7 @@ class MonitorApp(App):
         with Horizontal(id="main"):
             yield ContainerTable(id="containers")
             yield TimelineLanes(id="timeline")
+        yield FindingsPanel(id="findings")
         yield HostLegend(id="legend")
         yield StatusLine(id="status")
         yield KeyBar(id="keys")
@@ -146,6 +165,8 @@ class MonitorApp(App):
         self.header = self.query_one(MonitorHeader)
         self.legend = self.query_one(HostLegend)
         self.keybar = self.query_one(KeyBar)
+        self.panel = self.query_one(FindingsPanel)
+        self.panel.display = self.size.width >= PANEL_MIN_SIZE[0] and self.size.height >= PANEL_MIN_SIZE[1]
         self.keybar.show(self.key_entries(), "^p commands")
         self.timeline.follow(self.table)
         self.table.fit_columns(self.size.width)
@@ -276,18 +297,24 @@ class MonitorApp(App):
         self._redrawing = False
 
     def refresh_view(self) -> None:
-        """Apply the model's diff to the widgets: changed cells only, one repaint."""
+        """Apply the model's diff to the widgets: changed cells only, one repaint. The story
+        (findings, waves, retirements, states) is told once per redraw, never per batch."""
         now = self.clock()
         fleet = self.fleet
         diff = fleet.take_diff()
         colour = self.palette.colour
         host_key = self.host_key
-        hosts = fleet.hosts(host_key)
+        self.story = story = findings.tell(fleet, now, host_key)
+        hosts, pre = serving_hosts(fleet.ordered(), host_key)
         self.palette.assign(hosts)  # colours in the legend's order, before any row asks
+        retired_at = {cid: fleet.containers[cid].last_seen for cid in story.retired if cid in fleet.containers}
         with self.batch_update():
-            self.table.apply(fleet, diff, now, colour, sort=self.sort_by)
-            self.timeline.set_frame(fleet, int(now // fleet.bucket_s), lambda c: colour(c.host_key(host_key)))
-            self.legend.show(hosts, self.palette, host_key)
+            self.table.apply(fleet, diff, now, colour, sort=self.sort_by, story=story)
+            self.timeline.set_frame(fleet, now, lambda c: colour(c.host_key(host_key)), retired_at)
+            self.legend.show(hosts, self.palette, host_key, pre, scale_text(self.timeline.top),
+                             timeview.describe(self.timeline.frame))
+            if self.panel.display:
+                self.panel.show(story.findings)
             stats = self.load_state.figures(now) if self.load is not None else None
             elapsed = None if fleet.started_at is None else max(0.0, now - fleet.started_at)
             load = self.load_state.describe()
@@ -436,6 +463,33 @@ class MonitorApp(App):
             self._start_producers()
         self.status.say(f"replay at {fmt_clock(clock() - clock.start)}")
         self.refresh_view()
+
+    # ---- view keys ----------------------------------------------------------------------
+    def action_findings(self) -> None:
+        self.panel.display = not self.panel.display
+        self.status.say("findings panel shown" if self.panel.display else "findings panel hidden (f shows it)")
+        self.refresh_view()
+
+    def action_time(self, how: str) -> None:
+        """The timeline's view: the whole run, zoom in/out, scroll back/forward, live."""
+        lanes = self.timeline
+        f, now = lanes.frame, self.clock()
+        if f is None:
+            return
+        view = lanes.view
+        if how == "fit":
+            view = timeview.TimeView()
+        elif how in ("in", "out"):
+            view = timeview.zoom(view, f, 1 if how == "in" else -1, bucket_s=self.fleet.bucket_s)
+        elif how in ("back", "forward"):
+            half = max(1, lanes.size.width // 2)
+            view = timeview.scroll(view, f, -half if how == "back" else half, now=now)
+        elif how == "live":
+            view = timeview.TimeView(timeview.LIVE, f.col_s)
+        lanes.set_view(view)
+        self.refresh_view()
+        g = lanes.frame
+        self.status.say(f"timeline: {g.mode}, {timeview.fmt_span(g.col_s)} per column")
 
     def action_host_key(self) -> None:
         self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]

@@ -52,7 +52,7 @@ def test_the_bar_fits_the_width_and_keeps_help_and_quit(width, keys):
 def test_columns_narrow_with_the_terminal_and_never_show_the_cpu_twice():
     assert columns_for(200) == COLUMN_KEYS
     assert "cpu" not in columns_for(120) and "first" in columns_for(120)
-    assert columns_for(80) == ["log", "id", "host", "inv", "cold", "state"]
+    assert columns_for(80) == ["log", "id", "wave", "host", "inv", "state"]
     assert "cpu" not in columns_for(200, "cpu_model")
 
 
@@ -62,7 +62,7 @@ async def test_at_80_columns_the_bar_keeps_help_and_quit_and_the_state_column_sh
         await pilot.pause()
         bar = app.query_one(KeyBar).plain
         assert "? help" in bar and "q quit" in bar and "+-*/ load" in bar
-        assert app.table.shown_columns == ["log", "id", "host", "inv", "cold", "state"]
+        assert app.table.shown_columns == ["log", "id", "wave", "host", "inv", "state"]
         await pilot.resize_terminal(200, 50)
         await pilot.pause()
         assert app.table.shown_columns == COLUMN_KEYS
@@ -75,8 +75,9 @@ async def test_a_narrow_fixture_screen_shows_state_and_the_timeline(tmp_path):
         await settle_fixture(pilot)
         lines = screen_text(app).splitlines()
     assert lines[0].startswith(" lambdascope   run 0:29  │  closed loop: 20 concurrent")
-    assert lines[4].split() == ["id", "host", "inv", "cold", "state", "-10s", "now"]
-    assert lines[5].split()[:5] == ["6513270e", "ip-10-12-41-7", "45", "125ms", "idle"]
+    assert lines[4].split() == ["id", "wave", "host", "inv", "state", "+0s", "+20s"]
+    assert lines[5].split()[:5] == ["6513270e", "1", "ip-10-12-41-7", "45", "retired"]
+    assert "◆" in lines[5] and "✕" in lines[5]  # the whole run fits: its cold start and its retirement
     assert "? help  q quit" in lines[-1]
 
 
@@ -86,12 +87,17 @@ async def test_help_lists_the_bindings_and_scrolls_on_a_small_terminal(tmp_path)
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        body = app.screen.query_one("#help-body")
         text = screen_text(app)
+        for _ in range(8):  # page through it: every line is reachable
+            await pilot.press("pagedown")
+            await pilot.pause()
+            text += screen_text(app)
         shown = app.key_entries()
         assert {e.action for e in shown} == {b.action.split("(")[0] for b in MonitorApp.BINDINGS if b.show} - {"seek"}
         for e in shown:
             assert e.help[:20] in text, e.action
-        body = app.screen.query_one("#help-body")
+        await pilot.press("home")
         assert body.max_scroll_y > 0  # more than fits: it scrolls
         await pilot.press("pagedown", "end")
         await pilot.pause()

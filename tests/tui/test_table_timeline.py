@@ -28,13 +28,13 @@ async def test_rows_off_screen_catch_up_when_scrolled_into_view(tmp_path):
         updates = app.table.updates
         app.refresh_view()
         assert app.table.updates == updates  # row 90 is off screen: nothing to draw yet
-        app.table.scroll_to(y=60, animate=False)
-        await until(pilot, lambda: int(app.table.scroll_y) == 60)
+        app.table.scroll_to(y=70, animate=False)
+        await until(pilot, lambda: int(app.table.scroll_y) == 70)
         await pilot.pause()
         assert app.table.get_cell(far, "inv").plain == "6"
         # The timeline follows the scroll: its first lane is the table's first visible row.
-        assert app.timeline.top_row == 60 and app.timeline.lane_index(1) == 60
-        assert app.table.order[app.timeline.lane_index(31)] == far
+        assert app.timeline.top_row == 70 and app.timeline.lane_index(1) == 70
+        assert app.table.order[app.timeline.lane_index(21)] == far
 
 
 async def test_a_busy_fleet_of_1000_costs_only_the_visible_rows_each_tick(tmp_path):
@@ -55,28 +55,35 @@ async def test_a_busy_fleet_of_1000_costs_only_the_visible_rows_each_tick(tmp_pa
         assert app.table.order == [stream(i) for i in range(1000)]
 
 
-async def test_lanes_show_density_host_colour_and_the_cold_start(tmp_path):
+async def test_lanes_show_density_host_colour_the_cold_start_and_follow_the_view(tmp_path):
     clock = Clock(T0 + 9.5)
     app = make_app(clock=clock, tmp_path=tmp_path)
     traffic = Traffic()
     async with app.run_test(size=SIZE) as pilot:
-        busy = [traffic.invoke(0, T0 + 8 + k / 200)[0] for k in range(130)]  # 130 in one second
+        busy = [traffic.invoke(0, T0 + 7 + k / 130)[0] for k in range(260)]  # 130/s at T0+7 and T0+8
         quiet = [traffic.invoke(1, T0 + 5)[0]]
         app.fleet.apply_outcomes(busy + quiet, clock())
         app.refresh_view()
         await pilot.pause()
         width = app.timeline.size.width
+        f = app.timeline.frame
+        # The whole run (the default): T0+5 … T0+8, one bucket a column; the bucket of now
+        # (T0+9, still filling) is left out.
+        assert (f.mode, f.per, f.columns) == ("whole run", 1, 4)
         lane0, lane1 = lane_text(app, 1), lane_text(app, 2)
-        assert len(lane0) == width and lane0.rstrip().endswith("◆") and lane0[-1] == " "
-        # Container 0: its cold start is the first invocation, in the bucket of T0+8 (col -2);
-        # container 1: one invocation 4 s before the right edge, which is its cold start too.
-        assert lane1[width - 5] == "◆" and lane1.strip() == "◆"
+        assert len(lane0) == width and lane0[:4] == "  ◆█" and lane0[4:].strip() == ""
+        assert lane1[:4] == "◆✕  "  # one invocation, then quiet while container 0 served: retired
         segs0 = list(app.timeline.render_line(1))
         segs1 = list(app.timeline.render_line(2))
         colour = lambda segs: {s.style.color.name for s in segs if s.text.strip()}  # noqa: E731
         assert colour(segs0) != colour(segs1)  # host-a and host-b
-        # The axis ends at now, level with the table's header.
-        assert lane_text(app, 0).endswith("now")
+        assert lane_text(app, 0).startswith("+0s")
+        await pilot.press("l")  # live: the right edge is the last full bucket
+        f = app.timeline.frame
+        assert (f.mode, f.columns) == ("live", width)
+        lane0, lane1 = lane_text(app, 1), lane_text(app, 2)
+        assert lane0[-2:] == "◆█" and lane1[width - 4] == "◆"
+        assert lane_text(app, 0).rstrip().endswith("now")
         clock.t += 1  # one bucket later, the lanes scroll left by one column
         app.refresh_view()
-        assert lane_text(app, 2)[width - 6] == "◆"
+        assert lane_text(app, 2)[width - 5] == "◆"

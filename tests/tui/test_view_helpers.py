@@ -8,8 +8,7 @@ from tui.fleet import Fleet
 from tui.sources.base import SourceStatus
 from tui.widgets.containers import fmt_cold, fmt_offset, row_cells, short_cpu, short_id, sorted_rows
 from tui.widgets.header import TargetInfo, header_text, source_warnings
-from tui.widgets.lanes import (DENSITY, axis_text, cold_column, density_level, density_scale, fmt_age,
-                               lane_chars)
+from tui.widgets.lanes import DENSITY, density_level, density_scale, lane_chars, scale_text, scaled_level
 from tui.widgets.legend import PALETTE, HostPalette, legend_text
 
 from tests.tui.fakes import T0, Traffic
@@ -59,7 +58,7 @@ def test_row_cells_mark_unconfirmed_rows():
     f.apply_outcomes([o], T0)
     c = f.containers[o.container_id]
     cells = row_cells(c, "busy", "host-a", f.started_at)
-    assert cells[0] == "◌" and cells[4] == "1" and cells[-1] == "busy"
+    assert cells[0] == "◌" and cells[5] == "1" and cells[-1] == "busy"
 
 
 def test_density_is_log2_and_the_legend_scale_matches_it():
@@ -70,19 +69,12 @@ def test_density_is_log2_and_the_legend_scale_matches_it():
         assert lane_chars([int(smallest.rstrip("+"))]) == DENSITY[level]
 
 
-def test_cold_column_inside_and_outside_the_window():
-    assert cold_column(None, 1.0, 100, 10) is None
-    assert cold_column(100.5, 1.0, 100, 10) == 9
-    assert cold_column(91.0, 1.0, 100, 10) == 0
-    assert cold_column(90.9, 1.0, 100, 10) is None
-
-
-def test_axis_labels_end_on_their_ticks_and_never_overlap():
-    text = axis_text(40, 1.0)
-    assert len(text) == 40 and text.endswith("now")
-    assert text[29 - 3:30] == "-10s" and text[19 - 3:20] == "-20s"
-    assert axis_text(2, 1.0) == "  "
-    assert fmt_age(90) == "-1m30" and fmt_age(120) == "-2m" and fmt_age(3660) == "-1h01"
+def test_density_scales_to_the_busiest_column_above_128():
+    assert [scaled_level(n, 100) for n in (0, 1, 3, 100)] == [0, 1, 2, 7]  # the plain log2 scale
+    assert scaled_level(1239, 1239) == 8 and scaled_level(1, 1239) == 1
+    levels = [scaled_level(n, 1239) for n in (10, 100, 600)]
+    assert levels == sorted(levels) and len(set(levels)) == 3  # not all █ at 1,239 a column
+    assert scale_text(50).endswith("█128+") and scale_text(1239).endswith("█509+ (top 1,239)")
 
 
 def test_palette_keeps_colours_per_host_and_wraps():

@@ -22,13 +22,14 @@ from tui.fleet import Container, Diff, Fleet
 COLUMNS = [
     ("log", "", 1, False),
     ("id", "id", 8, False),
+    ("wave", "wave", 4, True),
     ("host", "host", 15, False),
     ("cpu", "cpu", 15, False),
     ("inv", "inv", 7, True),
     ("cold", "cold", 9, False),
     ("first", "first", 7, True),
     ("last", "last", 7, True),
-    ("state", "state", 5, False),
+    ("state", "state", 8, False),
 ]
 COLUMN_KEYS = [c[0] for c in COLUMNS]
 _RIGHT = {c[0] for c in COLUMNS if c[3]}
@@ -37,15 +38,17 @@ _HOST_I = COLUMN_KEYS.index("host")
 HOST_KEY_LABELS = {"hostname": "host", "boot_id": "host (boot id)", "cpu_model": "host (cpu)"}
 UNCONFIRMED_MARK = "◌"
 SORTS = ("first", "invocations", "host")
-STATE_STYLE = {"busy": "bold green", "idle": "", "gone": "dim"}
+STATE_STYLE = {"busy": "bold green", "idle": "", "gone": "dim", "retired": "bold yellow", "pre-init": "dim"}
+STATE_LABEL = {"pre-initialised": "pre-init"}  # the column is 8 wide
 # Columns a narrower terminal drops, widest-first: (terminal width below which, columns).
-NARROW = [(150, ("cpu",)), (100, ("first", "last"))]
+NARROW = [(150, ("cpu",)), (100, ("first", "last", "cold"))]
 
 
 def columns_for(width: int, host_key: str = "hostname") -> list[str]:
     """The column keys shown at a terminal `width`: all at 150+; no cpu below (the host column
-    shows it when the host key is the CPU model, so never twice); no first/last below 100,
-    so the state and the timeline keep their room."""
+    shows it when the host key is the CPU model, so never twice); no first/last/cold below 100
+    (the lane's ◆ still marks the cold start), so the wave, the state and the timeline keep
+    their room."""
     drop = {"cpu"} if host_key == "cpu_model" else set()
     for below, cols in NARROW:
         if width < below:
@@ -104,18 +107,29 @@ def host_label(host: str, host_key: str) -> str:
     return short_cpu(host) if host_key == "cpu_model" else host
 
 
-def row_cells(c: Container, state: str, host: str, origin: float | None, host_key: str = "hostname") -> list[str]:
-    """The plain text of one row, in COLUMNS order."""
+def is_pre_initialized(c) -> bool:
+    """Initialised and never invoked (Lambda warms environments ahead of requests): not a cold
+    start, not a host, never ◌. The model's own flag when it has one."""
+    flag = getattr(c, "pre_initialized", None)
+    return bool(flag) if flag is not None else (c.invocations == 0 and c.init_starts > 0)
+
+
+def row_cells(c: Container, state: str, host: str, origin: float | None, host_key: str = "hostname",
+              wave: int | None = None) -> list[str]:
+    """The plain text of one row, in COLUMNS order. ◌ only for a container the responses
+    reported and the logs have not shown an invocation of yet."""
+    pre = is_pre_initialized(c)
     return [
-        UNCONFIRMED_MARK if c.confirmed == 0 else "",
+        UNCONFIRMED_MARK if c.confirmed == 0 and c.invocations > 0 else "",
         short_id(c.container_id),
-        host_label(host, host_key)[:_WIDTH["host"]],
+        "" if wave is None else str(wave + 1),
+        "–" if pre and host == "?" else host_label(host, host_key)[:_WIDTH["host"]],
         short_cpu(c.cpu_model)[:_WIDTH["cpu"]],
         f"{c.invocations:,}",
-        fmt_cold(c),
+        "" if pre else fmt_cold(c),  # its init was not a cold start: no request waited for it
         fmt_offset(c.first_seen, origin),
         fmt_offset(c.last_seen, origin),
-        state,
+        STATE_LABEL.get(state, state),
     ]
 
 
@@ -123,12 +137,13 @@ def sorted_rows(fleet: Fleet, sort: str, host_key: str) -> list[Container]:
     """The table's order. "host" groups the containers by host, hosts in the legend's order
     (first appearance), each group by first request; the others are the fleet's orders."""
     if sort != "host":
-        return fleet.ordered(sort)
-    by_first = fleet.ordered("first")
+        # Pre-initialised environments after the serving ones, whatever the model's order.
+        return sorted(fleet.ordered(sort), key=is_pre_initialized)
+    by_first = sorted(fleet.ordered("first"), key=is_pre_initialized)
     rank: dict[str, int] = {}
     for c in by_first:
         rank.setdefault(c.host_key(host_key), len(rank))
-    return sorted(by_first, key=lambda c: rank[c.host_key(host_key)])  # stable: first request within
+    return sorted(by_first, key=lambda c: (is_pre_initialized(c), rank[c.host_key(host_key)]))  # stable
 
 
 class _KeyText(Text):
@@ -216,7 +231,8 @@ class ContainerTable(DataTable):
             self.fit_columns(self.app.size.width)  # keyed by CPU model, the cpu column goes
 
     # ---- the tick -----------------------------------------------------------------------
-    def apply(self, fleet: Fleet, diff: Diff, now: float, colour_of, *, sort: str | None = None) -> None:
+    def apply(self, fleet: Fleet, diff: Diff, now: float, colour_of, *, sort: str | None = None,
+              story=None) -> None:
         """Bring the table up to date with `fleet`: rows added and removed as `diff` says, the
         order re-sorted when it may have changed, the visible rows' changed cells updated.
         `colour_of(host)` gives a host's colour. Call inside `App.batch_update()`."""
@@ -224,7 +240,7 @@ class ContainerTable(DataTable):
         self._resort = False
         if sort is not None:
             self.sort_by = sort
-        self._frame = (fleet, now, colour_of)
+        self._frame = (fleet, now, colour_of, story)
         for cid in diff.removed:
             if cid in self._shown:
                 self.remove_row(cid)
@@ -234,7 +250,7 @@ class ContainerTable(DataTable):
             c = fleet.containers.get(cid)
             if c is None or cid in self._shown:
                 continue
-            cells, style = self._row(fleet, c, now, colour_of)
+            cells, style = self._row(fleet, c, now, colour_of, story)
             self._shown[cid] = (cells, style)
             self.add_row(*self._cells(cid, cells, style), key=cid)
             self.order.append(cid)
@@ -242,9 +258,14 @@ class ContainerTable(DataTable):
             self._reorder(fleet)
         self.sync_visible()
 
-    def _row(self, fleet: Fleet, c: Container, now: float, colour_of) -> tuple[list[str], str]:
+    def _row(self, fleet: Fleet, c: Container, now: float, colour_of, story=None) -> tuple[list[str], str]:
         host = c.host_key(self.host_key)
-        return row_cells(c, fleet.state(c, now), host, fleet.started_at, self.host_key), colour_of(host)
+        if story is None:
+            state, wave = fleet.state(c, now), None
+        else:
+            state, wave = story.state(c, now), story.wave_of.get(c.container_id)
+        style = "dim" if is_pre_initialized(c) else colour_of(host)
+        return row_cells(c, state, host, fleet.started_at, self.host_key, wave), style
 
     def visible_rows(self) -> range:
         top = int(self.scroll_y)
@@ -254,14 +275,14 @@ class ContainerTable(DataTable):
         """update_cell, changed cells only, for the rows on screen."""
         if self._frame is None:
             return
-        fleet, now, colour_of = self._frame
+        fleet, now, colour_of, story = self._frame
         order, containers = self.order, fleet.containers
         for i in self.visible_rows():
             cid = order[i]
             c = containers.get(cid)
             if c is None:
                 continue
-            cells, style = self._row(fleet, c, now, colour_of)
+            cells, style = self._row(fleet, c, now, colour_of, story)
             shown, shown_style = self._shown[cid]
             if cells == shown and style == shown_style:
                 continue

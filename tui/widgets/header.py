@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tui.errors import mask
 from tui.sources.base import SourceStatus
+from tui.widgets.containers import is_pre_initialized
 
 WARN_STYLE = "bold white on dark_red"
 SEP = "  │  "
@@ -73,6 +74,19 @@ def log_lag(fleet, statuses: list[SourceStatus]) -> float | None:
     if fleet.counters.log_lag_s is not None:
         lags.append(fleet.counters.log_lag_s)
     return max(lags) if lags else None
+
+
+def fleet_counts(fleet) -> tuple[int, int, int]:
+    """(serving containers, cold starts, pre-initialised): an environment initialised and never
+    invoked is neither a container serving the load nor a cold start (no request waited)."""
+    serving = cold = pre = 0
+    for c in fleet.containers.values():
+        if c.invocations > 0:
+            serving += 1
+            cold += c.cold_starts
+        elif is_pre_initialized(c):
+            pre += 1
+    return serving, cold, pre
 
 
 def waiting_text(target: "TargetInfo") -> str:
@@ -140,9 +154,11 @@ def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, status
     if not fleet.containers and not counters.requests:
         t.append(waiting_text(target), style="bold yellow")
     else:
+        serving, cold, pre = fleet_counts(fleet)
         unconfirmed = sum(c.unconfirmed for c in fleet.containers.values())
-        t.append(f" {len(fleet.containers):,} containers · {fleet.cold_starts:,} cold starts · "
-                 f"{counters.invocations:,} invocations")
+        t.append(f" {serving:,} containers · {cold:,} cold starts · {counters.invocations:,} invocations")
+        if pre:
+            t.append(f" · {pre:,} pre-initialised", style="dim")
         if unconfirmed:  # normal under load (the logs' lag); loud only when the logs fell behind
             t.append(f" · ◌ {unconfirmed:,} not yet in logs", style="yellow" if behind else "")
         if counters.throttled:

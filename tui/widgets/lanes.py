@@ -3,9 +3,13 @@
 Row-aligned with the table by construction: lane `i` is the table's row `i` (its `order`), and
 the first visible lane is the table's first visible row (its `scroll_y`). Line 0 is the time
 axis, level with the table's header. Only visible lanes are rendered (the Line API), so 1,000
-containers cost what 40 do. Each column is one bucket of the fleet's timeline; the character
-is the invocation count in that bucket on a log2 scale, coloured by host; ◆ marks the cold start.
+containers cost what 40 do. Which stretch of the run, at what zoom, is a `TimeView`
+(tui/widgets/timeview.py): the whole run by default. Each column sums `per` buckets of the
+fleet's timeline; the character is the count on a log2 scale topped at the busiest visible
+column, coloured by host; ◆ marks the cold start, ✕ a retirement; a column still filling is dim.
 """
+
+import math
 
 from rich.segment import Segment
 from rich.style import Style
@@ -13,8 +17,11 @@ from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.timeview import TimeView, axis_text, frame
+
 DENSITY = " ▁▂▃▄▅▆▇█"
 COLD_MARK = "◆"
+RETIRED_MARK = "✕"
 
 
 def density_level(n: int) -> int:
@@ -31,45 +38,59 @@ def lane_chars(counts: list[int]) -> str:
     return "".join(DENSITY[0 if n <= 0 else (8 if n >= 128 else n.bit_length())] for n in counts)
 
 
-def cold_column(cold_at: float | None, bucket_s: float, last_bucket: int, width: int) -> int | None:
-    """The column of the cold start in a window of `width` buckets ending at `last_bucket`."""
-    if cold_at is None:
-        return None
-    x = int(cold_at // bucket_s) - (last_bucket - width + 1)
-    return x if 0 <= x < width else None
+def scaled_level(n: int, top: int) -> int:
+    """0 for none; else 1..8 on a log2 scale whose top is `top` (the busiest visible column),
+    so a lane at 1,000 req/s is not all █ and one at 3 req/s is not all ▁."""
+    if n <= 0:
+        return 0
+    if top <= 128:
+        return min(8, n.bit_length())
+    return max(1, min(8, math.ceil(8 * math.log2(1 + n) / math.log2(1 + top))))
 
 
-def fmt_age(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"-{s}s"
-    if s < 3600:
-        return f"-{s // 60}m" if s % 60 == 0 else f"-{s // 60}m{s % 60:02d}"
-    return f"-{s // 3600}h{s % 3600 // 60:02d}"
+def scaled_chars(counts: list[int], top: int) -> str:
+    return "".join(DENSITY[scaled_level(n, top)] for n in counts)
 
 
-def axis_text(width: int, bucket_s: float, step: int = 10) -> str:
-    """The time axis: 'now' at the right edge, a label every `step` columns ending on its tick."""
-    if width <= 0:
-        return ""
-    chars = [" "] * width
-    now = "now"
-    if width >= len(now):
-        chars[width - len(now):] = now
-    free_until = width - len(now) - 1  # labels must end left of this column
-    x = width - 1 - step
-    while x >= 0:
-        label = fmt_age((width - 1 - x) * bucket_s)
-        start = x - len(label) + 1
-        if start >= 0 and x < free_until:
-            chars[start:x + 1] = label
-            free_until = start - 1
-        x -= step
-    return "".join(chars)
+def scale_text(top: int) -> str:
+    """The legend's scale: '▁1 ▂2 … █128+' up to 128 a column, else the smallest count at three
+    levels and the top: '▁1+ ▄14+ █509+ (top 1,239)'."""
+    if top <= 128:
+        return " ".join(f"{DENSITY[level]}{n}" for level, n in density_scale())
+    marks = []
+    for level in (1, 4, 8):
+        n = next(k for k in range(1, top + 1) if scaled_level(k, top) >= level)
+        marks.append(f"{DENSITY[level]}{n:,}+")
+    return " ".join(marks) + f" (top {top:,})"
+
+
+def lane_counts(timeline, first: int, n: int, per: int) -> list[int]:
+    """n columns of `per` buckets from bucket `first`: the model's `counts` when it has one,
+    else summed from its ring window (absolute bucket indexes)."""
+    counts = getattr(timeline, "counts", None)
+    if counts is not None:
+        return counts(first, n, per)
+    if n <= 0:
+        return []
+    raw = timeline.window(first + n * per - 1, n * per)
+    return raw if per == 1 else [sum(raw[i * per:(i + 1) * per]) for i in range(n)]
+
+
+def model_time(fleet) -> tuple[float, float, float | None]:
+    """(origin, bucket_s, run_start) of the fleet's timeline: bucket 0's epoch s (0 when bucket
+    indexes are absolute), the bucket width, and the run's first event (None before any)."""
+    origin = getattr(fleet, "origin", None)
+    # The earliest thing any container saw (a record may arrive after a later one).
+    start = min((c.first_seen for c in fleet.containers.values()), default=None)
+    return (origin if origin is not None else 0.0), fleet.bucket_s, start
 
 
 class TimelineLanes(Widget):
-    """Lanes for the rows of a `ContainerTable`; call `follow(table)` once, `set_frame` each tick."""
+    """Lanes for the rows of a `ContainerTable`; call `follow(table)` once, `set_frame` each tick.
+
+    Each tick: the view (`TimeView`) becomes a `Frame` of buckets; the visible lanes' counts give
+    the density scale's top (so the scale fits the data); lanes are cached per container until
+    its invocations, colour, marks or the frame change."""
 
     DEFAULT_CSS = """
     TimelineLanes { width: 1fr; height: 1fr; min-width: 10; }
@@ -81,8 +102,13 @@ class TimelineLanes(Widget):
         super().__init__(**kwargs)
         self._table = None
         self._fleet = None
-        self._last_bucket = 0
         self._colour_of = lambda c: ""
+        self._retired: dict[str, float] = {}
+        self.view = TimeView()
+        self.frame = None
+        self.top = 1
+        self._now = 0.0
+        self._run_start = None
         self._cache: dict[str, tuple] = {}
         self._cache_key: tuple | None = None
         self.rendered_lanes = 0  # lanes rendered (not served from cache), for the benchmark
@@ -92,12 +118,33 @@ class TimelineLanes(Widget):
         self._table = table
         self.watch(table, "scroll_y", lambda _old, _new: self.refresh(), init=False)
 
-    def set_frame(self, fleet, last_bucket: int, colour_of) -> None:
-        """The fleet, the newest bucket (the right edge) and `colour_of(container) -> colour`."""
+    def set_frame(self, fleet, now: float, colour_of, retired_at: dict | None = None) -> None:
+        """The fleet, the clock, `colour_of(container) -> colour`, and the retired containers'
+        time of retirement (a ✕ marks it in their lane)."""
         self._fleet = fleet
-        self._last_bucket = last_bucket
+        self._now = now
         self._colour_of = colour_of
+        self._retired = retired_at or {}
+        origin, bucket_s, self._run_start = model_time(fleet)
+        self.frame = frame(self.view, self.size.width or 1, origin=origin, bucket_s=bucket_s,
+                           run_start=self._run_start, now=now)
+        self.top = self._visible_top()
         self.refresh()
+
+    def set_view(self, view: TimeView) -> None:
+        self.view = view
+
+    def _visible_top(self) -> int:
+        f, fleet = self.frame, self._fleet
+        if f is None or fleet is None or self._table is None or not f.columns:
+            return 1
+        order, top = self._table.order, 1
+        start = self.top_row
+        for cid in order[start:start + max(0, self.size.height - 1)]:
+            c = fleet.containers.get(cid)
+            if c is not None and c.invocations:
+                top = max(top, max(lane_counts(c.timeline, f.first, f.columns, f.per), default=0))
+        return top
 
     @property
     def top_row(self) -> int:
@@ -110,41 +157,60 @@ class TimelineLanes(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style
-        fleet = self._fleet
+        fleet, f = self._fleet, self.frame
         if y == 0:
-            bucket_s = fleet.bucket_s if fleet is not None else 1.0
-            return Strip([Segment(axis_text(width, bucket_s), base + self.get_component_rich_style("lanes--axis"))],
-                         width)
+            text = "" if f is None else axis_text(f, width, run_start=self._run_start, now=self._now)
+            return Strip([Segment(text.ljust(width), base + self.get_component_rich_style("lanes--axis"))], width)
         idx = self.lane_index(y)
         order = self._table.order if self._table is not None else []
-        if fleet is None or idx is None or idx >= len(order):
+        if fleet is None or f is None or idx is None or idx >= len(order):
             return Strip.blank(width, base)
         cid = order[idx]
         c = fleet.containers.get(cid)
         if c is None:
             return Strip.blank(width, base)
-        key = (self._last_bucket, width)
+        key = (f, width, self.top)
         if key != self._cache_key:
             self._cache.clear()
             self._cache_key = key
         colour = self._colour_of(c)
-        stamp = (c.invocations, colour, c.cold_at)
+        retired = self._retired.get(cid)
+        stamp = (c.invocations, colour, c.cold_at, retired)
         hit = self._cache.get(cid)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-        strip = self._lane(c, width, base, colour)
+        strip = self._lane(c, width, base, colour, retired)
         self._cache[cid] = (stamp, strip)
         self.rendered_lanes += 1
         return strip
 
-    def _lane(self, c, width: int, base: Style, colour: str) -> Strip:
-        chars = lane_chars(c.timeline.window(self._last_bucket, width))
+    def _lane(self, c, width: int, base: Style, colour: str, retired: float | None) -> Strip:
+        f = self.frame
+        chars = list(scaled_chars(lane_counts(c.timeline, f.first, f.columns, f.per), self.top))
         style = base + Style(color=colour) if colour else base
-        x = cold_column(c.cold_at, c.timeline.width, self._last_bucket, width)
-        if x is None:
-            return Strip([Segment(chars, style)], width)
-        cold = style + Style(bold=True)
-        return Strip([Segment(chars[:x], style), Segment(COLD_MARK, cold), Segment(chars[x + 1:], style)], width)
+        marks: dict[int, tuple[str, Style]] = {}
+        x = f.column_of(c.cold_at)
+        if x is not None:
+            marks[x] = (COLD_MARK, style + Style(bold=True))
+        if retired is not None:
+            x = f.column_of(retired)
+            if x is not None:
+                x = min(x + 1, f.columns - 1) if x + 1 < f.columns else x
+                marks[x] = (RETIRED_MARK, base + Style(color="yellow", bold=True))
+        segments, run = [], []
+        last = f.columns - 1 if f.partial_last() else None
+        dim = style + Style(dim=True)
+        for i, ch in enumerate(chars):
+            if i in marks or i == last:
+                if run:
+                    segments.append(Segment("".join(run), style))
+                    run = []
+                segments.append(Segment(*marks[i]) if i in marks else Segment(ch, dim))
+            else:
+                run.append(ch)
+        if run:
+            segments.append(Segment("".join(run), style))
+        return Strip(segments).extend_cell_length(width, base)
 
     # Scrolling over the lanes scrolls the table (and so the lanes).
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:

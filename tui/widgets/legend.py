@@ -4,7 +4,7 @@ containers each holds; plus the timeline's density scale."""
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.widgets.containers import host_label
+from tui.widgets.containers import host_label, is_pre_initialized
 from tui.widgets.lanes import DENSITY, density_scale
 
 # Distinct on dark and light terminals; fixed hex so snapshots do not depend on the theme.
@@ -51,7 +51,23 @@ class HostPalette:
         return c
 
 
-def legend_text(hosts: dict[str, int], palette: HostPalette, host_key: str, *, max_hosts: int = 24) -> Text:
+def serving_hosts(containers, host_key: str) -> tuple[dict[str, int], int]:
+    """({host: containers}, pre-initialised count) from containers in order of first appearance.
+    A pre-initialised environment never served, so it has no host to count (the probe that
+    reports the host runs only on an invocation)."""
+    hosts: dict[str, int] = {}
+    pre = 0
+    for c in containers:
+        if is_pre_initialized(c):
+            pre += 1
+            continue
+        key = c.host_key(host_key)
+        hosts[key] = hosts.get(key, 0) + 1
+    return hosts, pre
+
+
+def legend_text(hosts: dict[str, int], palette: HostPalette, host_key: str, *, max_hosts: int = 24,
+                pre_initialized: int = 0, scale: str = "", view: str = "") -> Text:
     """'hosts by hostname (3): ■ ip-10-1 4  ■ ip-10-2 10 …   timeline: ▁1 … █128+/bucket ◆ cold'"""
     out = Text()
     out.append(f"hosts by {HOST_KEY_NAMES.get(host_key, host_key)} ({len(hosts)}): ", style="bold")
@@ -65,11 +81,15 @@ def legend_text(hosts: dict[str, int], palette: HostPalette, host_key: str, *, m
         out.append(f"{label} {n}  ")
     if not hosts:
         out.append("none yet  ", style="dim")
-    out.append("   timeline: ", style="bold")
-    out.append(" ".join(f"{DENSITY[level]}{n}" for level, n in density_scale()))
-    out.append(" per bucket ")
+    if pre_initialized:
+        out.append(f"○ {pre_initialized} pre-initialised (never invoked)  ", style="dim")
+    out.append("   timeline" + (f" {view}" if view else "") + ": ", style="bold")
+    out.append(scale or " ".join(f"{DENSITY[level]}{n}" for level, n in density_scale()))
+    out.append(" ")
     out.append("◆", style="bold")
-    out.append(" cold")
+    out.append(" cold ")
+    out.append("✕", style="bold yellow")
+    out.append(" retired")
     return out
 
 
@@ -81,9 +101,11 @@ class HostLegend(Static):
     _last: tuple | None = None
     _last_text = Text()
 
-    def show(self, hosts: dict[str, int], palette: HostPalette, host_key: str) -> None:
-        key = (host_key, tuple(hosts.items()))
+    def show(self, hosts: dict[str, int], palette: HostPalette, host_key: str, pre_initialized: int = 0,
+             scale: str = "", view: str = "") -> None:
+        key = (host_key, tuple(hosts.items()), pre_initialized, scale, view)
         if key != self._last:  # a relayout only when the legend really changed
             self._last = key
-            self._last_text = legend_text(hosts, palette, host_key)
+            self._last_text = legend_text(hosts, palette, host_key, pre_initialized=pre_initialized, scale=scale,
+                                          view=view)
             self.update(self._last_text)
