@@ -82,9 +82,10 @@ COMMANDS = {
     "run": ["run", "--function", "fn", "--requests", "2"],
     "watch": ["watch", "--function", "fn"],
     "analyze": ["analyze", "--log-group", "/aws/lambda/fn", "--since", "5m"],
+    "experiment": ["experiment", "scaling", "--function", "fn"],
 }
 # Commands whose error quotes AWS's message (the echo); analyze's is our own sentence.
-QUOTES_AWS = {"deploy", "destroy", "run", "watch"}
+QUOTES_AWS = {"deploy", "destroy", "run", "watch", "experiment"}
 
 
 @pytest.mark.parametrize("profile", PROFILES)
