@@ -39,6 +39,14 @@ def _total(key: str):
     return read, lambda v: f"{v:,}" if isinstance(v, int) else f"{v:g}"
 
 
+def _serving(doc: dict):
+    """Environments that served (pre-initialised ones are their own row); older snapshots
+    counted every stream as a container."""
+    t = doc.get("totals") or {}
+    v = t.get("serving", t.get("containers"))
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
 def _wave_sizes(doc: dict):
     if "findings" not in doc:
         return None
@@ -54,7 +62,14 @@ def _retirements(doc: dict):
 def _fmt_retirements(v) -> str:
     if not v:
         return "none"
-    return f"{len(v)}: " + ", ".join(f"{n} @{at:g}s" if isinstance(at, (int, float)) else str(n) for n, at in v)
+    return f"{len(v)}: " + ", ".join(f"{n} @{at:.1f}s" if isinstance(at, (int, float)) else str(n) for n, at in v)
+
+
+def _cpu(model: str) -> str:
+    """'Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz' -> 'Xeon E5-2666 v3 @ 2.90GHz', as on screen."""
+    for noise in ("(R)", "(TM)", "Intel ", " CPU", " Processor"):
+        model = model.replace(noise, "")
+    return " ".join(model.split())
 
 
 def _hosts(doc: dict):
@@ -78,7 +93,7 @@ def _takeover(doc: dict):
     if "findings" not in doc:
         return None
     t = _one(doc, "host_takeover")
-    return None if t is None else (str(t.get("host_key")), t.get("at_s"))
+    return ("none", None) if t is None else (str(t.get("host_key")), t.get("at_s"))
 
 
 def _spread(doc: dict):
@@ -117,14 +132,14 @@ _ROWS = [
     ("target / profile", _profile, str),
     ("requests", *_total("requests")),
     ("invocations", *_total("invocations")),
-    ("containers", *_total("containers")),
+    ("containers (serving)", _serving, lambda v: f"{v:,}"),
     ("cold starts", *_total("cold_starts")),
     ("pre-initialised", *_total("pre_initialized")),
     ("waves", _wave_sizes, lambda v: f"{len(v)}: " + ", ".join(map(str, v)) if v else "none"),
     ("retirements", _retirements, _fmt_retirements),
-    ("host takeover", _takeover, lambda v: f"{v[0]} @{v[1]:g}s" if isinstance(v[1], (int, float)) else v[0]),
+    ("host takeover", _takeover, lambda v: f"{v[0]} @{v[1]:.1f}s" if isinstance(v[1], (int, float)) else v[0]),
     ("hosts", _hosts, str),
-    ("CPU models", _cpu_models, lambda v: "; ".join(v) if v else "none"),
+    ("CPU models", _cpu_models, lambda v: "; ".join(_cpu(m) for m in v) if v else "none"),
     ("spread", _spread, _fmt_spread),
     ("cold start p50 / p99", _cold_ms, _fmt_ms_pair),
     ("throttled", *_total("throttled")),

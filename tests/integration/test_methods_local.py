@@ -43,3 +43,19 @@ def test_lifetime_finds_busy_environments_recycled(tmp_path):
     # An age runs from the first answer to the last (a cold start after the environment began),
     # so it reads a little under the profile's 2 s, and never much over it (the reaper ticks).
     assert all(1.0 <= r["age_s"] <= 2.6 for r in f["recycles"]), f["recycles"]
+
+
+def test_compare_shows_two_profiles_different_wave_sizes(tmp_path):
+    for profile in ("blog", "today"):
+        out = subprocess.run([sys.executable, "-m", "tui.cli", "run", "--profile-file", profile, "--requests", "400",
+                              "--concurrency", "10", "--export", str(tmp_path / profile)],
+                             capture_output=True, text=True, timeout=180, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr[-2000:]
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "compare", str(tmp_path / "blog"), str(tmp_path / "today"),
+                          "--format", "json"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = {r["label"]: r for r in json.loads(out.stdout)["rows"]}
+    blog, today = rows["waves"]["values"]
+    assert blog.startswith(("2: 4, 10", "3: 4, 10")), blog  # the blog's batches of 4, then 10
+    assert today == "1: 10"  # ten clients, ten environments at once
+    assert rows["waves"]["differs"] and rows["hosts"]["differs"]

@@ -38,7 +38,7 @@ def test_runs_of_different_profiles_differ_in_their_waves():
     rows = by_label(compare.compare([doc(), doc(waves=(10,), containers=10, profile="today", cpu=("A",))]))
     assert rows["waves"].differs
     assert rows["waves"].values == ("3: 4, 10, 24", "1: 10")
-    assert rows["containers"].differs and rows["CPU models"].differs and rows["target / profile"].differs
+    assert rows["containers (serving)"].differs and rows["CPU models"].differs and rows["target / profile"].differs
     assert not rows["requests"].differs and not rows["spread"].differs
 
 
