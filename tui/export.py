@@ -221,12 +221,27 @@ def to_table(doc: dict) -> str:
         n = t["pre_initialized"]
         total += f"; {n} pre-initialised environment{'s' if n != 1 else ''} (never invoked)"
     lines.append(total)
-    story = [f["text"] for f in doc.get("findings", ())]
+    story = _story_lines(doc.get("findings", ()))
     if story:
         lines.append("")
         lines.append("findings:")
         lines += [f"  {text}" for text in story]
     return "\n".join(lines) + "\n"
+
+
+def _story_lines(found, max_waves: int = 8) -> list[str]:
+    """The findings' texts; a long run of waves (a trickle of starts) is cut to its first ones."""
+    waves = [f for f in found if f["kind"] == "wave"]
+    out = []
+    for f in found:
+        if f["kind"] == "wave" and len(waves) > max_waves and f["index"] >= max_waves - 2:
+            if f["index"] == max_waves - 2:
+                rest = waves[max_waves - 2:]
+                out.append(f"… and {len(rest)} more waves of {', '.join(str(w['size']) for w in rest[:12])}"
+                           f"{', …' if len(rest) > 12 else ''} environments (all in --format json)")
+            continue
+        out.append(f["text"])
+    return out
 
 
 def render(doc: dict, fmt: str) -> str:

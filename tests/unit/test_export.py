@@ -63,6 +63,19 @@ def test_the_table_prints_the_findings_under_it_and_leaves_the_never_invoked_out
     assert any("host-1 retired at" in line for line in story.splitlines())
 
 
+def test_a_long_run_of_waves_is_cut_in_the_table_not_in_the_document():
+    from tests.unit.test_findings import Build
+
+    b = Build()
+    for k in range(12):
+        b.burst(f"h{k % 2}", 2, k * 5.0, k * 5.0 + 0.2, k * 5.0 + 0.5)
+    doc = export.build(b.fleet(70.0), now=T0 + 70.0, source={}).doc
+    assert sum(f["kind"] == "wave" for f in doc["findings"]) == 12
+    lines = export.to_table(doc).split("findings:\n")[1].splitlines()
+    assert sum(line.startswith("  wave ") for line in lines) == 6
+    assert "… and 6 more waves of 2, 2, 2, 2, 2, 2 environments (all in --format json)" in lines[6]
+
+
 def test_write_export_is_atomic_into_a_new_or_an_existing_folder(tmp_path):
     bundle = blog_bundle()
     folder = tmp_path / "out"
