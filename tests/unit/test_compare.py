@@ -96,3 +96,17 @@ def test_compare_command_prints_the_table_and_exports_the_figure(tmp_path):
     assert b"<svg" in (tmp_path / "cmp" / "compare.svg").read_bytes()[:2000]
     saved = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert saved["runs"] == ["blog", "today.json"]
+
+
+@pytest.mark.integration  # a real process, the recorded fixture played into the model
+def test_a_recording_compares_like_a_snapshot(tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "session.jsonl"
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps(doc()))
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "compare", str(fixture), str(snap), "--format", "json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = {r["label"]: r["values"] for r in json.loads(out.stdout)["rows"]}
+    assert rows["requests"][0] == "286" and rows["containers (serving)"][0] == "21"

@@ -1,8 +1,10 @@
-"""`lambdascope compare A B [C…]`: runs side by side, from snapshot folders or snapshot files.
+"""`lambdascope compare A B [C…]`: runs side by side, from snapshot folders, snapshot files or
+recordings.
 
 Each run is read the same way: a folder holds `snapshot.json` (what `s`, `run --export`,
 `analyze --export` and `replay --export` write); a `.json` file is a snapshot document itself
-(`run --format json --out F`). The table marks every fact the runs disagree on; `--export DIR`
+(`run --format json --out F`); a recording (`watch --record`) is played into the model, as
+`replay --export` does, and read at its end. The table marks every fact the runs disagree on; `--export DIR`
 writes the same as `compare.json` and a figure of the runs' timelines on one time axis.
 """
 
@@ -15,8 +17,8 @@ from tui.errors import UserError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compare", help="runs side by side (snapshot folders or files), differences marked")
-    p.add_argument("runs", nargs="+", metavar="RUN", help="a snapshot folder or a snapshot .json file")
+    p = sub.add_parser("compare", help="runs side by side (snapshots or recordings), differences marked")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="a snapshot folder, a snapshot .json file or a recording")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.add_argument("--out", help="write to this file instead of standard output")
     p.add_argument("--export", metavar="DIR", help="also write compare.json and the figure here")
@@ -40,6 +42,10 @@ def handle(args) -> int:
 def load_run(path: str) -> dict:
     """One run's snapshot document, or a one-line error naming what to give instead."""
     file = os.path.join(path, "snapshot.json") if os.path.isdir(path) else path
+    if os.path.isfile(path) and _is_recording(path):
+        from tui.commands.replay import replay_bundle
+
+        return replay_bundle(path).doc
     if os.path.isdir(path) and not os.path.exists(file):
         raise UserError(f"{path} has no snapshot.json: give a folder written by `s` or --export, "
                         "or a snapshot .json file")
@@ -56,6 +62,15 @@ def load_run(path: str) -> dict:
     if not isinstance(doc, dict) or not isinstance(doc.get("totals"), dict):
         raise UserError(f"{file} is not a snapshot document (no totals): give snapshot.json or its folder")
     return doc
+
+
+def _is_recording(path: str) -> bool:
+    from tui.commands.plan_flag import is_recording
+
+    try:
+        return is_recording(path)
+    except OSError:
+        return False
 
 
 def run_names(paths: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ def load_ramp(text: str):
     from loadgen import ramp
 
     try:
-        if os.path.isfile(text) and _is_recording(text):
+        if os.path.isfile(text) and is_recording(text):
             return _from_recording(text)
         if text.endswith(".toml") or text.endswith(".json") or os.path.isdir(text):
             return _from_file(text)
@@ -29,7 +29,8 @@ def load_ramp(text: str):
         raise UserError(f"--plan: {exc}") from None
 
 
-def _is_recording(path: str) -> bool:
+def is_recording(path: str) -> bool:
+    """A `watch --record` file (gzip, or the plain JSON lines of format 1)."""
     with open(path, "rb") as fh:
         head = fh.read(64)
     return head[:2] == b"\x1f\x8b" or head.lstrip().startswith(b'{"lambdascope_recording"')
