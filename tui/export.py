@@ -166,7 +166,31 @@ def build(fleet: Fleet, *, now: float, source: dict, load: dict | None = None, h
     t0 = story.t0 if story.t0 is not None else fleet.started_at
     lat = findings._latency(fleet)
     latency = {"cold_ms": lat[0], "warm_ms": lat[1]} if lat else {}
-    return Bundle(doc, timeline_rows(doc, lanes(fleet, now), t0), latency)
+    lanes_of = lanes(fleet, now)
+    _idle_gaps(doc, lanes_of, _bucket_s(fleet))
+    return Bundle(doc, timeline_rows(doc, lanes_of, t0), latency)
+
+
+def _idle_gaps(doc: dict, lanes_of: dict, width: float) -> None:
+    """The `lifetime` finding's idle gaps, from the whole-run lanes: too dear for every redraw,
+    cheap once per export. A gap is the quiet between two buckets in which a container served
+    (a lower bound, to one bucket)."""
+    life = next((f for f in doc["findings"] if f["kind"] == "lifetime"), None)
+    if life is None:
+        return
+    longest, who = 0.0, None
+    per_container = []
+    for cid, pts in lanes_of.items():
+        gap = max((b[0] - a[0] - width for a, b in zip(pts, pts[1:])), default=0.0)
+        if gap > 0:
+            per_container.append(gap)
+        if gap > longest:
+            longest, who = gap, cid
+    life["idle_gap_s_max"] = round(longest, 3)
+    life["idle_gap_s_p50"] = findings._r(findings.percentile(per_container, 50))
+    life["evidence"]["longest_idle"] = who
+    if longest >= max(1.0, 2 * width):
+        life["text"] += f"; the longest idle gap before serving again {longest:.1f} s"
 
 
 def _epoch(s: str | None) -> float | None:

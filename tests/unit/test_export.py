@@ -76,6 +76,19 @@ def test_a_long_run_of_waves_is_cut_in_the_table_not_in_the_document():
     assert "… and 6 more waves of 2, 2, 2, 2, 2, 2 environments (all in --format json)" in lines[6]
 
 
+def test_idle_gaps_come_with_the_export_from_the_whole_run_lanes():
+    from tests.unit.test_findings import Build
+
+    b = Build()
+    b.env("h", 0.0, [0.5, 1.5, 2.5, 40.5, 41.5, 70.5])  # quiet for 38 s, then 29 s, in between
+    b.env("h", 0.001, [0.6 + k for k in range(70)])
+    [life] = [f for f in export.build(b.fleet(71.0), now=T0 + 71.0, source={}).doc["findings"]
+              if f["kind"] == "lifetime"]
+    width = export.build(b.fleet(71.0), now=T0 + 71.0, source={}).doc["bucket_s"]
+    assert life["idle_gap_s_max"] == pytest.approx(38.0 - width, abs=1.0) and life["evidence"]["longest_idle"].endswith("1")
+    assert f"the longest idle gap before serving again {life['idle_gap_s_max']:.1f} s" in life["text"]
+
+
 def test_write_export_is_atomic_into_a_new_or_an_existing_folder(tmp_path):
     bundle = blog_bundle()
     folder = tmp_path / "out"
