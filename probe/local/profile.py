@@ -117,7 +117,9 @@ def load_profile(source: str | None = None) -> Profile:
     if source is None:
         source = DEFAULT_PROFILE
     path = source
-    if not os.path.exists(path) and source in shipped_profiles():
+    # A shipped name wins over anything but a file of that name: a folder called "blog" (an
+    # export, say) in the working directory must not shadow the blog profile.
+    if not os.path.isfile(path) and source in shipped_profiles():
         path = os.path.join(PROFILES_DIR, f"{source}.toml")
     label = os.path.basename(path)
     try:

@@ -73,3 +73,9 @@ def test_missing_file_names_the_choices():
 def test_parse_defaults_without_hosts():
     prof = parse_profile({})
     assert prof.hosts == [] and prof.warm_choice == "mru"
+
+
+def test_a_folder_named_like_a_shipped_profile_does_not_shadow_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blog").mkdir()  # e.g. `run --export blog` wrote it
+    assert load_profile("blog").name == "blog"
