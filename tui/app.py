@@ -41,6 +41,11 @@ BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
 LOAD_KEYS = Binding.Group("load")
 TIME_KEYS = Binding.Group("time")
 PANEL_MIN_SIZE = (120, 30)  # the findings panel starts shown on a terminal at least this big
+SNAPSHOT_GRACE_S = 60.0  # q waits this long at most for a snapshot being written
+
+
+def panel_fits(size) -> bool:
+    return size.width >= PANEL_MIN_SIZE[0] and size.height >= PANEL_MIN_SIZE[1]
 
 
 def _stamped(message, generation: int, slots: asyncio.Semaphore):
@@ -139,6 +144,7 @@ class MonitorApp(App):
         self.last_snapshot: SnapshotResult | None = None
         self.snapshots: list[str] = []  # folders written, for the exit summary
         self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
+        self._panel_chosen = False  # the user pressed f: the size no longer decides
         self._generation = 0  # a replay's seek back starts a new one; older batches are dropped
         self.replay = replay
         self.steering = steering  # loadgen.ramp.Steering with --plan: it drives the load
@@ -166,7 +172,7 @@ class MonitorApp(App):
         self.legend = self.query_one(HostLegend)
         self.keybar = self.query_one(KeyBar)
         self.panel = self.query_one(FindingsPanel)
-        self.panel.display = self.size.width >= PANEL_MIN_SIZE[0] and self.size.height >= PANEL_MIN_SIZE[1]
+        self.panel.display = panel_fits(self.size)
         self.keybar.show(self.key_entries(), "^p commands")
         self.timeline.follow(self.table)
         self.table.fit_columns(self.size.width)
@@ -203,6 +209,8 @@ class MonitorApp(App):
     def on_resize(self, event) -> None:
         if hasattr(self, "table"):  # a resize may come before the mount
             self.table.fit_columns(event.size.width)
+            if not self._panel_chosen:  # until f says otherwise, the panel follows the size
+                self.panel.display = panel_fits(event.size)
 
     # ---- producers (workers) ------------------------------------------------------------
     async def _pump_source(self, src: LogSource) -> None:
@@ -466,6 +474,7 @@ class MonitorApp(App):
 
     # ---- view keys ----------------------------------------------------------------------
     def action_findings(self) -> None:
+        self._panel_chosen = True
         self.panel.display = not self.panel.display
         self.status.say("findings panel shown" if self.panel.display else "findings panel hidden (f shows it)")
         self.refresh_view()
@@ -552,9 +561,22 @@ class MonitorApp(App):
         return exit_summary(self.snapshots, path, size)
 
     async def action_quit(self) -> None:
+        await self.finish_snapshots()
         self.status.say("stopping the load…")
         await self.shutdown()
         self.exit()
+
+    async def finish_snapshots(self, timeout: float = SNAPSHOT_GRACE_S) -> None:
+        """A snapshot being written (its figures take seconds on a busy machine) is finished
+        before the app goes, so `q` right after `s` still leaves a whole folder."""
+        pending = [w for w in self.workers if w.group == "snapshot" and not w.is_finished]
+        if not pending:
+            return
+        self.status.say("finishing the snapshot before quitting…")
+        try:
+            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in pending), return_exceptions=True), timeout)
+        except asyncio.TimeoutError:
+            self.log.error("snapshot not finished before quitting")
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Stop the load, close the sources and the recorder. Safe to call more than once."""

@@ -343,3 +343,16 @@ async def test_a_load_process_that_died_is_shown_and_keys_say_so(tmp_path):
         await pilot.press("ctrl+c")
         await until(pilot, lambda: not app.is_running)
     assert process.closed
+
+
+async def test_q_right_after_s_still_leaves_a_whole_snapshot(tmp_path):
+    load, source = FakeLoad(), FakeSource()
+    app = make_app(load=load, sources=[source], clock=Clock(T0 + 5), tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, load, source, Traffic())
+        await pilot.press("s", "q")
+        await until(pilot, lambda: not app.is_running, timeout=90)
+    folders = [p for p in (tmp_path / "snaps").iterdir() if not p.name.startswith(".")]
+    assert len(folders) == 1 and (folders[0] / "snapshot.json").exists()
+    assert not [p for p in (tmp_path / "snaps").iterdir() if p.name.startswith(".")]  # no half-written folder
+    assert app.exit_summary().startswith("lambdascope: 1 snapshot in ")

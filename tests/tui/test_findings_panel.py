@@ -56,7 +56,7 @@ async def test_f_toggles_the_panel_and_a_small_terminal_starts_without_it(tmp_pa
 
 async def test_pre_initialised_environments_are_shown_apart(tmp_path):
     load, source = FakeLoad(), FakeSource("poll")
-    clock = Clock(T0 + 6)
+    clock = Clock(T0 + 12)
     app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path)
     traffic = Traffic()
     async with app.run_test(size=SIZE) as pilot:
@@ -82,6 +82,9 @@ async def test_pre_initialised_environments_are_shown_apart(tmp_path):
         legend = app.legend._last_text.plain
         assert "hosts by hostname (3)" in legend and "○ 1 pre-initialised (never invoked)" in legend
         assert "?" not in legend.split("timeline")[0]
+        clock.t = T0 + 3  # seconds after its INIT_START its first request may still come
+        app.refresh_view()
+        assert app.table.get_cell(pre, "state").plain == "init…"
 
 
 async def test_zoom_and_scroll_keys_move_the_timeline_and_w_fits_the_run_again(tmp_path):
@@ -125,3 +128,18 @@ async def test_zoom_and_scroll_keys_move_the_timeline_and_w_fits_the_run_again(t
         assert lanes.frame.mode == "live"
         await pilot.press("w")
         assert lanes.frame.mode == "whole run" and lanes.frame.column_of(T0) == 0
+
+
+async def test_the_panel_follows_the_terminal_size_until_f_decides(tmp_path):
+    app = make_app(load=FakeLoad(), tmp_path=tmp_path)
+    async with app.run_test(size=(150, 40)) as pilot:
+        assert app.panel.display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.panel.display
+        await pilot.press("f")
+        await pilot.resize_terminal(150, 40)
+        await pilot.pause()
+        await pilot.resize_terminal(90, 24)
+        await pilot.pause()
+        assert app.panel.display  # shown by f: kept

@@ -38,8 +38,10 @@ _HOST_I = COLUMN_KEYS.index("host")
 HOST_KEY_LABELS = {"hostname": "host", "boot_id": "host (boot id)", "cpu_model": "host (cpu)"}
 UNCONFIRMED_MARK = "◌"
 SORTS = ("first", "invocations", "host")
-STATE_STYLE = {"busy": "bold green", "idle": "", "gone": "dim", "retired": "bold yellow", "pre-init": "dim"}
+STATE_STYLE = {"busy": "bold green", "idle": "", "gone": "dim", "retired": "bold yellow", "pre-init": "dim",
+               "init…": "dim"}
 STATE_LABEL = {"pre-initialised": "pre-init"}  # the column is 8 wide
+INIT_GRACE_S = 10.0  # Lambda's init limit: an environment initialising this recently may still serve
 # Columns a narrower terminal drops, widest-first: (terminal width below which, columns).
 NARROW = [(150, ("cpu",)), (100, ("first", "last", "cold"))]
 
@@ -264,6 +266,8 @@ class ContainerTable(DataTable):
             state, wave = fleet.state(c, now), None
         else:
             state, wave = story.state(c, now), story.wave_of.get(c.container_id)
+        if state == "pre-initialised" and now - c.first_seen < INIT_GRACE_S:
+            state = "init…"  # its first request may be on the way: not "never invoked" yet
         style = "dim" if is_pre_initialized(c) else colour_of(host)
         return row_cells(c, state, host, fleet.started_at, self.host_key, wave), style
 
