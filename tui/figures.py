@@ -10,6 +10,8 @@ nothing on the monitor's start-up path pays for it (tests/unit/test_figures.py c
 
 import io
 
+from tui.findings import percentile
+
 # The screen's host colours (tui/widgets/legend.py PALETTE), in the same order: hosts take them
 # in order of first appearance, so a host is the same colour on screen and in a figure.
 PALETTE = [
@@ -206,8 +208,6 @@ def _latency(Figure, doc: dict, latency: dict):
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax = fig.add_subplot()
     if cold or warm:
-        import math
-
         lo = max(0.1, min(cold + warm))
         hi = max(cold + warm)
         edges = [lo * (hi / lo) ** (k / 60) for k in range(61)] if hi > lo else [lo * 0.9, hi * 1.1]
@@ -215,7 +215,7 @@ def _latency(Figure, doc: dict, latency: dict):
             if not values:
                 continue
             s = sorted(values)
-            p50, p99 = s[len(s) // 2], s[min(len(s) - 1, math.ceil(0.99 * len(s)) - 1)]
+            p50, p99 = percentile(s, 50, is_sorted=True), percentile(s, 99, is_sorted=True)  # as the findings
             ax.hist(values, bins=edges, color=colour, alpha=0.6,
                     label=f"{name}: {len(values):,} requests, p50 {p50:,.0f} ms, p99 {p99:,.0f} ms")
             ax.axvline(p50, color=colour, linewidth=1)
