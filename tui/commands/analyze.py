@@ -91,4 +91,4 @@ async def _read_group(args, since_s: float):
                 if attempt == READ_ATTEMPTS:
                     reason = str(exc).removesuffix("; retrying").removesuffix("; slowing down")
                     raise UserError(f"cannot read {args.log_group}: {reason}; try again in a minute") from None
-                await asyncio.sleep(source.backoff_s(attempt))
+                await asyncio.sleep(source.backoff.next())

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import re
 import time
 from typing import Any, AsyncContextManager, AsyncIterator, Callable, Sequence
@@ -26,6 +25,7 @@ from typing import Any, AsyncContextManager, AsyncIterator, Callable, Sequence
 from botocore.exceptions import ClientError, EventStreamError
 
 from tui.errors import one_line
+from tui.sources.backoff import Backoff
 from tui.sources.base import LogEvent, SourceStatus
 from tui.sources.failures import TRANSIENT, error_code, one_line_error, retryable
 from tui.sources.filterlogs import FilterLogEventsReader, Transient
@@ -168,7 +168,7 @@ class LiveTailSource:
     # --- the live stream ---------------------------------------------------------------------
 
     async def _tail_loop(self, client: Any) -> None:
-        backoff = self._backoff_initial
+        backoff = Backoff(self._backoff_initial, self._backoff_max)
         while True:
             self._session_updates = 0
             timed_out = False
@@ -187,13 +187,12 @@ class LiveTailSource:
             self._on_disconnect()
             self.status.extra["reconnects"] += 1
             if self._session_updates:
-                backoff = self._backoff_initial  # that session worked: back off afresh
+                backoff.reset()  # that session worked: back off afresh
             if timed_out:
                 delay = 0.0  # the normal 3-hour end: reconnect at once
             else:
                 self.status.error = reason
-                delay = backoff * random.uniform(0.5, 1.0)  # jitter: clients should not retry in step
-                backoff = min(backoff * 2, self._backoff_max)
+                delay = backoff.next()
             log.info("live tail of %s: %s; reconnecting in %.2f s", self.log_group_name, reason, delay)
             await asyncio.sleep(delay)
 
@@ -275,7 +274,7 @@ class LiveTailSource:
                                        budget_per_s=self._backfill_budget)
         loop = asyncio.get_running_loop()
         last_pass = -float("inf")
-        backoff = self._backoff_initial
+        backoff = Backoff(self._backoff_initial, self._backoff_max)
         try:
             # The first pass (from `since`) waits for the first session, so that it can close the
             # gap at once; but not for long, since the live stream may stay down.
@@ -295,10 +294,9 @@ class LiveTailSource:
             try:
                 await self._backfill(reader, gap_from, pass_time)
             except Transient as exc:  # credentials and permissions (UserError) end the source
-                await self._backfill_failed(exc, backoff)
-                backoff = min(backoff * 2, self._backoff_max)
+                await self._backfill_failed(exc, backoff.next())
                 continue
-            backoff = self._backoff_initial
+            backoff.reset()
             # The pass saw everything stored before pass_time. If the live stream has been
             # complete since before then, nothing can be missing any more.
             if self._complete_since is not None and self._complete_since <= pass_time:
@@ -308,11 +306,11 @@ class LiveTailSource:
                 self._gap_from = pass_time
                 self._gap_event.set()
 
-    async def _backfill_failed(self, exc: Transient, backoff: float) -> None:
+    async def _backfill_failed(self, exc: Transient, delay: float) -> None:
         self.status.error = one_line(exc)
         log.warning("backfill of %s failed: %s", self.log_group_name, self.status.error)
         self._gap_event.set()
-        await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+        await asyncio.sleep(delay)
 
     async def _backfill(self, reader: FilterLogEventsReader, gap_from: int, pass_time: int) -> None:
         # The margin covers ingestion lag and clock skew: an event stored after the gap opened

@@ -17,11 +17,11 @@ that succeeded, so it grows while events are missing.
 """
 
 import asyncio
-import random
 import time
 from typing import AsyncIterator, Callable
 
 from tui.errors import one_line
+from tui.sources.backoff import Backoff
 from tui.sources.base import LogEvent, SourceStatus
 from tui.sources.filterlogs import FilterLogEventsReader, LogGroupMissing, TokenBucket, Transient, Unreachable
 
@@ -52,6 +52,7 @@ class PollSource:
         self._closed = False
         self._failures = 0
         self._ok_at: float | None = None  # when the last poll that succeeded started
+        self.backoff = Backoff(2 * interval, BACKOFF_MAX_S)
 
     async def close(self) -> None:
         self._closed = True
@@ -75,15 +76,11 @@ class PollSource:
             if self._closed:
                 return
             if self._failures:
-                await self._sleep(self.backoff_s(self._failures))
+                await self._sleep(self.backoff.next())
                 self._measure_lag(False)
             else:
+                self.backoff.reset()
                 await self._sleep(max(0.0, self.interval - (self._now() - started)))
-
-    def backoff_s(self, failures: int) -> float:
-        """The one backoff: doubling from the poll interval, capped, with jitter so several
-        readers of one account do not retry in step."""
-        return min(BACKOFF_MAX_S, self.interval * 2 ** min(failures, 6)) * random.uniform(0.5, 1.0)
 
     def _measure_lag(self, got_events: bool) -> None:
         now_ms = self._now() * 1000
