@@ -36,7 +36,10 @@ RETIRE_FACTOR = 10.0
 RETIRE_MIN_QUIET_S = 1.0
 # ... and it is "retired" only if the load went on: someone else served after that quiet spell,
 # within RESUME_WINDOW_FACTOR quiet spells (a load that paused for minutes and came back is not
-# a retirement; those containers idled and may be reclaimed, which is `gone`).
+# a retirement; those containers idled and may be reclaimed, which is `gone`); and only with
+# evidence that it will not serve again: its whole host (two containers or more) went quiet
+# together, or a new environment started after it went quiet. (A spare environment that
+# most-recently-used routing leaves alone is idle, not retired.)
 RESUME_WINDOW_FACTOR = 10.0
 # A host "took over" from the moment the other hosts served at most this share of invocations.
 TAKEOVER_STRAY_SHARE = 0.02
@@ -118,20 +121,6 @@ def _pre_initialized(c) -> bool:
     if v is not None:
         return bool(v)
     return c.invocations == 0 and c.init_starts > 0
-
-
-def _paid_init(c) -> bool:
-    return c.invocations > 0 and c.cold_starts > 0
-
-
-def _start(c) -> float | None:
-    """When the environment started: its init when its first request waited for that init (a
-    cold start) or it never served (pre-initialised), else its first invocation (it was warm
-    before we looked, or it was initialised long ahead of its first request)."""
-    init = _init_at(c)
-    if init is not None and (c.invocations == 0 or _paid_init(c)):
-        return init
-    return _first_invoked(c)
 
 
 def _count_after(fleet, c, t: float, now: float, own_bucket: bool = False) -> int:
@@ -275,7 +264,10 @@ def tell(fleet, now: float, host_key: str = "hostname") -> Story:
         if c.invocations:
             first = M.first[cid] = _first_invoked(c)
             M.last[cid] = _last_invoked(c)
-            if c.cold_starts > 0:  # its first request paid an init: it started then (see _start)
+            # When it started: at its init if its first request waited for that init (a cold
+            # start), else at its first invocation (it was warm before we looked, or initialised
+            # long ahead of its first request). A pre-initialised one: at its init.
+            if c.cold_starts > 0:
                 M.paid.add(cid)
                 start = init if init is not None else first
             else:
