@@ -7,12 +7,15 @@ arrive in growing batches that start together); above the concurrency limit or w
 left the request is throttled. Lifetimes: idle reclaim, a maximum age, and host retirement that
 takes the host's environments with it.
 
-Two limits that are not Lambda's: this machine's (capacity.machine_cap: environment processes it
-can hold; a request that would need one more waits up to queue_wait_s for a busy environment,
-then gets a 429 with reason LocalMachineCapacityExceeded), and, in mode "lmi", Managed Instances'
-own model: each environment serves up to max_concurrency requests at once, the fleet starts
-min_environments at publish and scales out one environment at a time, asynchronously, when the
-environments saturate (a request finding every slot taken is throttled, never cold-started).
+Two models beside Lambda's scaling:
+- this machine's limits (capacity.py): at most machine_cap environment processes (a request that
+  would need one more waits up to queue_wait_s for a busy environment) and at most init_slots
+  environments starting at once (a request that would start another waits for one to be ready);
+  a request that waits in vain gets a 429 with reason LocalMachineCapacityExceeded;
+- in mode "lmi", Managed Instances: each environment serves up to max_concurrency requests at
+  once, min_environments start at publish, and the fleet scales out one environment at a time,
+  asynchronously, when they saturate (a request finding every slot taken is throttled, never
+  cold-started).
 """
 
 import asyncio
@@ -121,10 +124,9 @@ class Fleet:
 
     def status(self) -> dict:
         """The local machine's side, for GET /_lambdascope/status: whose limit is binding."""
-        busy_processes = len(self.live) * self.profile.processes_per_env
         return {
             "environments": len(self.live),
-            "environment_processes": busy_processes,
+            "environment_processes": len(self.live) * self.profile.processes_per_env,
             "max_environment_processes": self.max_processes,
             "cpus": os.cpu_count(),
             "local_limited": self.local_limited,
