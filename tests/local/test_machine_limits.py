@@ -113,3 +113,22 @@ async def test_the_default_cap_follows_the_machine():
         assert ll.fleet.max_processes == machine_cap()
         assert ll.endpoints()["max_environment_processes"] == machine_cap()
     assert_nothing_left(ll)
+
+
+async def test_the_invoke_api_names_the_local_machine_too(http):
+    prof = parse_profile({"machine": {"max_processes": 1, "queue_wait_s": 0}}, "cap.toml")
+    async with LocalLambda(prof, handler="tests.local.handlers.behave") as ll:
+        url = f"{ll.invoke_endpoint}/2015-03-31/functions/{ll.function_name}/invocations"
+
+        async def one():
+            async with http.post(url, json={"sleep": 0.3}) as resp:
+                return (resp.status, resp.headers.get("x-amzn-ErrorType"),
+                        resp.headers.get(LOCAL_LIMIT_HEADER), await resp.json())
+
+        results = await asyncio.gather(one(), one())
+        throttled = [r for r in results if r[0] == 429]
+        assert len(throttled) == 1 and len([r for r in results if r[0] == 200]) == 1
+        _, error_type, header, body = throttled[0]
+        assert error_type == "TooManyRequestsException" and header == "local-machine"
+        assert body["Reason"] == LOCAL_REASON
+    assert_nothing_left(ll)
