@@ -111,6 +111,7 @@ class TimelineLanes(Widget):
         self._run_start = None
         self._cache: dict[str, tuple] = {}
         self._cache_key: tuple | None = None
+        self._counts: dict[str, tuple] = {}  # container id -> (invocations, this frame's columns)
         self.rendered_lanes = 0  # lanes rendered (not served from cache), for the benchmark
 
     def follow(self, table) -> None:
@@ -140,11 +141,20 @@ class TimelineLanes(Widget):
             return 1
         order, top = self._table.order, 1
         start = self.top_row
+        self._counts = {}
         for cid in order[start:start + max(0, self.size.height - 1)]:
             c = fleet.containers.get(cid)
             if c is not None and c.invocations:
-                top = max(top, max(lane_counts(c.timeline, f.first, f.columns, f.per), default=0))
+                top = max(top, max(self._lane_counts(c), default=0))
         return top
+
+    def _lane_counts(self, c) -> list[int]:
+        """This frame's columns for `c`, computed once (for the scale's top, then the lane)."""
+        hit = self._counts.get(c.container_id)
+        if hit is None or hit[0] != c.invocations:
+            f = self.frame
+            hit = self._counts[c.container_id] = (c.invocations, lane_counts(c.timeline, f.first, f.columns, f.per))
+        return hit[1]
 
     @property
     def top_row(self) -> int:
@@ -186,7 +196,7 @@ class TimelineLanes(Widget):
 
     def _lane(self, c, width: int, base: Style, colour: str, retired: float | None) -> Strip:
         f = self.frame
-        chars = list(scaled_chars(lane_counts(c.timeline, f.first, f.columns, f.per), self.top))
+        chars = list(scaled_chars(self._lane_counts(c), self.top))
         style = base + Style(color=colour) if colour else base
         marks: dict[int, tuple[str, Style]] = {}
         x = f.column_of(c.cold_at)
