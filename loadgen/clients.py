@@ -6,9 +6,9 @@ Both have one shape: `await start()`, `await request(method, url, headers, body)
 One client per run: one connection pool, explicit limits and timeouts.
 """
 
-import aiohttp
 from yarl import URL
 
+from loadgen.errors import CLIENT_ERRORS
 from loadgen.fastclient import KEEPALIVE_S, FastClient
 
 CLIENTS = ("aiohttp", "fast")
@@ -28,12 +28,17 @@ class AiohttpClient:
     name = "aiohttp"
 
     def __init__(self, *, limit, timeout, connect_timeout):
+        import aiohttp  # here, not at the top: the fast client's load process never needs it
+
+        self._aiohttp = aiohttp
+        self.errors = (aiohttp.ClientError, *CLIENT_ERRORS)
         self._limit = limit
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
         self._session = None
         self._urls = {}  # url string -> yarl URL, built once (targets have one URL)
 
     async def start(self):
+        aiohttp = self._aiohttp
         # The pool never makes a request wait (limit = the runner's in-flight cap), so queueing
         # shows as lateness in the runner, not as hidden latency inside aiohttp.
         connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit,

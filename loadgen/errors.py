@@ -7,8 +7,7 @@ wrappers of it; one function classifies both so their counts mean the same thing
 import asyncio
 import errno
 import ssl
-
-import aiohttp
+import sys
 
 _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 _REFUSED_ERRNOS = {errno.ECONNREFUSED}
@@ -19,8 +18,9 @@ class ResponseError(Exception):
     """A response the fast client cannot accept: malformed, or larger than its bound."""
 
 
-# What a request may legitimately raise; anything else is a bug in lambdascope and propagates.
-CLIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ssl.SSLError, ResponseError)
+# What a request may legitimately raise (each client adds its own: `AiohttpClient.errors`);
+# anything else is a bug in lambdascope and propagates.
+CLIENT_ERRORS = (OSError, asyncio.TimeoutError, ssl.SSLError, ResponseError)
 
 
 class CredentialsError(Exception):
@@ -43,11 +43,18 @@ def classify_exception(exc):
 
 
 def _error_class(exc):
+    # aiohttp's own errors can only come from the aiohttp client, which imported it: the fast
+    # client's path never pays for the import.
+    aiohttp = sys.modules.get("aiohttp")
     # Timeouts first: aiohttp's timeout errors are also OSError/ClientError subclasses.
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+    if isinstance(exc, asyncio.TimeoutError) or (aiohttp and isinstance(exc, aiohttp.ServerTimeoutError)):
         return "timeout"
     if isinstance(exc, ConnectionRefusedError):
         return "refused"
+    if aiohttp is None:
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return "reset"
+        return _errno_class(exc)
     if isinstance(exc, aiohttp.ClientConnectorError):
         os_errno = getattr(exc.os_error, "errno", None)
         if os_errno in _REFUSED_ERRNOS:
@@ -58,6 +65,10 @@ def _error_class(exc):
     if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
                         ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
         return "reset"
+    return _errno_class(exc)
+
+
+def _errno_class(exc):
     if isinstance(exc, OSError) and exc.errno in _REFUSED_ERRNOS:
         return "refused"
     if isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS:

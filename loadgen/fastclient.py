@@ -35,6 +35,7 @@ KEEPALIVE_S = 15.0
 
 class FastClient:
     name = "fast"
+    errors = (OSError, asyncio.TimeoutError, ResponseError)  # what a request may raise
 
     def __init__(self, *, limit, timeout, connect_timeout, max_body=_MAX_BODY):
         self._limit = limit

@@ -19,7 +19,7 @@ from time import perf_counter
 
 from loadgen.batcher import Batcher
 from loadgen.clients import make_client
-from loadgen.errors import CLIENT_ERRORS, classify_exception
+from loadgen.errors import classify_exception
 from loadgen.outcome import Outcome, new_request_id
 from loadgen.plan import Plan
 from loadgen.schedule import Budget, ClosedLoop, OpenLoop
@@ -273,7 +273,7 @@ class Runner:
         try:
             status, response_headers, payload = await self._client.request(
                 method, url, headers, body)
-        except CLIENT_ERRORS as exc:
+        except self._client.errors as exc:
             latency = (perf_counter() - sent) * 1000.0
             error, detail = classify_exception(exc)
             outcome = Outcome(seq, client_request_id, scheduled + offset, sent + offset, latency,

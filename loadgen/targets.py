@@ -22,7 +22,6 @@ from yarl import URL
 
 from loadgen.errors import classify_status
 from loadgen.outcome import REQUEST_ID_HEADER
-from loadgen.signing import SigV4Signer, chain_credentials
 
 _URL_REGION = re.compile(r"\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 _INIT_DURATION = re.compile(rb"(?:Init|Restore) Duration: ([0-9.]+) ms")
@@ -121,6 +120,8 @@ class InvokeTarget:
         self.qualifier = qualifier
         self.log_tail = log_tail
         self.profile = profile
+        from loadgen.signing import SigV4Signer  # botocore: imported only when a request is signed
+
         self.signer = SigV4Signer(region, credentials_provider, profile=profile)
         self.method = "POST"
 
@@ -167,11 +168,15 @@ def target_from_spec(spec):
         signer = None
         if auth == "aws_iam":
             region = spec.get("region") or _region_from_url(spec["url"])
+            from loadgen.signing import SigV4Signer  # botocore: only for AWS_IAM
+
             signer = SigV4Signer.from_chain(region, spec.get("profile"))
         return UrlTarget(spec["url"], signer, spec.get("method") or "GET")
     if kind == "invoke":
         _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail",
                      "profile"})
+        from loadgen.signing import chain_credentials
+
         credentials, default_region = chain_credentials(spec.get("profile"))
         return InvokeTarget(spec.get("endpoint_url"), spec.get("function_name"),
                             spec.get("region") or default_region, credentials,

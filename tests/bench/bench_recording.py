@@ -91,7 +91,11 @@ def test_recording_size_against_format_one(tmp_path):
             reader = asyncio.create_task(logs())
             try:
                 await outcomes()
-                await asyncio.sleep(3.0)  # the last log lines of the run
+                # The logs follow the responses: wait until they hold every invocation (START,
+                # probe line, END, REPORT each), or a minute.
+                deadline = time.monotonic() + 60
+                while counts.events < 4 * counts.outcomes and time.monotonic() < deadline:
+                    await asyncio.sleep(0.5)
             finally:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
