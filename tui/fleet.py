@@ -1,4 +1,4 @@
-"""The fleet model: containers, hosts and cohorts, built from parsed records and responses.
+"""The fleet model: containers and hosts, built from parsed records and responses.
 
 Pure: no IO, no clock of its own (every call that needs the time takes `now`, epoch seconds).
 One writer (the app, or `run`) feeds it batches; readers take a `Diff` of what changed since
@@ -7,71 +7,171 @@ the last look, so a widget updates changed rows only, at its own refresh rate.
 Two channels report each invocation (DESIGN.md): the response body, at once, and the log
 stream, seconds later. Both carry Lambda's request id; an invocation is counted once, when
 either channel first reports it, and is "confirmed" when the logs report it.
+
+Arrival order does not matter (issue 8): FilterLogEvents and Live Tail promise none, so every
+fact is kept as a min, a max, a count once per request id, or a flag, and what is inferred from
+them (cold starts, states, order) is computed when read. START, probe, END and REPORT of one
+request applied in any order give the same model.
 """
 
-from collections import OrderedDict
+import random
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from tui import lambdalog as L
-from tui.timeline import Timeline
+from tui.timeline import Clock, Timeline
 
 HOST_KEYS = ("hostname", "boot_id", "cpu_model")
+
+# Record kinds, bound once (the feeding loop is the hot path of the whole tool).
+_APP, _MALFORMED, _REPORT, _PROBE, _START, _END = L.APP, L.MALFORMED, L.REPORT, L.PROBE, L.START, L.END
+_INIT_START, _RESTORE_START, _TIMEOUT, _CRASH = L.INIT_START, L.RESTORE_START, L.TIMEOUT, L.CRASH
 
 # Flags kept per request id while both channels may still report it.
 _SEEN_RESPONSE = 1
 _SEEN_LOG = 2
-_COLD_COUNTED = 4
+_COLD_COUNTED = 4  # the probe (or the response) said cold
 _REPORTED = 8
+_COUNTED = 16  # counted as an invocation (a START alone does not count)
+_ENDED = 32  # REPORT or timeout seen: a late START must not put it back in flight
+_ERRORED = 64
+_TIMED_OUT = 128
+_CRASHED = 256
+
+# An on-demand init holds a request for at most the init phase's limit (10 s, AWS-FACTS.md
+# §3.2). An environment first invoked later than that after its INIT_START was initialised
+# ahead of the request (proactive initialisation, LANDSCAPE-2026.md §1.5: Datadog flags the
+# same gap) and did not make anyone wait, unless Lambda itself puts Init Duration on a REPORT.
+INIT_GAP_S = 10.0
+# Init types whose init never sits on the request path (AWS: provisioned concurrency inits when
+# configured; Managed Instances scale asynchronously, LANDSCAPE-2026.md §1.1, §1.5).
+WARMED_AHEAD = frozenset({"provisioned-concurrency", "lambda-managed-instances"})
+# Where the probe's /tmp marker cannot tell a cold start (LANDSCAPE-2026.md §1.1, §1.2): a
+# SnapStart marker written before the snapshot is in every restored environment; Managed
+# Instances' Python processes share one /tmp. Its disagreement there is expected, not a fault.
+PROBE_UNRELIABLE = frozenset({"snap-start", "lambda-managed-instances"})
+MAX_INVOKE_S = 900.0  # Lambda's longest timeout: a START older than this without REPORT is lost
+RECENT_INTERVALS = 128  # per container, for peak concurrency
+MAX_IN_FLIGHT = 4096
+LATENCY_SAMPLES = 10_000
 
 
 class Container:
     """One execution environment = one log stream."""
 
     __slots__ = (
-        "container_id", "invocations", "confirmed", "probe_colds", "init_starts",
-        "init_durations", "init_duration_ms", "restore_duration_ms", "hostname", "boot_id",
-        "cpu_model", "cpu_mhz", "bogomips", "first_seen", "last_seen", "cohort", "in_flight",
-        "errors", "timeouts", "crashes", "max_memory_mb", "timeline", "cold_at",
-        "duration_sum_ms", "reports", "order",
+        "container_id", "invocations", "confirmed", "probe_colds", "init_starts", "_init_times",
+        "init_durations", "restore_durations", "init_duration_ms", "restore_duration_ms",
+        "init_at", "init_kind", "init_type", "init_failures", "hostname", "boot_id", "cpu_model",
+        "cpu_mhz", "bogomips", "first_seen", "last_seen", "first_invoked", "last_invoked", "cohort",
+        "order", "in_flight", "errors", "timeouts", "crashes", "max_memory_mb", "timeline",
+        "duration_sum_ms", "reports", "peak_concurrency", "_recent", "_max_end", "_identity_at", "_seq",
+        "_last_start",
     )
 
-    def __init__(self, container_id: str, first_seen: float, cohort: int, order: int, buckets: int, width: float):
+    def __init__(self, container_id: str, first_seen: float, cohort: int, seq: int, timeline: Timeline):
         self.container_id = container_id
         self.invocations = 0
         self.confirmed = 0  # invocations the logs have reported
-        self.probe_colds = 0
-        self.init_starts = 0
-        self.init_durations = 0
+        self.probe_colds = 0  # invocations the probe called cold
+        self.init_starts = 0  # INIT_START/RESTORE_START lines (distinct times)
+        self._init_times: set[int] = set()
+        self.init_durations = 0  # REPORTs carrying Init Duration
+        self.restore_durations = 0  # REPORTs carrying Restore Duration
         self.init_duration_ms: float | None = None
         self.restore_duration_ms: float | None = None
+        self.init_at: float | None = None  # earliest INIT_START/RESTORE_START
+        self.init_kind: str | None = None  # "init" | "restore", from the earliest start line
+        self.init_type: str | None = None  # initializationType as Lambda or the probe gave it
+        self.init_failures = 0
         self.hostname = ""
         self.boot_id = ""
         self.cpu_model = ""
         self.cpu_mhz = 0.0
         self.bogomips = 0.0
-        self.first_seen = first_seen
+        self.first_seen = first_seen  # earliest record of any kind
         self.last_seen = first_seen
-        self.cohort = cohort
-        self.order = order  # position by first request, stable
-        self.in_flight: set[str] = set()  # START seen, REPORT not yet
+        self.first_invoked: float | None = None  # earliest line of any counted invocation
+        self.last_invoked: float | None = None  # latest line of any counted invocation
+        self.cohort = cohort  # deprecated: a fixed-gap grouping, until the story's waves replace it
+        self.order = seq  # position by first invocation, refreshed by Fleet.ordered()
+        self.in_flight: dict[str, float] = {}  # START seen, REPORT not yet: request id → START time
         self.errors = 0
         self.timeouts = 0
         self.crashes = 0
         self.max_memory_mb: float | None = None
-        self.timeline = Timeline(buckets, width)
-        self.cold_at: float | None = None
+        self.timeline = timeline
         self.duration_sum_ms = 0.0
         self.reports = 0
+        self.peak_concurrency = 0  # most requests seen running at once (START→REPORT intervals)
+        self._recent: deque = deque(maxlen=RECENT_INTERVALS)  # (start, end) of recent requests
+        self._max_end = float("-inf")
+        self._identity_at: float | None = None
+        self._seq = seq
+        self._last_start = float("-inf")
+
+    # ---- what the evidence says ---------------------------------------------------------
+    @property
+    def pre_initialized(self) -> bool:
+        """Initialised and never invoked (proactive initialisation, provisioned concurrency)."""
+        return self.invocations == 0 and self.init_at is not None
+
+    @property
+    def init_to_first_s(self) -> float | None:
+        if self.init_at is None or self.first_invoked is None:
+            return None
+        return max(0.0, self.first_invoked - self.init_at)
+
+    @property
+    def probe_reliable(self) -> bool:
+        return self.init_type not in PROBE_UNRELIABLE
 
     @property
     def cold_starts(self) -> int:
-        """The strongest cold-start evidence seen (AWS-FACTS.md §3.5)."""
-        return max(self.init_starts, self.init_durations, self.probe_colds)
+        """Invocations that paid an init (AWS-FACTS.md §3.5), strongest evidence first:
+        1. Lambda's own REPORT carries Init Duration or Restore Duration: one per such REPORT;
+        2. an init type whose init is never on the request path: none;
+        3. an INIT_START/RESTORE_START: one if the first invocation came within INIT_GAP_S of
+           it, none if later (initialised ahead of the request);
+        4. no platform line about the init: one if the probe said cold (where it can tell).
+        The probe's `cold` only says "first invocation of this environment", which is also
+        true of a pre-initialised one, so it is the weakest."""
+        if not self.invocations:
+            return 0
+        paid = self.init_durations + self.restore_durations
+        if paid:
+            return paid
+        if self.init_type in WARMED_AHEAD:
+            return 0
+        if self.init_at is not None:
+            return 1 if self.first_invoked - self.init_at <= INIT_GAP_S else 0
+        return 1 if self.probe_colds and self.probe_reliable else 0
+
+    @property
+    def cold_kind(self) -> str | None:
+        """"init" or "restore" (SnapStart) for a container that paid one, else None."""
+        if not self.cold_starts:
+            return None
+        if self.restore_durations or (not self.init_durations and self.init_kind == "restore"):
+            return "restore"
+        return "init"
+
+    @property
+    def cold_at(self) -> float | None:
+        """When the cold start happened: the first invocation of a container that paid one."""
+        return self.first_invoked if self.cold_starts else None
 
     @property
     def cold_signals_disagree(self) -> bool:
-        seen = [n for n in (self.init_starts, self.init_durations, self.probe_colds) if n]
-        return len(set(seen)) > 1
+        """The probe's count and Lambda's REPORTs differ, where both speak and the probe can
+        tell (a pre-initialised environment's first invocation is not a disagreement)."""
+        paid = self.init_durations + self.restore_durations
+        return self.probe_reliable and bool(self.probe_colds) and bool(paid) and self.probe_colds != paid
+
+    @property
+    def concurrency(self) -> int:
+        """Requests started and not yet reported."""
+        return len(self.in_flight)
 
     @property
     def unconfirmed(self) -> int:
@@ -81,11 +181,13 @@ class Container:
         return getattr(self, which) or "?"
 
     def state(self, now: float, idle_after: float, gone_after: float) -> str:
-        if self.in_flight and now - self.last_seen < gone_after:
-            return "busy"
+        if self.pre_initialized:
+            return "pre-initialised"
         quiet = now - self.last_seen
         if quiet >= gone_after:
             return "gone"
+        if self.in_flight and now - self._last_start < MAX_INVOKE_S:
+            return "busy"
         return "busy" if quiet < idle_after else "idle"
 
 
@@ -113,70 +215,191 @@ class Counters:
     log_lag_max_s: float = 0.0
 
 
+class Latency:
+    """Response latency split by the response's cold flag, bounded: every cold one up to
+    `limit` (they are few), a uniform reservoir of `limit` warm ones (deterministic seed)."""
+
+    __slots__ = ("cold_ms", "warm_ms", "warm_seen", "limit", "_rng")
+
+    def __init__(self, limit: int = LATENCY_SAMPLES):
+        self.cold_ms: list[float] = []
+        self.warm_ms: list[float] = []
+        self.warm_seen = 0
+        self.limit = limit
+        self._rng = random.Random(0)
+
+    def add(self, ms: float, cold: bool) -> None:
+        if cold:
+            if len(self.cold_ms) < self.limit:
+                self.cold_ms.append(ms)
+            return
+        self.warm_seen += 1
+        if len(self.warm_ms) < self.limit:
+            self.warm_ms.append(ms)
+        else:
+            j = self._rng.randrange(self.warm_seen)
+            if j < self.limit:
+                self.warm_ms[j] = ms
+
+
 class Fleet:
     """All containers of one function, fed by records (logs) and outcomes (responses)."""
 
     def __init__(self, *, cohort_gap_s: float = 2.0, idle_after_s: float = 2.0,
-                 gone_after_s: float = 600.0, timeline_buckets: int = 600,
-                 bucket_s: float = 1.0, max_tracked_ids: int = 200_000,
+                 gone_after_s: float = 600.0, timeline_buckets: int = 4096,
+                 bucket_s: float = 0.1, max_tracked_ids: int = 200_000,
                  max_containers: int = 20_000):
         self.containers: dict[str, Container] = {}
         self.counters = Counters()
         self.cohort_gap_s = cohort_gap_s
         self.idle_after_s = idle_after_s
         self.gone_after_s = gone_after_s
-        self.timeline_buckets = timeline_buckets
-        self.bucket_s = bucket_s
         self.max_containers = max_containers
-        # request id → (flags, response arrival time): bounded, oldest forgotten first.
+        self.clock = Clock(bucket_s, timeline_buckets)
+        self.activity = Timeline(self.clock)  # every invocation
+        self.throttles = Timeline(self.clock)  # 429s from the response channel
+        self.latency = Latency()
+        # The lanes' column width until the widgets move to `counts` (zoom): 1 s per column.
+        self.column_s = 1.0
+        # request id → [flags, response arrival time, earliest line, latest line]: bounded.
         self._ids: OrderedDict[str, list] = OrderedDict()
         self._max_ids = max_tracked_ids
         self._cohort = 0
-        self._order_seq = 0
+        self._seq = 0
         self._cohort_last_first_seen: float | None = None
         self._added: list[str] = []
         self._changed: set[str] = set()
         self._removed: list[str] = []
-        self.started_at: float | None = None
+        self.started_at: float | None = None  # the first time seen (deprecated: use origin)
+
+    # ---- the whole-run timeline ---------------------------------------------------------
+    @property
+    def bucket_s(self) -> float:
+        return self.clock.bucket_s
+
+    @property
+    def timeline_buckets(self) -> int:
+        return self.clock.size
+
+    @timeline_buckets.setter
+    def timeline_buckets(self, n: int) -> None:
+        self.clock.size = max(2, int(n))
+        self._fit()
+
+    @property
+    def origin(self) -> float | None:
+        """Epoch seconds of bucket 0: the earliest time seen less 1 s, floored to the bucket
+        width (it moves earlier when an earlier line arrives, and floors at each doubling)."""
+        return None if self.clock.origin is None else self.bucket_start(0)
+
+    @property
+    def bucket_count(self) -> int:
+        c = self.clock
+        return 0 if c.origin is None else c.latest - c.origin + 1
+
+    def bucket_of(self, t: float) -> int:
+        c = self.clock
+        return c.absolute(t) - (c.origin or 0)
+
+    def bucket_start(self, i: int) -> float:
+        c = self.clock
+        return (((c.origin or 0) + i) << c.shift) * c.base_ms / 1000.0
+
+    def _see_ms(self, ms: int) -> int:
+        """Note a time (epoch ms) on the clock; its absolute bucket, after any doubling."""
+        c = self.clock
+        a = (ms // c.base_ms) >> c.shift
+        lo = ((ms - 1000) // c.base_ms) >> c.shift  # 1 s of slack before the earliest line
+        if c.origin is None:
+            c.origin, c.latest = lo, a
+            return a
+        if a > c.latest:
+            c.latest = a
+        elif lo < c.origin:
+            c.origin = lo
+        else:
+            return a
+        if c.latest - c.origin >= c.size:
+            self._fit()
+            return (ms // c.base_ms) >> c.shift
+        return a
+
+    def _fit(self) -> None:
+        c = self.clock
+        if c.origin is None:
+            return
+        while c.latest - c.origin >= c.size:
+            c.shift += 1
+            c.origin >>= 1
+            c.latest >>= 1
+            for cont in self.containers.values():
+                cont.timeline.halve()
+            self.activity.halve()
+            self.throttles.halve()
 
     # ---- feeding ------------------------------------------------------------------------
     def apply_records(self, records: list[L.Record], now: float) -> None:
         """Apply a batch of parsed log records (any order, any streams)."""
+        counters = self.counters
+        containers = self.containers
+        changed = self._changed
+        ids = self._ids
         for rec in records:
             kind = rec.kind
-            if kind == L.APP:
-                self.counters.app_lines += 1
+            if kind == _APP:
+                counters.app_lines += 1
                 continue
-            if kind == L.MALFORMED:
-                self.counters.malformed += 1
+            if kind == _MALFORMED:
+                counters.malformed += 1
                 continue
-            c = self._container(rec.stream, rec.timestamp / 1000.0)
-            t = rec.timestamp / 1000.0
-            if kind == L.PROBE:
-                self._identity(c, rec.data)
-                if rec.request_id:
-                    self._invocation(c, rec.request_id, t, now, from_log=True,
-                                     cold=rec.data.get("cold") is True)
-            elif kind == L.REPORT:
+            ms = rec.timestamp
+            t = ms / 1000.0
+            c = containers.get(rec.stream)
+            if c is None:
+                c = self._container(rec.stream, t, ms)
+            elif t > c.last_seen:  # a time inside the container's seen span is on the clock already
+                c.last_seen = t
+                self._see_ms(ms)
+            elif t < c.first_seen:
+                c.first_seen = t
+                self._see_ms(ms)
+            changed.add(c.container_id)
+            rid = rec.request_id
+            if kind == _REPORT:
                 self._report(c, rec, t, now)
-            elif kind == L.START:
-                if rec.request_id:
-                    c.in_flight.add(rec.request_id)
-                self._touch(c, t)
-            elif kind == L.INIT_START or kind == L.RESTORE_START:
-                c.init_starts += 1
-                self._touch(c, t)
-            elif kind == L.TIMEOUT:
-                c.timeouts += 1
-                c.errors += 1
-                self.counters.errors += 1
-                if rec.request_id:
-                    c.in_flight.discard(rec.request_id)
-            elif kind == L.CRASH:
-                c.crashes += 1
-                c.errors += 1
-                self.counters.errors += 1
-            self._changed.add(c.container_id)
+            elif kind == _PROBE:
+                data = rec.data
+                self._identity(c, data, t)
+                if rid:
+                    self._invocation(c, rid, t, now, True, data.get("cold") is True)
+            elif kind == _START:
+                if rid:
+                    # Usually the request's first line: its time waits in `in_flight` (no id
+                    # table entry yet) for the line that counts it.
+                    entry = ids.get(rid)
+                    if entry is not None:
+                        self._line(c, rid, t)
+                    if entry is None or not entry[0] & _ENDED:
+                        if len(c.in_flight) < MAX_IN_FLIGHT:
+                            c.in_flight[rid] = t
+                        if t > c._last_start:
+                            c._last_start = t
+            elif kind == _END:
+                pass  # END says nothing the model needs: it falls between START and REPORT
+            elif kind == _INIT_START or kind == _RESTORE_START:
+                self._init_start(c, kind, t, ms, rec.data)
+            elif kind == _TIMEOUT:
+                if rid:
+                    entry = self._line(c, rid, t)
+                    self._end(c, rid, entry)
+                    self._fault(c, entry, _TIMED_OUT)
+            elif kind == _CRASH:
+                if rid:
+                    self._fault(c, self._line(c, rid, t), _CRASHED)
+                else:  # no request id to count it once by: each line is one crash
+                    c.crashes += 1
+                    c.errors += 1
+                    counters.errors += 1
 
     def apply_outcomes(self, outcomes, now: float) -> None:
         """Apply a batch of load-generator outcomes (objects with status, error,
@@ -184,8 +407,10 @@ class Fleet:
         counters = self.counters
         for o in outcomes:
             counters.requests += 1
+            t = o.sent_at + (o.latency_ms or 0.0) / 1000.0
             if o.error == "throttled":
                 counters.throttled += 1
+                self.throttles.add_at(self._see_ms(int(t * 1000.0 + 0.5)))
                 continue
             if o.error is not None:
                 counters.errors += 1
@@ -197,11 +422,19 @@ class Fleet:
             if record is None or not L.is_stream(o.container_id) or not L.is_id(o.request_id):
                 counters.malformed_responses += 1
                 continue
-            t = o.sent_at + (o.latency_ms or 0.0) / 1000.0
-            c = self._container(o.container_id, t)
+            ms = int(t * 1000.0 + 0.5)
+            c = self.containers.get(o.container_id)
+            if c is None:
+                c = self._container(o.container_id, t, ms)
+            else:
+                self._see_ms(ms)
+                self._touch(c, t)
             if record:
-                self._identity(c, record)
-            self._invocation(c, o.request_id, t, now, from_log=False, cold=o.cold is True)
+                self._identity(c, record, t)
+            cold = o.cold is True
+            self._invocation(c, o.request_id, t, now, False, cold)
+            if o.latency_ms is not None:
+                self.latency.add(o.latency_ms, cold)
             self._changed.add(c.container_id)
 
     def forget(self, container_id: str) -> None:
@@ -220,42 +453,67 @@ class Fleet:
         return diff
 
     def state(self, c: Container, now: float) -> str:
+        """"pre-initialised" | "busy" | "idle" | "gone"."""
         return c.state(now, self.idle_after_s, self.gone_after_s)
 
     def hosts(self, host_key: str) -> dict[str, int]:
-        """Container count per host, in order of each host's first container."""
+        """Serving containers per host, in order of each host's first container (an environment
+        never invoked has no host to show: the probe runs only in an invocation)."""
         counts: dict[str, int] = {}
         for c in self.ordered():
-            key = c.host_key(host_key)
-            counts[key] = counts.get(key, 0) + 1
+            if c.invocations:
+                key = c.host_key(host_key)
+                counts[key] = counts.get(key, 0) + 1
         return counts
 
     def ordered(self, sort: str = "first") -> list[Container]:
-        cs = self.containers.values()
+        """Containers in `sort` order: "first" (first invocation; pre-initialised and never
+        invoked ones after the serving ones, by first line), "invocations", or a host key.
+        Refreshes every container's `order` (its position by first invocation)."""
+        by_first = sorted(self.containers.values(), key=_first_key)
+        for i, c in enumerate(by_first):
+            c.order = i
         if sort == "invocations":
-            return sorted(cs, key=lambda c: (-c.invocations, c.order))
+            return sorted(by_first, key=lambda c: -c.invocations)
         if sort in HOST_KEYS or sort == "host":
             key = "hostname" if sort == "host" else sort
-            return sorted(cs, key=lambda c: (c.host_key(key), c.order))
-        return sorted(cs, key=lambda c: c.order)
+            return sorted(by_first, key=lambda c: c.host_key(key))
+        return by_first
+
+    @property
+    def serving(self) -> int:
+        """Containers that served at least one invocation."""
+        return sum(1 for c in self.containers.values() if c.invocations)
 
     @property
     def cold_starts(self) -> int:
+        """Serving containers' cold starts (see Container.cold_starts)."""
         return sum(c.cold_starts for c in self.containers.values())
 
+    @property
+    def cold_starts_by_kind(self) -> dict[str, int]:
+        out = {"init": 0, "restore": 0}
+        for c in self.containers.values():
+            n = c.cold_starts
+            if n:
+                out[c.cold_kind] += n
+        return out
+
+    @property
+    def pre_initialized(self) -> int:
+        return sum(1 for c in self.containers.values() if c.pre_initialized)
+
     # ---- internals ----------------------------------------------------------------------
-    def _container(self, cid: str, t: float) -> Container:
-        c = self.containers.get(cid)
-        if c is not None:
-            return c
-        if self.started_at is None:
+    def _container(self, cid: str, t: float, ms: int) -> Container:
+        self._see_ms(ms)
+        if self.started_at is None or t < self.started_at:
             self.started_at = t
         last = self._cohort_last_first_seen
         if last is not None and t - last > self.cohort_gap_s:
             self._cohort += 1
         self._cohort_last_first_seen = t if last is None else max(last, t)
-        c = Container(cid, t, self._cohort, self._order_seq, self.timeline_buckets, self.bucket_s)
-        self._order_seq += 1
+        c = Container(cid, t, self._cohort, self._seq, Timeline(self.clock))
+        self._seq += 1
         self.containers[cid] = c
         self._added.append(cid)
         if len(self.containers) > self.max_containers:
@@ -266,13 +524,20 @@ class Fleet:
         oldest = min(self.containers.values(), key=lambda c: c.last_seen)
         self.forget(oldest.container_id)
 
-    def _identity(self, c: Container, rec: dict) -> None:
-        if not c.hostname:
-            c.hostname = rec.get("hostname") or ""
-            c.boot_id = rec.get("boot_id") or ""
-            c.cpu_model = rec.get("cpu_model") or ""
-            c.cpu_mhz = rec.get("cpu_mhz") or 0.0
-            c.bogomips = rec.get("bogomips") or 0.0
+    def _identity(self, c: Container, rec: dict, t: float) -> None:
+        """Host facts from the earliest probe record (by time, whatever the arrival order)."""
+        if rec.get("init_type") and c.init_type is None:
+            c.init_type = rec["init_type"]
+        if not rec.get("hostname") and not rec.get("cpu_model"):
+            return
+        if c._identity_at is not None and t >= c._identity_at:
+            return
+        c._identity_at = t
+        c.hostname = rec.get("hostname") or ""
+        c.boot_id = rec.get("boot_id") or ""
+        c.cpu_model = rec.get("cpu_model") or ""
+        c.cpu_mhz = rec.get("cpu_mhz") or 0.0
+        c.bogomips = rec.get("bogomips") or 0.0
 
     def _touch(self, c: Container, t: float) -> None:
         if t > c.last_seen:
@@ -280,20 +545,91 @@ class Fleet:
         if t < c.first_seen:
             c.first_seen = t
 
-    def _invocation(self, c: Container, rid: str, t: float, now: float, *, from_log: bool, cold: bool) -> list:
-        """Count `rid` once across both channels; note confirmation and the lag between them."""
+    def _init_start(self, c: Container, kind: str, t: float, ms: int, data: dict | None) -> None:
+        if ms not in c._init_times:
+            if len(c._init_times) < 64:
+                c._init_times.add(ms)
+            c.init_starts += 1
+        if c.init_at is None or t < c.init_at:
+            c.init_at = t
+            c.init_kind = "restore" if kind == L.RESTORE_START else "init"
+        init_type = (data or {}).get("init_type")
+        if init_type and c.init_type is None:
+            c.init_type = init_type
+
+    def _entry(self, rid: str, t: float, c: Container) -> list:
+        """The request's entry, created uncounted: [flags, response arrival, earliest line,
+        latest line, the container that counted it], its START's time (held in the
+        container's `in_flight`) taken in. Bounded: the oldest is forgotten first."""
         entry = self._ids.get(rid)
         if entry is None:
-            entry = [0, None]
+            started = c.in_flight.get(rid) if c.in_flight else None
+            entry = [0, None, t, t, None] if started is None else [0, None, min(t, started), max(t, started), None]
             self._ids[rid] = entry
             if len(self._ids) > self._max_ids:
                 _, old = self._ids.popitem(last=False)
-                if old[0] & (_SEEN_RESPONSE | _SEEN_LOG) != (_SEEN_RESPONSE | _SEEN_LOG):
+                if old[0] & _COUNTED and old[0] & (_SEEN_RESPONSE | _SEEN_LOG) != (_SEEN_RESPONSE | _SEEN_LOG):
                     self.counters.evicted_ids += 1
+        return entry
+
+    def _line(self, c: Container, rid: str, t: float) -> list:
+        """A line of request `rid` at `t` that does not count it (START, END, timeout, crash)."""
+        entry = self._entry(rid, t, c)
+        if entry[0] & _COUNTED:
+            self._retime(entry, t)
+        else:
+            if t < entry[2]:
+                entry[2] = t
+            if t > entry[3]:
+                entry[3] = t
+        return entry
+
+    def _retime(self, entry: list, t: float) -> None:
+        """A counted invocation's line at `t`: it happened at its earliest line. The container
+        that counted it keeps it (a request id seen in two streams is one invocation)."""
+        c = entry[4]
+        if t < entry[2]:
+            old = entry[2]
+            entry[2] = t
+            a_old, a_new = self.clock.absolute(old), self.clock.absolute(t)
+            if a_old != a_new:
+                c.timeline.add_at(a_old, -1)
+                c.timeline.add_at(a_new)
+                self.activity.add_at(a_old, -1)
+                self.activity.add_at(a_new)
+            if t < c.first_invoked:
+                c.first_invoked = t
+        if t > entry[3]:
+            entry[3] = t
+        if t > c.last_invoked:
+            c.last_invoked = t
+
+    def _invocation(self, c: Container, rid: str, t: float, now: float, from_log: bool, cold: bool) -> list:
+        """Count `rid` once across both channels; note confirmation and the lag between them."""
+        entry = self._ids.get(rid)
+        if entry is None:
+            entry = self._entry(rid, t, c)
+        flags = entry[0]
+        if not flags & _COUNTED:
+            flags |= _COUNTED
+            if t < entry[2]:
+                entry[2] = t
+            if t > entry[3]:
+                entry[3] = t
+            first, last = entry[2], entry[3]
+            entry[4] = c
             c.invocations += 1
             self.counters.invocations += 1
-            c.timeline.add(t)
-        flags = entry[0]
+            clock = self.clock
+            a = (int(first * 1000.0 + 0.5) // clock.base_ms) >> clock.shift
+            c.timeline.add_at(a)
+            self.activity.add_at(a)
+            if c.first_invoked is None or first < c.first_invoked:
+                c.first_invoked = first
+            if c.last_invoked is None or last > c.last_invoked:
+                c.last_invoked = last
+        elif t < entry[2] or t > entry[3]:
+            self._retime(entry, t)
         if from_log and not flags & _SEEN_LOG:
             flags |= _SEEN_LOG
             c.confirmed += 1
@@ -307,33 +643,92 @@ class Fleet:
         if cold and not flags & _COLD_COUNTED:
             flags |= _COLD_COUNTED
             c.probe_colds += 1
-            c.cold_at = t if c.cold_at is None else min(c.cold_at, t)
         entry[0] = flags
-        self._touch(c, t)
         return entry
+
+    def _end(self, c: Container, rid: str, entry: list) -> None:
+        entry[0] |= _ENDED
+        if c.in_flight:
+            c.in_flight.pop(rid, None)
+
+    def _fault(self, c: Container, entry: list, flag: int) -> None:
+        """A failed invocation, counted once whichever lines report it (a timeout line and a
+        REPORT with Status: timeout are one timeout, and one error)."""
+        flags = entry[0]
+        if flag == _TIMED_OUT and not flags & _TIMED_OUT:
+            c.timeouts += 1
+        elif flag == _CRASHED and not flags & _CRASHED:
+            c.crashes += 1
+        if not flags & _ERRORED:
+            c.errors += 1
+            self.counters.errors += 1
+        entry[0] = flags | flag | _ERRORED
 
     def _report(self, c: Container, rec: L.Record, t: float, now: float) -> None:
         rid = rec.request_id
-        c.in_flight.discard(rid)
         # Functions without the probe: REPORT is the invocation. With the probe, the same id
         # was (or will be) counted from the probe line; the id table keeps it to one.
-        entry = self._invocation(c, rid, t, now, from_log=True, cold=False)
-        if entry[0] & _REPORTED:
+        entry = self._invocation(c, rid, t, now, True, False)
+        flags = entry[0]
+        in_flight = c.in_flight
+        started = in_flight.pop(rid, None) if in_flight else None
+        if flags & _REPORTED:
+            entry[0] = flags | _ENDED
             return  # the same REPORT delivered twice (a retried poll, a reconnect)
-        entry[0] |= _REPORTED
+        entry[0] = flags | _REPORTED | _ENDED
         m = rec.data or {}
         c.reports += 1
-        c.duration_sum_ms += m.get("duration_ms", 0.0)
+        duration = m.get("duration_ms")
+        if duration is not None:
+            c.duration_sum_ms += duration
         if "max_memory_mb" in m:
             c.max_memory_mb = max(c.max_memory_mb or 0.0, m["max_memory_mb"])
-        init = m.get("init_duration_ms", m.get("restore_duration_ms"))
-        if init is not None:
+        if "init_duration_ms" in m:
             c.init_durations += 1
-            if "init_duration_ms" in m:
-                c.init_duration_ms = m["init_duration_ms"]
-            else:
-                c.restore_duration_ms = m["restore_duration_ms"]
-            c.cold_at = t if c.cold_at is None else min(c.cold_at, t)
+            c.init_duration_ms = m["init_duration_ms"]
+        if "restore_duration_ms" in m:
+            c.restore_durations += 1
+            c.restore_duration_ms = m["restore_duration_ms"]
         status = m.get("status")
         if status is not None and status != "success":
-            c.errors += 1
+            self._fault(c, entry, _TIMED_OUT if status == "timeout" else _ERRORED)
+        # The request ran from its START (or Duration before its REPORT) to its REPORT.
+        if duration is not None:
+            start = t - duration / 1000.0
+        else:
+            start = started if started is not None else entry[2]
+        if start >= c._max_end:  # nothing recent still running: the one-at-a-time case
+            if not c.peak_concurrency:
+                c.peak_concurrency = 1
+            c._recent.append((start, t))
+            c._max_end = t
+        else:
+            self._interval(c, start, t)
+
+    def _interval(self, c: Container, s: float, e: float) -> None:
+        """Peak concurrency: the most recent intervals covering one instant, checked at the
+        starts that the new interval can change (its own, and those inside it)."""
+        recent = c._recent
+        if s >= c._max_end:  # nothing recent still running: the common, one-at-a-time case
+            if c.peak_concurrency < 1:
+                c.peak_concurrency = 1
+        else:
+            points = [s] + [s2 for s2, _ in recent if s < s2 < e]
+            peak = c.peak_concurrency
+            for p in points:
+                n = 1 if s <= p < e else 0
+                for s2, e2 in recent:
+                    if s2 <= p < e2:
+                        n += 1
+                if n > peak:
+                    peak = n
+            c.peak_concurrency = peak
+        recent.append((s, e))
+        if e > c._max_end:
+            c._max_end = e
+
+
+def _first_key(c: Container):
+    if c.invocations:
+        return (0, c.first_invoked, c.first_seen, c._seq)
+    return (1, c.first_seen, c.first_seen, c._seq)

@@ -66,6 +66,7 @@ _JSON_METRIC_KEYS = {
 }
 _TIMEOUT = re.compile(r"(\S+)\s+Task timed out after\s+([0-9]+(?:\.[0-9]+)?)\s*seconds")
 _PROBE_MARK = '{"lambdascope"'
+_DECODER = json.JSONDecoder()
 # The probe record's fields the model reads, by type. Everything else in it is ignored.
 _PROBE_TEXT = ("container_id", "hostname", "boot_id", "cpu_model", "init_type")
 _PROBE_NUMBERS = ("cpu_mhz", "bogomips")
@@ -132,40 +133,42 @@ def probe_fields(obj) -> dict | None:
     log lines and response bodies alike); None if any field is of the wrong type."""
     if not isinstance(obj, dict):
         return None
-    try:
-        out = {"request_id": _opt_id(obj.get("request_id"))}
-        cold = obj.get("cold")
-        if cold is not None and type(cold) is not bool:
-            return None
-        out["cold"] = cold
-        for key in _PROBE_TEXT:
-            value = obj.get(key)
-            if value is not None:
-                out[key] = _opt_text(value)
-        for key in _PROBE_NUMBERS:
-            value = obj.get(key)
-            if value is not None:
-                out[key] = number(value)
-    except _Bad:
+    get = obj.get
+    rid = get("request_id")
+    if rid is not None and (type(rid) is not str or not 0 < len(rid) <= MAX_ID):
         return None
+    cold = get("cold")
+    if cold is not None and type(cold) is not bool:
+        return None
+    out = {"request_id": rid, "cold": cold}
+    for key in _PROBE_TEXT:
+        value = get(key)
+        if value is not None:
+            if type(value) is not str:
+                return None
+            out[key] = value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
+    for key in _PROBE_NUMBERS:
+        value = get(key)
+        if value is not None:
+            kind = type(value)
+            if (kind is float or kind is int) and 0 <= value <= MAX_NUMBER:  # NaN fails the range
+                out[key] = float(value)
+            else:
+                return None
     cid = out.get("container_id")
-    if cid is not None and not is_stream(cid):
+    if cid is not None and not 0 < len(cid) <= MAX_STREAM:
         return None
     return out
 
 
 def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
     """All records in one log event, in line order. Never raises."""
-    if not is_stream(stream) or type(message) is not str:
-        return [Record(MALFORMED, stream if type(stream) is str else "", 0, None, {"line": repr(message)[:MAX_TEXT]})]
-    if type(timestamp) is not int:
-        if type(timestamp) is float and timestamp == timestamp and abs(timestamp) < 1e300:
-            timestamp = int(timestamp)
-        else:
-            timestamp = -1
-    if not 0 <= timestamp <= MAX_TIMESTAMP_MS:
-        return [Record(MALFORMED, stream, 0, None, {"line": message[:MAX_TEXT]})]
+    if (type(message) is not str or type(stream) is not str or type(timestamp) is not int
+            or not 0 < len(stream) <= MAX_STREAM or not 0 <= timestamp <= MAX_TIMESTAMP_MS):
+        return _bad_envelope(stream, timestamp, message)
     try:
+        if message[-1:] == "\n":  # most events are one line and its newline
+            message = message[:-1]
         if "\n" not in message:
             rec = parse_line(stream, timestamp, message)
             return [] if rec is None else [rec]
@@ -177,6 +180,19 @@ def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
         return out
     except Exception:  # a defect here must cost one line, not the session (issue 8)
         return [Record(MALFORMED, stream, timestamp, None, {"line": message[:MAX_TEXT]})]
+
+
+def _bad_envelope(stream, timestamp, message) -> list[Record]:
+    """An event whose stream, time or text is not what any source gives: one MALFORMED record
+    (a float time from a file is taken, rounded down)."""
+    if type(timestamp) is float and 0 <= timestamp <= MAX_TIMESTAMP_MS:  # NaN fails the range
+        timestamp = int(timestamp)
+        if type(message) is str and type(stream) is str and 0 < len(stream) <= MAX_STREAM:
+            return parse_event(stream, timestamp, message)
+    if type(timestamp) is not int or not 0 <= timestamp <= MAX_TIMESTAMP_MS:
+        timestamp = 0
+    text = message[:MAX_TEXT] if type(message) is str else repr(message)[:MAX_TEXT]
+    return [Record(MALFORMED, stream[:MAX_STREAM] if type(stream) is str else "", timestamp, None, {"line": text})]
 
 
 def parse_line(stream: str, timestamp: int, line: str) -> Record | None:
@@ -244,7 +260,9 @@ def _parse_report_text(stream: str, timestamp: int, line: str) -> Record:
 
 def _parse_json(stream: str, timestamp: int, line: str) -> Record:
     try:
-        obj = json.loads(line)
+        obj, end = _DECODER.raw_decode(line)  # the line is stripped: no whitespace to skip
+        if end != len(line):
+            raise ValueError("extra data")
     except RecursionError:  # nested deeper than the decoder goes: not a line of ours to read
         return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     except ValueError:  # also: integers longer than Python converts

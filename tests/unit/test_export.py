@@ -30,7 +30,7 @@ def test_the_document_carries_the_story():
     t = doc["totals"]
     assert (t["containers"], t["serving"], t["cold_starts"], t["pre_initialized"], t["retired"]) == (38, 24, 24, 14, 14)
     assert [h["host_key"] for h in doc["hosts"]] == ["host-1", "host-2", "host-3"]  # no "?" host
-    assert doc["started_at"] == export.iso(T0) and doc["bucket_s"] == 1.0
+    assert doc["started_at"] == export.iso(T0) and doc["bucket_s"] == 0.1
     assert doc["source"]["profile"] == "blog" and "cohorts" not in doc
     kinds = [f["kind"] for f in doc["findings"]]
     assert kinds.count("wave") == 3 and "host_takeover" in kinds
@@ -50,8 +50,8 @@ def test_the_tidy_timeline_adds_up_and_loads_with_the_csv_module():
     assert list(rows[0]) == ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
     assert sum(int(r["invocations"]) for r in rows) == bundle.doc["totals"]["invocations"]
     first = [r for r in rows if r["host_key"] == "host-1"]
-    assert first[0]["bucket_start"].endswith("Z") and float(first[0]["t_s"]) == 0.0
-    assert {r["wave"] for r in first} == {"0"} and {r["bucket_s"] for r in rows} == {"1.0"}
+    assert first[0]["bucket_start"].endswith("Z") and float(first[0]["t_s"]) == 0.1  # 0.1 s buckets: the first call at +0.1 s
+    assert {r["wave"] for r in first} == {"0"} and {r["bucket_s"] for r in rows} == {"0.1"}
 
 
 def test_the_table_prints_the_findings_under_it_and_leaves_the_never_invoked_out():

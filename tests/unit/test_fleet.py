@@ -87,7 +87,7 @@ def test_function_errors_from_logs():
                      report(A, "r1", T0, status="timeout"), L.Record(L.CRASH, A, int(T0 * 1000), "r1", {})], now=T0)
     c = f.containers[A]
     assert (c.timeouts, c.crashes) == (1, 1)
-    assert f.counters.errors == 2
+    assert f.counters.errors == 1 and c.errors == 1  # one request failed, whichever lines say so
 
 
 def test_foreign_and_malformed_lines_are_counted_not_fatal():
@@ -164,3 +164,147 @@ def test_a_response_body_of_the_wrong_shape_is_counted_never_raised():
     f.apply_outcomes(bad + [outcome(A, "r4", T0)], now=T0)
     assert f.counters.malformed_responses == 3
     assert f.counters.invocations == 1 and f.containers[A].hostname == "h1"
+
+
+# ---- order independence (issue 8 item 4) -------------------------------------------------
+import itertools  # noqa: E402
+
+
+def model_of(f, now):
+    """Everything a reader can see of a fleet, as plain data."""
+    out = {}
+    for c in f.ordered():
+        out[c.container_id] = (
+            c.invocations, c.confirmed, c.cold_starts, c.cold_at, c.first_seen, c.last_seen, c.first_invoked,
+            c.last_invoked, c.init_at, c.hostname, c.errors, c.timeouts, c.max_memory_mb, c.reports,
+            dict(c.in_flight), c.peak_concurrency, c.order, f.state(c, now), c.pre_initialized,
+            c.timeline.counts(0, f.bucket_count))
+    return out, f.counters.invocations, f.counters.errors, f.origin, f.bucket_s, f.activity.counts(0, f.bucket_count)
+
+
+def one_request(stream, rid, t, init=None):
+    return [L.Record(L.START, stream, int(t * 1000), rid), probe(stream, rid, t + 0.001, cold=init is not None),
+            L.Record(L.END, stream, int((t + 0.004) * 1000), rid), report(stream, rid, t + 0.005, init=init)]
+
+
+def test_any_arrival_order_of_start_probe_end_report_gives_the_same_model():
+    recs = [L.Record(L.INIT_START, A, int((T0 - 0.2) * 1000))] + one_request(A, "r1", T0, init=150.0)
+    results = set()
+    for perm in itertools.permutations(recs):
+        f = Fleet()
+        f.apply_records(list(perm), now=T0 + 5)
+        results.add(repr(model_of(f, T0 + 5)))
+    assert len(results) == 1
+    f = Fleet()
+    f.apply_records(recs, now=T0 + 5)
+    c = f.containers[A]
+    assert not c.in_flight and f.state(c, T0 + 5) == "idle"
+    assert (c.invocations, c.cold_starts, c.first_invoked) == (1, 1, T0)
+
+
+def test_a_report_before_its_start_does_not_leave_the_request_in_flight():
+    f = Fleet()
+    f.apply_records([report(A, "r1", T0 + 0.005)], now=T0)
+    f.apply_records([L.Record(L.START, A, int(T0 * 1000), "r1")], now=T0 + 1)
+    c = f.containers[A]
+    assert not c.in_flight and f.state(c, T0 + 10) == "idle"
+    assert c.first_invoked == T0  # the START is the invocation's earliest line
+
+
+def test_two_requests_interleaved_in_every_order_of_batches():
+    recs = one_request(A, "r1", T0) + one_request(A, "r2", T0 + 0.5) + one_request(B, "r3", T0 + 0.2, init=9.0)
+    rnd = __import__("random").Random(11)
+    first = None
+    for _ in range(200):
+        rnd.shuffle(recs)
+        f = Fleet()
+        cut = rnd.randrange(len(recs))
+        f.apply_records(recs[:cut], now=T0 + 1)
+        f.apply_records(recs[cut:], now=T0 + 1)
+        m = repr(model_of(f, T0 + 1))
+        assert first is None or m == first
+        first = m
+
+
+def test_a_late_start_of_a_timed_out_request_is_not_in_flight():
+    f = Fleet()
+    f.apply_records([L.Record(L.TIMEOUT, A, int((T0 + 3) * 1000), "r1", {"seconds": 3.0}),
+                     L.Record(L.START, A, int(T0 * 1000), "r1")], now=T0 + 4)
+    assert not f.containers[A].in_flight
+
+
+# ---- states from evidence (issue 9 item 1) -------------------------------------------------
+def init_start(stream, t, kind=L.INIT_START, init_type=None):
+    return L.Record(kind, stream, int(t * 1000), None, {"runtime": "python:3.12.v89", "init_type": init_type})
+
+
+def test_an_environment_initialised_and_never_invoked_is_pre_initialised_not_cold_not_a_host():
+    f = Fleet()
+    f.apply_records([init_start(A, T0)] + one_request(B, "r1", T0 + 0.1, init=100.0), now=T0 + 1)
+    a, b = f.containers[A], f.containers[B]
+    assert a.pre_initialized and not b.pre_initialized
+    assert f.state(a, T0 + 1) == "pre-initialised"
+    assert (a.cold_starts, f.cold_starts, f.serving, f.pre_initialized) == (0, 1, 1, 1)
+    assert f.hosts("hostname") == {"h1": 1}
+    assert [c.container_id for c in f.ordered()] == [B, A]  # pre-initialised after the serving ones
+    assert a.init_at == T0 and a.first_invoked is None and a.init_to_first_s is None
+
+
+@pytest.mark.parametrize("name,recs,cold", [
+    ("Init Duration on the REPORT", [init_start(A, T0)] + one_request(A, "r1", T0 + 30, init=200.0), 1),
+    ("init just before the first request", [init_start(A, T0)] + one_request(A, "r1", T0 + 0.3), 1),
+    ("initialised ahead of the request", [init_start(A, T0)] + one_request(A, "r1", T0 + 45), 0),
+    ("provisioned concurrency", [init_start(A, T0, init_type="provisioned-concurrency")]
+     + one_request(A, "r1", T0 + 0.3), 0),
+    ("managed instances", [init_start(A, T0, init_type="lambda-managed-instances")]
+     + one_request(A, "r1", T0 + 0.3), 0),
+    ("only the probe says so", [probe(A, "r1", T0, cold=True)], 1),
+    ("nothing says so", [report(A, "r1", T0)], 0),
+    ("SnapStart restore", [init_start(A, T0, kind=L.RESTORE_START)]
+     + [report(A, "r1", T0 + 0.4, init=None) ], 1),
+])
+def test_cold_starts_count_only_invocations_that_paid_the_init(name, recs, cold):
+    f = Fleet()
+    f.apply_records(recs, now=T0 + 60)
+    c = f.containers[A]
+    assert c.cold_starts == cold, name
+    assert (c.cold_at is not None) == bool(cold)
+
+
+def test_the_init_to_first_gap_and_kinds():
+    f = Fleet()
+    rest = L.Record(L.REPORT, B, int((T0 + 0.5) * 1000), "r2", {"duration_ms": 3.0, "restore_duration_ms": 300.0})
+    f.apply_records([init_start(A, T0)] + one_request(A, "r1", T0 + 12.5, init=80.0)
+                    + [init_start(B, T0, kind=L.RESTORE_START), rest], now=T0 + 20)
+    assert f.containers[A].init_to_first_s == pytest.approx(12.5)
+    assert f.containers[B].cold_kind == "restore" and f.containers[A].cold_kind == "init"
+    assert f.cold_starts_by_kind == {"init": 1, "restore": 1}
+
+
+def test_order_is_by_first_invocation_once_the_logs_refine_the_times():
+    f = Fleet()
+    # The responses arrive first (B before A); the logs then say A's request started earlier.
+    f.apply_outcomes([outcome(B, "rb", T0 + 0.5), outcome(A, "ra", T0 + 0.6)], now=T0 + 1)
+    assert [c.container_id for c in f.ordered()] == [B, A]
+    f.apply_records([L.Record(L.START, A, int((T0 + 0.4) * 1000), "ra")], now=T0 + 2)
+    assert [c.container_id for c in f.ordered()] == [A, B]
+    assert [f.containers[A].order, f.containers[B].order] == [0, 1]
+
+
+def test_latency_is_split_by_cold_and_bounded():
+    f = Fleet()
+    f.latency.limit = 50
+    f.apply_outcomes([outcome(A, "r0", T0, cold=True)] + [outcome(A, f"r{i}", T0 + i) for i in range(1, 500)],
+                     now=T0 + 500)
+    assert f.latency.cold_ms == [5.0]
+    assert len(f.latency.warm_ms) == 50 and f.latency.warm_seen == 499
+
+
+def test_the_probe_cold_signal_does_not_disagree_where_it_cannot_work():
+    f = Fleet()
+    f.apply_records([init_start(A, T0, kind=L.RESTORE_START, init_type="snap-start"),
+                     probe(A, "r1", T0 + 0.1, cold=False),
+                     L.Record(L.REPORT, A, int((T0 + 0.2) * 1000), "r1", {"duration_ms": 1.0, "restore_duration_ms": 90.0}),
+                     probe(A, "r2", T0 + 1, cold=True), report(A, "r2", T0 + 1.1)], now=T0 + 2)
+    c = f.containers[A]
+    assert not c.probe_reliable and not c.cold_signals_disagree and c.cold_starts == 1
