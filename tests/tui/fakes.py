@@ -159,15 +159,22 @@ class Traffic:
 
 def make_app(*, load=None, sources=(), clock=None, tmp_path=None, **kwargs) -> MonitorApp:
     return MonitorApp(target=TargetInfo("local", "lambdascope-probe", "us-east-1", simulated_hosts=True),
-                      load=load, sources=sources, clock=clock or Clock(), fleet=kwargs.pop("fleet", Fleet()),
+                      load=load, sources=sources, clock=clock or Clock(), fleet=kwargs.pop("fleet", screen_fleet()),
                       snapshot_dir=str(tmp_path / "snaps") if tmp_path else "lambdascope-snapshots", **kwargs)
 
 
 def fixture_app(**kwargs) -> MonitorApp:
     """The recorded fixture, played all at once, the clock frozen at its end."""
     r = open_replay(str(FIXTURE), speed=None)
+    kwargs.setdefault("fleet", screen_fleet())
     return MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
                       replay=r, **kwargs)
+
+
+def screen_fleet() -> Fleet:
+    """The model with 1 s base buckets: these tests' figures (columns, zoom, axis labels) were
+    written for them; the app itself runs on the model's default 0.1 s."""
+    return Fleet(bucket_s=1.0)
 
 
 async def until(pilot, cond, timeout: float = 10.0) -> None:

@@ -70,20 +70,21 @@ async def test_lanes_show_density_host_colour_the_cold_start_and_follow_the_view
         # The whole run (the default): T0+5 … T0+8, one bucket a column; the bucket of now
         # (T0+9, still filling) is left out.
         assert (f.mode, f.per, f.columns) == ("whole run", 1, 4)
-        lane0, lane1 = lane_text(app, 1), lane_text(app, 2)
+        # Rows by first invocation: container 1 (T0+5) above container 0 (T0+7).
+        lane0, lane1 = lane_text(app, 2), lane_text(app, 1)
         assert len(lane0) == width and lane0[:4] == "  ◆█" and lane0[4:].strip() == ""
         assert lane1[:4] == "◆✕  "  # one invocation, then quiet while container 0 served: retired
-        segs0 = list(app.timeline.render_line(1))
-        segs1 = list(app.timeline.render_line(2))
+        segs0 = list(app.timeline.render_line(2))
+        segs1 = list(app.timeline.render_line(1))
         colour = lambda segs: {s.style.color.name for s in segs if s.text.strip()}  # noqa: E731
         assert colour(segs0) != colour(segs1)  # host-a and host-b
         assert lane_text(app, 0).startswith("+0s")
         await pilot.press("l")  # live: the right edge is the last full bucket
         f = app.timeline.frame
         assert (f.mode, f.columns) == ("live", width)
-        lane0, lane1 = lane_text(app, 1), lane_text(app, 2)
+        lane0, lane1 = lane_text(app, 2), lane_text(app, 1)
         assert lane0[-2:] == "◆█" and lane1[width - 4] == "◆"
         assert lane_text(app, 0).rstrip().endswith("now")
         clock.t += 1  # one bucket later, the lanes scroll left by one column
         app.refresh_view()
-        assert lane_text(app, 2)[width - 5] == "◆"
+        assert lane_text(app, 1)[width - 5] == "◆"
