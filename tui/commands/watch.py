@@ -15,6 +15,7 @@ from tui.commands.options import add_target_flags, load_plan, positive_float, po
 from tui.sources.factory import KINDS
 
 DEFAULT_CONCURRENCY = 10
+START_WAIT_S = 30.0  # at quit, how long a start still under way may take to finish
 
 
 def register(sub) -> None:
@@ -102,9 +103,14 @@ async def handle(args) -> int:
                 await app.run_async()
             finally:
                 if starting:
-                    await starting[0]  # let it finish: what it started is then stopped below
+                    # Let it finish (what it started is stopped below), within bounds: a lookup
+                    # that hangs is cancelled.
+                    await asyncio.wait(starting, timeout=START_WAIT_S)
+                    if not starting[0].done():
+                        starting[0].cancel()
+                        await asyncio.gather(starting[0], return_exceptions=True)
                 await app.shutdown()
-        if starting and starting[0].result() is not None:
+        if starting and not starting[0].cancelled() and starting[0].result() is not None:
             raise starting[0].result()  # a one-line error (exit 2), now the terminal is restored
     if app.exit_summary():  # after the terminal is restored and everything stopped
         print(app.exit_summary(), file=sys.stderr)
