@@ -1,10 +1,11 @@
 """No credential reaches any output: stdout, stderr, the screen, recordings, exports.
 
 Recognisable fake credentials sit in the environment AND in ~/.aws/credentials of a temporary
-HOME (a profile with a session token, the usual setup). Every command is pointed at
+HOME (a profile with a session token, the usual setup), AND come from a credential process
+(`--profile proc`: only the resolved session knows those). Every command is pointed at
 `EchoAWS`, whose errors quote the request headers (Credential=, Signature=,
 X-Amz-Security-Token) and body, and a load target that answers 403 with the same echo. Each
-command runs twice: with the environment's keys, and with `--profile filed` (the file's).
+command runs three times: with the environment's keys, the file's, and the process's.
 A Live Tail source fails mid-watch under Pilot, with load flowing, a recording and a snapshot.
 
 Every output is scanned for every secret; the figures (outputs scanned, hits) are printed at the
@@ -15,6 +16,7 @@ marker, or the request's error): a scan of outputs that never saw a secret prove
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,9 @@ ENV = {"key": "AKIAENVFAKE0000LEAK1", "secret": "eNvSeCrEt/kEy+NeVeR+pRiNtEd0123
        "token": "EnvSessionTokenMustNotLeak0123456789"}
 FILE = {"key": "ASIAFILEFAKE0000LEAK", "secret": "fIlEsEcReT/kEy+NeVeR+pRiNtEd0123456789aB",
         "token": "FileSessionTokenMustNotLeak9876543210"}
-SECRETS = [*ENV.values(), *FILE.values()]
+PROC = {"key": "ASIAPROCFAKE0000LEAK", "secret": "pRoCsEcReT/kEy+NeVeR+pRiNtEd0123456789aB",
+        "token": "ProcessSessionTokenMustNotLeak55555"}
+SECRETS = [*ENV.values(), *FILE.values(), *PROC.values()]
 REGION = "us-east-1"
 SCAN = {"outputs": 0, "hits": 0}
 
@@ -40,7 +44,7 @@ def scan(where: str, text: str) -> list[str]:
     SCAN["outputs"] += 1
     SCAN["hits"] += len(found)
     add_figure("secrets", f"secrets scan: {SCAN['outputs']} outputs scanned, {SCAN['hits']} hits "
-                          f"({len(SECRETS)} fake secrets from the environment and ~/.aws/credentials)")
+                          f"({len(SECRETS)} fake secrets: environment, ~/.aws/credentials, a credential process)")
     return [f"{where}: {s}" for s in found]
 
 
@@ -56,7 +60,14 @@ def secret_home(tmp_path, monkeypatch):
     (home / ".aws" / "credentials").write_text(
         f"[filed]\naws_access_key_id = {FILE['key']}\naws_secret_access_key = {FILE['secret']}\n"
         f"aws_session_token = {FILE['token']}\n")
-    (home / ".aws" / "config").write_text(f"[profile filed]\nregion = {REGION}\n")
+    # A credential process (SSO helpers, aws-vault...): botocore runs it; only the resolved
+    # session knows its keys.
+    script = home / "creds.py"
+    script.write_text("import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': %r, 'SecretAccessKey': %r, "
+                      "'SessionToken': %r}))\n" % (PROC["key"], PROC["secret"], PROC["token"]))
+    (home / ".aws" / "config").write_text(
+        f"[profile filed]\nregion = {REGION}\n"
+        f"[profile proc]\nregion = {REGION}\ncredential_process = {sys.executable} {script}\n")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ENV["key"])
@@ -75,7 +86,7 @@ def echo():
         yield server
 
 
-PROFILES = {"env": [], "file": ["--profile", "filed"]}
+PROFILES = {"env": [], "file": ["--profile", "filed"], "process": ["--profile", "proc"]}
 COMMANDS = {
     "deploy": ["deploy", "--region", REGION],
     "destroy": ["destroy", "--region", REGION],
@@ -211,3 +222,6 @@ async def test_a_resolved_session_teaches_the_mask(secret_home):
 
     await aws.remember_credentials(aws.make_session("filed", REGION))
     assert {FILE["key"], FILE["secret"], FILE["token"]} <= errors._known
+    await aws.remember_credentials(aws.make_session("proc", REGION))  # runs the credential process
+    assert {PROC["key"], PROC["secret"], PROC["token"]} <= errors._known
+    assert errors.mask(f"x {PROC['token']} y") == "x *** y"
