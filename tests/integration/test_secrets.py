@@ -124,7 +124,7 @@ def moto_function(moto_endpoint, secret_home):
     return moto_endpoint
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", ["env", "process"])  # the costlier cases: two providers each
 def test_a_load_target_echoing_the_signed_request_leaks_nothing(profile, moto_function, echo, secret_home, capfd):
     """`run --url` signs every request (AWS_IAM); the target's 403 body quotes the signature and
     the token. The table, the JSON export and stderr must hold none of it."""
@@ -140,7 +140,7 @@ def test_a_load_target_echoing_the_signed_request_leaks_nothing(profile, moto_fu
     assert json.loads(export)["totals"]["errors"] == 4
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", ["file", "process"])
 async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_home):
     """The screen (header and status line), the recording and a snapshot, while a signed load
     gets echoing 403s and the Live Tail source is throttled, then fails, with echoing errors."""
