@@ -18,6 +18,7 @@ CONTAINER_COLUMNS = [
     "container_id", "invocations", "cold_starts", "hostname", "cpu_model", "first_seen",
     "last_seen", "init_duration_ms", "host_key", "wave", "state", "why", "pre_initialized", "boot_id",
     "cpu_mhz", "bogomips", "confirmed", "errors", "max_memory_mb", "cold_signals_disagree",
+    "init_type", "peak_concurrency", "restore_duration_ms", "init_failures", "timeouts",
 ]
 TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
 
@@ -52,6 +53,11 @@ def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: 
         "errors": c.errors,
         "max_memory_mb": c.max_memory_mb,
         "cold_signals_disagree": c.cold_signals_disagree,
+        "init_type": c.init_type,  # issue 10's snapshot contract: today's Lambda, from the model
+        "peak_concurrency": c.peak_concurrency,
+        "restore_duration_ms": c.restore_duration_ms,
+        "init_failures": c.init_failures,
+        "timeouts": c.timeouts,
     }
 
 
@@ -94,6 +100,7 @@ def snapshot(fleet: Fleet, *, now: float, source: dict, load: dict | None = None
             "throttled": counters.throttled,
             "unconfirmed": sum(c.unconfirmed for c in ordered),
             "malformed_lines": counters.malformed,
+            "logs_dropped": counters.logs_dropped,
             "log_lag_s": counters.log_lag_s,
         },
         "containers": rows,

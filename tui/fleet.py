@@ -26,6 +26,7 @@ HOST_KEYS = ("hostname", "boot_id", "cpu_model")
 # Record kinds, bound once (the feeding loop is the hot path of the whole tool).
 _APP, _MALFORMED, _REPORT, _PROBE, _START, _END = L.APP, L.MALFORMED, L.REPORT, L.PROBE, L.START, L.END
 _INIT_START, _RESTORE_START, _TIMEOUT, _CRASH = L.INIT_START, L.RESTORE_START, L.TIMEOUT, L.CRASH
+_INIT_REPORT, _RESTORE_REPORT, _LOGS_DROPPED = L.INIT_REPORT, L.RESTORE_REPORT, L.LOGS_DROPPED
 
 # Flags kept per request id while both channels may still report it.
 _SEEN_RESPONSE = 1
@@ -66,7 +67,7 @@ class Container:
         "cpu_mhz", "bogomips", "first_seen", "last_seen", "first_invoked", "last_invoked", "cohort",
         "order", "in_flight", "errors", "timeouts", "crashes", "max_memory_mb", "timeline",
         "duration_sum_ms", "reports", "peak_concurrency", "_recent", "_max_end", "_identity_at", "_seq",
-        "_last_start",
+        "_last_start", "init_report_ms", "max_concurrency", "tenant_id", "_init_reports",
     )
 
     def __init__(self, container_id: str, first_seen: float, cohort: int, seq: int, timeline: Timeline):
@@ -83,7 +84,11 @@ class Container:
         self.init_at: float | None = None  # earliest INIT_START/RESTORE_START
         self.init_kind: str | None = None  # "init" | "restore", from the earliest start line
         self.init_type: str | None = None  # initializationType as Lambda or the probe gave it
-        self.init_failures = 0
+        self.init_failures = 0  # INIT_REPORT/RESTORE_REPORT with a status other than success
+        self.init_report_ms: float | None = None  # INIT_REPORT's or RESTORE_REPORT's duration
+        self._init_reports: set = set()
+        self.max_concurrency: float | None = None  # AWS_LAMBDA_MAX_CONCURRENCY, as the probe saw it
+        self.tenant_id: str | None = None  # tenant isolation mode: the tenant this environment serves
         self.hostname = ""
         self.boot_id = ""
         self.cpu_model = ""
@@ -124,7 +129,11 @@ class Container:
 
     @property
     def probe_reliable(self) -> bool:
-        return self.init_type not in PROBE_UNRELIABLE
+        """Whether the probe's /tmp marker can tell this environment's cold start: not on
+        SnapStart or Managed Instances, nor wherever one environment serves requests at once."""
+        if self.init_type in PROBE_UNRELIABLE:
+            return False
+        return not (self.max_concurrency and self.max_concurrency > 1) and self.peak_concurrency <= 1
 
     @property
     def cold_starts(self) -> int:
@@ -209,6 +218,8 @@ class Counters:
     app_lines: int = 0
     malformed: int = 0  # log lines that looked like ours but could not be read
     malformed_responses: int = 0  # response bodies whose probe record could not be read
+    logs_dropped: int = 0  # records Lambda says it dropped (platform.logsDropped): counts are short
+    logs_dropped_bytes: int = 0
     unknown_stream_lines: int = 0
     evicted_ids: int = 0  # request ids forgotten before both channels reported them
     log_lag_s: float | None = None  # last measured response → log confirmation lag
@@ -352,6 +363,10 @@ class Fleet:
             if kind == _MALFORMED:
                 counters.malformed += 1
                 continue
+            if kind == _LOGS_DROPPED:  # about the delivery, not the environment: no container for it
+                counters.logs_dropped += rec.data["records"]
+                counters.logs_dropped_bytes += rec.data["bytes"]
+                continue
             ms = rec.timestamp
             t = ms / 1000.0
             c = containers.get(rec.stream)
@@ -373,6 +388,8 @@ class Fleet:
                 if rid:
                     self._invocation(c, rid, t, now, True, data.get("cold") is True)
             elif kind == _START:
+                if rec.data is not None and c.tenant_id is None:
+                    c.tenant_id = rec.data.get("tenant_id")
                 if rid:
                     # Usually the request's first line: its time waits in `in_flight` (no id
                     # table entry yet) for the line that counts it.
@@ -388,6 +405,8 @@ class Fleet:
                 pass  # END says nothing the model needs: it falls between START and REPORT
             elif kind == _INIT_START or kind == _RESTORE_START:
                 self._init_start(c, kind, t, ms, rec.data)
+            elif kind == _INIT_REPORT or kind == _RESTORE_REPORT:
+                self._init_report(c, kind, t, ms, rec.data or {})
             elif kind == _TIMEOUT:
                 if rid:
                     entry = self._line(c, rid, t)
@@ -528,6 +547,8 @@ class Fleet:
         """Host facts from the earliest probe record (by time, whatever the arrival order)."""
         if rec.get("init_type") and c.init_type is None:
             c.init_type = rec["init_type"]
+        if rec.get("max_concurrency") is not None:
+            c.max_concurrency = rec["max_concurrency"]
         if not rec.get("hostname") and not rec.get("cpu_model"):
             return
         if c._identity_at is not None and t >= c._identity_at:
@@ -550,12 +571,37 @@ class Fleet:
             if len(c._init_times) < 64:
                 c._init_times.add(ms)
             c.init_starts += 1
-        if c.init_at is None or t < c.init_at:
-            c.init_at = t
-            c.init_kind = "restore" if kind == L.RESTORE_START else "init"
+        self._init_seen(c, t, "restore" if kind == _RESTORE_START else "init")
         init_type = (data or {}).get("init_type")
         if init_type and c.init_type is None:
             c.init_type = init_type
+        elif kind == _RESTORE_START and c.init_type is None:
+            c.init_type = "snap-start"  # a restore is SnapStart's, whatever line said so
+
+    def _init_seen(self, c: Container, t: float, kind: str) -> None:
+        if c.init_at is None or t < c.init_at:
+            c.init_at = t
+            c.init_kind = kind
+
+    def _init_report(self, c: Container, kind: str, t: float, ms: int, data: dict) -> None:
+        """The end of an init or restore: it started `duration` before (the start line may be
+        missing or come later); a status other than success is a failed init, counted once."""
+        duration = data.get("duration_ms")
+        restore = kind == _RESTORE_REPORT
+        self._init_seen(c, t - (duration or 0.0) / 1000.0, "restore" if restore else "init")
+        if duration is not None:
+            c.init_report_ms = duration
+        init_type = data.get("init_type")
+        if init_type and c.init_type is None:
+            c.init_type = init_type
+        elif restore and c.init_type is None:
+            c.init_type = "snap-start"
+        status = data.get("status")
+        key = (ms, kind, data.get("phase"))
+        if status is not None and status != "success" and key not in c._init_reports:
+            if len(c._init_reports) < 64:
+                c._init_reports.add(key)
+            c.init_failures += 1
 
     def _entry(self, rid: str, t: float, c: Container) -> list:
         """The request's entry, created uncounted: [flags, response arrival, earliest line,
@@ -689,8 +735,10 @@ class Fleet:
         if "restore_duration_ms" in m:
             c.restore_durations += 1
             c.restore_duration_ms = m["restore_duration_ms"]
+        if c.tenant_id is None and "tenant_id" in m:
+            c.tenant_id = m["tenant_id"]
         status = m.get("status")
-        if status is not None and status != "success":
+        if status is not None and status != "success":  # failure, error, timeout, or one not known yet
             self._fault(c, entry, _TIMED_OUT if status == "timeout" else _ERRORED)
         # The request ran from its START (or Duration before its REPORT) to its REPORT.
         if duration is not None:

@@ -28,6 +28,9 @@ END = "end"
 REPORT = "report"
 TIMEOUT = "timeout"
 CRASH = "crash"
+INIT_REPORT = "init_report"  # the end of an init (its duration, phase, status)
+RESTORE_REPORT = "restore_report"  # the end of a SnapStart restore
+LOGS_DROPPED = "logs_dropped"  # Lambda dropped log records: the counts are short
 APP = "app"  # a line the function wrote that is not the probe record
 MALFORMED = "malformed"  # looked like ours (probe or platform) but could not be read
 
@@ -69,7 +72,16 @@ _PROBE_MARK = '{"lambdascope"'
 _DECODER = json.JSONDecoder()
 # The probe record's fields the model reads, by type. Everything else in it is ignored.
 _PROBE_TEXT = ("container_id", "hostname", "boot_id", "cpu_model", "init_type")
-_PROBE_NUMBERS = ("cpu_mhz", "bogomips")
+_PROBE_NUMBERS = ("cpu_mhz", "bogomips", "max_concurrency")
+# Text-format fields that are words, not numbers (INIT_REPORT, RESTORE_REPORT, REPORT since 2023-11:
+# LANDSCAPE-2026.md §1.4). Values are kept as written, known or not.
+_STATUS = re.compile(r"\bStatus:\s*(\S+)")
+_PHASE = re.compile(r"\bPhase:\s*(\S+)")
+_ERROR_TYPE = re.compile(r"\bError Type:\s*(\S+)")
+_DURATION = re.compile(r"(?:Init|Restore) Duration\s*:\s*([0-9]+(?:\.[0-9]+)?)")
+# Stream names (AWS-FACTS.md §3.1, LANDSCAPE-2026.md §1.7): YYYY/MM/DD/[<version>]<id>, with a
+# custom log group YYYY/MM/DD/<function>[<version>]<id>; versions $LATEST, 12, $LATEST.PUBLISHED.
+_STREAM = re.compile(r"^(\d{4}/\d{2}/\d{2})/([^\[\]/]*)\[([^\]]*)\]\[?([^\[\]]+?)\]?$")
 
 
 @dataclass(slots=True)
@@ -77,7 +89,9 @@ class Record:
     """One fact read from a log line.
 
     `data` holds the probe record's validated fields (PROBE), the report metrics and status
-    (REPORT), the runtime version (INIT_START), the timeout in seconds (TIMEOUT) or the line
+    (REPORT: duration_ms…, status, error_type, tenant_id), the runtime version and init type
+    (INIT_START), duration/phase/status/error type (INIT_REPORT, RESTORE_REPORT), dropped
+    records and bytes (LOGS_DROPPED), the timeout in seconds (TIMEOUT) or the line
     itself (APP, MALFORMED).
     """
 
@@ -213,6 +227,10 @@ def parse_line(stream: str, timestamp: int, line: str) -> Record | None:
         return Record(INIT_START, stream, timestamp, None, {"runtime": _runtime_version(line)})
     if head == "R" and line.startswith("RESTORE_START"):
         return Record(RESTORE_START, stream, timestamp, None, {"runtime": _runtime_version(line)})
+    if head == "I" and line.startswith("INIT_REPORT"):
+        return _phase_report_text(INIT_REPORT, stream, timestamp, line)
+    if head == "R" and line.startswith("RESTORE_REPORT"):
+        return _phase_report_text(RESTORE_REPORT, stream, timestamp, line)
     if "Task timed out after" in line:
         m = _TIMEOUT.search(line)
         if m and is_id(m.group(1)):
@@ -255,7 +273,39 @@ def _parse_report_text(stream: str, timestamp: int, line: str) -> Record:
         if v > MAX_NUMBER:  # hundreds of digits: not a measurement
             return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
         metrics[_METRIC_KEYS[name]] = v
+    if "Status:" in line:  # only when the invoke was not a success
+        _words(line, metrics)
     return Record(REPORT, stream, timestamp, rid, metrics)
+
+
+def _words(line: str, data: dict) -> None:
+    for key, pattern in (("status", _STATUS), ("phase", _PHASE), ("error_type", _ERROR_TYPE)):
+        m = pattern.search(line)
+        if m:
+            data[key] = m.group(1)[:MAX_TEXT]
+
+
+def _phase_report_text(kind: str, stream: str, timestamp: int, line: str) -> Record:
+    """`INIT_REPORT Init Duration: 150.79 ms\tPhase: init\tStatus: error\tError Type: …` and
+    `RESTORE_REPORT Restore Duration: X ms`; every field optional."""
+    data: dict = {}
+    m = _DURATION.search(line)
+    if m:
+        v = float(m.group(1))
+        if v > MAX_NUMBER:
+            return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+        data["duration_ms"] = v
+    _words(line, data)
+    return Record(kind, stream, timestamp, None, data)
+
+
+def stream_parts(name: str) -> dict | None:
+    """A Lambda log stream name's parts: date, function (custom log groups only, else ""),
+    version and the environment id; None for a name of another shape."""
+    m = _STREAM.match(name) if type(name) is str else None
+    if m is None:
+        return None
+    return {"date": m.group(1), "function": m.group(2), "version": m.group(3), "id": m.group(4)}
 
 
 def _parse_json(stream: str, timestamp: int, line: str) -> Record:
@@ -295,6 +345,14 @@ def _probe(stream: str, timestamp: int, obj: dict, line: str) -> Record:
     return Record(PROBE, stream, timestamp, fields["request_id"], fields)
 
 
+def _json_words(record: dict, data: dict) -> None:
+    """status, phase, errorType and tenantId of a platform record: text, kept whatever the value."""
+    for src, key in (("status", "status"), ("phase", "phase"), ("errorType", "error_type"), ("tenantId", "tenant_id")):
+        value = _opt_text(record.get(src))
+        if value is not None:
+            data[key] = value
+
+
 def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
     if not isinstance(record, dict):
         raise _Bad
@@ -311,22 +369,42 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
                 value = raw.get(key)
                 if value is not None:
                     metrics[name] = number(value)
-        status = _opt_text(record.get("status"))
-        if status is not None:
-            metrics["status"] = status
+        _json_words(record, metrics)
         return Record(REPORT, stream, timestamp, rid, metrics)
     if kind == "platform.start":
         if rid is None:
             raise _Bad
-        return Record(START, stream, timestamp, rid)
+        tenant = _opt_text(record.get("tenantId"))
+        return Record(START, stream, timestamp, rid, None if tenant is None else {"tenant_id": tenant})
     if kind == "platform.initStart":
-        runtime = _opt_text(record.get("runtimeVersion"))
-        init_type = _opt_text(record.get("initializationType"))
-        if init_type == "snap-start":
-            return Record(RESTORE_START, stream, timestamp, None, {"runtime": runtime})
-        return Record(INIT_START, stream, timestamp, None, {"runtime": runtime})
+        # snap-start here is the init that takes the snapshot (at publish): an init, not a restore.
+        return Record(INIT_START, stream, timestamp, None, {
+            "runtime": _opt_text(record.get("runtimeVersion")),
+            "init_type": _opt_text(record.get("initializationType")),
+            "phase": _opt_text(record.get("phase")),
+            "instance_id": _opt_text(record.get("instanceId"))})
     if kind == "platform.restoreStart":
-        return Record(RESTORE_START, stream, timestamp, None, {"runtime": _opt_text(record.get("runtimeVersion"))})
+        return Record(RESTORE_START, stream, timestamp, None, {"runtime": _opt_text(record.get("runtimeVersion")),
+                                                              "instance_id": _opt_text(record.get("instanceId"))})
+    if kind == "platform.initReport" or kind == "platform.restoreReport":
+        data: dict = {}
+        raw = record.get("metrics")
+        if raw is not None:
+            if not isinstance(raw, dict):
+                raise _Bad
+            if raw.get("durationMs") is not None:
+                data["duration_ms"] = number(raw["durationMs"])
+        _json_words(record, data)
+        init_type = _opt_text(record.get("initializationType"))
+        if init_type is not None:
+            data["init_type"] = init_type
+        return Record(INIT_REPORT if kind == "platform.initReport" else RESTORE_REPORT, stream, timestamp, None, data)
+    if kind == "platform.logsDropped":
+        dropped_records, dropped_bytes = record.get("droppedRecords"), record.get("droppedBytes")
+        return Record(LOGS_DROPPED, stream, timestamp, None, {
+            "records": 0 if dropped_records is None else int(number(dropped_records)),
+            "bytes": 0 if dropped_bytes is None else int(number(dropped_bytes)),
+            "reason": _opt_text(record.get("reason"))})
     if kind == "platform.runtimeDone" and record.get("status") == "timeout":
         if rid is None:
             raise _Bad
