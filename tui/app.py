@@ -28,7 +28,7 @@ from tui.messages import LoadEnded, LoadFailed, LogBatch, OutcomeBatch, Snapshot
 from tui.recording import fmt_clock, replay_position
 from tui.screens.help import HelpScreen
 from tui.sources.base import LogSource
-from tui.widgets.containers import SORTS, ContainerTable
+from tui.widgets.containers import SORTS, ContainerTable, row_detail
 from tui.widgets.header import MonitorHeader, TargetInfo, header_text
 from tui.widgets.keybar import KeyBar, entries_from_bindings
 from tui.widgets import timeview
@@ -499,6 +499,15 @@ class MonitorApp(App):
         self.refresh_view()
         g = lanes.frame
         self.status.say(f"timeline: {g.mode}, {timeview.fmt_span(g.col_s)} per column")
+
+    def on_data_table_row_selected(self, event) -> None:
+        """Enter or a click on a row: its details (and why, when retired) in the status line."""
+        cid = event.row_key.value if event.row_key is not None else None
+        c = self.fleet.containers.get(cid)
+        story = getattr(self, "story", None)
+        if c is None or story is None:
+            return
+        self.status.say(row_detail(c, story.state(c, self.clock()), story.retired.get(cid)))
 
     def action_host_key(self) -> None:
         self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]

@@ -143,3 +143,17 @@ async def test_the_panel_follows_the_terminal_size_until_f_decides(tmp_path):
         await pilot.resize_terminal(90, 24)
         await pilot.pause()
         assert app.panel.display  # shown by f: kept
+
+
+async def test_enter_on_a_retired_row_says_why_and_what_the_table_has_no_room_for(tmp_path):
+    app = fixture_app(snapshot_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_fixture(pilot)
+        app.table.focus()
+        app.table.move_cursor(row=0)
+        await pilot.press("enter")
+        await pilot.pause()
+        message = app.status.message
+    assert message.startswith("6513270e · retired (stopped serving at +21.1 s while the load went on")
+    assert "host ip-10-12-41-7" in message and "Xeon E5-2666 v3" in message
+    assert "stream 2026/11/27/[$LATEST]6513270e" in message

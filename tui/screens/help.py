@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 READING = [
     ("other keys", "↑ ↓ PgUp PgDn Home End scroll the table and the timeline together; the mouse wheel too; "
+                   "Enter (or a click) on a row: its details and, when retired, why, in the status line; "
                    "ctrl+p: the command palette (every key above, by name)."),
     ("table", "one row per log stream (= execution environment). wave: the group of environments "
               "that started together (findings panel). ◌: the responses reported this container and "

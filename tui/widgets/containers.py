@@ -148,6 +148,28 @@ def sorted_rows(fleet: Fleet, sort: str, host_key: str) -> list[Container]:
     return sorted(by_first, key=lambda c: (is_pre_initialized(c), rank[c.host_key(host_key)]))  # stable
 
 
+def row_detail(c, state: str, why: str | None = None) -> str:
+    """One line about a container for the status line (Enter or a click on its row): what the
+    table has no room for. Fields the model lacks are left out."""
+    parts = [short_id(c.container_id), state + (f" ({why})" if why else "")]
+    if c.hostname:
+        parts.append(f"host {c.hostname}")
+    if getattr(c, "boot_id", ""):
+        parts.append(f"boot {c.boot_id[:12]}")
+    if c.cpu_model:
+        cpu = short_cpu(c.cpu_model)
+        mhz, bogo = getattr(c, "cpu_mhz", 0) or 0, getattr(c, "bogomips", 0) or 0
+        parts.append(cpu + (f" {mhz:,.0f} MHz" if mhz else "") + (f" {bogo:,.0f} bogomips" if bogo else ""))
+    mem = getattr(c, "max_memory_mb", None)
+    if mem:
+        parts.append(f"max memory {mem:.0f} MB")
+    errors = getattr(c, "errors", 0)
+    if errors:
+        parts.append(f"{errors} errors ({getattr(c, 'timeouts', 0)} timeouts)")
+    parts.append(f"stream {c.container_id}")
+    return " · ".join(parts)
+
+
 class _KeyText(Text):
     """The id cell remembers its row key, so a sort by any order is one public `sort` call."""
 
