@@ -117,38 +117,50 @@ def _bucket_s(fleet: Fleet) -> float:
     return fleet.bucket_s
 
 
-def lanes(fleet: Fleet, now: float) -> dict[str, list[tuple[float, int]]]:
-    """Per container, its non-empty timeline buckets as (bucket start epoch s, invocations)."""
-    out = {}
-    if hasattr(fleet, "bucket_start") and hasattr(fleet, "bucket_count"):  # the whole-run timeline
-        n = fleet.bucket_count
-        for cid, c in fleet.containers.items():
-            counts = c.timeline.counts(0, n) if n > 0 else []
-            out[cid] = [(fleet.bucket_start(i), v) for i, v in enumerate(counts) if v]
-        return out
-    w = fleet.bucket_s
-    last = int(now // w)
-    first = last - fleet.timeline_buckets + 1
-    if fleet.started_at is not None:
-        first = max(first, int(fleet.started_at // w) - 1)
-    n = max(0, last - first + 1)
+MAX_TIMELINE_ROWS = 200_000  # a bounded export: beyond this, timeline.csv's buckets are merged
+
+
+def lanes(fleet: Fleet, now: float) -> tuple[dict[str, list[tuple[float, int]]], float]:
+    """Per container, its non-empty buckets over the whole run as (bucket start epoch s,
+    invocations), and the bucket width. Each lane is read over its own span only; when the
+    lanes would hold more than MAX_TIMELINE_ROWS buckets, `per` model buckets are merged into one
+    (a power of two, so the sums stay exact and every row still adds up)."""
+    spans = []
     for cid, c in fleet.containers.items():
-        counts = c.timeline.window(last, n)
-        out[cid] = [((first + i) * w, v) for i, v in enumerate(counts) if v]
-    return out
+        first, last = findings._first_invoked(c), findings._last_invoked(c)
+        if c.invocations and first is not None:
+            a, b = fleet.bucket_of(first), fleet.bucket_of(last)
+            spans.append((cid, c, min(a, b), max(a, b)))
+    per = 1
+    while sum((b - a) // per + 1 for _, _, a, b in spans) > MAX_TIMELINE_ROWS and per < (1 << 20):
+        per *= 2
+    out = {}
+    for cid, c, a, b in spans:
+        a -= a % per
+        n = (b - a) // per + 1
+        counts = c.timeline.counts(a, n, per)
+        out[cid] = [(fleet.bucket_start(a + k * per), v) for k, v in enumerate(counts) if v]
+    return out, fleet.bucket_s * per
 
 
-def timeline_rows(doc: dict, lanes_of: dict[str, list[tuple[float, int]]], t0: float | None) -> list[dict]:
+def timeline_rows(doc: dict, lanes_of: dict[str, list[tuple[float, int]]], t0: float | None,
+                  width: float | None = None) -> list[dict]:
     """The tidy timeline: one row per container and non-empty bucket (empty buckets are left
     out: a sum or a pivot treats them as 0), containers in the document's order. `t_s` counts
-    from the run's first event, `t0` (the document's `started_at`)."""
-    width = doc.get("bucket_s")
+    from the run's first event, `t0` (the document's `started_at`); `bucket_s` is the rows'
+    bucket width (the model's, or wider for a very large run: see `lanes`)."""
+    width = width or doc.get("bucket_s")
     out = []
+    stamp: dict[float, str | None] = {}  # one ISO string per bucket start, not per row
     for r in doc["containers"]:
-        for start, n in lanes_of.get(r["container_id"], ()):
-            out.append({"container_id": r["container_id"], "host_key": r["host_key"], "wave": r["wave"],
-                        "bucket_start": iso(start), "t_s": None if t0 is None else round(start - t0, 3),
-                        "bucket_s": width, "invocations": n})
+        cid, host, wave = r["container_id"], r["host_key"], r["wave"]
+        for start, n in lanes_of.get(cid, ()):
+            iso_start = stamp.get(start)
+            if iso_start is None:
+                iso_start = stamp[start] = iso(start)
+            out.append({"container_id": cid, "host_key": host, "wave": wave, "bucket_start": iso_start,
+                        "t_s": None if t0 is None else round(start - t0, 3), "bucket_s": width,
+                        "invocations": n})
     return out
 
 
@@ -173,9 +185,9 @@ def build(fleet: Fleet, *, now: float, source: dict, load: dict | None = None, h
     t0 = story.t0 if story.t0 is not None else fleet.started_at
     lat = findings._latency(fleet)
     latency = {"cold_ms": lat[0], "warm_ms": lat[1]} if lat else {}
-    lanes_of = lanes(fleet, now)
-    _idle_gaps(doc, lanes_of, _bucket_s(fleet))
-    return Bundle(doc, timeline_rows(doc, lanes_of, t0), latency)
+    lanes_of, width = lanes(fleet, now)
+    _idle_gaps(doc, lanes_of, width)
+    return Bundle(doc, timeline_rows(doc, lanes_of, t0, width), latency)
 
 
 def _idle_gaps(doc: dict, lanes_of: dict, width: float) -> None:

@@ -109,7 +109,7 @@ def _timeline(Figure, doc: dict, timeline: list[dict]):
     rows = serving_rows(doc)
     colours = host_colours(doc)
     lane_of = {r["container_id"]: i for i, r in enumerate(rows)}
-    base_width = doc.get("bucket_s") or 1.0
+    base_width = (timeline[0].get("bucket_s") if timeline else None) or doc.get("bucket_s") or 1.0
     spans = [t["t_s"] for t in timeline if t["t_s"] is not None]
     width = display_width(base_width, (max(spans) - min(spans)) if spans else 0.0)
     # The model's buckets summed into display columns (about MAX_COLUMNS across the run): 0.1 s

@@ -54,6 +54,16 @@ def test_the_tidy_timeline_adds_up_and_loads_with_the_csv_module():
     assert {r["wave"] for r in first} == {"0"} and {r["bucket_s"] for r in rows} == {"0.1"}
 
 
+def test_a_very_large_run_merges_timeline_buckets_and_still_adds_up(monkeypatch):
+    full = blog_bundle()
+    monkeypatch.setattr(export, "MAX_TIMELINE_ROWS", len(full.timeline) // 3)
+    small = blog_bundle()
+    assert len(small.timeline) <= len(full.timeline) // 3
+    assert sum(r["invocations"] for r in small.timeline) == small.doc["totals"]["invocations"]
+    width = small.timeline[0]["bucket_s"]
+    assert width >= 4 * full.doc["bucket_s"] and {r["bucket_s"] for r in small.timeline} == {width}
+
+
 def test_the_table_prints_the_findings_under_it_and_leaves_the_never_invoked_out():
     text = export.to_table(blog_bundle().doc)
     table, _, story = text.partition("\nfindings:\n")
