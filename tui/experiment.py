@@ -7,16 +7,21 @@ answer was lost: a reset, a client timeout, a 5xx without the probe's record; La
 have run them) until the logs show that many invocations no response reported, or the logs have
 been quiet long enough that no more are coming. Whatever is still not accounted for at the
 settle timeout is reported (`missing`, `unaccounted`), never claimed as confirmed.
+
+The live poll reads a window behind the newest event; an event stored later than that window
+reaches (a loaded machine, a slow shipper) would be missed. So the whole group is swept once
+more: when the logs fall quiet with invocations still unconfirmed, and at the end. The source
+keeps every event id of the run for that, so nothing is counted twice.
 """
 
 import asyncio
 import time
 from dataclasses import dataclass, field
 
-from tui import aws
 from tui.analysis import feed
 from tui.fleet import Fleet
-from tui.sources.poll import PollSource
+from tui.sources.factory import open_source
+from tui.sources.poll import Transient, Unreachable
 from tui.target import Target
 
 
@@ -33,6 +38,7 @@ class Result:
     log_only: int = 0  # invocations only the logs reported (the unknown ones that did run)
     source_error: str | None = None  # what the log source last said, one line (masked)
     outcome_errors: dict = field(default_factory=dict)  # error class -> count
+    swept_late: int | None = 0  # events only the final sweep found (None: it could not run)
 
     @property
     def unaccounted(self) -> int:
@@ -43,6 +49,7 @@ class Result:
 # Errors after which the request may have run: the answer, not the request, was lost.
 # ("refused" never reached the function; "throttled" and 4xx were refused by Lambda.)
 UNKNOWN_OUTCOME = frozenset({"reset", "timeout", "http_5xx", "other"})
+KEEP_IDS = 2_000_000  # event ids kept for the final sweep (~200 MB at most; a run rarely nears it)
 QUIET_S = 3.0  # logs quiet this long (beyond the lag seen) after the last expected event: done
 
 
@@ -79,14 +86,12 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
 
     fleet = Fleet() if fleet is None else fleet
     started = now()
-    session = aws.make_session(target.profile, target.region)
-    # max_attempts=2: the source owns its retries and must learn of a throttle or an outage.
-    async with aws.client(session, "logs", endpoint_url=target.logs_endpoint,
-                          credentials=target.local_credentials, region=target.region, max_attempts=2) as logs:
-        # A second of slack: the first events can carry timestamps from just before we start.
-        since = int((started - 1) * 1000) if start_ms is None else start_ms
-        source = PollSource(logs, target.log_group, since, interval=poll_interval_s,
-                            budget_per_s=4.0 if target.kind == "local" else 2.0, now=now)
+    # A second of slack: the first events can carry timestamps from just before we start.
+    since = int((started - 1) * 1000) if start_ms is None else start_ms
+    # Every event id of the run is kept (up to KEEP_IDS), so the sweep at the end can tell a
+    # late event from one already read.
+    async with open_source(target, "poll", start_ms=since, interval=poll_interval_s, keep_ids=KEEP_IDS,
+                           now=now) as source:
         reader = asyncio.create_task(_read(source, fleet, now))
         tally = _Tally()
         try:
@@ -108,19 +113,40 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
                 if driver is not None:
                     driver.cancel()
             load_done = now()
-            log_lag = await _settle(fleet, tally, reader, settle_timeout_s, load_done, now)
+            swept: list = []
+
+            async def sweep_now():
+                swept.append(await _sweep(source, fleet, now))
+
+            log_lag = await _settle(fleet, tally, reader, settle_timeout_s, load_done, now, sweep_now)
         finally:
-            await source.close()
             reader.cancel()
             try:
                 await reader
             except asyncio.CancelledError:
                 pass
+        await sweep_now()  # and once at the end, after the live reader stopped
+    found = [n for n in swept if n is not None]
+    swept_late = None if swept and swept[-1] is None else sum(found)
     missing = sum(c.unconfirmed for c in fleet.containers.values())
     finished = now()
     return Result(fleet, finished - started, load_done - started, log_lag, missing, source.status.requests, finished,
                   unknown=tally.unknown, log_only=_log_only(fleet, tally), source_error=source.status.error,
-                  outcome_errors=dict(tally.errors))
+                  outcome_errors=dict(tally.errors), swept_late=swept_late)
+
+
+async def _sweep(source, fleet: Fleet, now) -> int | None:
+    """One last pass over the whole group: events the live window missed (ingested later than
+    the look-back reached: a loaded machine, a slow shipper) still count. How many it found, or
+    None when it could not run (ids pruned past KEEP_IDS, or the endpoint failing)."""
+    try:
+        late = await source.sweep()
+    except (Transient, Unreachable) as exc:
+        source.status.error = f"final sweep failed: {exc}"
+        return None
+    if late:
+        feed(fleet, late, now())
+    return None if late is None else len(late)
 
 
 async def _steer(runner, steering, now, tick_s: float = 0.1) -> None:
@@ -144,13 +170,15 @@ async def _read(source, fleet: Fleet, now) -> None:
 
 
 async def _settle(fleet: Fleet, tally: _Tally, reader: asyncio.Task, timeout_s: float, load_done: float,
-                  now) -> float | None:
+                  now, sweep=None) -> float | None:
     """Wait until the logs account for every answered invocation and every unknown request (or
     fall quiet for good). Returns the lag from the last response until the logs had reported
     every answered invocation, or None if they never did before the timeout.
 
     "Quiet" waits QUIET_S plus the longest response-to-log lag seen, after the last new log
     invocation: an unknown request that ran shows up in the logs about as late as a known one.
+    Quiet with invocations still unconfirmed, `sweep()` (once) reads the whole group again: what
+    the live window missed is found there rather than waited for until the timeout.
     """
     deadline = load_done + timeout_s
     seen = fleet.counters.invocations
@@ -171,5 +199,8 @@ async def _settle(fleet: Fleet, tally: _Tally, reader: asyncio.Task, timeout_s: 
                 return known_at - load_done  # no more are coming: the rest are unaccounted
         else:
             known_at = None
+            if sweep is not None and t - last_change > QUIET_S + fleet.counters.log_lag_max_s:
+                await sweep()
+                sweep, last_change = None, now()
         await asyncio.sleep(0.05)
     return known_at - load_done if known_at is not None else None

@@ -99,3 +99,37 @@ async def test_missing_group_is_transient_then_recovers(moto):
         assert [e.message for e in batch] == ["hello"]
         await src.close()
         await gen.aclose()
+
+
+def recent_ms() -> int:
+    """Timestamps from now on: moto stamps ingestion with the real clock, and an ingestion delay
+    seen (days from an old T0, seconds from a recent one) rightly stretches the source's window
+    over the late event. From now on, the window stays at its 2 s minimum."""
+    import time
+
+    return int(time.time() * 1000)
+
+
+async def test_the_final_sweep_finds_what_the_window_missed_and_nothing_twice(logs):
+    t0 = recent_ms()
+    clock = Clock(t0 / 1000)
+    src = PollSource(logs, GROUP, t0 - 1000, min_lookback_ms=2000, now=clock, sleep=clock.sleep)
+    await put(logs, "s1", [(t0 + i * 1000, f"a{i}") for i in range(10)])  # newest: t0 + 9 s
+    assert len(await src.poll_once()) == 10
+    # An event stamped 8 s before the newest, stored only now (a slow shipper, a loaded machine):
+    # the 2 s window never reaches back to it.
+    await put(logs, "s2", [(t0 + 1000, "late")])
+    assert await src.poll_once() == []
+    late = await src.sweep()
+    assert [e.message for e in late] == ["late"]
+    assert await src.sweep() == []  # each event once, sweep or not
+
+
+async def test_no_sweep_once_ids_were_pruned(logs):
+    t0 = recent_ms()
+    clock = Clock(t0 / 1000)
+    src = PollSource(logs, GROUP, t0 - 1000, min_lookback_ms=2000, keep_ids=5, now=clock, sleep=clock.sleep)
+    await put(logs, "s1", [(t0 + i * 1000, f"a{i}") for i in range(10)])
+    await src.poll_once()
+    await src.poll_once()  # the window has moved on: ids before it are forgotten (keep_ids=5)
+    assert src.pruned and await src.sweep() is None  # it could not tell old from new: it says so

@@ -107,6 +107,7 @@ def _run_facts(result) -> dict:
     return {"wall_s": round(result.wall_s, 3), "load_s": round(result.load_s, 3),
             "log_lag_s": None if result.log_lag_s is None else round(result.log_lag_s, 3),
             "missing_from_logs": result.missing, "log_requests": result.source_requests,
+            "late_events_swept": result.swept_late,
             "unknown_outcome": result.unknown, "seen_only_in_logs": result.log_only,
             "unaccounted": result.unaccounted, "errors_by_class": result.outcome_errors}
 

@@ -21,8 +21,9 @@ def choose(kind: str, target: Target) -> str:
 
 
 @asynccontextmanager
-async def open_source(target: Target, kind: str = "auto", start_ms: int | None = None):
-    """A started LogSource for the target's log group; closed (and its client) on the way out."""
+async def open_source(target: Target, kind: str = "auto", start_ms: int | None = None, **poll_options):
+    """A started LogSource for the target's log group; closed (and its client) on the way out.
+    `poll_options` go to a PollSource (interval, keep_ids, now), as `run` needs them."""
     from tui import aws
 
     kind = choose(kind, target)
@@ -41,7 +42,7 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
 
             logs = await stack.enter_async_context(client())
             source = PollSource(logs, target.log_group, start_ms,
-                                budget_per_s=4.0 if target.kind == "local" else 2.0)
+                                budget_per_s=4.0 if target.kind == "local" else 2.0, **poll_options)
         else:
             from tui.sources.livetail import LiveTailSource
 

@@ -36,7 +36,7 @@ class PollSource:
 
     def __init__(self, client, log_group: str, start_ms: int, *, interval: float = 1.0,
                  budget_per_s: float = 2.0, min_lookback_ms: int = 2_000, max_lookback_ms: int = 120_000,
-                 now: Callable[[], float] = time.time, sleep=asyncio.sleep):
+                 keep_ids: int = 4096, now: Callable[[], float] = time.time, sleep=asyncio.sleep):
         self.client = client
         self.log_group = log_group
         self.interval = interval
@@ -45,7 +45,9 @@ class PollSource:
         self._newest_ms = start_ms
         self._lookback_ms = min_lookback_ms
         self._min_lookback, self._max_lookback = min_lookback_ms, max_lookback_ms
-        self._seen: dict[str, int] = {}  # event id → timestamp, pruned to the window
+        self._seen: dict[str, int] = {}  # event id → timestamp, pruned to the window past keep_ids
+        self._keep_ids = keep_ids
+        self.pruned = False  # some ids were forgotten: a sweep could no longer tell old from new
         self._now, self._sleep = now, sleep
         self._reader = FilterLogEventsReader(client, log_group, self.status, budget_per_s=budget_per_s,
                                              now=now, sleep=sleep)
@@ -115,7 +117,25 @@ class PollSource:
         return out
 
     def _prune(self, start: int) -> None:
-        if len(self._seen) < 4096:
+        if len(self._seen) < self._keep_ids:
             return
         floor = start - self._lookback_ms
-        self._seen = {k: v for k, v in self._seen.items() if v >= floor}
+        kept = {k: v for k, v in self._seen.items() if v >= floor}
+        self.pruned = self.pruned or len(kept) < len(self._seen)
+        self._seen = kept
+
+    async def sweep(self) -> list[LogEvent] | None:
+        """One pass over the whole group since the start: the events the live window missed (an
+        event ingested later than the look-back reached). None when ids were pruned, so old and
+        new can no longer be told apart (then nothing is yielded twice, and nothing is swept)."""
+        if self.pruned:
+            return None
+        out: list[LogEvent] = []
+        async for page in self._reader.pages({"startTime": self._start_ms}):
+            for e in page:
+                if e.event_id is None or e.event_id in self._seen:
+                    continue
+                self._seen[e.event_id] = e.timestamp
+                out.append(e)
+        self.status.events += len(out)
+        return out
