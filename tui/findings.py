@@ -91,55 +91,37 @@ class Teller:
 
 
 # ---- accessors: the fleet model's fields, in one place ----------------------------------------
-# The core model is growing `init_at`, `first_invoked`, `last_invoked`, `pre_initialized`,
-# `fleet.activity`, `fleet.throttles` and `fleet.latency`; until it has them these read the
-# nearest current fields, so only this block changes when it lands.
+# (tui/fleet.py owns what each means: init_at is the earliest INIT_START/RESTORE_START,
+# first/last_invoked the invocations' own lines, pre_initialized "initialised, never invoked".)
 
 def _init_at(c) -> float | None:
-    v = getattr(c, "init_at", False)
-    if v is not False:
-        return v
-    return c.first_seen if c.init_starts else None  # INIT_START lowers first_seen to its time
+    return c.init_at
 
 
 def _first_invoked(c) -> float | None:
-    v = getattr(c, "first_invoked", False)
-    if v is not False:
-        return v
-    return c.first_seen if c.invocations else None
+    return c.first_invoked
 
 
 def _last_invoked(c) -> float | None:
-    v = getattr(c, "last_invoked", False)
-    if v is not False:
-        return v
-    return c.last_seen if c.invocations else None
+    return c.last_invoked
 
 
 def _pre_initialized(c) -> bool:
-    v = getattr(c, "pre_initialized", None)
-    if v is not None:
-        return bool(v)
-    return c.invocations == 0 and c.init_starts > 0
+    return c.pre_initialized
 
 
 def _count_after(fleet, c, t: float, now: float, own_bucket: bool = False) -> int:
     """Invocations of `c` in the buckets after the one holding `t` (and in it, if `own_bucket`)."""
-    tl = c.timeline
-    skip = 0 if own_bucket else 1
-    if hasattr(fleet, "bucket_of") and hasattr(tl, "counts"):
-        first = fleet.bucket_of(t) + skip
-        n = fleet.bucket_count - first
-        return sum(tl.counts(first, n)) if n > 0 else 0
-    first, last = tl.bucket(t) + skip, tl.bucket(now)
-    return sum(tl.window(last, last - first + 1)) if last >= first else 0
+    first = fleet.bucket_of(t) + (0 if own_bucket else 1)
+    n = fleet.bucket_count - first
+    return sum(c.timeline.counts(first, n)) if n > 0 else 0
 
 
 def _fleet_count(fleet, which: str, t_from: float | None, t_to: float) -> int | None:
     """Fleet-wide invocations (`activity`) or throttles in [t_from, t_to), or None if the model
     keeps no such timeline."""
     tl = getattr(fleet, which, None)
-    if tl is None or not hasattr(fleet, "bucket_of"):
+    if tl is None:
         return None
     first = 0 if t_from is None else max(0, fleet.bucket_of(t_from))
     last = fleet.bucket_of(t_to)
@@ -260,10 +242,10 @@ def tell(fleet, now: float, host_key: str = "hostname") -> Story:
     host_of: dict[str, str] = {}
     for c in fleet.containers.values():
         cid = c.container_id
-        init = _init_at(c)
+        init = c.init_at
         if c.invocations:
-            first = M.first[cid] = _first_invoked(c)
-            M.last[cid] = _last_invoked(c)
+            first = M.first[cid] = c.first_invoked
+            M.last[cid] = c.last_invoked
             # When it started: at its init if its first request waited for that init (a cold
             # start), else at its first invocation (it was warm before we looked, or initialised
             # long ahead of its first request). A pre-initialised one: at its init.
@@ -272,10 +254,9 @@ def tell(fleet, now: float, host_key: str = "hostname") -> Story:
                 start = init if init is not None else first
             else:
                 start = first
-        elif init is not None:
+        elif init is not None:  # initialised, never invoked: pre-initialised
             start = init
-            if _pre_initialized(c):
-                M.pre.add(cid)
+            M.pre.add(cid)
         else:
             continue
         M.start[cid] = start
