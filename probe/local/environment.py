@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from probe.local.hosts import Host
 from probe.local.platform_lines import PlatformLines, Report, iso
-from probe.local.process import LineSplitter
+from probe.local.launcher import LineSplitter
 from probe.local.procs import minimal_env, peak_rss_mb
 from probe.local.runtime_api import Invocation, RuntimeApi
 
@@ -63,7 +63,7 @@ class FunctionConfig:
 
 
 @dataclass
-class Outcome:
+class InvocationResult:
     """What one invocation produced, for the front door to map onto HTTP."""
 
     request_id: str
@@ -289,7 +289,7 @@ class Environment:
         return self.state == "stopped" or (self._proc is not None and self._proc.exited.done())
 
     # -- one invocation -----------------------------------------------------------------------
-    async def invoke(self, event: bytes, request_id: str) -> Outcome:
+    async def invoke(self, event: bytes, request_id: str) -> InvocationResult:
         """Run one invocation; the caller has marked the environment busy."""
         self.invocations += 1
         self._tails[request_id] = deque(maxlen=TAIL_LINES)
@@ -302,7 +302,7 @@ class Environment:
             self._tails.pop(request_id, None)
             self.last_used = time.monotonic()
 
-    async def _run(self, event: bytes, request_id: str) -> Outcome:
+    async def _run(self, event: bytes, request_id: str) -> InvocationResult:
         cfg = self.config
         self._emit(self._lines.start(request_id))
         deadline = time.time() + cfg.timeout_s
@@ -319,7 +319,7 @@ class Environment:
                                   "success" if kind == "ok" else "error")
             self._emit(self._lines.end(request_id))
             self._emit(self._lines.report(report))
-            return Outcome(request_id, kind, body, error_type, self._tail_text(request_id))
+            return InvocationResult(request_id, kind, body, error_type, self._tail_text(request_id))
         if self._proc.exited in done:
             return self._crashed(request_id, inv.handed_at or submitted)
         return await self._timed_out(request_id, inv.handed_at or submitted)
@@ -338,7 +338,7 @@ class Environment:
             status=status,
         )
 
-    def _crashed(self, request_id: str, handed_at: float | None) -> Outcome:
+    def _crashed(self, request_id: str, handed_at: float | None) -> InvocationResult:
         how = self._proc.exit_reason() if self._proc is not None else "signal: killed"
         self._emit(self._lines.runtime_exited(request_id, how))
         report = self._report(request_id, handed_at or time.perf_counter(), time.perf_counter(),
@@ -349,10 +349,10 @@ class Environment:
         body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
         self.state = "stopped"
         self.retire_reason = self.retire_reason or "crashed"
-        return Outcome(request_id, "crash", body.encode(), "Unhandled",
+        return InvocationResult(request_id, "crash", body.encode(), "Unhandled",
                        self._tail_text(request_id))
 
-    async def _timed_out(self, request_id: str, handed_at: float) -> Outcome:
+    async def _timed_out(self, request_id: str, handed_at: float) -> InvocationResult:
         cfg = self.config
         # Peak memory must be read before the kill takes the process away.
         report = self._report(request_id, handed_at, time.perf_counter(), "timeout")
@@ -365,13 +365,13 @@ class Environment:
         body = json.dumps({"errorMessage": message})
         if cfg.mode == "lmi":
             # Managed Instances do not enforce timeouts: the worker runs on, the caller is told.
-            return Outcome(request_id, "timeout", body.encode(), "Unhandled",
+            return InvocationResult(request_id, "timeout", body.encode(), "Unhandled",
                            self._tail_text(request_id))
         # Lambda resets an environment after a timeout: this one is done.
         self.retire_reason = self.retire_reason or "timed out"
         self.state = "stopped"
         self._proc.kill()
-        return Outcome(request_id, "timeout", body.encode(), "Unhandled",
+        return InvocationResult(request_id, "timeout", body.encode(), "Unhandled",
                        self._tail_text(request_id))
 
     def _tail_text(self, request_id: str) -> str:

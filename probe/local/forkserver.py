@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 
-from probe.local.process import LineSplitter, Proc
+from probe.local.launcher import LineSplitter, Proc
 from probe.local.procs import die_with_parent, kill_group, minimal_env
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fork_runtime.py")

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import add_control_routes, unknown_operation
-from probe.local.fleet import Fleet, Throttled
+from probe.local.pool import Pool, Throttled
 from probe.local.invoke_api import add_invoke_routes
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class FrontDoor:
     callable returning one (read at each call, so it follows whatever serves the logs).
     """
 
-    def __init__(self, fleet: Fleet, config, port: int = 0,
+    def __init__(self, fleet: Pool, config, port: int = 0,
                  logs_endpoint: str | Callable[[], str] | None = None):
         self.fleet = fleet
         self.config = config

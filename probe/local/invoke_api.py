@@ -15,7 +15,7 @@ from aiohttp import web
 
 from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import error, function_matches, not_found
-from probe.local.fleet import Throttled
+from probe.local.pool import Throttled
 
 PATH = "/2015-03-31/functions/{name}/invocations"
 MAX_BACKGROUND = 1000  # Event invocations queued at once (bounded, unlike Lambda's queue)

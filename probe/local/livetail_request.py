@@ -1,5 +1,5 @@
 """What a StartLiveTail request asks for, checked the way AWS checks it (API_StartLiveTail), and
-the filter pattern it carries, compiled to a predicate. No IO: the server (livetail.py) answers
+the filter pattern it carries, compiled to a predicate. No IO: the server (logs_front.py) answers
 with `ApiError.response()` when a check fails.
 """
 

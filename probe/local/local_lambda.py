@@ -15,13 +15,13 @@ import shutil
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import Environment, FunctionConfig
-from probe.local.fleet import Fleet
+from probe.local.pool import Pool
 from probe.local.frontdoor import FrontDoor
 from probe.local.logship import LogShipper
-from probe.local.livetail import LogsFront
+from probe.local.logs_front import LogsFront
 from probe.local.moto_server import MotoServer
 from probe.local.platform_lines import PlatformLines
-from probe.local.process import SpawnLauncher
+from probe.local.launcher import SpawnLauncher
 from probe.local.procs import alive
 from probe.local.profile import Profile, load_profile
 from probe.local.scratch import clean_stale, make_scratch
@@ -69,7 +69,7 @@ class LocalLambda:
         self.shipper: LogShipper | None = None
         self.system_log: CapacityProviderLog | None = None
         self.launcher = None
-        self.fleet: Fleet | None = None
+        self.fleet: Pool | None = None
         self.door: FrontDoor | None = None
 
     # -- endpoints ----------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class LocalLambda:
             return Environment(self.config, host, self.launcher, self.shipper.add, lines,
                                self._tmp, init_gate)
 
-        self.fleet = Fleet(self.profile, make_env, self._tmp, on_host_event)
+        self.fleet = Pool(self.profile, make_env, self._tmp, on_host_event)
         await self.fleet.start()
         # Logs calls to the front door go on to whatever serves logs_endpoint (read per call).
         self.door = FrontDoor(self.fleet, self.config, self._port,

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import FAKE_ACCESS_KEY, FAKE_REGION
 from probe.local.eventstream import event_message, exception_message, initial_response
-from probe.local.livetail import LIVE_TAIL_TARGET, LogsFront
+from probe.local.logs_front import LIVE_TAIL_TARGET, LogsFront
 from tui.sources.livetail import LiveTailSource, one_line_error
 from tui.sources.recent import RecentKeys
 

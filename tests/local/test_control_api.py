@@ -18,7 +18,7 @@ from probe.local import LocalLambda, load_profile
 from probe.local.control_api import ControlApi
 from probe.local.environment import FunctionConfig
 from probe.local.frontdoor import FrontDoor
-from probe.local.livetail import LogsFront
+from probe.local.logs_front import LogsFront
 from tests.local.conftest import assert_nothing_left
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:lambdascope-probe"

@@ -15,7 +15,7 @@ from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
 from probe.local.eventstream import encode_message, event_message, exception_message, initial_response
-from probe.local.livetail import LiveTailSession, LogsFront
+from probe.local.logs_front import LiveTailSession, LogsFront
 from probe.local.livetail_request import compile_filter_pattern, parse_request
 from probe.local.moto_server import MotoServer
 

@@ -1,4 +1,4 @@
-"""The fleet: which environment serves a request, when new ones start, when old ones go.
+"""The pool of environments: which one serves a request, when new ones start, when old ones go.
 
 Warm choice: an idle environment is reused (most recently used first by default: the uneven
 spread the blog saw), else a new one starts on a host picked by placement (a real cold start).
@@ -25,7 +25,7 @@ import time
 from collections import deque
 
 from probe.local.capacity import LOCAL_REASON, init_slots, machine_cap
-from probe.local.environment import Environment, Outcome
+from probe.local.environment import Environment, InvocationResult
 from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
 
@@ -50,7 +50,7 @@ class Throttled(Exception):
         return self.reason == LOCAL_REASON
 
 
-class Fleet:
+class Pool:
     def __init__(self, profile: Profile, make_env, base_tmp: str, on_host_event=None):
         self.profile = profile
         self.lmi = profile.mode == "lmi"
@@ -145,7 +145,7 @@ class Fleet:
         return [*self.history, *self.live.values()]
 
     # -- serving ------------------------------------------------------------------------------
-    async def invoke(self, event: bytes, request_id: str, hold_s: float = 0.0) -> Outcome:
+    async def invoke(self, event: bytes, request_id: str, hold_s: float = 0.0) -> InvocationResult:
         """Serve one request. `hold_s`: the client's network round trip, spent holding the
         environment (so a closed-loop client keeps one environment, as ab's clients did)."""
         env = await self._acquire_or_wait()
