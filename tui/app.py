@@ -18,21 +18,30 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.worker import Worker, WorkerState
 
-from tui import export, export_folder, findings
 from loadgen.plan import Plan
-from tui.load import LoadController, LoadRefused, LoadState
+from tui import export, export_folder, findings
 from tui.errors import one_line
 from tui.fleet import HOST_KEYS, Fleet
 from tui.lambdalog import parse_event
-from tui.messages import LoadEnded, LoadFailed, LogBatch, OutcomeBatch, SnapshotDone, SnapshotResult, SourceFailed
+from tui.load import LoadController, LoadRefused, LoadState
+from tui.messages import (
+    LoadEnded,
+    LoadFailed,
+    LogBatch,
+    OutcomeBatch,
+    SnapshotDone,
+    SnapshotResult,
+    SourceFailed,
+)
 from tui.recording import fmt_clock, replay_position
 from tui.screens.help import HelpScreen
 from tui.sources.base import LogSource
-from tui.widgets.containers import SORTS, ContainerTable, row_detail
-from tui.widgets.header import MonitorHeader, TargetInfo, header_text
-from tui.widgets.keybar import KeyBar, entries_from_bindings
+from tui.target import TargetInfo
 from tui.widgets import timeview
+from tui.widgets.containers import SORTS, ContainerTable, row_detail
 from tui.widgets.findings_panel import FindingsPanel
+from tui.widgets.header import MonitorHeader, header_text
+from tui.widgets.keybar import KeyBar, entries_from_bindings
 from tui.widgets.lanes import TimelineLanes, scale_text
 from tui.widgets.legend import HostLegend, HostPalette, serving_hosts
 from tui.widgets.status import StatusLine, exit_summary

@@ -33,7 +33,7 @@ from loadgen.stats import StatsSnapshot
 from tui.errors import UserError, mask
 from tui.load import LoadItem, LoadRefused, LoadState
 from tui.sources.base import LogEvent, SourceStatus
-from tui.widgets.header import TargetInfo
+from tui.target import TargetInfo
 
 SCHEMA = 2
 FLUSH_S = 1.0

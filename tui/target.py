@@ -62,6 +62,43 @@ class Target:
                 "region": self.region, "profile": self.profile}
 
 
+@dataclass
+class TargetInfo:
+    """What the monitor is looking at, as the header and the snapshot's `source` name it."""
+
+    kind: str  # "local", "aws" or "replay"
+    name: str  # function name, function URL, or recording file
+    region: str | None = None
+    simulated_hosts: bool = False
+    note: str = ""
+    details: dict | None = None  # more for the snapshot's `source` (never credentials)
+    profile: str | None = None  # the local Lambda's profile ("today", "blog", a file's name)
+
+    @classmethod
+    def from_target(cls, target) -> "TargetInfo":
+        """From a `tui.target.Target`."""
+        return cls(kind=target.kind, name=target.function_name or target.function_url or "?",
+                   region=target.region, simulated_hosts=bool(target.simulated_hosts), details=target.describe(),
+                   profile=getattr(target, "local_profile", None))
+
+    def label(self) -> str:
+        if self.kind == "local":
+            text = f"LOCAL {self.name}"
+            if self.profile:
+                text += f" · profile {self.profile}"
+            if self.simulated_hosts:
+                text += " (simulated hosts)"
+        elif self.kind == "aws":
+            text = f"AWS {self.name}" + (f" · {self.region}" if self.region else "")
+        else:
+            text = f"{self.kind.upper()} {self.name}"
+        return text + (f" · {self.note}" if self.note else "")
+
+    def as_dict(self) -> dict:
+        return {**(self.details or {}), "kind": self.kind, "name": self.name, "region": self.region,
+                "simulated_hosts": self.simulated_hosts}
+
+
 @asynccontextmanager
 async def local_target(profile_file: str | None = None, concurrency_limit: int | None = None):
     """Start the embedded local Lambda for the duration of the block; stop all of it after."""

@@ -152,7 +152,7 @@ async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_
     from tui.load import LoadState, ProcessLoad
     from tui.recording import Recorder, recording_text
     from tui.sources.livetail import LiveTailSource
-    from tui.widgets.header import TargetInfo
+    from tui.target import TargetInfo
 
     name = PROFILES[profile][1] if PROFILES[profile] else None
     session = aws.make_session(name, REGION)

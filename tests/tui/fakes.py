@@ -19,7 +19,7 @@ from loadgen.stats import StatsSnapshot
 from tui.load import LoadItem
 from tui.recording import RecordedOutcome, open_replay
 from tui.sources.base import LogEvent, SourceStatus
-from tui.widgets.header import TargetInfo
+from tui.target import TargetInfo
 
 T0 = 1_795_789_200.0
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "session.jsonl"

@@ -2,10 +2,19 @@
 have started (MonitorApp.attach, called after `when_ready`)."""
 
 from loadgen.plan import Plan
+from tests.tui.fakes import (
+    SIZE,
+    T0,
+    Clock,
+    FakeLoad,
+    FakeSource,
+    Traffic,
+    make_app,
+    until,
+)
 from tui.load import LoadState
-from tui.widgets.header import MonitorHeader, TargetInfo
-
-from tests.tui.fakes import SIZE, Clock, FakeLoad, FakeSource, T0, Traffic, make_app, until
+from tui.target import TargetInfo
+from tui.widgets.header import MonitorHeader
 
 
 def header(app) -> str:

@@ -4,14 +4,28 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.tui.fakes import T0, Traffic
 from tui.fleet import Fleet
 from tui.sources.base import SourceStatus
-from tui.widgets.containers import fmt_cold, fmt_offset, row_cells, short_cpu, short_id, sorted_rows
-from tui.widgets.header import TargetInfo, header_text, source_warnings
-from tui.widgets.lanes import DENSITY, density_level, density_scale, lane_chars, scale_text, scaled_level
+from tui.target import TargetInfo
+from tui.widgets.containers import (
+    fmt_cold,
+    fmt_offset,
+    row_cells,
+    short_cpu,
+    short_id,
+    sorted_rows,
+)
+from tui.widgets.header import header_text, source_warnings
+from tui.widgets.lanes import (
+    DENSITY,
+    density_level,
+    density_scale,
+    lane_chars,
+    scale_text,
+    scaled_level,
+)
 from tui.widgets.legend import PALETTE, HostPalette, legend_text
-
-from tests.tui.fakes import T0, Traffic
 
 
 @pytest.mark.parametrize("cid, short", [

@@ -119,7 +119,7 @@ async def handle(args) -> int:
 
 def pending_target(args):
     """What the header names while the target starts (the started target replaces it)."""
-    from tui.widgets.header import TargetInfo
+    from tui.target import TargetInfo
 
     if args.function or args.url:
         return TargetInfo("aws", args.function or args.url, args.region)
@@ -138,7 +138,7 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
         await asyncio.to_thread(_import_session_modules)
         from tui.aws_errors import aws_errors
         from tui.recording import Recorder
-        from tui.widgets.header import TargetInfo
+        from tui.target import TargetInfo
 
         with aws_errors(args):
             session = await stack.enter_async_context(open_watch(args, plan, target))
