@@ -187,8 +187,9 @@ class MonitorApp(App):
         self.table.fit_columns(self.size.width)
         self._start_producers()
         self.refresh_view()
-        # A failing redraw is a bug: let it end the app with its traceback (exit_on_error).
-        self.run_worker(self._redraw_loop(), name="redraw", group="redraw")
+        # Textual's timer: a fixed rate, and a tick that comes late (a busy loop, a busy machine)
+        # is skipped rather than bursting. A failing redraw is a bug and ends the app with it.
+        self._redraw_timer = self.set_interval(1 / self.refresh_hz, self._timed_redraw, name="redraw")
 
     def on_ready(self) -> None:
         if self._when_ready is not None:
@@ -293,21 +294,9 @@ class MonitorApp(App):
             self.status.say(f"{event.worker.name}: {one_line(event.worker.error)}", error=True)
 
     # ---- the fixed-rate redraw ----------------------------------------------------------
-    async def _redraw_loop(self) -> None:
-        """Redraw every 1/refresh_hz seconds on a fixed schedule. A late redraw (a busy loop, a
-        busy machine) is made up by the next one coming sooner; after a long stall the schedule
-        restarts instead of bursting."""
-        loop = asyncio.get_running_loop()
-        interval = 1 / self.refresh_hz
-        due = loop.time()
-        while not self._stopped:
-            due += interval
-            late = loop.time() - due
-            if late > interval:
-                due = loop.time()
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            if self._redrawing and not self._stopped:
-                self.refresh_view()
+    def _timed_redraw(self) -> None:
+        if self._redrawing and not self._stopped:
+            self.refresh_view()
 
     def stop_redraw(self) -> None:
         """No more timed redraws (`refresh_view` still works): for tests that drive it."""
@@ -613,7 +602,8 @@ class MonitorApp(App):
                 self.log.error(f"closing {src.status.name}: {exc!r}")
         self.workers.cancel_group(self, "sources")
         self.workers.cancel_group(self, "load")
-        self.workers.cancel_group(self, "redraw")
+        if getattr(self, "_redraw_timer", None) is not None:
+            self._redraw_timer.stop()
         if self.recorder is not None:
             if self.steering is not None:
                 self.recorder.plan(self.steering.to_dict(self.clock()), self.clock())

@@ -300,17 +300,19 @@ async def test_source_warnings_reach_the_header(tmp_path):
 async def test_redraw_is_timed_not_per_event(tmp_path):
     load, source = FakeLoad(), FakeSource()
     clock = Clock(T0 + 5)
-    app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path, refresh_hz=4)
+    app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path, refresh_hz=1)
     traffic = Traffic()
     async with app.run_test(size=SIZE) as pilot:
         ticks = app.ticks
-        for k in range(50):  # 50 batches, 250 log events, faster than a redraw
+        for k in range(50):  # 50 batches on each channel, 250 log events
             o, ev = traffic.invoke(k % 5, T0 + k / 50)
             load.feed([o])
             source.feed(ev)
         await until(pilot, lambda: app.fleet.counters.invocations == 50)
-        assert app.ticks - ticks <= 3
-        await until(pilot, lambda: app.table.row_count == 5, timeout=2)  # the next tick draws them
+        # Redrawing per batch would mean 100 redraws here; the timer's few (one a second, however
+        # busy the machine) are far fewer. No clock is read: the bound is a count.
+        assert app.ticks - ticks < 25
+        await until(pilot, lambda: app.table.row_count == 5, timeout=10)  # the next tick draws them
 
 
 class StoppedProcess:
