@@ -32,8 +32,12 @@ test: $(STAMP) $(AWSCLI_STAMP)
 test-unit: $(STAMP)
 	$(PY) -m pytest -q -m unit $(PYTEST_ARGS)
 
-# The house rules a machine checks: the import layers (import-linter).
+# The house rules a machine checks: lint and format (ruff), types of the pure core (mypy), the
+# import layers (import-linter). Configured in pyproject.toml.
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
