@@ -15,7 +15,8 @@ request applied in any order give the same model.
 """
 
 import random
-from collections import OrderedDict, deque
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from tui import lambdalog as L
@@ -66,7 +67,7 @@ class Container:
         "init_at", "init_kind", "init_type", "init_failures", "hostname", "boot_id", "cpu_model",
         "cpu_mhz", "bogomips", "first_seen", "last_seen", "first_invoked", "last_invoked", "cohort",
         "order", "in_flight", "errors", "timeouts", "crashes", "max_memory_mb", "timeline",
-        "duration_sum_ms", "reports", "peak_concurrency", "_recent", "_max_end", "_identity_at", "_seq",
+        "duration_sum_ms", "reports", "peak_concurrency", "_recent", "_ri", "_max_end", "_identity_at", "_seq",
         "_last_start", "init_report_ms", "max_concurrency", "tenant_id", "_init_reports",
     )
 
@@ -109,7 +110,8 @@ class Container:
         self.duration_sum_ms = 0.0
         self.reports = 0
         self.peak_concurrency = 0  # most requests seen running at once (START→REPORT intervals)
-        self._recent: deque = deque(maxlen=RECENT_INTERVALS)  # (start, end) of recent requests
+        self._recent = array("d")  # start, end of the recent requests, a ring of RECENT_INTERVALS pairs
+        self._ri = 0  # the ring's next pair, once full
         self._max_end = float("-inf")
         self._identity_at: float | None = None
         self._seq = seq
@@ -247,10 +249,8 @@ class Latency:
         self.warm_seen += 1
         if len(self.warm_ms) < self.limit:
             self.warm_ms.append(ms)
-        else:
-            j = self._rng.randrange(self.warm_seen)
-            if j < self.limit:
-                self.warm_ms[j] = ms
+        elif self._rng.random() * self.warm_seen < self.limit:  # kept with chance limit/seen
+            self.warm_ms[int(self._rng.random() * self.limit)] = ms
 
 
 class Fleet:
@@ -441,13 +441,15 @@ class Fleet:
             if record is None or not L.is_stream(o.container_id) or not L.is_id(o.request_id):
                 counters.malformed_responses += 1
                 continue
-            ms = int(t * 1000.0 + 0.5)
             c = self.containers.get(o.container_id)
             if c is None:
-                c = self._container(o.container_id, t, ms)
-            else:
-                self._see_ms(ms)
-                self._touch(c, t)
+                c = self._container(o.container_id, t, int(t * 1000.0 + 0.5))
+            elif t > c.last_seen:  # inside the container's seen span: on the clock already
+                c.last_seen = t
+                self._see_ms(int(t * 1000.0 + 0.5))
+            elif t < c.first_seen:
+                c.first_seen = t
+                self._see_ms(int(t * 1000.0 + 0.5))
             if record:
                 self._identity(c, record, t)
             cold = o.cold is True
@@ -545,13 +547,13 @@ class Fleet:
 
     def _identity(self, c: Container, rec: dict, t: float) -> None:
         """Host facts from the earliest probe record (by time, whatever the arrival order)."""
-        if rec.get("init_type") and c.init_type is None:
+        if c.init_type is None and rec.get("init_type"):
             c.init_type = rec["init_type"]
-        if rec.get("max_concurrency") is not None:
+        if c.max_concurrency is None and rec.get("max_concurrency") is not None:
             c.max_concurrency = rec["max_concurrency"]
-        if not rec.get("hostname") and not rec.get("cpu_model"):
-            return
         if c._identity_at is not None and t >= c._identity_at:
+            return  # the usual case: an earlier probe of this environment gave them
+        if not rec.get("hostname") and not rec.get("cpu_model"):
             return
         c._identity_at = t
         c.hostname = rec.get("hostname") or ""
@@ -748,7 +750,7 @@ class Fleet:
         if start >= c._max_end:  # nothing recent still running: the one-at-a-time case
             if not c.peak_concurrency:
                 c.peak_concurrency = 1
-            c._recent.append((start, t))
+            _remember(c, start, t)
             c._max_end = t
         else:
             self._interval(c, start, t)
@@ -761,19 +763,32 @@ class Fleet:
             if c.peak_concurrency < 1:
                 c.peak_concurrency = 1
         else:
-            points = [s] + [s2 for s2, _ in recent if s < s2 < e]
+            pairs = list(zip(recent[0::2], recent[1::2]))
+            points = [s] + [s2 for s2, _ in pairs if s < s2 < e]
             peak = c.peak_concurrency
             for p in points:
                 n = 1 if s <= p < e else 0
-                for s2, e2 in recent:
+                for s2, e2 in pairs:
                     if s2 <= p < e2:
                         n += 1
                 if n > peak:
                     peak = n
             c.peak_concurrency = peak
-        recent.append((s, e))
+        _remember(c, s, e)
         if e > c._max_end:
             c._max_end = e
+
+
+def _remember(c: Container, s: float, e: float) -> None:
+    """Keep (s, e) among the container's recent intervals: flat doubles, 16 bytes a pair."""
+    r = c._recent
+    if len(r) < 2 * RECENT_INTERVALS:
+        r.append(s)
+        r.append(e)
+    else:
+        i = 2 * c._ri
+        r[i], r[i + 1] = s, e
+        c._ri = (c._ri + 1) % RECENT_INTERVALS
 
 
 def _first_key(c: Container):

@@ -181,9 +181,8 @@ def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
             or not 0 < len(stream) <= MAX_STREAM or not 0 <= timestamp <= MAX_TIMESTAMP_MS):
         return _bad_envelope(stream, timestamp, message)
     try:
-        if message[-1:] == "\n":  # most events are one line and its newline
-            message = message[:-1]
-        if "\n" not in message:
+        nl = message.find("\n")
+        if nl < 0 or nl == len(message) - 1:  # most events: one line, and its newline
             rec = parse_line(stream, timestamp, message)
             return [] if rec is None else [rec]
         out = []
