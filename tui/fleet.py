@@ -62,13 +62,50 @@ class Container:
     """One execution environment = one log stream."""
 
     __slots__ = (
-        "container_id", "invocations", "confirmed", "probe_colds", "init_starts", "_init_times",
-        "init_durations", "restore_durations", "init_duration_ms", "restore_duration_ms",
-        "init_at", "init_kind", "init_type", "init_failures", "hostname", "boot_id", "cpu_model",
-        "cpu_mhz", "bogomips", "first_seen", "last_seen", "first_invoked", "last_invoked", "cohort",
-        "order", "in_flight", "errors", "timeouts", "crashes", "max_memory_mb", "timeline",
-        "duration_sum_ms", "reports", "peak_concurrency", "_recent", "_ri", "_max_end", "_identity_at", "_seq",
-        "_last_start", "init_report_ms", "max_concurrency", "tenant_id", "_init_reports",
+        "container_id",
+        "invocations",
+        "confirmed",
+        "probe_colds",
+        "init_starts",
+        "_init_times",
+        "init_durations",
+        "restore_durations",
+        "init_duration_ms",
+        "restore_duration_ms",
+        "init_at",
+        "init_kind",
+        "init_type",
+        "init_failures",
+        "hostname",
+        "boot_id",
+        "cpu_model",
+        "cpu_mhz",
+        "bogomips",
+        "first_seen",
+        "last_seen",
+        "first_invoked",
+        "last_invoked",
+        "cohort",
+        "order",
+        "in_flight",
+        "errors",
+        "timeouts",
+        "crashes",
+        "max_memory_mb",
+        "timeline",
+        "duration_sum_ms",
+        "reports",
+        "peak_concurrency",
+        "_recent",
+        "_ri",
+        "_max_end",
+        "_identity_at",
+        "_seq",
+        "_last_start",
+        "init_report_ms",
+        "max_concurrency",
+        "tenant_id",
+        "_init_reports",
     )
 
     def __init__(self, container_id: str, first_seen: float, cohort: int, seq: int, timeline: Timeline):
@@ -155,12 +192,13 @@ class Container:
         if self.init_type in WARMED_AHEAD:
             return 0
         if self.init_at is not None:
-            return 1 if self.first_invoked - self.init_at <= INIT_GAP_S else 0
+            first = self.first_invoked
+            return 1 if first is not None and first - self.init_at <= INIT_GAP_S else 0
         return 1 if self.probe_colds and self.probe_reliable else 0
 
     @property
     def cold_kind(self) -> str | None:
-        """"init" or "restore" (SnapStart) for a container that paid one, else None."""
+        """ "init" or "restore" (SnapStart) for a container that paid one, else None."""
         if not self.cold_starts:
             return None
         if self.restore_durations or (not self.init_durations and self.init_kind == "restore"):
@@ -256,10 +294,17 @@ class Latency:
 class Fleet:
     """All containers of one function, fed by records (logs) and outcomes (responses)."""
 
-    def __init__(self, *, cohort_gap_s: float = 2.0, idle_after_s: float = 2.0,
-                 gone_after_s: float = 600.0, timeline_buckets: int = 4096,
-                 bucket_s: float = 0.1, max_tracked_ids: int = 200_000,
-                 max_containers: int = 20_000):
+    def __init__(
+        self,
+        *,
+        cohort_gap_s: float = 2.0,
+        idle_after_s: float = 2.0,
+        gone_after_s: float = 600.0,
+        timeline_buckets: int = 4096,
+        bucket_s: float = 0.1,
+        max_tracked_ids: int = 200_000,
+        max_containers: int = 20_000,
+    ):
         self.containers: dict[str, Container] = {}
         self.counters = Counters()
         self.cohort_gap_s = cohort_gap_s
@@ -364,8 +409,9 @@ class Fleet:
                 counters.malformed += 1
                 continue
             if kind == _LOGS_DROPPED:  # about the delivery, not the environment: no container for it
-                counters.logs_dropped += rec.data["records"]
-                counters.logs_dropped_bytes += rec.data["bytes"]
+                dropped = rec.data or {}
+                counters.logs_dropped += dropped.get("records", 0)
+                counters.logs_dropped_bytes += dropped.get("bytes", 0)
                 continue
             ms = rec.timestamp
             t = ms / 1000.0
@@ -383,7 +429,7 @@ class Fleet:
             if kind == _REPORT:
                 self._report(c, rec, t, now)
             elif kind == _PROBE:
-                data = rec.data
+                data = rec.data or {}
                 self._identity(c, data, t)
                 if rid:
                     self._invocation(c, rid, t, now, True, data.get("cold") is True)
@@ -474,7 +520,7 @@ class Fleet:
         return diff
 
     def state(self, c: Container, now: float) -> str:
-        """"pre-initialised" | "busy" | "idle" | "gone"."""
+        """ "pre-initialised" | "busy" | "idle" | "gone"."""
         return c.state(now, self.idle_after_s, self.gone_after_s)
 
     def hosts(self, host_key: str) -> dict[str, int]:
@@ -516,8 +562,9 @@ class Fleet:
         out = {"init": 0, "restore": 0}
         for c in self.containers.values():
             n = c.cold_starts
-            if n:
-                out[c.cold_kind] += n
+            kind = c.cold_kind
+            if n and kind:
+                out[kind] += n
         return out
 
     @property
@@ -714,6 +761,8 @@ class Fleet:
 
     def _report(self, c: Container, rec: L.Record, t: float, now: float) -> None:
         rid = rec.request_id
+        if rid is None:
+            return  # the parser gives a REPORT its id; a hand-made record may not
         # Functions without the probe: REPORT is the invocation. With the probe, the same id
         # was (or will be) counted from the probe line; the id table keeps it to one.
         entry = self._invocation(c, rid, t, now, True, False)

@@ -13,7 +13,6 @@ holds can make `parse_event` raise.
 """
 
 import json
-import math
 import re
 from dataclasses import dataclass
 
@@ -154,7 +153,7 @@ def probe_fields(obj) -> dict | None:
     cold = get("cold")
     if cold is not None and type(cold) is not bool:
         return None
-    out = {"request_id": rid, "cold": cold}
+    out: dict = {"request_id": rid, "cold": cold}
     for key in _PROBE_TEXT:
         value = get(key)
         if value is not None:
@@ -177,8 +176,13 @@ def probe_fields(obj) -> dict | None:
 
 def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
     """All records in one log event, in line order. Never raises."""
-    if (type(message) is not str or type(stream) is not str or type(timestamp) is not int
-            or not 0 < len(stream) <= MAX_STREAM or not 0 <= timestamp <= MAX_TIMESTAMP_MS):
+    if (
+        type(message) is not str
+        or type(stream) is not str
+        or type(timestamp) is not int
+        or not 0 < len(stream) <= MAX_STREAM
+        or not 0 <= timestamp <= MAX_TIMESTAMP_MS
+    ):
         return _bad_envelope(stream, timestamp, message)
     try:
         nl = message.find("\n")
@@ -321,10 +325,10 @@ def _parse_json(stream: str, timestamp: int, line: str) -> Record:
         return Record(APP, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     if "lambdascope" in obj:
         return _probe(stream, timestamp, obj, line)
-    kind = obj.get("type")
-    if type(kind) is str and kind.startswith("platform."):
+    rtype = obj.get("type")
+    if type(rtype) is str and rtype.startswith("platform."):
         try:
-            return _parse_platform_json(stream, timestamp, kind, obj.get("record"), line)
+            return _parse_platform_json(stream, timestamp, rtype, obj.get("record"), line)
         except _Bad:
             return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     # A JSON-format app log whose message is the probe record (logging instead of print).
@@ -377,14 +381,26 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
         return Record(START, stream, timestamp, rid, None if tenant is None else {"tenant_id": tenant})
     if kind == "platform.initStart":
         # snap-start here is the init that takes the snapshot (at publish): an init, not a restore.
-        return Record(INIT_START, stream, timestamp, None, {
-            "runtime": _opt_text(record.get("runtimeVersion")),
-            "init_type": _opt_text(record.get("initializationType")),
-            "phase": _opt_text(record.get("phase")),
-            "instance_id": _opt_text(record.get("instanceId"))})
+        return Record(
+            INIT_START,
+            stream,
+            timestamp,
+            None,
+            {
+                "runtime": _opt_text(record.get("runtimeVersion")),
+                "init_type": _opt_text(record.get("initializationType")),
+                "phase": _opt_text(record.get("phase")),
+                "instance_id": _opt_text(record.get("instanceId")),
+            },
+        )
     if kind == "platform.restoreStart":
-        return Record(RESTORE_START, stream, timestamp, None, {"runtime": _opt_text(record.get("runtimeVersion")),
-                                                              "instance_id": _opt_text(record.get("instanceId"))})
+        return Record(
+            RESTORE_START,
+            stream,
+            timestamp,
+            None,
+            {"runtime": _opt_text(record.get("runtimeVersion")), "instance_id": _opt_text(record.get("instanceId"))},
+        )
     if kind == "platform.initReport" or kind == "platform.restoreReport":
         data: dict = {}
         raw = record.get("metrics")
@@ -400,10 +416,17 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
         return Record(INIT_REPORT if kind == "platform.initReport" else RESTORE_REPORT, stream, timestamp, None, data)
     if kind == "platform.logsDropped":
         dropped_records, dropped_bytes = record.get("droppedRecords"), record.get("droppedBytes")
-        return Record(LOGS_DROPPED, stream, timestamp, None, {
-            "records": 0 if dropped_records is None else int(number(dropped_records)),
-            "bytes": 0 if dropped_bytes is None else int(number(dropped_bytes)),
-            "reason": _opt_text(record.get("reason"))})
+        return Record(
+            LOGS_DROPPED,
+            stream,
+            timestamp,
+            None,
+            {
+                "records": 0 if dropped_records is None else int(number(dropped_records)),
+                "bytes": 0 if dropped_bytes is None else int(number(dropped_bytes)),
+                "reason": _opt_text(record.get("reason")),
+            },
+        )
     if kind == "platform.runtimeDone" and record.get("status") == "timeout":
         if rid is None:
             raise _Bad

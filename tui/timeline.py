@@ -22,7 +22,7 @@ class Clock:
         self.shift = 0
         self.size = size
         self.origin: int | None = None
-        self.latest: int | None = None
+        self.latest = 0
 
     @property
     def bucket_s(self) -> float:
@@ -141,11 +141,11 @@ class Timeline:
             if lo >= size or lo + n <= 0:
                 return [0] * n
             head = [0] * (-lo) if lo < 0 else []
-            body = counts[max(0, lo):min(size, lo + n)].tolist()
+            body = counts[max(0, lo) : min(size, lo + n)].tolist()
             return head + body + [0] * (n - len(head) - len(body))
         out = []
         for j in range(n):
             a = lo + j * per
             b = a + per
-            out.append(0 if b <= 0 or a >= size else sum(counts[max(0, a):min(size, b)]))
+            out.append(0 if b <= 0 or a >= size else sum(counts[max(0, a) : min(size, b)]))
         return out

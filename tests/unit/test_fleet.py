@@ -13,9 +13,21 @@ T0 = 1_795_789_200.0
 
 
 def probe(stream, rid, t, cold=False, host="h1", cpu="Xeon E5-2666"):
-    return L.Record(L.PROBE, stream, int(t * 1000), rid, {
-        "lambdascope": 1, "container_id": stream, "request_id": rid, "cold": cold,
-        "hostname": host, "boot_id": "boot-" + host, "cpu_model": cpu})
+    return L.Record(
+        L.PROBE,
+        stream,
+        int(t * 1000),
+        rid,
+        {
+            "lambdascope": 1,
+            "container_id": stream,
+            "request_id": rid,
+            "cold": cold,
+            "hostname": host,
+            "boot_id": "boot-" + host,
+            "cpu_model": cpu,
+        },
+    )
 
 
 def report(stream, rid, t, init=None, status=None):
@@ -28,10 +40,28 @@ def report(stream, rid, t, init=None, status=None):
 
 
 def outcome(stream, rid, t, cold=False, error=None, host="h1"):
-    rec = None if error else {"container_id": stream, "request_id": rid, "cold": cold, "hostname": host,
-                              "boot_id": "b", "cpu_model": "Xeon"}
-    return SimpleNamespace(status=200 if not error else 429, error=error, container_id=None if error else stream,
-                           request_id=None if error else rid, cold=cold, record=rec, sent_at=t, latency_ms=5.0)
+    rec = (
+        None
+        if error
+        else {
+            "container_id": stream,
+            "request_id": rid,
+            "cold": cold,
+            "hostname": host,
+            "boot_id": "b",
+            "cpu_model": "Xeon",
+        }
+    )
+    return SimpleNamespace(
+        status=200 if not error else 429,
+        error=error,
+        container_id=None if error else stream,
+        request_id=None if error else rid,
+        cold=cold,
+        record=rec,
+        sent_at=t,
+        latency_ms=5.0,
+    )
 
 
 def test_invocation_counted_once_across_channels_and_confirmed_by_logs():
@@ -39,9 +69,16 @@ def test_invocation_counted_once_across_channels_and_confirmed_by_logs():
     f.apply_outcomes([outcome(A, "r1", T0, cold=True), outcome(A, "r2", T0 + 1)], now=T0 + 1)
     c = f.containers[A]
     assert (c.invocations, c.confirmed, c.unconfirmed, c.cold_starts) == (2, 0, 2, 1)
-    f.apply_records([L.Record(L.INIT_START, A, int(T0 * 1000)), probe(A, "r1", T0, cold=True),
-                     report(A, "r1", T0, init=120.0), probe(A, "r2", T0 + 1), report(A, "r2", T0 + 1)],
-                    now=T0 + 4)
+    f.apply_records(
+        [
+            L.Record(L.INIT_START, A, int(T0 * 1000)),
+            probe(A, "r1", T0, cold=True),
+            report(A, "r1", T0, init=120.0),
+            probe(A, "r2", T0 + 1),
+            report(A, "r2", T0 + 1),
+        ],
+        now=T0 + 4,
+    )
     assert (c.invocations, c.confirmed, c.unconfirmed, c.cold_starts) == (2, 2, 0, 1)
     assert not c.cold_signals_disagree
     assert c.init_duration_ms == 120.0
@@ -51,8 +88,15 @@ def test_invocation_counted_once_across_channels_and_confirmed_by_logs():
 
 def test_logs_alone_without_probe_count_reports_and_init_durations():
     f = Fleet()
-    f.apply_records([report(A, "r1", T0, init=200.0), report(A, "r2", T0 + 1), report(B, "r3", T0 + 5, init=150.0),
-                     L.Record(L.END, B, int((T0 + 5) * 1000), "r3")], now=T0 + 10)
+    f.apply_records(
+        [
+            report(A, "r1", T0, init=200.0),
+            report(A, "r2", T0 + 1),
+            report(B, "r3", T0 + 5, init=150.0),
+            L.Record(L.END, B, int((T0 + 5) * 1000), "r3"),
+        ],
+        now=T0 + 10,
+    )
     assert [(c.container_id, c.invocations, c.cold_starts) for c in f.ordered()] == [(A, 2, 1), (B, 1, 1)]
 
 
@@ -67,8 +111,15 @@ def test_duplicate_events_do_not_double_count():
 
 def test_disagreeing_cold_signals_are_flagged():
     f = Fleet()
-    f.apply_records([probe(A, "r1", T0, cold=True), report(A, "r1", T0), probe(A, "r2", T0 + 1, cold=True),
-                     report(A, "r2", T0 + 1, init=3.0)], now=T0 + 2)
+    f.apply_records(
+        [
+            probe(A, "r1", T0, cold=True),
+            report(A, "r1", T0),
+            probe(A, "r2", T0 + 1, cold=True),
+            report(A, "r2", T0 + 1, init=3.0),
+        ],
+        now=T0 + 2,
+    )
     c = f.containers[A]
     assert c.probe_colds == 2 and c.init_durations == 1
     assert c.cold_signals_disagree
@@ -76,15 +127,22 @@ def test_disagreeing_cold_signals_are_flagged():
 
 def test_failures_and_throttles_are_counted_apart():
     f = Fleet()
-    f.apply_outcomes([outcome(A, "r1", T0), outcome(A, "x", T0, error="throttled"),
-                      outcome(A, "y", T0, error="timeout")], now=T0)
+    f.apply_outcomes(
+        [outcome(A, "r1", T0), outcome(A, "x", T0, error="throttled"), outcome(A, "y", T0, error="timeout")], now=T0
+    )
     assert (f.counters.requests, f.counters.invocations, f.counters.throttled, f.counters.errors) == (3, 1, 1, 1)
 
 
 def test_function_errors_from_logs():
     f = Fleet()
-    f.apply_records([L.Record(L.TIMEOUT, A, int(T0 * 1000), "r1", {"seconds": 3.0}),
-                     report(A, "r1", T0, status="timeout"), L.Record(L.CRASH, A, int(T0 * 1000), "r1", {})], now=T0)
+    f.apply_records(
+        [
+            L.Record(L.TIMEOUT, A, int(T0 * 1000), "r1", {"seconds": 3.0}),
+            report(A, "r1", T0, status="timeout"),
+            L.Record(L.CRASH, A, int(T0 * 1000), "r1", {}),
+        ],
+        now=T0,
+    )
     c = f.containers[A]
     assert (c.timeouts, c.crashes) == (1, 1)
     assert f.counters.errors == 1 and c.errors == 1  # one request failed, whichever lines say so
@@ -92,7 +150,7 @@ def test_function_errors_from_logs():
 
 def test_foreign_and_malformed_lines_are_counted_not_fatal():
     f = Fleet()
-    recs = L.parse_event(A, int(T0 * 1000), "hello\n{\"lambdascope\": 1, broken\nREPORT no id here")
+    recs = L.parse_event(A, int(T0 * 1000), 'hello\n{"lambdascope": 1, broken\nREPORT no id here')
     f.apply_records(recs, now=T0)
     assert (f.counters.app_lines, f.counters.malformed) == (1, 2)
     assert not f.containers
@@ -117,8 +175,10 @@ def test_states_busy_idle_gone():
 
 def test_sort_orders_and_hosts():
     f = Fleet()
-    f.apply_records([probe(A, "r1", T0, host="h2"), probe(B, "r2", T0 + 1, host="h1"), probe(B, "r3", T0 + 2, host="h1")],
-                    now=T0 + 3)
+    f.apply_records(
+        [probe(A, "r1", T0, host="h2"), probe(B, "r2", T0 + 1, host="h1"), probe(B, "r3", T0 + 2, host="h1")],
+        now=T0 + 3,
+    )
     assert [c.container_id for c in f.ordered("first")] == [A, B]
     assert [c.container_id for c in f.ordered("invocations")] == [B, A]
     assert [c.container_id for c in f.ordered("host")] == [B, A]
@@ -175,16 +235,37 @@ def model_of(f, now):
     out = {}
     for c in f.ordered():
         out[c.container_id] = (
-            c.invocations, c.confirmed, c.cold_starts, c.cold_at, c.first_seen, c.last_seen, c.first_invoked,
-            c.last_invoked, c.init_at, c.hostname, c.errors, c.timeouts, c.max_memory_mb, c.reports,
-            dict(c.in_flight), c.peak_concurrency, c.order, f.state(c, now), c.pre_initialized,
-            c.timeline.counts(0, f.bucket_count))
+            c.invocations,
+            c.confirmed,
+            c.cold_starts,
+            c.cold_at,
+            c.first_seen,
+            c.last_seen,
+            c.first_invoked,
+            c.last_invoked,
+            c.init_at,
+            c.hostname,
+            c.errors,
+            c.timeouts,
+            c.max_memory_mb,
+            c.reports,
+            dict(c.in_flight),
+            c.peak_concurrency,
+            c.order,
+            f.state(c, now),
+            c.pre_initialized,
+            c.timeline.counts(0, f.bucket_count),
+        )
     return out, f.counters.invocations, f.counters.errors, f.origin, f.bucket_s, f.activity.counts(0, f.bucket_count)
 
 
 def one_request(stream, rid, t, init=None):
-    return [L.Record(L.START, stream, int(t * 1000), rid), probe(stream, rid, t + 0.001, cold=init is not None),
-            L.Record(L.END, stream, int((t + 0.004) * 1000), rid), report(stream, rid, t + 0.005, init=init)]
+    return [
+        L.Record(L.START, stream, int(t * 1000), rid),
+        probe(stream, rid, t + 0.001, cold=init is not None),
+        L.Record(L.END, stream, int((t + 0.004) * 1000), rid),
+        report(stream, rid, t + 0.005, init=init),
+    ]
 
 
 def test_any_arrival_order_of_start_probe_end_report_gives_the_same_model():
@@ -228,8 +309,13 @@ def test_two_requests_interleaved_in_every_order_of_batches():
 
 def test_a_late_start_of_a_timed_out_request_is_not_in_flight():
     f = Fleet()
-    f.apply_records([L.Record(L.TIMEOUT, A, int((T0 + 3) * 1000), "r1", {"seconds": 3.0}),
-                     L.Record(L.START, A, int(T0 * 1000), "r1")], now=T0 + 4)
+    f.apply_records(
+        [
+            L.Record(L.TIMEOUT, A, int((T0 + 3) * 1000), "r1", {"seconds": 3.0}),
+            L.Record(L.START, A, int(T0 * 1000), "r1"),
+        ],
+        now=T0 + 4,
+    )
     assert not f.containers[A].in_flight
 
 
@@ -250,19 +336,27 @@ def test_an_environment_initialised_and_never_invoked_is_pre_initialised_not_col
     assert a.init_at == T0 and a.first_invoked is None and a.init_to_first_s is None
 
 
-@pytest.mark.parametrize("name,recs,cold", [
-    ("Init Duration on the REPORT", [init_start(A, T0)] + one_request(A, "r1", T0 + 30, init=200.0), 1),
-    ("init just before the first request", [init_start(A, T0)] + one_request(A, "r1", T0 + 0.3), 1),
-    ("initialised ahead of the request", [init_start(A, T0)] + one_request(A, "r1", T0 + 45), 0),
-    ("provisioned concurrency", [init_start(A, T0, init_type="provisioned-concurrency")]
-     + one_request(A, "r1", T0 + 0.3), 0),
-    ("managed instances", [init_start(A, T0, init_type="lambda-managed-instances")]
-     + one_request(A, "r1", T0 + 0.3), 0),
-    ("only the probe says so", [probe(A, "r1", T0, cold=True)], 1),
-    ("nothing says so", [report(A, "r1", T0)], 0),
-    ("SnapStart restore", [init_start(A, T0, kind=L.RESTORE_START)]
-     + [report(A, "r1", T0 + 0.4, init=None) ], 1),
-])
+@pytest.mark.parametrize(
+    "name,recs,cold",
+    [
+        ("Init Duration on the REPORT", [init_start(A, T0)] + one_request(A, "r1", T0 + 30, init=200.0), 1),
+        ("init just before the first request", [init_start(A, T0)] + one_request(A, "r1", T0 + 0.3), 1),
+        ("initialised ahead of the request", [init_start(A, T0)] + one_request(A, "r1", T0 + 45), 0),
+        (
+            "provisioned concurrency",
+            [init_start(A, T0, init_type="provisioned-concurrency")] + one_request(A, "r1", T0 + 0.3),
+            0,
+        ),
+        (
+            "managed instances",
+            [init_start(A, T0, init_type="lambda-managed-instances")] + one_request(A, "r1", T0 + 0.3),
+            0,
+        ),
+        ("only the probe says so", [probe(A, "r1", T0, cold=True)], 1),
+        ("nothing says so", [report(A, "r1", T0)], 0),
+        ("SnapStart restore", [init_start(A, T0, kind=L.RESTORE_START)] + [report(A, "r1", T0 + 0.4, init=None)], 1),
+    ],
+)
 def test_cold_starts_count_only_invocations_that_paid_the_init(name, recs, cold):
     f = Fleet()
     f.apply_records(recs, now=T0 + 60)
@@ -274,8 +368,12 @@ def test_cold_starts_count_only_invocations_that_paid_the_init(name, recs, cold)
 def test_the_init_to_first_gap_and_kinds():
     f = Fleet()
     rest = L.Record(L.REPORT, B, int((T0 + 0.5) * 1000), "r2", {"duration_ms": 3.0, "restore_duration_ms": 300.0})
-    f.apply_records([init_start(A, T0)] + one_request(A, "r1", T0 + 12.5, init=80.0)
-                    + [init_start(B, T0, kind=L.RESTORE_START), rest], now=T0 + 20)
+    f.apply_records(
+        [init_start(A, T0)]
+        + one_request(A, "r1", T0 + 12.5, init=80.0)
+        + [init_start(B, T0, kind=L.RESTORE_START), rest],
+        now=T0 + 20,
+    )
     assert f.containers[A].init_to_first_s == pytest.approx(12.5)
     assert f.containers[B].cold_kind == "restore" and f.containers[A].cold_kind == "init"
     assert f.cold_starts_by_kind == {"init": 1, "restore": 1}
@@ -294,17 +392,24 @@ def test_order_is_by_first_invocation_once_the_logs_refine_the_times():
 def test_latency_is_split_by_cold_and_bounded():
     f = Fleet()
     f.latency.limit = 50
-    f.apply_outcomes([outcome(A, "r0", T0, cold=True)] + [outcome(A, f"r{i}", T0 + i) for i in range(1, 500)],
-                     now=T0 + 500)
+    f.apply_outcomes(
+        [outcome(A, "r0", T0, cold=True)] + [outcome(A, f"r{i}", T0 + i) for i in range(1, 500)], now=T0 + 500
+    )
     assert f.latency.cold_ms == [5.0]
     assert len(f.latency.warm_ms) == 50 and f.latency.warm_seen == 499
 
 
 def test_the_probe_cold_signal_does_not_disagree_where_it_cannot_work():
     f = Fleet()
-    f.apply_records([init_start(A, T0, kind=L.RESTORE_START, init_type="snap-start"),
-                     probe(A, "r1", T0 + 0.1, cold=False),
-                     L.Record(L.REPORT, A, int((T0 + 0.2) * 1000), "r1", {"duration_ms": 1.0, "restore_duration_ms": 90.0}),
-                     probe(A, "r2", T0 + 1, cold=True), report(A, "r2", T0 + 1.1)], now=T0 + 2)
+    f.apply_records(
+        [
+            init_start(A, T0, kind=L.RESTORE_START, init_type="snap-start"),
+            probe(A, "r1", T0 + 0.1, cold=False),
+            L.Record(L.REPORT, A, int((T0 + 0.2) * 1000), "r1", {"duration_ms": 1.0, "restore_duration_ms": 90.0}),
+            probe(A, "r2", T0 + 1, cold=True),
+            report(A, "r2", T0 + 1.1),
+        ],
+        now=T0 + 2,
+    )
     c = f.containers[A]
     assert not c.probe_reliable and not c.cold_signals_disagree and c.cold_starts == 1

@@ -26,20 +26,53 @@ T0 = 1_795_789_200_000
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
 
-PROBE_KEYS = ["request_id", "container_id", "cold", "hostname", "boot_id", "cpu_model", "cpu_mhz", "bogomips",
-              "init_type", "seq"]
-PLATFORM_KINDS = ["platform.report", "platform.start", "platform.initStart", "platform.restoreStart",
-                  "platform.runtimeDone", "platform.initReport", "platform.restoreReport", "platform.logsDropped"]
-PLATFORM_KEYS = ["requestId", "status", "metrics", "initializationType", "runtimeVersion", "phase", "errorType",
-                 "droppedRecords", "droppedBytes", "tenantId"]
-METRIC_KEYS = ["durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB", "initDurationMs",
-               "restoreDurationMs"]
+PROBE_KEYS = [
+    "request_id",
+    "container_id",
+    "cold",
+    "hostname",
+    "boot_id",
+    "cpu_model",
+    "cpu_mhz",
+    "bogomips",
+    "init_type",
+    "seq",
+]
+PLATFORM_KINDS = [
+    "platform.report",
+    "platform.start",
+    "platform.initStart",
+    "platform.restoreStart",
+    "platform.runtimeDone",
+    "platform.initReport",
+    "platform.restoreReport",
+    "platform.logsDropped",
+]
+PLATFORM_KEYS = [
+    "requestId",
+    "status",
+    "metrics",
+    "initializationType",
+    "runtimeVersion",
+    "phase",
+    "errorType",
+    "droppedRecords",
+    "droppedBytes",
+    "tenantId",
+]
+METRIC_KEYS = [
+    "durationMs",
+    "billedDurationMs",
+    "memorySizeMB",
+    "maxMemoryUsedMB",
+    "initDurationMs",
+    "restoreDurationMs",
+]
 
 
 @st.composite
@@ -57,20 +90,35 @@ def platform_lines(draw):
         record[key] = draw(json_values)
     if draw(st.booleans()):
         record["metrics"] = {k: draw(json_values) for k in draw(st.lists(st.sampled_from(METRIC_KEYS), max_size=3))}
-    return json.dumps({"time": "t", "type": draw(st.sampled_from(PLATFORM_KINDS)),
-                       "record": draw(st.just(record) | json_values)})
+    return json.dumps(
+        {"time": "t", "type": draw(st.sampled_from(PLATFORM_KINDS)), "record": draw(st.just(record) | json_values)}
+    )
 
 
-text_lines = st.sampled_from([
-    "START RequestId: ", "END RequestId: ", "REPORT RequestId: x\tDuration: ", "INIT_START Runtime Version: ",
-    "RESTORE_START ", "INIT_REPORT Init Duration: ", "x Task timed out after ", "Runtime exited with error",
-    "REPORT RequestId: r\tDuration: " + "9" * 400 + " ms", '{"lambdascope": 1, "request_id": [1]}',
-]).flatmap(lambda head: st.text(max_size=30).map(lambda tail: head + tail))
+text_lines = st.sampled_from(
+    [
+        "START RequestId: ",
+        "END RequestId: ",
+        "REPORT RequestId: x\tDuration: ",
+        "INIT_START Runtime Version: ",
+        "RESTORE_START ",
+        "INIT_REPORT Init Duration: ",
+        "x Task timed out after ",
+        "Runtime exited with error",
+        "REPORT RequestId: r\tDuration: " + "9" * 400 + " ms",
+        '{"lambdascope": 1, "request_id": [1]}',
+    ]
+).flatmap(lambda head: st.text(max_size=30).map(lambda tail: head + tail))
 
-any_line = (st.text(max_size=60) | probe_lines() | platform_lines() | text_lines
-            | st.integers(1, 3000).map(lambda n: "[" * n + "]" * n)
-            | st.integers(1, 3000).map(lambda n: '{"a":' * n + "1" + "}" * n)
-            | st.just('{"lambdascope": 1, "seq": ' + "9" * 5000 + "}"))
+any_line = (
+    st.text(max_size=60)
+    | probe_lines()
+    | platform_lines()
+    | text_lines
+    | st.integers(1, 3000).map(lambda n: "[" * n + "]" * n)
+    | st.integers(1, 3000).map(lambda n: '{"a":' * n + "1" + "}" * n)
+    | st.just('{"lambdascope": 1, "seq": ' + "9" * 5000 + "}")
+)
 messages = st.lists(any_line, min_size=1, max_size=4).map("\n".join)
 
 
@@ -93,16 +141,24 @@ def exercise(events: list[LogEvent]) -> dict:
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(["s1", "s2", "2026/11/27/[$LATEST]abc"]), st.integers(0, 5000), messages),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["s1", "s2", "2026/11/27/[$LATEST]abc"]), st.integers(0, 5000), messages),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_no_input_raises(items):
     events = [LogEvent(s, T0 + dt, m) for s, dt, m in items]
     exercise(events)
 
 
 @SETTINGS
-@given(st.one_of(st.integers(), st.floats(), st.none(), st.text(max_size=5)), st.one_of(st.text(max_size=5), st.none(),
-       st.integers(), st.lists(st.integers(), max_size=2)), st.one_of(st.text(max_size=20), st.none(), st.integers()))
+@given(
+    st.one_of(st.integers(), st.floats(), st.none(), st.text(max_size=5)),
+    st.one_of(st.text(max_size=5), st.none(), st.integers(), st.lists(st.integers(), max_size=2)),
+    st.one_of(st.text(max_size=20), st.none(), st.integers()),
+)
 def test_parse_event_takes_any_argument_types(timestamp, stream, message):
     for rec in L.parse_event(stream, timestamp, message):
         assert type(rec.stream) is str and type(rec.timestamp) is int
@@ -111,20 +167,41 @@ def test_parse_event_takes_any_argument_types(timestamp, stream, message):
 
 def invocation_events(stream: str, rid: str, t: int, fmt: str, probe: bool, first: bool) -> list[str]:
     if fmt == "json":
-        lines = [json.dumps({"time": "t", "type": "platform.start", "record": {"requestId": rid, "version": "$LATEST"}})]
+        lines = [
+            json.dumps({"time": "t", "type": "platform.start", "record": {"requestId": rid, "version": "$LATEST"}})
+        ]
         metrics = {"durationMs": 1.5, "billedDurationMs": 2.0, "memorySizeMB": 128, "maxMemoryUsedMB": 40.0}
         if first:
             metrics["initDurationMs"] = 120.25
-        report = json.dumps({"time": "t", "type": "platform.report",
-                             "record": {"requestId": rid, "status": "success", "metrics": metrics}})
+        report = json.dumps(
+            {
+                "time": "t",
+                "type": "platform.report",
+                "record": {"requestId": rid, "status": "success", "metrics": metrics},
+            }
+        )
     else:
         lines = [f"START RequestId: {rid} Version: $LATEST"]
         init = "\tInit Duration: 120.25 ms" if first else ""
-        report = (f"REPORT RequestId: {rid}\tDuration: 1.50 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
-                  f"Max Memory Used: 40 MB{init}\t")
+        report = (
+            f"REPORT RequestId: {rid}\tDuration: 1.50 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
+            f"Max Memory Used: 40 MB{init}\t"
+        )
     if probe:
-        lines.append(json.dumps({"lambdascope": 1, "container_id": stream, "request_id": rid, "cold": first,
-                                 "hostname": "169.254.1.1", "boot_id": "b", "cpu_model": "Xeon", "cpu_mhz": 2500.0}))
+        lines.append(
+            json.dumps(
+                {
+                    "lambdascope": 1,
+                    "container_id": stream,
+                    "request_id": rid,
+                    "cold": first,
+                    "hostname": "169.254.1.1",
+                    "boot_id": "b",
+                    "cpu_model": "Xeon",
+                    "cpu_mhz": 2500.0,
+                }
+            )
+        )
     if fmt == "text":
         lines.append(f"END RequestId: {rid}")
     lines.append(report)
@@ -152,16 +229,20 @@ def test_well_formed_streams_count_exactly(spec, dup_every, malformed):
         seen.add(k)
         t = T0 + i * 10
         if first:
-            events.append(LogEvent(streams[k], t - 5, "INIT_START Runtime Version: python:3.12.v89\tRuntime Version ARN: x"))
+            events.append(
+                LogEvent(streams[k], t - 5, "INIT_START Runtime Version: python:3.12.v89\tRuntime Version ARN: x")
+            )
         for j, line in enumerate(invocation_events(streams[k], f"req-{i}", t, fmts[k], probe, first)):
             events.append(LogEvent(streams[k], t + j, line))
-    bad = ['{"lambdascope": 1, "request_id": ["x"]}',
-           json.dumps({"type": "platform.report", "record": {"requestId": {"a": 1}}}),
-           '{"lambdascope": 1, "hostname": 5, "request_id": "z"}',
-           json.dumps({"type": "platform.report", "record": {"requestId": "q", "metrics": {"durationMs": "3"}}}),
-           '{"lambdascope": 1, "cpu_mhz": NaN}']
+    bad = [
+        '{"lambdascope": 1, "request_id": ["x"]}',
+        json.dumps({"type": "platform.report", "record": {"requestId": {"a": 1}}}),
+        '{"lambdascope": 1, "hostname": 5, "request_id": "z"}',
+        json.dumps({"type": "platform.report", "record": {"requestId": "q", "metrics": {"durationMs": "3"}}}),
+        '{"lambdascope": 1, "cpu_mhz": NaN}',
+    ]
     if dup_every:  # a source's retries deliver good lines twice; the model counts them once
-        events += events[::dup_every + 1]
+        events += events[:: dup_every + 1]
     for m in range(malformed):
         events.append(LogEvent(streams[m % len(streams)], T0 + m, bad[m % len(bad)]))
     rnd.shuffle(events)
@@ -182,8 +263,13 @@ def test_nesting_deeper_than_the_decoder_is_one_malformed_line():
 
 def test_shuffles_of_one_stream_agree():
     rnd = random.Random(7)
-    events = [LogEvent("s", T0 + j, line) for j, line in enumerate(
-        invocation_events("s", "r1", T0, "text", True, True) + invocation_events("s", "r2", T0 + 10, "json", True, False))]
+    events = [
+        LogEvent("s", T0 + j, line)
+        for j, line in enumerate(
+            invocation_events("s", "r1", T0, "text", True, True)
+            + invocation_events("s", "r2", T0 + 10, "json", True, False)
+        )
+    ]
     first = exercise(events)["totals"]
     for _ in range(20):
         rnd.shuffle(events)

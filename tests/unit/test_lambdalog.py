@@ -17,34 +17,45 @@ CASES = [
     (
         "REPORT RequestId: 6a1b\tDuration: 2.31 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t"
         "Max Memory Used: 41 MB\tInit Duration: 130.72 ms\t\n",
-        [L.REPORT], "6a1b",
+        [L.REPORT],
+        "6a1b",
         {"duration_ms": 2.31, "billed_ms": 3, "memory_mb": 128, "max_memory_mb": 41, "init_duration_ms": 130.72},
     ),
     # docs copies use spaces; quirk "47 ms \t"; XRAY line in the same event
     (
         "REPORT RequestId: xmpl  Duration: 46.61 ms  Billed Duration: 47 ms \tMemory Size: 512 MB"
         "  Max Memory Used: 60 MB\nXRAY TraceId: 1-5e34 SegmentId: 0c3f Sampled: true\n",
-        [L.REPORT, L.APP], "xmpl", {"duration_ms": 46.61, "billed_ms": 47, "max_memory_mb": 60},
+        [L.REPORT, L.APP],
+        "xmpl",
+        {"duration_ms": 46.61, "billed_ms": 47, "max_memory_mb": 60},
     ),
     # field order varied; SnapStart restore
     (
         "REPORT RequestId: r1\tMemory Size: 128 MB\tDuration: 306.34 ms\tRestore Duration: 303.00 ms"
         "\tBilled Restore Duration: 303 ms\tBilled Duration: 610 ms\tMax Memory Used: 90 MB\t",
-        [L.REPORT], "r1", {"restore_duration_ms": 303.0, "billed_restore_ms": 303, "billed_ms": 610},
+        [L.REPORT],
+        "r1",
+        {"restore_duration_ms": 303.0, "billed_restore_ms": 303, "billed_ms": 610},
     ),
     (
         "INIT_START Runtime Version: python:3.12.v89\tRuntime Version ARN: "
         "arn:aws:lambda:us-east-1::runtime:" + "a" * 64 + "\n",
-        [L.INIT_START], None, {"runtime": "python:3.12.v89"},
+        [L.INIT_START],
+        None,
+        {"runtime": "python:3.12.v89"},
     ),
     ("RESTORE_START Runtime Version: java:11.v20\tRuntime Version ARN: x\n", [L.RESTORE_START], None, None),
     (
         "2026-11-27T10:00:03.812Z 6a1b Task timed out after 3.00 seconds\n\n",
-        [L.TIMEOUT], "6a1b", {"seconds": 3.0},
+        [L.TIMEOUT],
+        "6a1b",
+        {"seconds": 3.0},
     ),
     (
         "RequestId: 6a1b Error: Runtime exited with error: signal: killed\nRuntime.ExitError\n",
-        [L.CRASH, L.CRASH], "6a1b", None,
+        [L.CRASH, L.CRASH],
+        "6a1b",
+        None,
     ),
     ("[INFO]\t2026-11-27T10:00:00.000Z\t6a1b\thello\n", [L.APP], None, None),
     (GOLDEN + "\n", [L.PROBE], "8f6c2a53-3b1e-4a1b-9d0c-6c1f3a7e2b10", {"cold": True, "cpu_mhz": 2900.05}),
@@ -55,31 +66,73 @@ CASES = [
     ("   \n\t\n", [], None, None),
     # JSON log format
     (
-        json.dumps({"time": "2026-11-27T10:00:00.000Z", "type": "platform.initStart", "record": {
-            "initializationType": "on-demand", "phase": "init", "runtimeVersion": "python:3.12.v89",
-            "functionName": "f", "functionVersion": "$LATEST", "instanceId": STREAM}}),
-        [L.INIT_START], None, {"runtime": "python:3.12.v89"},
+        json.dumps(
+            {
+                "time": "2026-11-27T10:00:00.000Z",
+                "type": "platform.initStart",
+                "record": {
+                    "initializationType": "on-demand",
+                    "phase": "init",
+                    "runtimeVersion": "python:3.12.v89",
+                    "functionName": "f",
+                    "functionVersion": "$LATEST",
+                    "instanceId": STREAM,
+                },
+            }
+        ),
+        [L.INIT_START],
+        None,
+        {"runtime": "python:3.12.v89"},
     ),
     (
         json.dumps({"time": "t", "type": "platform.start", "record": {"requestId": "j1", "version": "$LATEST"}}),
-        [L.START], "j1", None,
+        [L.START],
+        "j1",
+        None,
     ),
     (
-        json.dumps({"time": "t", "type": "platform.report", "record": {"requestId": "j1", "status": "success",
-                    "metrics": {"durationMs": 2.5, "billedDurationMs": 3, "memorySizeMB": 128,
-                                "maxMemoryUsedMB": 40, "initDurationMs": 120.5}}}),
-        [L.REPORT], "j1", {"duration_ms": 2.5, "init_duration_ms": 120.5, "status": "success"},
+        json.dumps(
+            {
+                "time": "t",
+                "type": "platform.report",
+                "record": {
+                    "requestId": "j1",
+                    "status": "success",
+                    "metrics": {
+                        "durationMs": 2.5,
+                        "billedDurationMs": 3,
+                        "memorySizeMB": 128,
+                        "maxMemoryUsedMB": 40,
+                        "initDurationMs": 120.5,
+                    },
+                },
+            }
+        ),
+        [L.REPORT],
+        "j1",
+        {"duration_ms": 2.5, "init_duration_ms": 120.5, "status": "success"},
     ),
     (
-        json.dumps({"time": "t", "type": "platform.report", "record": {"requestId": "j2", "status": "timeout",
-                    "metrics": {"durationMs": 3000.6}}}),
-        [L.REPORT], "j2", {"status": "timeout"},
+        json.dumps(
+            {
+                "time": "t",
+                "type": "platform.report",
+                "record": {"requestId": "j2", "status": "timeout", "metrics": {"durationMs": 3000.6}},
+            }
+        ),
+        [L.REPORT],
+        "j2",
+        {"status": "timeout"},
     ),
     (json.dumps({"time": "t", "type": "platform.report", "record": {}}), [L.MALFORMED], None, None),
     (json.dumps({"time": "t", "type": "platform.telemetrySubscription", "record": {}}), [L.APP], None, None),
     (json.dumps({"timestamp": "t", "level": "INFO", "requestId": "j1", "message": "hi"}), [L.APP], "j1", None),
-    (json.dumps({"timestamp": "t", "level": "INFO", "requestId": "j1", "message": GOLDEN}), [L.PROBE],
-     "8f6c2a53-3b1e-4a1b-9d0c-6c1f3a7e2b10", None),
+    (
+        json.dumps({"timestamp": "t", "level": "INFO", "requestId": "j1", "message": GOLDEN}),
+        [L.PROBE],
+        "8f6c2a53-3b1e-4a1b-9d0c-6c1f3a7e2b10",
+        None,
+    ),
     ("[1, 2]", [L.APP], None, None),
 ]
 
@@ -98,9 +151,11 @@ def test_parse_event(message, kinds, rid, data):
 def test_golden_record_matches_the_probe_contract():
     """The golden example carries every key DESIGN.md lists: the written contract, checked."""
     rec = json.loads(GOLDEN)
-    for key in ("lambdascope container_id request_id client_request_id cold seq started_at hostname "
-                "boot_id booted_at cpu_model cpu_mhz bogomips vcpus mem_total_kb kernel arch "
-                "function_name function_version memory_mb region ts").split():
+    for key in (
+        "lambdascope container_id request_id client_request_id cold seq started_at hostname "
+        "boot_id booted_at cpu_model cpu_mhz bogomips vcpus mem_total_kb kernel arch "
+        "function_name function_version memory_mb region ts"
+    ).split():
         assert key in rec
 
 
@@ -132,10 +187,19 @@ def test_a_field_of_the_wrong_type_makes_the_line_malformed_never_an_exception(l
     assert [r.kind for r in recs] == [L.MALFORMED]
 
 
-@pytest.mark.parametrize("stream,timestamp,message", [
-    (None, 1, "START RequestId: a"), (["s"], 1, "x"), (STREAM, "1", "START RequestId: a"),
-    (STREAM, float("nan"), "x"), (STREAM, 10**30, "x"), (STREAM, -5, "x"), (STREAM, 1, None), (STREAM, 1, b"x"),
-])
+@pytest.mark.parametrize(
+    "stream,timestamp,message",
+    [
+        (None, 1, "START RequestId: a"),
+        (["s"], 1, "x"),
+        (STREAM, "1", "START RequestId: a"),
+        (STREAM, float("nan"), "x"),
+        (STREAM, 10**30, "x"),
+        (STREAM, -5, "x"),
+        (STREAM, 1, None),
+        (STREAM, 1, b"x"),
+    ],
+)
 def test_bad_event_envelopes_are_one_malformed_record(stream, timestamp, message):
     assert [r.kind for r in L.parse_event(stream, timestamp, message)] == [L.MALFORMED]
 
@@ -165,69 +229,162 @@ def j(kind, record, time="2022-10-12T00:00:15.064Z"):
     return json.dumps({"time": time, "type": kind, "record": record})
 
 
-DOCS_INIT_START = j("platform.initStart", {
-    "initializationType": "on-demand", "phase": "init", "runtimeVersion": "nodejs-14.v3",
-    "runtimeVersionArn": "arn", "functionName": "myFunction", "functionVersion": "$LATEST",
-    "instanceId": "82561ce0-53dd-47d1-90e3-c7f5e063f2a5", "instanceMaxMemory": 256})
-DOCS_INIT_REPORT = j("platform.initReport", {
-    "initializationType": "on-demand", "status": "success", "phase": "init", "metrics": {"durationMs": 125.33},
-    "spans": [{"name": "someTimeSpan", "start": "2022-06-02T12:02:33.913Z", "durationMs": 90.1}]})
-DOCS_START = j("platform.start", {"requestId": "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa", "version": "$LATEST",
-                                  "tracing": {"spanId": "54565fb41ac79632", "type": "X-Amzn-Trace-Id",
-                                              "value": "Root=1-62e900b2-710d76f009d6e7785905449a;Parent=0efbd19962d95b05;Sampled=1"}})
-DOCS_REPORT = j("platform.report", {
-    "requestId": "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa",
-    "metrics": {"durationMs": 1.0, "billedDurationMs": 1, "memorySizeMB": 128, "maxMemoryUsedMB": 90, "initDurationMs": 1.0},
-    "tracing": {"type": "X-Amzn-Trace-Id", "value": "Root=1-62e900b2-710d76f009d6e7785905449a"}, "status": "success"})
-DOCS_RESTORE_START = j("platform.restoreStart", {
-    "runtimeVersion": "python:3.12.v31", "runtimeVersionArn": "arn", "functionName": "myFunction",
-    "functionVersion": "3", "instanceId": "82561ce0-53dd-47d1-90e3-c7f5e063f2a5", "instanceMaxMemory": 256})
-DOCS_RESTORE_REPORT = j("platform.restoreReport", {"status": "success", "metrics": {"durationMs": 15.19},
-                                                   "spans": [{"name": "someTimeSpan", "durationMs": 10.1}]})
-DOCS_LOGS_DROPPED = j("platform.logsDropped", {
-    "droppedBytes": 12345, "droppedRecords": 123,
-    "reason": "Some logs were dropped because the downstream consumer is slower than the logs production rate"})
+DOCS_INIT_START = j(
+    "platform.initStart",
+    {
+        "initializationType": "on-demand",
+        "phase": "init",
+        "runtimeVersion": "nodejs-14.v3",
+        "runtimeVersionArn": "arn",
+        "functionName": "myFunction",
+        "functionVersion": "$LATEST",
+        "instanceId": "82561ce0-53dd-47d1-90e3-c7f5e063f2a5",
+        "instanceMaxMemory": 256,
+    },
+)
+DOCS_INIT_REPORT = j(
+    "platform.initReport",
+    {
+        "initializationType": "on-demand",
+        "status": "success",
+        "phase": "init",
+        "metrics": {"durationMs": 125.33},
+        "spans": [{"name": "someTimeSpan", "start": "2022-06-02T12:02:33.913Z", "durationMs": 90.1}],
+    },
+)
+DOCS_START = j(
+    "platform.start",
+    {
+        "requestId": "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa",
+        "version": "$LATEST",
+        "tracing": {
+            "spanId": "54565fb41ac79632",
+            "type": "X-Amzn-Trace-Id",
+            "value": "Root=1-62e900b2-710d76f009d6e7785905449a;Parent=0efbd19962d95b05;Sampled=1",
+        },
+    },
+)
+DOCS_REPORT = j(
+    "platform.report",
+    {
+        "requestId": "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa",
+        "metrics": {
+            "durationMs": 1.0,
+            "billedDurationMs": 1,
+            "memorySizeMB": 128,
+            "maxMemoryUsedMB": 90,
+            "initDurationMs": 1.0,
+        },
+        "tracing": {"type": "X-Amzn-Trace-Id", "value": "Root=1-62e900b2-710d76f009d6e7785905449a"},
+        "status": "success",
+    },
+)
+DOCS_RESTORE_START = j(
+    "platform.restoreStart",
+    {
+        "runtimeVersion": "python:3.12.v31",
+        "runtimeVersionArn": "arn",
+        "functionName": "myFunction",
+        "functionVersion": "3",
+        "instanceId": "82561ce0-53dd-47d1-90e3-c7f5e063f2a5",
+        "instanceMaxMemory": 256,
+    },
+)
+DOCS_RESTORE_REPORT = j(
+    "platform.restoreReport",
+    {"status": "success", "metrics": {"durationMs": 15.19}, "spans": [{"name": "someTimeSpan", "durationMs": 10.1}]},
+)
+DOCS_LOGS_DROPPED = j(
+    "platform.logsDropped",
+    {
+        "droppedBytes": 12345,
+        "droppedRecords": 123,
+        "reason": "Some logs were dropped because the downstream consumer is slower than the logs production rate",
+    },
+)
 TENANT_START = j("platform.start", {"requestId": "t1", "version": "$LATEST", "tenantId": "BlueTenant"})
-TENANT_REPORT = j("platform.report", {"requestId": "t1", "status": "success", "tenantId": "BlueTenant",
-                                      "metrics": {"durationMs": 2.5, "billedDurationMs": 3, "memorySizeMB": 128,
-                                                  "maxMemoryUsedMB": 40}})
-LMI_INIT_START = j("platform.initStart", {"initializationType": "lambda-managed-instances", "phase": "init",
-                                          "functionName": "f", "functionVersion": "$LATEST.PUBLISHED",
-                                          "instanceId": "a" * 32, "instanceMaxMemory": 4294967296})
-FAILED_INIT_JSON = j("platform.initReport", {"initializationType": "on-demand", "status": "error", "phase": "invoke",
-                                             "errorType": "Runtime.Unknown", "metrics": {"durationMs": 9999.5}})
+TENANT_REPORT = j(
+    "platform.report",
+    {
+        "requestId": "t1",
+        "status": "success",
+        "tenantId": "BlueTenant",
+        "metrics": {"durationMs": 2.5, "billedDurationMs": 3, "memorySizeMB": 128, "maxMemoryUsedMB": 40},
+    },
+)
+LMI_INIT_START = j(
+    "platform.initStart",
+    {
+        "initializationType": "lambda-managed-instances",
+        "phase": "init",
+        "functionName": "f",
+        "functionVersion": "$LATEST.PUBLISHED",
+        "instanceId": "a" * 32,
+        "instanceMaxMemory": 4294967296,
+    },
+)
+FAILED_INIT_JSON = j(
+    "platform.initReport",
+    {
+        "initializationType": "on-demand",
+        "status": "error",
+        "phase": "invoke",
+        "errorType": "Runtime.Unknown",
+        "metrics": {"durationMs": 9999.5},
+    },
+)
 
-TEXT_INIT_ERROR = "INIT_REPORT Init Duration: 150.79 ms\tPhase: init\tStatus: error\tError Type: Runtime.UserCodeSyntaxError"
+TEXT_INIT_ERROR = (
+    "INIT_REPORT Init Duration: 150.79 ms\tPhase: init\tStatus: error\tError Type: Runtime.UserCodeSyntaxError"
+)
 TEXT_INIT_TIMEOUT = "INIT_REPORT Init Duration: 9999.79 ms    Phase: init    Status: timeout"
-TEXT_REPORT_TIMEOUT = ("REPORT RequestId: 5f6e3cc8-3b0a-4b1e-9c1d-2b3a4c5d6e7f\tDuration: 3000.00 ms\tBilled Duration: 3000 ms"
-                       "\tMemory Size: 128 MB\tMax Memory Used: 113 MB Init Duration: 578.07 ms Status: timeout")
-TEXT_REPORT_ERROR = ("REPORT RequestId: e1\tDuration: 2.68 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB"
-                     "\tMax Memory Used: 10 MB\tStatus: error\tError Type: Runtime.InvalidEntrypoint")
+TEXT_REPORT_TIMEOUT = (
+    "REPORT RequestId: 5f6e3cc8-3b0a-4b1e-9c1d-2b3a4c5d6e7f\tDuration: 3000.00 ms\tBilled Duration: 3000 ms"
+    "\tMemory Size: 128 MB\tMax Memory Used: 113 MB Init Duration: 578.07 ms Status: timeout"
+)
+TEXT_REPORT_ERROR = (
+    "REPORT RequestId: e1\tDuration: 2.68 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB"
+    "\tMax Memory Used: 10 MB\tStatus: error\tError Type: Runtime.InvalidEntrypoint"
+)
 TEXT_RESTORE_REPORT = "RESTORE_REPORT Restore Duration: 303.00 ms"
 TEXT_LMI_REPORT = "REPORT RequestId: m1\tDuration: 12.50 ms"
 
 
-@pytest.mark.parametrize("line,kind,data", [
-    (DOCS_INIT_START, L.INIT_START, {"init_type": "on-demand", "phase": "init", "runtime": "nodejs-14.v3"}),
-    (DOCS_INIT_REPORT, L.INIT_REPORT, {"init_type": "on-demand", "status": "success", "duration_ms": 125.33}),
-    (DOCS_REPORT, L.REPORT, {"duration_ms": 1.0, "init_duration_ms": 1.0, "memory_mb": 128.0, "status": "success"}),
-    (DOCS_RESTORE_START, L.RESTORE_START, {"runtime": "python:3.12.v31"}),
-    (DOCS_RESTORE_REPORT, L.RESTORE_REPORT, {"status": "success", "duration_ms": 15.19}),
-    (DOCS_LOGS_DROPPED, L.LOGS_DROPPED, {"records": 123, "bytes": 12345}),
-    (TENANT_START, L.START, {"tenant_id": "BlueTenant"}),
-    (TENANT_REPORT, L.REPORT, {"tenant_id": "BlueTenant", "billed_ms": 3.0}),
-    (LMI_INIT_START, L.INIT_START, {"init_type": "lambda-managed-instances"}),
-    (FAILED_INIT_JSON, L.INIT_REPORT, {"phase": "invoke", "status": "error", "error_type": "Runtime.Unknown"}),
-    (j("platform.initStart", {"initializationType": "some-future-type"}), L.INIT_START, {"init_type": "some-future-type"}),
-    (j("platform.report", {"requestId": "x", "status": "weird", "metrics": {"durationMs": 1}}), L.REPORT, {"status": "weird"}),
-    (TEXT_INIT_ERROR, L.INIT_REPORT, {"duration_ms": 150.79, "phase": "init", "status": "error",
-                                      "error_type": "Runtime.UserCodeSyntaxError"}),
-    (TEXT_INIT_TIMEOUT, L.INIT_REPORT, {"duration_ms": 9999.79, "status": "timeout"}),
-    (TEXT_REPORT_TIMEOUT, L.REPORT, {"init_duration_ms": 578.07, "status": "timeout", "max_memory_mb": 113.0}),
-    (TEXT_REPORT_ERROR, L.REPORT, {"status": "error", "error_type": "Runtime.InvalidEntrypoint"}),
-    (TEXT_RESTORE_REPORT, L.RESTORE_REPORT, {"duration_ms": 303.0}),
-    (TEXT_LMI_REPORT, L.REPORT, {"duration_ms": 12.5}),
-])
+@pytest.mark.parametrize(
+    "line,kind,data",
+    [
+        (DOCS_INIT_START, L.INIT_START, {"init_type": "on-demand", "phase": "init", "runtime": "nodejs-14.v3"}),
+        (DOCS_INIT_REPORT, L.INIT_REPORT, {"init_type": "on-demand", "status": "success", "duration_ms": 125.33}),
+        (DOCS_REPORT, L.REPORT, {"duration_ms": 1.0, "init_duration_ms": 1.0, "memory_mb": 128.0, "status": "success"}),
+        (DOCS_RESTORE_START, L.RESTORE_START, {"runtime": "python:3.12.v31"}),
+        (DOCS_RESTORE_REPORT, L.RESTORE_REPORT, {"status": "success", "duration_ms": 15.19}),
+        (DOCS_LOGS_DROPPED, L.LOGS_DROPPED, {"records": 123, "bytes": 12345}),
+        (TENANT_START, L.START, {"tenant_id": "BlueTenant"}),
+        (TENANT_REPORT, L.REPORT, {"tenant_id": "BlueTenant", "billed_ms": 3.0}),
+        (LMI_INIT_START, L.INIT_START, {"init_type": "lambda-managed-instances"}),
+        (FAILED_INIT_JSON, L.INIT_REPORT, {"phase": "invoke", "status": "error", "error_type": "Runtime.Unknown"}),
+        (
+            j("platform.initStart", {"initializationType": "some-future-type"}),
+            L.INIT_START,
+            {"init_type": "some-future-type"},
+        ),
+        (
+            j("platform.report", {"requestId": "x", "status": "weird", "metrics": {"durationMs": 1}}),
+            L.REPORT,
+            {"status": "weird"},
+        ),
+        (
+            TEXT_INIT_ERROR,
+            L.INIT_REPORT,
+            {"duration_ms": 150.79, "phase": "init", "status": "error", "error_type": "Runtime.UserCodeSyntaxError"},
+        ),
+        (TEXT_INIT_TIMEOUT, L.INIT_REPORT, {"duration_ms": 9999.79, "status": "timeout"}),
+        (TEXT_REPORT_TIMEOUT, L.REPORT, {"init_duration_ms": 578.07, "status": "timeout", "max_memory_mb": 113.0}),
+        (TEXT_REPORT_ERROR, L.REPORT, {"status": "error", "error_type": "Runtime.InvalidEntrypoint"}),
+        (TEXT_RESTORE_REPORT, L.RESTORE_REPORT, {"duration_ms": 303.0}),
+        (TEXT_LMI_REPORT, L.REPORT, {"duration_ms": 12.5}),
+    ],
+)
 def test_todays_lines_in_both_formats(line, kind, data):
     recs = L.parse_event(S, T, line + "\n")
     assert [r.kind for r in recs] == [kind]
@@ -235,13 +392,16 @@ def test_todays_lines_in_both_formats(line, kind, data):
         assert recs[0].data[key] == value, key
 
 
-@pytest.mark.parametrize("name,parts", [
-    ("2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d", ("", "$LATEST", "0f5b29cc53814cf480fb7d70a028c76d")),
-    ("2026/11/27/[72]0f5b29cc53814cf480fb7d70a028c76d", ("", "72", "0f5b29cc53814cf480fb7d70a028c76d")),
-    ("2026/11/27/my-function[$LATEST]0f5b29cc", ("my-function", "$LATEST", "0f5b29cc")),
-    ("2026/11/27/my-function[12][0f5b29cc]", ("my-function", "12", "0f5b29cc")),
-    ("2026/11/27/f[$LATEST.PUBLISHED]0f5b29cc", ("f", "$LATEST.PUBLISHED", "0f5b29cc")),
-])
+@pytest.mark.parametrize(
+    "name,parts",
+    [
+        ("2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d", ("", "$LATEST", "0f5b29cc53814cf480fb7d70a028c76d")),
+        ("2026/11/27/[72]0f5b29cc53814cf480fb7d70a028c76d", ("", "72", "0f5b29cc53814cf480fb7d70a028c76d")),
+        ("2026/11/27/my-function[$LATEST]0f5b29cc", ("my-function", "$LATEST", "0f5b29cc")),
+        ("2026/11/27/my-function[12][0f5b29cc]", ("my-function", "12", "0f5b29cc")),
+        ("2026/11/27/f[$LATEST.PUBLISHED]0f5b29cc", ("f", "$LATEST.PUBLISHED", "0f5b29cc")),
+    ],
+)
 def test_stream_names_with_custom_groups_and_versions(name, parts):
     p = L.stream_parts(name)
     assert (p["function"], p["version"], p["id"]) == parts and p["date"] == "2026/11/27"
@@ -259,19 +419,48 @@ def feed(lines_by_stream, now_ms):
 
 
 def test_a_failed_init_retried_in_the_invoke_is_an_init_failure_and_its_request_an_error():
-    f = feed([(S, [(0, "INIT_START Runtime Version: python:3.13.v43\tRuntime Version ARN: arn"),
-                   (10, TEXT_INIT_ERROR), (3000, "START RequestId: e1 Version: $LATEST"),
-                   (3010, "INIT_REPORT Init Duration: 120.00 ms\tPhase: invoke\tStatus: error\tError Type: Runtime.Unknown"),
-                   (3020, TEXT_REPORT_ERROR)])], T + 4000)
+    f = feed(
+        [
+            (
+                S,
+                [
+                    (0, "INIT_START Runtime Version: python:3.13.v43\tRuntime Version ARN: arn"),
+                    (10, TEXT_INIT_ERROR),
+                    (3000, "START RequestId: e1 Version: $LATEST"),
+                    (
+                        3010,
+                        "INIT_REPORT Init Duration: 120.00 ms\tPhase: invoke\tStatus: error"
+                        "\tError Type: Runtime.Unknown",
+                    ),
+                    (3020, TEXT_REPORT_ERROR),
+                ],
+            )
+        ],
+        T + 4000,
+    )
     c = f.containers[S]
     assert (c.init_failures, c.errors, f.counters.errors, c.invocations) == (2, 1, 1, 1)
     assert not c.in_flight
 
 
 def test_report_statuses_count_errors_and_timeouts_once_per_request():
-    f = feed([(S, [(0, TEXT_REPORT_TIMEOUT),
-                   (0, "2026-11-27T10:00:03.812Z 5f6e3cc8-3b0a-4b1e-9c1d-2b3a4c5d6e7f Task timed out after 3.00 seconds"),
-                   (5, json.dumps({"type": "platform.report", "record": {"requestId": "j", "status": "failure"}}))])], T + 10)
+    f = feed(
+        [
+            (
+                S,
+                [
+                    (0, TEXT_REPORT_TIMEOUT),
+                    (
+                        0,
+                        "2026-11-27T10:00:03.812Z 5f6e3cc8-3b0a-4b1e-9c1d-2b3a4c5d6e7f"
+                        " Task timed out after 3.00 seconds",
+                    ),
+                    (5, json.dumps({"type": "platform.report", "record": {"requestId": "j", "status": "failure"}})),
+                ],
+            )
+        ],
+        T + 10,
+    )
     c = f.containers[S]
     assert (c.timeouts, c.errors, f.counters.errors) == (1, 2, 2)
 
@@ -286,8 +475,12 @@ def test_managed_instances_concurrency_without_end_lines():
     lines = [(0, LMI_INIT_START)]
     for i, (start, dur) in enumerate([(100, 50.0), (110, 50.0), (120, 50.0), (400, 10.0)]):
         lines.append((start, j("platform.start", {"requestId": f"m{i}", "version": "$LATEST.PUBLISHED"})))
-        lines.append((start + int(dur), j("platform.report", {"requestId": f"m{i}", "status": "success",
-                                                              "metrics": {"durationMs": dur}})))
+        lines.append(
+            (
+                start + int(dur),
+                j("platform.report", {"requestId": f"m{i}", "status": "success", "metrics": {"durationMs": dur}}),
+            )
+        )
     f = feed([(S, lines)], T + 1000)
     c = f.containers[S]
     assert c.init_type == "lambda-managed-instances" and c.peak_concurrency == 3 and c.concurrency == 0
@@ -297,6 +490,7 @@ def test_managed_instances_concurrency_without_end_lines():
 
 def test_peak_concurrency_is_the_same_whatever_order_the_reports_arrive_in():
     import random
+
     lines = []
     for i, (start, dur) in enumerate([(0, 100.0), (10, 30.0), (50, 100.0), (60, 10.0), (200, 5.0), (201, 5.0)]):
         lines.append((start + int(dur), TEXT_LMI_REPORT.replace("m1", f"r{i}").replace("12.50", f"{dur:.2f}")))
@@ -309,10 +503,28 @@ def test_peak_concurrency_is_the_same_whatever_order_the_reports_arrive_in():
 
 
 def test_snapstart_restores_are_cold_starts_of_kind_restore_and_the_probe_is_not_trusted():
-    probe = json.dumps({"lambdascope": 1, "request_id": "r1", "cold": False, "hostname": "h", "init_type": "snap-start"})
-    f = feed([(S, [(0, DOCS_RESTORE_START), (20, DOCS_RESTORE_REPORT), (30, "START RequestId: r1 Version: 3"),
-                   (31, probe), (40, "REPORT RequestId: r1\tDuration: 306.34 ms\tRestore Duration: 303.00 ms"
-                                     "\tBilled Restore Duration: 303 ms\tBilled Duration: 610 ms")])], T + 100)
+    probe = json.dumps(
+        {"lambdascope": 1, "request_id": "r1", "cold": False, "hostname": "h", "init_type": "snap-start"}
+    )
+    f = feed(
+        [
+            (
+                S,
+                [
+                    (0, DOCS_RESTORE_START),
+                    (20, DOCS_RESTORE_REPORT),
+                    (30, "START RequestId: r1 Version: 3"),
+                    (31, probe),
+                    (
+                        40,
+                        "REPORT RequestId: r1\tDuration: 306.34 ms\tRestore Duration: 303.00 ms"
+                        "\tBilled Restore Duration: 303 ms\tBilled Duration: 610 ms",
+                    ),
+                ],
+            )
+        ],
+        T + 100,
+    )
     c = f.containers[S]
     assert (c.cold_starts, c.cold_kind, c.init_type, c.restore_duration_ms) == (1, "restore", "snap-start", 303.0)
     assert f.cold_starts_by_kind == {"init": 0, "restore": 1}
@@ -334,11 +546,16 @@ def test_tenants_are_kept_per_environment():
 def test_todays_facts_reach_the_snapshot_document():
     from tui.analysis import analyze
     from tui.sources.base import LogEvent
+
     lines = [(0, LMI_INIT_START), (5, DOCS_LOGS_DROPPED)]
     for i, start in enumerate((100, 110)):
         lines.append((start, j("platform.start", {"requestId": f"m{i}", "version": "$LATEST.PUBLISHED"})))
-        lines.append((start + 50, j("platform.report", {"requestId": f"m{i}", "status": "success",
-                                                        "metrics": {"durationMs": 50.0}})))
+        lines.append(
+            (
+                start + 50,
+                j("platform.report", {"requestId": f"m{i}", "status": "success", "metrics": {"durationMs": 50.0}}),
+            )
+        )
     doc = analyze([LogEvent(S, T + dt, line) for dt, line in lines], {"kind": "file"})
     row = doc["containers"][0]
     assert (row["init_type"], row["peak_concurrency"], row["init_failures"]) == ("lambda-managed-instances", 2, 0)

@@ -37,7 +37,7 @@ def test_an_earlier_line_moves_the_origin_back_and_keeps_every_count():
     assert f.origin == pytest.approx(T0 + 1)
     assert f.containers[A].timeline.counts(f.bucket_of(T0 + 10), 1) == [1]
     assert f.containers[B].timeline.counts(f.bucket_of(T0 + 2), 1) == [1]
-    assert f.activity.counts(0, f.bucket_count) .count(1) == 2
+    assert f.activity.counts(0, f.bucket_count).count(1) == 2
 
 
 def test_the_width_doubles_so_the_whole_run_fits_and_nothing_is_lost():
@@ -45,7 +45,7 @@ def test_the_width_doubles_so_the_whole_run_fits_and_nothing_is_lost():
     times = [T0 + i * 0.25 for i in range(0, 40_000)]  # 10,000 s of run
     f.apply_records([report(A if i % 3 else B, f"r{i}", t) for i, t in enumerate(times)], now=times[-1])
     assert f.bucket_count <= 4096
-    assert f.bucket_s == pytest.approx(0.1 * 2 ** 5)  # 10,001 s / 4096 needs 3.2 s buckets
+    assert f.bucket_s == pytest.approx(0.1 * 2**5)  # 10,001 s / 4096 needs 3.2 s buckets
     a, b = f.containers[A].timeline, f.containers[B].timeline
     assert a.total() + b.total() == 40_000 == f.activity.total()
     assert sum(a.counts(0, f.bucket_count)) + sum(b.counts(0, f.bucket_count)) == 40_000
@@ -75,15 +75,28 @@ def test_counts_per_sums_consecutive_buckets_and_scrolls(per):
     full = f.containers[A].timeline.counts(0, f.bucket_count)
     for first in (-5, 0, 3, 50, 200):
         got = f.containers[A].timeline.counts(first, 12, per)
-        want = [sum(full[max(0, first + j * per):max(0, first + (j + 1) * per)]) if first + (j + 1) * per > 0 else 0
-                for j in range(12)]
+        want = [
+            sum(full[max(0, first + j * per) : max(0, first + (j + 1) * per)]) if first + (j + 1) * per > 0 else 0
+            for j in range(12)
+        ]
         assert got == want
 
 
 def test_throttles_and_activity_share_the_bucketing():
     f = Fleet()
-    out = [SimpleNamespace(status=429, error="throttled", container_id=None, request_id=None, cold=None,
-                           record=None, sent_at=T0 + i, latency_ms=1.0) for i in range(3)]
+    out = [
+        SimpleNamespace(
+            status=429,
+            error="throttled",
+            container_id=None,
+            request_id=None,
+            cold=None,
+            record=None,
+            sent_at=T0 + i,
+            latency_ms=1.0,
+        )
+        for i in range(3)
+    ]
     f.apply_outcomes(out, now=T0 + 3)
     assert f.throttles.total() == 3 and f.activity.total() == 0
     assert f.throttles.counts(f.bucket_of(T0), 1) == [1]
