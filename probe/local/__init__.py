@@ -1,14 +1,8 @@
 """The embedded local AWS Lambda: a function URL and Invoke API in front of real execution
-environments, logging to a local CloudWatch Logs endpoint (moto). See DESIGN.md."""
+environments, logging to a local CloudWatch Logs endpoint (moto). See DESIGN.md. Its command
+line is `lambdascope local` (tui/commands/local.py): there is one parser for it."""
 
-from probe.local.local_lambda import LocalLambda
+from probe.local.local_lambda import LocalLambda, serve
 from probe.local.profile import Profile, load_profile
-
-
-async def serve(profile_file=None, concurrency_limit=None, port=0, **kwargs):
-    """Run the local Lambda until cancelled; see probe.local.__main__.serve."""
-    from probe.local.__main__ import serve as _serve
-    await _serve(profile_file, concurrency_limit, port, **kwargs)
-
 
 __all__ = ["LocalLambda", "Profile", "load_profile", "serve"]

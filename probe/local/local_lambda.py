@@ -9,6 +9,8 @@ every process it started is killed by process group, so nothing outlives it.
 """
 
 import asyncio
+import sys
+import json
 import logging
 import shutil
 
@@ -222,3 +224,16 @@ class LocalLambda:
             self.launcher.kill_now()
         if self.moto:
             self.moto.kill_now()
+
+
+async def serve(profile_file: str | None = None, concurrency_limit: int | None = None,
+                port: int = 0, *, out=None) -> None:
+    """Run the local Lambda until cancelled (Ctrl-C), after printing ONE JSON line of endpoints
+    (`lambdascope local`, the one command line for it). A bad profile raises ValueError with a
+    one-line message naming the fix."""
+    out = out or sys.stdout
+    async with LocalLambda(profile=profile_file, port=port, concurrency_limit=concurrency_limit) as ll:
+        info = dict(ll.endpoints(), profile=ll.profile.name)
+        out.write(json.dumps(info) + "\n")
+        out.flush()
+        await asyncio.Event().wait()  # until cancelled
