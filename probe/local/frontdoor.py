@@ -22,6 +22,7 @@ from aiohttp import web
 
 from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import add_control_routes, unknown_operation
+from probe.local.passthrough import pass_through
 from probe.local.pool import Pool, Throttled
 from probe.local.invoke_api import add_invoke_routes
 
@@ -33,10 +34,6 @@ URL_ID = "lambdascopelocal0000000000000000"  # a function URL id is 32 lowercase
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml",
               "application/x-www-form-urlencoded", "+json", "+xml")
 LOGS_TARGET_PREFIX = "Logs_20140328."  # CloudWatch Logs' JSON 1.1 operations
-# Headers that describe one hop, not the message; aiohttp sets its own.
-HOP_HEADERS = frozenset(h.lower() for h in (
-    "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-    "Transfer-Encoding", "Upgrade", "Host", "Content-Length"))
 
 
 def build_event(request: web.Request, body: bytes, request_id: str) -> dict:
@@ -221,40 +218,12 @@ class FrontDoor:
             self._http = aiohttp.ClientSession(
                 auto_decompress=False,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         try:
-            upstream = await self._http.request(request.method, base + request.path_qs,
-                                                headers=headers, data=body,
-                                                allow_redirects=False)
+            return await pass_through(self._http, request, base + request.path_qs, self._upstreams)
         except aiohttp.ClientError as exc:
             log.warning("logs endpoint %s unreachable: %s", base, exc)
             return _logs_error("ServiceUnavailableException",
                                f"local CloudWatch Logs endpoint unreachable: {exc}")
-        self._upstreams.add(upstream)
-        try:
-            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-            for key, value in upstream.headers.items():
-                if key.lower() not in HOP_HEADERS:
-                    response.headers.add(key, value)
-            if upstream.content_length is not None:
-                response.content_length = upstream.content_length
-            else:
-                response.enable_chunked_encoding()
-            await response.prepare(request)
-            # Each chunk goes on as soon as it arrives: an event stream is never buffered.
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
-            return response
-        except (aiohttp.ClientError, ConnectionResetError) as exc:
-            # The client went away (how a Live Tail reader ends a session) or the endpoint did;
-            # closing the upstream answer tells the logs endpoint.
-            log.debug("logs pass-through ended early: %r", exc)
-            return response
-        finally:
-            self._upstreams.discard(upstream)
-            upstream.close()
 
     # -- the function URL -----------------------------------------------------------------------
     async def _function_url(self, request: web.Request) -> web.Response:

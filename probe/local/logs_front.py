@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 import aiohttp
 from aiohttp import web
 
+from probe.local.passthrough import pass_through
 from probe.local.eventstream import event_message, exception_message, initial_response
 from probe.local.livetail_request import ApiError, TailSpec, parse_request, split_group
 
@@ -43,14 +44,6 @@ SESSION_LIMIT_S = 3 * 3600.0
 # "15 per account" comes from a third-party summary (AWS-FACTS §1.1); a guard, not a fact.
 MAX_SESSIONS = 15
 
-# Headers that describe one hop, not the request; aiohttp sets its own.
-_HOP_HEADERS = frozenset(
-    h.lower()
-    for h in (
-        "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Host", "Content-Length",
-    )
-)
 
 
 
@@ -279,22 +272,15 @@ class LogsFront:
             return await self._live_tail(request)
         return await self._forward(request)
 
-    async def _forward(self, request: web.Request) -> web.Response:
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
         assert self._http is not None
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
         try:
-            async with self._http.request(
-                request.method, self._moto_url + request.path_qs, headers=headers, data=body,
-                allow_redirects=False,
-            ) as upstream:
-                payload = await upstream.read()
-                out_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS]
-                return web.Response(status=upstream.status, body=payload, headers=out_headers)
+            return await pass_through(self._http, request, self._moto_url + request.path_qs)
         except aiohttp.ClientError as exc:
             # A 503 the SDK retries, rather than a dropped connection it cannot explain.
             log.warning("moto at %s unreachable: %s", self._moto_url, exc)
-            return ApiError("ServiceUnavailableException", f"local CloudWatch Logs backend unreachable: {exc}", 503).response()
+            return ApiError("ServiceUnavailableException", f"local CloudWatch Logs backend unreachable: {exc}",
+                            503).response()
 
     async def _check_groups_exist(self, request: web.Request, spec: TailSpec) -> None:
         """ResourceNotFoundException for a group moto does not hold, as AWS answers."""
