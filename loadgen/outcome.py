@@ -10,7 +10,10 @@ from random import getrandbits
 # Every failure lands in exactly one class, so errors are counted apart from successes (a
 # refused connection "completes" very fast; counting it as a success makes throughput fake).
 # 'throttled' (HTTP 429) is Lambda saying no, not the tool failing.
-ERRORS = ("timeout", "refused", "reset", "throttled", "http_4xx", "http_5xx", "other")
+# 'local_limit' is a 429 from the local Lambda's machine cap (X-Lambdascope-Limit: local-machine):
+# this machine, not Lambda, said no, so it is not counted as Lambda's throttling.
+ERRORS = ("timeout", "refused", "reset", "throttled", "local_limit", "http_4xx", "http_5xx", "other")
+LOCAL_LIMIT_HEADER = "x-lambdascope-limit"
 REQUEST_ID_HEADER = "x-lambdascope-request-id"
 
 # uuid4's layout: version nibble 4, variant bits 10. getrandbits is ~10x cheaper than

@@ -98,13 +98,19 @@ class Plan:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+# Open loop starts this far below the closed loop's achieved rate: that rate is often the ceiling
+# (of the function, the tool or, locally, this machine), and an open loop offered exactly the
+# ceiling queues without bound (UX-WALKTHROUGH #4). `+` takes it up from there.
+OPEN_HEADROOM = 0.8
+
+
 def equivalent_level(mode: str, rate: float | None, p50_ms: float | None, fallback: float) -> float:
     """The level in `mode` that keeps the load about equal (the one Little's-law conversion):
-    the achieved rate for open loop, rate x median latency for closed loop; `fallback` (the
-    level last used in that mode) without the figures. Rounded to two significant digits, so
-    a switched level reads cleanly (137.4 -> 140)."""
+    a little under the achieved rate for open loop (OPEN_HEADROOM), rate x median latency for
+    closed loop; `fallback` (the level last used in that mode) without the figures. Rounded to
+    two significant digits, so a switched level reads cleanly (137.4 x 0.8 -> 110)."""
     if mode == "open" and rate:
-        return _two_digits(rate)
+        return _two_digits(rate * OPEN_HEADROOM)
     if mode == "closed" and rate and p50_ms:
         return _two_digits(rate * p50_ms / 1000.0)
     return fallback

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from yarl import URL
 
 from loadgen.errors import classify_status
-from loadgen.outcome import REQUEST_ID_HEADER
+from loadgen.outcome import LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER
 
 _URL_REGION = re.compile(r"\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 _INIT_DURATION = re.compile(rb"(?:Init|Restore) Duration: ([0-9.]+) ms")
@@ -199,6 +199,8 @@ def _region_from_url(url):
 
 def _read_probe_response(status, headers, body):
     error = classify_status(status)
+    if error == "throttled" and headers.get(LOCAL_LIMIT_HEADER) == "local-machine":
+        return Response("local_limit", None, "the local machine is at its limit (not Lambda)")
     if error is not None:
         kind = headers.get("x-amzn-errortype") or f"HTTP {status}"
         return Response(error, None, _short(kind, body))

@@ -54,3 +54,15 @@ def test_bad_plans_are_one_line(tmp_path, args, says):
                          timeout=60, cwd=tmp_path)
     assert out.returncode == 2, out.stderr
     assert says in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_local_machine_limit_is_not_lambdas_throttling(tmp_path):
+    (tmp_path / "tiny.toml").write_text("[machine]\nmax_processes = 2\nqueue_wait_s = 0.05\n")
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "run", "--profile-file", str(tmp_path / "tiny.toml"),
+                          "--concurrency", "6", "--requests", "120", "--format", "json"],
+                         capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    doc = json.loads(out.stdout)
+    by_class = doc["run"]["errors_by_class"]
+    assert by_class.get("local_limit", 0) > 0, by_class  # this machine said no, with its own 429s
+    assert doc["totals"]["throttled"] == 0  # and none of them read as Lambda throttling
+    assert doc["totals"]["serving"] <= 2

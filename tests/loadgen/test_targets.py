@@ -42,6 +42,9 @@ def test_url_target_reads_the_probe_record_or_the_error():
     assert throttled.error == "throttled" and throttled.record is None
     assert throttled.detail.startswith("TooManyRequestsException")
     assert target.read(502, {}, b"").detail == "HTTP 502"
+    # The local Lambda's machine cap says no with a 429 of its own: not Lambda's throttling.
+    local = target.read(429, {"x-lambdascope-limit": "local-machine"}, b'{"message":"Rate Exceeded."}')
+    assert local.error == "local_limit" and "local machine" in local.detail
     not_probe = target.read(200, {}, b"<html>hello</html>")
     assert not_probe.error is None and not_probe.record is None
 

@@ -186,3 +186,12 @@ def test_header_flags_logs_that_fell_behind_the_clock():
     assert "◌ 1 not yet in logs" in [text.plain[s.start:s.end].strip(" ·") for s in text.spans if s.style == "yellow"]
     calm = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll", lag_ms=900)], {}, 9.0)
     assert "behind" not in calm.plain and not [s for s in calm.spans if "red" in str(s.style)]
+
+
+def test_header_says_when_this_machine_not_lambda_is_the_limit():
+    stats = {"rate": 80.0, "p50_ms": 900.0, "p99_ms": 3000.0, "in_flight": 64,
+             "errors": {"local_limit": 12, "throttled": 3}}
+    line = header_text(TargetInfo("local", "p"), "open loop: 1000 req/s", stats, Fleet(), [], {}, 9.0).plain
+    assert "local_limit 12" in line and "this machine, not Lambda, is the limit: lower the load" in line
+    calm = header_text(TargetInfo("local", "p"), "x", dict(stats, errors={"throttled": 3}), Fleet(), [], {}, 9.0)
+    assert "not Lambda" not in calm.plain

@@ -25,13 +25,13 @@ def test_keys_step_on_the_generator_ladders_and_clamp():
 def test_m_keeps_about_the_same_load_and_remembers_levels():
     s = LoadState()
     s.take(StatsSnapshot(achieved_rps=137.4, p50_ms=5.0), at=1.0)
-    assert s.switched() == Plan("open", 140.0)
+    assert s.switched() == Plan("open", 110.0)  # 80% of the achieved rate, which may be a ceiling
     s.asked(s.switched())
     s.take(StatsSnapshot(achieved_rps=137.4, p50_ms=50.0), at=2.0)
     assert s.switched() == Plan("closed", 7)  # Little's law: 137/s x 50 ms
     s.asked(Plan("closed", 7))
     s.take(StatsSnapshot(), at=3.0)  # no figures: the level last used in that mode
-    assert s.switched() == Plan("open", 140.0)
+    assert s.switched() == Plan("open", 110.0)
 
 
 def test_the_shown_plan_is_what_the_generator_reports():

@@ -105,6 +105,10 @@ def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, status
                      style="bold red")
         else:
             t.append("none", style="green")
+        if errors.get("local_limit"):
+            # The local Lambda refused for want of this machine's CPU or memory: lowering the
+            # load is the fix, and Lambda itself would have taken it.
+            t.append(" · ⚠ this machine, not Lambda, is the limit: lower the load", style="bold red")
         held = stats.get("held_back")
         if held:
             t.append(f" · held back by cap {held:,}", style="yellow")
