@@ -136,6 +136,9 @@ def _all_failed(result, target) -> str:
     where = target.function_url or target.function_name
     if set(result.outcome_errors) <= {"refused"}:
         fix = f"nothing is listening at {where}: check --url (or start the function)"
+    elif set(result.outcome_errors) <= {"local_limit"}:
+        fix = ("this machine, not Lambda, refused every request (the local Lambda's cap): lower "
+               "--concurrency/--rate, or raise [machine] max_processes in the profile")
     elif set(result.outcome_errors) <= {"throttled"}:
         fix = "Lambda throttled every request: lower --concurrency/--rate or raise the function's concurrency"
     else:
