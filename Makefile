@@ -24,8 +24,9 @@ $(AWSCLI_STAMP):
 run: $(STAMP)
 	$(VENV)/bin/lambdascope
 
-# Every tier but the benchmarks; --durations shows in every CI log what each test costs.
-test: $(STAMP) $(AWSCLI_STAMP)
+# The house rules first, then every tier but the benchmarks; --durations shows in every CI log
+# what each test costs.
+test: lint $(AWSCLI_STAMP)
 	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 # The seconds-long tier: pure code only.

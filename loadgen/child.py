@@ -67,8 +67,7 @@ async def _run(spec, plan, options, records, cmd_conn, outbox):
 
     loop = asyncio.get_running_loop()
     outbox.bind(loop)
-    loop.set_exception_handler(
-        lambda _loop, context: outbox.put_nowait(wire.Log(str(context.get("message")))))
+    loop.set_exception_handler(lambda _loop, context: outbox.put_nowait(wire.Log(str(context.get("message")))))
     runner = Runner(target_from_spec(spec), plan, **options)
     fd = cmd_conn.fileno()
 
@@ -88,9 +87,8 @@ async def _run(spec, plan, options, records, cmd_conn, outbox):
         async with contextlib.aclosing(runner.run()) as batches:
             async for batch in batches:
                 for start in range(0, len(batch), CHUNK):
-                    chunk = batch[start:start + CHUNK]
-                    await outbox.put(wire.Batch([o.to_tuple(_keep_record(o, records, seen))
-                                                 for o in chunk]))
+                    chunk = batch[start : start + CHUNK]
+                    await outbox.put(wire.Batch([o.to_tuple(_keep_record(o, records, seen)) for o in chunk]))
                 now = time.monotonic()
                 if now - last_stats >= interval * 0.9:
                     last_stats = now

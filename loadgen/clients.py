@@ -41,13 +41,17 @@ class AiohttpClient:
         aiohttp = self._aiohttp
         # The pool never makes a request wait (limit = the runner's in-flight cap), so queueing
         # shows as lateness in the runner, not as hidden latency inside aiohttp.
-        connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit,
-                                         ttl_dns_cache=300, keepalive_timeout=KEEPALIVE_S)
+        connector = aiohttp.TCPConnector(
+            limit=self._limit, limit_per_host=self._limit, ttl_dns_cache=300, keepalive_timeout=KEEPALIVE_S
+        )
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self._timeout,
+            connector=connector,
+            timeout=self._timeout,
             # No cookies, no decompression, no proxies from the environment: the same bytes
             # every time, and nothing stateful between requests.
-            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False, trust_env=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            trust_env=False,
             raise_for_status=False,
         )
 
@@ -57,8 +61,7 @@ class AiohttpClient:
             # encoded=True: send the path exactly as signed (yarl would otherwise re-normalise
             # %3A in an ARN to ':', and the signature would no longer match).
             yurl = self._urls[url] = URL(url, encoded=True)
-        async with self._session.request(method, yurl, headers=headers, data=body,
-                                         allow_redirects=False) as response:
+        async with self._session.request(method, yurl, headers=headers, data=body, allow_redirects=False) as response:
             payload = await response.read()
             return response.status, response.headers, payload
 

@@ -13,7 +13,6 @@ _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 _REFUSED_ERRNOS = {errno.ECONNREFUSED}
 
 
-
 class ResponseError(Exception):
     """A response the fast client cannot accept: malformed, or larger than its bound."""
 
@@ -62,8 +61,16 @@ def _error_class(exc):
         if os_errno in _RESET_ERRNOS:
             return "reset"
         return "other"
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
-                        ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+    if isinstance(
+        exc,
+        (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientPayloadError,
+            ConnectionResetError,
+            BrokenPipeError,
+            ConnectionAbortedError,
+        ),
+    ):
         return "reset"
     return _errno_class(exc)
 

@@ -19,7 +19,6 @@ import errno
 from collections import deque
 
 import httptools
-
 from yarl import URL
 
 from loadgen.errors import ResponseError
@@ -167,8 +166,7 @@ class _Pool:
         timeout = max(0.0, min(client._connect_timeout, deadline - loop.time()))
         try:
             async with asyncio.timeout(timeout):
-                _, conn = await loop.create_connection(
-                    lambda: _Conn(client._max_body), self._host, self._port)
+                _, conn = await loop.create_connection(lambda: _Conn(client._max_body), self._host, self._port)
         except OSError as exc:
             # With several addresses (localhost: ::1 and 127.0.0.1) asyncio folds the
             # failures into one OSError without an errno; keep "refused" visible.
@@ -309,8 +307,9 @@ class _Conn(asyncio.Protocol):
             fut.set_result((status, self._headers, b"".join(self._body), False))
             return
         if exc is None or not isinstance(exc, OSError):
-            exc = ConnectionResetError(errno.ECONNRESET, "server closed the connection "
-                                       "before the response was complete")
+            exc = ConnectionResetError(
+                errno.ECONNRESET, "server closed the connection before the response was complete"
+            )
         fut.set_exception(exc)
 
     def _fail(self, exc):

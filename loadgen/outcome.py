@@ -64,9 +64,19 @@ class Outcome:
 
     def to_tuple(self, with_record=True):
         return (
-            self.seq, self.client_request_id, self.scheduled_at, self.sent_at, self.latency_ms,
-            self.status, self.error, self.container_id, self.request_id, self.cold,
-            self.record if with_record else None, self.detail, self.init_duration_ms,
+            self.seq,
+            self.client_request_id,
+            self.scheduled_at,
+            self.sent_at,
+            self.latency_ms,
+            self.status,
+            self.error,
+            self.container_id,
+            self.request_id,
+            self.cold,
+            self.record if with_record else None,
+            self.detail,
+            self.init_duration_ms,
         )
 
     @classmethod

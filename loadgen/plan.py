@@ -134,8 +134,7 @@ def validate(plan: Plan) -> None:
         if plan.level < 1:
             raise PlanError("level", f"must be at least 1 (got {plan.level:g})")
     elif not MIN_RATE <= plan.level <= MAX_RATE:
-        raise PlanError("level", f"must be between {MIN_RATE:g} and {MAX_RATE:g} requests/s "
-                                 f"(got {plan.level:g})")
+        raise PlanError("level", f"must be between {MIN_RATE:g} and {MAX_RATE:g} requests/s (got {plan.level:g})")
     if plan.requests is not None:
         if isinstance(plan.requests, bool) or not isinstance(plan.requests, int):
             raise PlanError("requests", f"must be a whole number (got {plan.requests!r})")
@@ -150,8 +149,7 @@ def validate(plan: Plan) -> None:
     if plan.max_in_flight < 1:
         raise PlanError("max_in_flight", f"must be at least 1 (got {plan.max_in_flight})")
     if plan.mode == "closed" and plan.level > plan.max_in_flight:
-        raise PlanError("level", f"{plan.level:g} is above max_in_flight {plan.max_in_flight} "
-                                 "(raise max_in_flight)")
+        raise PlanError("level", f"{plan.level:g} is above max_in_flight {plan.max_in_flight} (raise max_in_flight)")
     if not isinstance(plan.paused, bool):
         raise PlanError("paused", f"must be true or false (got {plan.paused!r})")
 
@@ -182,7 +180,7 @@ def step_level(mode: str, level: float, direction: int, large: bool = False) -> 
 def _ladder_next(value: float, ladder: tuple[float, ...], up: bool) -> float:
     """The nearest ladder value (mantissas times powers of ten) strictly above/below value."""
     exp = math.floor(math.log10(value))
-    candidates = [m * 10.0 ** e for e in (exp - 1, exp, exp + 1) for m in ladder]
+    candidates = [m * 10.0**e for e in (exp - 1, exp, exp + 1) for m in ladder]
     # Round away float noise (0.1 * 3 != 0.3) so levels print cleanly.
     candidates = sorted({round(c, 6) for c in candidates})
     eps = value * 1e-9

@@ -50,8 +50,16 @@ class LoadProcess:
     `apply` returns False once the child has finished (nothing to control).
     """
 
-    def __init__(self, spec: dict, plan: Plan, *, records: str = "all", env: dict | None = None,
-                 event_loop: str = "uvloop", **runner_options) -> None:
+    def __init__(
+        self,
+        spec: dict,
+        plan: Plan,
+        *,
+        records: str = "all",
+        env: dict | None = None,
+        event_loop: str = "uvloop",
+        **runner_options,
+    ) -> None:
         if event_loop not in ("uvloop", "asyncio"):
             raise ValueError(f"event_loop must be 'uvloop' or 'asyncio' (got {event_loop!r})")
         if records not in RECORDS:
@@ -87,9 +95,20 @@ class LoadProcess:
         cmd_read, self._cmd = ctx.Pipe(duplex=False)
         self._out, out_write = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
-            target=child.main, name="lambdascope-load", daemon=True,
-            args=(self.spec, self._start_plan, self._options, self._records, self._env,
-                  cmd_read, out_write, self._event_loop))
+            target=child.main,
+            name="lambdascope-load",
+            daemon=True,
+            args=(
+                self.spec,
+                self._start_plan,
+                self._options,
+                self._records,
+                self._env,
+                cmd_read,
+                out_write,
+                self._event_loop,
+            ),
+        )
         with _main_module_hidden(), _real_std_streams():
             self._process.start()
         # Drop our copies of the child's ends: then each side sees end-of-file when the
@@ -258,8 +277,7 @@ class LoadProcess:
         if not self.done:
             self._process.join(1.0)
             if self.error is None:
-                self.error = ("load process exited unexpectedly "
-                              f"(exit code {self._process.exitcode})")
+                self.error = f"load process exited unexpectedly (exit code {self._process.exitcode})"
             self.done = True
 
 

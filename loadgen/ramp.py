@@ -120,8 +120,9 @@ def from_toml(doc: dict) -> RampPlan:
     """A plan from a parsed TOML document: `[[stage]]` tables (`load` + `for`, or `from` + `to` + `for`)."""
     raw = doc.get("stage") if isinstance(doc, dict) else None
     if not isinstance(raw, list) or not raw:
-        raise RampError("the plan file has no [[stage]] tables: add one per stage, "
-                        "e.g. [[stage]] load = \"10c\" for = \"30s\"")
+        raise RampError(
+            'the plan file has no [[stage]] tables: add one per stage, e.g. [[stage]] load = "10c" for = "30s"'
+        )
     texts = []
     for n, table in enumerate(raw, 1):
         if not isinstance(table, dict):
@@ -273,11 +274,19 @@ class Steering:
         if end > start:
             if self.held:
                 p = self._manual or self._last
-                self._segments.append({"from_s": start, "to_s": end, "source": "held",
-                                       "plan": None if p is None else _steer_dict(p)})
+                self._segments.append(
+                    {"from_s": start, "to_s": end, "source": "held", "plan": None if p is None else _steer_dict(p)}
+                )
             else:
-                self._segments.append({"from_s": start, "to_s": end, "source": "plan",
-                                       "plan_from_s": self._clock, "plan_to_s": self._clock + (end - start)})
+                self._segments.append(
+                    {
+                        "from_s": start,
+                        "to_s": end,
+                        "source": "plan",
+                        "plan_from_s": self._clock,
+                        "plan_to_s": self._clock + (end - start),
+                    }
+                )
         if not self.held:
             self._clock += max(0.0, now - self._clock_at)
         self._clock_at = max(self._clock_at, now)
@@ -373,11 +382,19 @@ class Steering:
         if end > start:
             if self.held:
                 p = self._manual or self._last
-                out.append({"from_s": start, "to_s": end, "source": "held",
-                            "plan": None if p is None else _steer_dict(p)})
+                out.append(
+                    {"from_s": start, "to_s": end, "source": "held", "plan": None if p is None else _steer_dict(p)}
+                )
             else:
-                out.append({"from_s": start, "to_s": end, "source": "plan",
-                            "plan_from_s": self._clock, "plan_to_s": self._clock + (end - start)})
+                out.append(
+                    {
+                        "from_s": start,
+                        "to_s": end,
+                        "source": "plan",
+                        "plan_from_s": self._clock,
+                        "plan_to_s": self._clock + (end - start),
+                    }
+                )
         return out
 
     def effective(self, now: float) -> RampPlan | None:
@@ -404,9 +421,12 @@ class Steering:
 
     def to_dict(self, now: float) -> dict:
         eff = self.effective(now)
-        return {**self.plan.to_dict(), "events": list(self.events),
-                "effective": None if eff is None else eff.to_dict(),
-                "stage_windows": self.stage_windows(now)}
+        return {
+            **self.plan.to_dict(),
+            "events": list(self.events),
+            "effective": None if eff is None else eff.to_dict(),
+            "stage_windows": self.stage_windows(now),
+        }
 
 
 def _steer_dict(plan) -> dict:

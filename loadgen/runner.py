@@ -35,9 +35,20 @@ class Runner:
     a consumer that lags slows the load rather than growing memory (see batcher.py).
     """
 
-    def __init__(self, target, plan, batch_interval=0.1, *, timeout=30.0, connect_timeout=5.0,
-                 client="aiohttp", max_batch=1000, max_queued_batches=50, stop_grace=2.0,
-                 stats_window=5.0):
+    def __init__(
+        self,
+        target,
+        plan,
+        batch_interval=0.1,
+        *,
+        timeout=30.0,
+        connect_timeout=5.0,
+        client="aiohttp",
+        max_batch=1000,
+        max_queued_batches=50,
+        stop_grace=2.0,
+        stats_window=5.0,
+    ):
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be more than 0 (got {batch_interval})")
         self.target = target
@@ -94,8 +105,9 @@ class Runner:
 
     def snapshot(self, now: float | None = None) -> StatsSnapshot:
         """Stats plus what only the runner knows (in flight, held back, the plan it runs)."""
-        return self.stats.snapshot(now, in_flight=self._in_flight, held_back=self.held_back,
-                                   sent=self.sent, plan=self._plan)
+        return self.stats.snapshot(
+            now, in_flight=self._in_flight, held_back=self.held_back, sent=self.sent, plan=self._plan
+        )
 
     # ---- control (call from the loop's thread) -----------------------------------------
 
@@ -141,8 +153,12 @@ class Runner:
             raise RuntimeError("a Runner runs once; make a new one")
         self._started = True
         self._loop = asyncio.get_running_loop()
-        self._client = make_client(self._client_kind, limit=self._plan.max_in_flight,
-                                   timeout=self._timeout, connect_timeout=self._connect_timeout)
+        self._client = make_client(
+            self._client_kind,
+            limit=self._plan.max_in_flight,
+            timeout=self._timeout,
+            connect_timeout=self._connect_timeout,
+        )
         await self._client.start()
         drive = None
         try:
@@ -233,8 +249,7 @@ class Runner:
 
     async def _open_phase(self):
         plan = self._plan
-        arrivals = self._open_loop = OpenLoop(plan.level, perf_counter(), plan.max_in_flight,
-                                              self._budget)
+        arrivals = self._open_loop = OpenLoop(plan.level, perf_counter(), plan.max_in_flight, self._budget)
         try:
             while True:
                 self._raise_failure()
@@ -271,19 +286,28 @@ class Runner:
         self._in_flight += 1
         sent = perf_counter()
         try:
-            status, response_headers, payload = await self._client.request(
-                method, url, headers, body)
+            status, response_headers, payload = await self._client.request(method, url, headers, body)
         except self._client.errors as exc:
             latency = (perf_counter() - sent) * 1000.0
             error, detail = classify_exception(exc)
-            outcome = Outcome(seq, client_request_id, scheduled + offset, sent + offset, latency,
-                              None, error, detail=detail)
+            outcome = Outcome(
+                seq, client_request_id, scheduled + offset, sent + offset, latency, None, error, detail=detail
+            )
         except asyncio.CancelledError:
             # Stopped with the request outstanding: it may have reached the function, so it
             # is reported (as 'other') rather than vanishing from the counts.
-            self._batches.add(Outcome(
-                seq, client_request_id, scheduled + offset, sent + offset, None, None, "other",
-                detail="cancelled: the run stopped before the response arrived"))
+            self._batches.add(
+                Outcome(
+                    seq,
+                    client_request_id,
+                    scheduled + offset,
+                    sent + offset,
+                    None,
+                    None,
+                    "other",
+                    detail="cancelled: the run stopped before the response arrived",
+                )
+            )
             raise
         else:
             latency = (perf_counter() - sent) * 1000.0
@@ -296,9 +320,21 @@ class Runner:
             else:
                 container_id = cold = None
                 request_id = response_headers.get("x-amzn-requestid")
-            outcome = Outcome(seq, client_request_id, scheduled + offset, sent + offset, latency,
-                              status, response.error, container_id, request_id, cold, record,
-                              response.detail, response.init_duration_ms)
+            outcome = Outcome(
+                seq,
+                client_request_id,
+                scheduled + offset,
+                sent + offset,
+                latency,
+                status,
+                response.error,
+                container_id,
+                request_id,
+                cold,
+                record,
+                response.detail,
+                response.init_duration_ms,
+            )
         finally:
             self._in_flight -= 1
             if self._wake_on_completion:

@@ -106,8 +106,9 @@ class Budget:
         return None if self.requests is None else self.requests - self.issued
 
     def spent(self, now):
-        return ((self.requests is not None and self.issued >= self.requests)
-                or (self.deadline is not None and now >= self.deadline))
+        return (self.requests is not None and self.issued >= self.requests) or (
+            self.deadline is not None and now >= self.deadline
+        )
 
 
 class OpenLoop:

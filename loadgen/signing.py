@@ -25,8 +25,7 @@ class SigV4Signer:
         if not region:
             raise CredentialsError("no AWS region for signing: pass --region or set AWS_REGION")
         if credentials is None:
-            raise CredentialsError(
-                "no AWS credentials found: set AWS_PROFILE, run 'aws configure' or 'aws sso login'")
+            raise CredentialsError("no AWS credentials found: set AWS_PROFILE, run 'aws configure' or 'aws sso login'")
         self.region = region
         self.service = service
         self.profile = profile  # only to describe the target again (its spec)

@@ -112,10 +112,18 @@ class Stats:
         p50, p99 = self._recent.percentiles(now, (50, 99))
         _, late99 = self._late.percentiles(now, (50, 99))
         return StatsSnapshot(
-            at=now, completed=self.completed, ok=self.ok, achieved_rps=rps, ok_rps=ok_rps,
-            p50_ms=p50, p99_ms=p99, late_p99_ms=late99,
-            errors={k: v for k, v in self.errors.items() if v}, cold=self.cold,
-            containers=len(self._containers), **runner_fields,
+            at=now,
+            completed=self.completed,
+            ok=self.ok,
+            achieved_rps=rps,
+            ok_rps=ok_rps,
+            p50_ms=p50,
+            p99_ms=p99,
+            late_p99_ms=late99,
+            errors={k: v for k, v in self.errors.items() if v},
+            cold=self.cold,
+            containers=len(self._containers),
+            **runner_fields,
         )
 
     def _rates(self, now):

@@ -77,10 +77,14 @@ class UrlTarget:
 
     def spec(self):
         signer = self.signer
-        return {"kind": "url", "url": self.url, "method": self.method,
-                "auth": "aws_iam" if signer else "none",
-                "region": signer.region if signer else None,
-                "profile": signer.profile if signer else None}
+        return {
+            "kind": "url",
+            "url": self.url,
+            "method": self.method,
+            "auth": "aws_iam" if signer else "none",
+            "region": signer.region if signer else None,
+            "profile": signer.profile if signer else None,
+        }
 
     def __repr__(self):
         return f"UrlTarget({self.url!r}, auth={'aws_iam' if self.signer else 'none'})"
@@ -96,8 +100,9 @@ class InvokeTarget:
 
     kind = "invoke"
 
-    def __init__(self, endpoint_url, function_name, region, credentials_provider, *,
-                 qualifier=None, log_tail=False, profile=None):
+    def __init__(
+        self, endpoint_url, function_name, region, credentials_provider, *, qualifier=None, log_tail=False, profile=None
+    ):
         if not function_name:
             raise ValueError("--function must name a Lambda function (got an empty name)")
         if not region:
@@ -140,17 +145,22 @@ class InvokeTarget:
         if function_error and response.error is None:
             # The function raised. A function URL reports the same failure as 502, so it is
             # counted as a 5xx here too: one meaning per class across both targets.
-            response = Response("http_5xx", None, _short(f"function error ({function_error})",
-                                                         body))
+            response = Response("http_5xx", None, _short(f"function error ({function_error})", body))
         tail = headers.get("x-amz-log-result")
         if tail:
             response.init_duration_ms = _init_duration(tail)
         return response
 
     def spec(self):
-        return {"kind": "invoke", "function_name": self.function_name, "region": self.region,
-                "endpoint_url": self.endpoint_url, "qualifier": self.qualifier,
-                "log_tail": self.log_tail, "profile": self.profile}
+        return {
+            "kind": "invoke",
+            "function_name": self.function_name,
+            "region": self.region,
+            "endpoint_url": self.endpoint_url,
+            "qualifier": self.qualifier,
+            "log_tail": self.log_tail,
+            "profile": self.profile,
+        }
 
     def __repr__(self):
         return f"InvokeTarget({self.function_name!r}, region={self.region!r})"
@@ -173,15 +183,19 @@ def target_from_spec(spec):
             signer = SigV4Signer.from_chain(region, spec.get("profile"))
         return UrlTarget(spec["url"], signer, spec.get("method") or "GET")
     if kind == "invoke":
-        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail",
-                     "profile"})
+        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail", "profile"})
         from loadgen.signing import chain_credentials
 
         credentials, default_region = chain_credentials(spec.get("profile"))
-        return InvokeTarget(spec.get("endpoint_url"), spec.get("function_name"),
-                            spec.get("region") or default_region, credentials,
-                            qualifier=spec.get("qualifier"), log_tail=bool(spec.get("log_tail")),
-                            profile=spec.get("profile"))
+        return InvokeTarget(
+            spec.get("endpoint_url"),
+            spec.get("function_name"),
+            spec.get("region") or default_region,
+            credentials,
+            qualifier=spec.get("qualifier"),
+            log_tail=bool(spec.get("log_tail")),
+            profile=spec.get("profile"),
+        )
     raise ValueError(f"target kind must be 'url' or 'invoke' (got {kind!r})")
 
 

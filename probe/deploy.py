@@ -84,8 +84,7 @@ def _refuse_foreign(kind, ident, tags):
     """`tags` is None when the thing does not exist (then there is nothing to refuse)."""
     if tags is not None and not is_ours(tags):
         raise DeployError(
-            f"{kind} {ident} exists but is not tagged lambdascope=true, so it is not lambdascope's: "
-            f"pick another --name"
+            f"{kind} {ident} exists but is not tagged lambdascope=true, so it is not lambdascope's: pick another --name"
         )
 
 
@@ -121,9 +120,7 @@ async def deploy(
         group_arn = log_group_arn(partition, aws.region, account, name)
         changes["log_group"] = await _ensure_log_group(aws, group, existing_group)
         changes["role_policy"] = await _ensure_role_policy(aws, role, group_arn)
-        config, changes["function"] = await _ensure_function(
-            aws, name, memory, arch, role_arn, existing_fn, snapstart
-        )
+        config, changes["function"] = await _ensure_function(aws, name, memory, arch, role_arn, existing_fn, snapstart)
         qualifier = version = None
         if snapstart:
             version, changes["version"] = await _ensure_version(aws.lam, name, config)
@@ -177,18 +174,14 @@ async def _ensure_role(aws, role, existing):
         current = json.loads(current)
     if current == trust_policy():
         return found["Arn"], "unchanged"
-    await aws.iam.update_assume_role_policy(
-        RoleName=role, PolicyDocument=json.dumps(trust_policy())
-    )
+    await aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust_policy()))
     return found["Arn"], "updated"
 
 
 async def _ensure_role_policy(aws, role, group_arn):
     wanted = logs_policy(group_arn)
     try:
-        current = (await aws.iam.get_role_policy(RoleName=role, PolicyName=LOGS_POLICY_NAME))[
-            "PolicyDocument"
-        ]
+        current = (await aws.iam.get_role_policy(RoleName=role, PolicyName=LOGS_POLICY_NAME))["PolicyDocument"]
         state = "updated"
     except ClientError as exc:
         if error_code(exc) != "NoSuchEntity":
@@ -198,9 +191,7 @@ async def _ensure_role_policy(aws, role, group_arn):
         current = json.loads(current)
     if current == wanted:
         return "unchanged"
-    await aws.iam.put_role_policy(
-        RoleName=role, PolicyName=LOGS_POLICY_NAME, PolicyDocument=json.dumps(wanted)
-    )
+    await aws.iam.put_role_policy(RoleName=role, PolicyName=LOGS_POLICY_NAME, PolicyDocument=json.dumps(wanted))
     return state
 
 
@@ -272,8 +263,8 @@ async def create_function_when_role_ready(lam, **params):
         try:
             return await lam.create_function(**params)
         except ClientError as exc:
-            not_ready = (
-                error_code(exc) == "InvalidParameterValueException" and "cannot be assumed" in error_message(exc)
+            not_ready = error_code(exc) == "InvalidParameterValueException" and "cannot be assumed" in error_message(
+                exc
             )
             if not not_ready:
                 raise
@@ -315,17 +306,22 @@ async def _ensure_version(lam, name, config):
         page = await lam.list_versions_by_function(**kwargs)
         for v in page.get("Versions", []):
             if v.get("Version", "$LATEST") != "$LATEST" and (
-                    newest is None or int(v["Version"]) > int(newest["Version"])):
+                newest is None or int(v["Version"]) > int(newest["Version"])
+            ):
                 newest = v
         marker = page.get("NextMarker")
         if not marker:
             break
     same = ("CodeSha256", "Runtime", "Handler", "Role", "MemorySize", "Timeout", "Architectures")
-    if newest is not None and all(newest.get(k) == config.get(k) for k in same) and (
-            (newest.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"):
+    if (
+        newest is not None
+        and all(newest.get(k) == config.get(k) for k in same)
+        and ((newest.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions")
+    ):
         return newest["Version"], "unchanged"
-    made = await lam.publish_version(FunctionName=name, CodeSha256=config.get("CodeSha256"),
-                                     Description="lambdascope probe (SnapStart snapshot)")
+    made = await lam.publish_version(
+        FunctionName=name, CodeSha256=config.get("CodeSha256"), Description="lambdascope probe (SnapStart snapshot)"
+    )
     await _wait_ready(lam, f"{name}:{made['Version']}")
     return made["Version"], "published"
 
@@ -336,8 +332,12 @@ async def _ensure_alias(lam, name, version):
     except ClientError as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise
-        await lam.create_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version,
-                               Description="lambdascope: the version deploy published last")
+        await lam.create_alias(
+            FunctionName=name,
+            Name=ALIAS,
+            FunctionVersion=version,
+            Description="lambdascope: the version deploy published last",
+        )
         return "created"
     if current.get("FunctionVersion") == version:
         return "unchanged"

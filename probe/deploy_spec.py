@@ -59,9 +59,7 @@ def is_ours(tags):
 
 def validate(name, memory=MEMORY_MIN, arch=ARCHES[0]):
     if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
-        raise DeployError(
-            f"invalid --name {name!r}: use 1-64 letters, digits, '-' or '_' (a Lambda function name)"
-        )
+        raise DeployError(f"invalid --name {name!r}: use 1-64 letters, digits, '-' or '_' (a Lambda function name)")
     if not isinstance(memory, int) or not MEMORY_MIN <= memory <= MEMORY_MAX:
         raise DeployError(f"--memory must be {MEMORY_MIN}..{MEMORY_MAX} MB (got {memory})")
     if arch not in ARCHES:
@@ -77,7 +75,7 @@ def role_name(name, region):
         return base
     # Too long for IAM: keep a readable prefix and a hash so two long names cannot collide.
     digest = hashlib.sha256(base.encode()).hexdigest()[:8]
-    return f"{base[:_ROLE_NAME_MAX - 9]}-{digest}"
+    return f"{base[: _ROLE_NAME_MAX - 9]}-{digest}"
 
 
 def log_group_name(name):

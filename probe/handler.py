@@ -104,8 +104,7 @@ def identity():
             "bogomips": bogomips,
             "vcpus": vcpus or os.cpu_count() or 0,
             "mem_total_kb": _meminfo_total_kb(_read(os.path.join(PROC_ROOT, "meminfo"))),
-            "kernel": _read(os.path.join(PROC_ROOT, "sys/kernel/osrelease")).strip()
-            or platform.release(),
+            "kernel": _read(os.path.join(PROC_ROOT, "sys/kernel/osrelease")).strip() or platform.release(),
             "arch": platform.machine(),
         }
         _identity.update(_instance())
@@ -207,8 +206,7 @@ def _client_request_id(event):
 def record(event, context):
     """Build the probe record for one invocation (and mark /tmp so the next one is warm)."""
     global _seq, _restored
-    if _seq == 0 and not _HOOKED and os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == \
-            "snap-start":
+    if _seq == 0 and not _HOOKED and os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _after_restore()  # no hook to tell us: a snapshot is taken before any invocation
     tmp = _tmp_dir()
     process_cold = _seq == 0
@@ -236,8 +234,7 @@ def record(event, context):
     rec.update(identity())
     rec.update(
         {
-            "function_name": getattr(context, "function_name", None)
-            or os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+            "function_name": getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
             "function_version": getattr(context, "function_version", None)
             or os.environ.get("AWS_LAMBDA_FUNCTION_VERSION"),
             "memory_mb": _int(getattr(context, "memory_limit_in_mb", None)),

@@ -13,11 +13,18 @@ TIERS = ("unit", "integration", "e2e", "bench")
 
 # Pure tests that live beside the integration tests of their package.
 _UNIT_FILES = {
-    "tests/loadgen/test_plan.py", "tests/loadgen/test_schedule.py", "tests/loadgen/test_stats.py",
-    "tests/tui/test_view_helpers.py", "tests/local/test_profile.py",
+    "tests/loadgen/test_plan.py",
+    "tests/loadgen/test_schedule.py",
+    "tests/loadgen/test_stats.py",
+    "tests/tui/test_view_helpers.py",
+    "tests/local/test_profile.py",
 }
-_E2E_PREFIXES = ("tests/tui/test_tmux_", "tests/integration/test_experiment", "tests/integration/test_blog_story",
-                 "tests/local/test_aws_tools")
+_E2E_PREFIXES = (
+    "tests/tui/test_tmux_",
+    "tests/integration/test_experiment",
+    "tests/integration/test_blog_story",
+    "tests/local/test_aws_tools",
+)
 
 
 def _tier(relpath: str) -> str:

@@ -11,7 +11,7 @@ write a snapshot; `q` stops the load and closes the sources before the app exits
 import asyncio
 import os
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -86,40 +86,108 @@ class MonitorApp(App):
     # The one list of keys: the key bar, the help screen and the command palette are built
     # from it (tooltip = the help text). Ordered by importance: a narrow bar drops from the end.
     BINDINGS = [
-        Binding("plus,equals_sign", "level(1)", "load+", key_display="+", group=LOAD_KEYS,
-                tooltip="raise the load one step: one more concurrent request, or the next rate on the "
-                        "1-1.2-1.5-2-2.5-3-4-5-6-8 ladder"),
+        Binding(
+            "plus,equals_sign",
+            "level(1)",
+            "load+",
+            key_display="+",
+            group=LOAD_KEYS,
+            tooltip="raise the load one step: one more concurrent request, or the next rate on the "
+            "1-1.2-1.5-2-2.5-3-4-5-6-8 ladder",
+        ),
         Binding("minus", "level(-1)", "load-", key_display="-", group=LOAD_KEYS, tooltip="lower the load one step"),
-        Binding("asterisk", "level(1, True)", "load++", key_display="*", group=LOAD_KEYS,
-                tooltip="a larger step up (1, 2, 5, 10, 20 …: about ×2)"),
-        Binding("slash", "level(-1, True)", "load--", key_display="/", group=LOAD_KEYS,
-                tooltip="a larger step down"),
+        Binding(
+            "asterisk",
+            "level(1, True)",
+            "load++",
+            key_display="*",
+            group=LOAD_KEYS,
+            tooltip="a larger step up (1, 2, 5, 10, 20 …: about ×2)",
+        ),
+        Binding("slash", "level(-1, True)", "load--", key_display="/", group=LOAD_KEYS, tooltip="a larger step down"),
         Binding("h", "plan_hold", "hold plan", tooltip="--plan: hold the plan at this stage (again: go on)"),
         Binding("n", "plan_next", "next stage", tooltip="--plan: skip to the plan's next stage"),
         Binding("space", "pause", "pause", tooltip="pause / resume the load (in a replay: the playback)"),
-        Binding("s", "snapshot", "snapshot",
-                tooltip="snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg in a new folder"),
-        Binding("f", "findings", "findings", tooltip="show / hide the findings panel: waves, retirements, "
-                                                     "takeover, spread, hardware, cold starts, pre-initialised"),
-        Binding("w", "time('fit')", "whole run", group=TIME_KEYS,
-                tooltip="timeline: the whole run (the default; columns widen as the run grows)"),
-        Binding("right_square_bracket", "time('in')", "zoom in", key_display="]", group=TIME_KEYS,
-                tooltip="timeline: zoom in (fewer seconds per column, down to the finest bucket)"),
-        Binding("left_square_bracket", "time('out')", "zoom out", key_display="[", group=TIME_KEYS,
-                tooltip="timeline: zoom out (more seconds per column, up to 10 minutes)"),
-        Binding("less_than_sign,comma", "time('back')", "earlier", key_display="<", group=TIME_KEYS,
-                tooltip="timeline: scroll back in time (half a screen; also ,)"),
-        Binding("greater_than_sign,full_stop", "time('forward')", "later", key_display=">", group=TIME_KEYS,
-                tooltip="timeline: scroll forward in time (also .); past now it follows now"),
-        Binding("l", "time('live')", "live", group=TIME_KEYS,
-                tooltip="timeline: follow now at this zoom (the right edge is the last full column)"),
-        Binding("m", "mode", "open/closed",
-                tooltip="switch closed loop (N concurrent) ↔ open loop (R req/s, capped in flight)"),
-        Binding("g", "host_key", "host key", tooltip="cycle the host key: hostname → boot id → CPU model "
-                                                     "(each host keeps its colour)"),
+        Binding(
+            "s",
+            "snapshot",
+            "snapshot",
+            tooltip="snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg in a new folder",
+        ),
+        Binding(
+            "f",
+            "findings",
+            "findings",
+            tooltip="show / hide the findings panel: waves, retirements, "
+            "takeover, spread, hardware, cold starts, pre-initialised",
+        ),
+        Binding(
+            "w",
+            "time('fit')",
+            "whole run",
+            group=TIME_KEYS,
+            tooltip="timeline: the whole run (the default; columns widen as the run grows)",
+        ),
+        Binding(
+            "right_square_bracket",
+            "time('in')",
+            "zoom in",
+            key_display="]",
+            group=TIME_KEYS,
+            tooltip="timeline: zoom in (fewer seconds per column, down to the finest bucket)",
+        ),
+        Binding(
+            "left_square_bracket",
+            "time('out')",
+            "zoom out",
+            key_display="[",
+            group=TIME_KEYS,
+            tooltip="timeline: zoom out (more seconds per column, up to 10 minutes)",
+        ),
+        Binding(
+            "less_than_sign,comma",
+            "time('back')",
+            "earlier",
+            key_display="<",
+            group=TIME_KEYS,
+            tooltip="timeline: scroll back in time (half a screen; also ,)",
+        ),
+        Binding(
+            "greater_than_sign,full_stop",
+            "time('forward')",
+            "later",
+            key_display=">",
+            group=TIME_KEYS,
+            tooltip="timeline: scroll forward in time (also .); past now it follows now",
+        ),
+        Binding(
+            "l",
+            "time('live')",
+            "live",
+            group=TIME_KEYS,
+            tooltip="timeline: follow now at this zoom (the right edge is the last full column)",
+        ),
+        Binding(
+            "m",
+            "mode",
+            "open/closed",
+            tooltip="switch closed loop (N concurrent) ↔ open loop (R req/s, capped in flight)",
+        ),
+        Binding(
+            "g",
+            "host_key",
+            "host key",
+            tooltip="cycle the host key: hostname → boot id → CPU model (each host keeps its colour)",
+        ),
         Binding("o", "sort", "sort", tooltip="cycle the sort: first request → invocations → host (legend order)"),
-        Binding("left", "seek(-10)", "-10s", key_display="←", priority=True,
-                tooltip="replay: back 10 s (plays again from the start up to there)"),
+        Binding(
+            "left",
+            "seek(-10)",
+            "-10s",
+            key_display="←",
+            priority=True,
+            tooltip="replay: back 10 s (plays again from the start up to there)",
+        ),
         Binding("right", "seek(10)", "+10s", key_display="→", priority=True, tooltip="replay: forward 10 s"),
         Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
         Binding("q", "quit", "quit", tooltip="quit: stop the load (and the local Lambda) and exit"),
@@ -129,11 +197,22 @@ class MonitorApp(App):
     PLAN_ACTIONS = ("plan_hold", "plan_next")  # only with --plan
     REPLAY_ACTIONS = ("seek",)  # only in a replay
 
-    def __init__(self, *, target: TargetInfo, load: LoadController | None = None,
-                 load_state: LoadState | None = None, sources: Sequence[LogSource] = (),
-                 clock: Callable[[], float] = time.time, fleet: Fleet | None = None,
-                 snapshot_dir: str = "lambdascope-snapshots", refresh_hz: float = 5.0, recorder=None,
-                 replay=None, steering=None, when_ready: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        *,
+        target: TargetInfo,
+        load: LoadController | None = None,
+        load_state: LoadState | None = None,
+        sources: Sequence[LogSource] = (),
+        clock: Callable[[], float] = time.time,
+        fleet: Fleet | None = None,
+        snapshot_dir: str = "lambdascope-snapshots",
+        refresh_hz: float = 5.0,
+        recorder=None,
+        replay=None,
+        steering=None,
+        when_ready: Callable[[], None] | None = None,
+    ):
         super().__init__()
         self.target = target
         self.load = load
@@ -195,8 +274,15 @@ class MonitorApp(App):
         if self._when_ready is not None:
             self._when_ready()
 
-    def attach(self, *, target: TargetInfo, load: LoadController | None, sources: Sequence[LogSource],
-               recorder=None, steering=None) -> bool:
+    def attach(
+        self,
+        *,
+        target: TargetInfo,
+        load: LoadController | None,
+        sources: Sequence[LogSource],
+        recorder=None,
+        steering=None,
+    ) -> bool:
         """What was started after the screen came up: the target, the load, the log sources (and
         the recorder, the ramp plan's steering). False if the app has already stopped (the caller
         stops them itself)."""
@@ -211,8 +297,9 @@ class MonitorApp(App):
 
     def _start_producers(self) -> None:
         for src in self.sources:
-            self.run_worker(self._pump_source(src), name=f"source {src.status.name}", group="sources",
-                            exit_on_error=False)
+            self.run_worker(
+                self._pump_source(src), name=f"source {src.status.name}", group="sources", exit_on_error=False
+            )
         if self.load is not None:
             self.run_worker(self._pump_load(), name="load", group="load", exit_on_error=False)
 
@@ -284,8 +371,11 @@ class MonitorApp(App):
         if self._stopped:
             return
         if self.replaying:
-            self.status.say("■ end of recording: ← goes back 10 s, q quits" if self.replay is not None
-                            and self.replay.clock.speed is not None else "■ end of recording (replay finished)")
+            self.status.say(
+                "■ end of recording: ← goes back 10 s, q quits"
+                if self.replay is not None and self.replay.clock.speed is not None
+                else "■ end of recording (replay finished)"
+            )
         else:
             self.status.say("the load generator stopped")
 
@@ -317,8 +407,14 @@ class MonitorApp(App):
         with self.batch_update():
             self.table.apply(fleet, diff, now, colour, sort=self.sort_by, story=story)
             self.timeline.set_frame(fleet, now, lambda c: colour(c.host_key(host_key)), retired_at)
-            self.legend.show(hosts, self.palette, host_key, pre, scale_text(self.timeline.top),
-                             timeview.describe(self.timeline.frame))
+            self.legend.show(
+                hosts,
+                self.palette,
+                host_key,
+                pre,
+                scale_text(self.timeline.top),
+                timeview.describe(self.timeline.frame),
+            )
             if self.panel.display:
                 self.panel.show(story.findings)
             stats = self.load_state.figures(now) if self.load is not None else None
@@ -329,9 +425,9 @@ class MonitorApp(App):
                 load = f"{load} · {self.steering.status(now)}"
             if self.replay is not None:
                 load = f"{load}  {replay_position(self.replay.clock)}"
-            self.header.show(header_text(
-                self.target, load, stats, fleet,
-                [s.status for s in self.sources], self.failures, elapsed))
+            self.header.show(
+                header_text(self.target, load, stats, fleet, [s.status for s in self.sources], self.failures, elapsed)
+            )
         self.ticks += 1
 
     # ---- keys ---------------------------------------------------------------------------
@@ -362,8 +458,11 @@ class MonitorApp(App):
         for b in self.BINDINGS:
             _, action, params = parse(b.action)
             if b.show and self.check_action(action, params):
-                yield SystemCommand(f"{b.description} ({self.get_key_display(b)})", b.tooltip or b.description,
-                                    lambda a=b.action: self.run_action(a))
+                yield SystemCommand(
+                    f"{b.description} ({self.get_key_display(b)})",
+                    b.tooltip or b.description,
+                    lambda a=b.action: self.run_action(a),
+                )
         for cmd in super().get_system_commands(screen):
             if cmd.title.lower() not in ("screenshot", "keys"):
                 yield cmd
@@ -535,13 +634,13 @@ class MonitorApp(App):
         bundle = export.build(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)
         files = {"screen.svg": self.export_screenshot(title=f"lambdascope {export.iso(now)}")}
         self.status.say("writing snapshot…")
-        self.run_worker(self._write_snapshot(now, bundle, files), name="snapshot", group="snapshot",
-                        exit_on_error=False)
+        self.run_worker(
+            self._write_snapshot(now, bundle, files), name="snapshot", group="snapshot", exit_on_error=False
+        )
 
     async def _write_snapshot(self, now: float, bundle, files: dict) -> None:
         try:
-            folder, names = await asyncio.to_thread(export_folder.write_snapshot, self.snapshot_dir, now, bundle,
-                                                    files)
+            folder, names = await asyncio.to_thread(export_folder.write_snapshot, self.snapshot_dir, now, bundle, files)
             result = SnapshotResult(folder, names)
         except OSError as exc:
             result = SnapshotResult(None, [], f"{exc.strerror or exc} ({exc.filename or self.snapshot_dir})")
@@ -582,7 +681,7 @@ class MonitorApp(App):
         self.status.say("finishing the snapshot before quitting…")
         try:
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in pending), return_exceptions=True), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.log.error("snapshot not finished before quitting")
 
     async def shutdown(self, timeout: float = 10.0) -> None:

@@ -33,8 +33,15 @@ async def remember_credentials(session: aioboto3.Session) -> None:
 
 
 @asynccontextmanager
-async def client(session: aioboto3.Session, service: str, *, endpoint_url: str | None = None,
-                 credentials: dict | None = None, region: str | None = None, max_attempts: int = 10):
+async def client(
+    session: aioboto3.Session,
+    service: str,
+    *,
+    endpoint_url: str | None = None,
+    credentials: dict | None = None,
+    region: str | None = None,
+    max_attempts: int = 10,
+):
     """An async client with retries; the session's credentials are masked from then on.
 
     Callers that own their retries (the log sources, one-shot lookups) pass a small
@@ -54,6 +61,7 @@ async def client(session: aioboto3.Session, service: str, *, endpoint_url: str |
         connect_timeout=5 if max_attempts > 3 else 2,
         read_timeout=60,
     )
-    async with session.client(service, endpoint_url=endpoint_url, region_name=region, config=config,
-                              **(credentials or {})) as c:
+    async with session.client(
+        service, endpoint_url=endpoint_url, region_name=region, config=config, **(credentials or {})
+    ) as c:
         yield c

@@ -54,7 +54,10 @@ def explain(exc, args=None):
         return NO_CREDENTIALS
     if isinstance(exc, boto_errors.ProfileNotFound):
         name = exc.kwargs.get("profile", profile)
-        return f"AWS profile {name!r} not found: run 'aws configure --profile {name}' or pick one from 'aws configure list-profiles'"
+        return (
+            f"AWS profile {name!r} not found: run 'aws configure --profile {name}' "
+            "or pick one from 'aws configure list-profiles'"
+        )
     if isinstance(exc, boto_errors.NoRegionError):
         return "no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION"
     if isinstance(exc, boto_errors.InvalidRegionError):

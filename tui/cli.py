@@ -66,8 +66,10 @@ def main(argv=None):
     except Exception as exc:  # never a traceback (it could show a credential in its locals)
         if os.environ.get("LAMBDASCOPE_DEBUG"):
             raise
-        print(f"lambdascope: error: {one_line(exc)} (a bug: please report it; "
-              "LAMBDASCOPE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"lambdascope: error: {one_line(exc)} (a bug: please report it; LAMBDASCOPE_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -36,6 +36,7 @@ def _total(key: str):
     def read(doc: dict):
         v = (doc.get("totals") or {}).get(key)
         return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
     return read, lambda v: f"{v:,}" if isinstance(v, int) else f"{v:g}"
 
 
@@ -177,5 +178,4 @@ def to_table(names: list[str], rows: list[Row]) -> str:
 
 
 def to_dict(names: list[str], rows: list[Row]) -> dict:
-    return {"runs": names,
-            "rows": [{"label": r.label, "values": list(r.values), "differs": r.differs} for r in rows]}
+    return {"runs": names, "rows": [{"label": r.label, "values": list(r.values), "differs": r.differs} for r in rows]}

@@ -10,8 +10,7 @@ import io
 from datetime import datetime
 
 # Tableau's 10 colours, in the order hosts appear: the same order the monitor's legend uses.
-PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#bab0ac"]
+PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
 
 def _t(iso: str | None) -> float | None:
@@ -51,8 +50,14 @@ def draw(names: list[str], docs: list[dict]) -> dict[str, bytes]:
         for _, _, h in spans:
             hosts.setdefault(h, PALETTE[len(hosts) % len(PALETTE)])
     heights = [max(1.2, min(6.0, 0.08 * len(spans) + 1.0)) for _, spans in data]
-    fig, axes = plt.subplots(len(docs), 1, sharex=True, figsize=(11, sum(heights) + 1.0),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = plt.subplots(
+        len(docs),
+        1,
+        sharex=True,
+        figsize=(11, sum(heights) + 1.0),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     for ax, name, doc, (_, spans) in zip(axes[:, 0], names, docs, data):
         for i, (a, b, h) in enumerate(spans):
             ax.plot([a, b if b > a else a + 0.02], [i, i], color=hosts[h], linewidth=2.2, solid_capstyle="butt")
@@ -64,7 +69,9 @@ def draw(names: list[str], docs: list[dict]) -> dict[str, bytes]:
                 ax.axvline(at, color="#555555", linestyle="--", linewidth=0.8)
             elif f.get("kind") == "retirement":
                 ax.axvline(at, color="#c0392b", linestyle=":", linewidth=1.0)
-        waves = [str(f.get("size")) for f in doc.get("findings") or [] if isinstance(f, dict) and f.get("kind") == "wave"]
+        waves = [
+            str(f.get("size")) for f in doc.get("findings") or [] if isinstance(f, dict) and f.get("kind") == "wave"
+        ]
         src = doc.get("source") or {}
         profile = src.get("profile")
         title = f"{name}" + (f" · profile {profile}" if profile else "")
@@ -76,12 +83,20 @@ def draw(names: list[str], docs: list[dict]) -> dict[str, bytes]:
         ax.set_ylim(len(spans) - 0.5 if spans else 0.5, -0.5)
         ax.set_yticks([])
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    axes[-1, 0].set_xlabel("seconds since the run's first request (lane: first to last invocation; "
-                           "dashed: wave; dotted: retirement)")
+    axes[-1, 0].set_xlabel(
+        "seconds since the run's first request (lane: first to last invocation; dashed: wave; dotted: retirement)"
+    )
     handles = [plt.Line2D([0], [0], color=c, linewidth=4) for c in hosts.values()]
     if handles:
-        fig.legend(handles, list(hosts), title="host", loc="upper right", fontsize=8, title_fontsize=8,
-                   ncol=min(4, len(handles)))
+        fig.legend(
+            handles,
+            list(hosts),
+            title="host",
+            loc="upper right",
+            fontsize=8,
+            title_fontsize=8,
+            ncol=min(4, len(handles)),
+        )
     fig.suptitle("lambdascope compare: containers over time, run by run", x=0.01, ha="left", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     out = {}

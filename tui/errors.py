@@ -45,12 +45,16 @@ _FILE_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token",
 _VALUE = r"[^\s,;&\"'\\<>]+"
 _SHAPES = [
     # Signature parts in a URL, an Authorization header or an error that quotes one.
-    re.compile(r"(?i)((?:X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature|Credential|Signature|"
-               r"SessionToken|Session-Token|Security-Token)\"?\s*[=:]\s*\"?)" + _VALUE),
+    re.compile(
+        r"(?i)((?:X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature|Credential|Signature|"
+        r"SessionToken|Session-Token|Security-Token)\"?\s*[=:]\s*\"?)" + _VALUE
+    ),
     # Fields of credential documents (JSON from a credential process or cache, INI, repr of a dict).
-    re.compile(r"(?i)((?:aws_secret_access_key|aws_session_token|aws_security_token|aws_access_key_id|"
-               r"SecretAccessKey|secret_key|SecretKey|AccessKeyId|access_key|accessToken|refreshToken|"
-               r"clientSecret|\"Token\")[\"']?\s*[=:]\s*[\"']?)" + _VALUE),
+    re.compile(
+        r"(?i)((?:aws_secret_access_key|aws_session_token|aws_security_token|aws_access_key_id|"
+        r"SecretAccessKey|secret_key|SecretKey|AccessKeyId|access_key|accessToken|refreshToken|"
+        r"clientSecret|\"Token\")[\"']?\s*[=:]\s*[\"']?)" + _VALUE
+    ),
     # The secret that follows a key id ("AKIA… wJalr…", "key=AKIA…:secret").
     re.compile(r"(\b(?:AKIA|ASIA)[A-Z0-9]{12,}[\s:/=,;\"']{1,4})[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"),
     # Access key ids (long-term AKIA, temporary ASIA) and other IAM unique ids.
@@ -58,8 +62,10 @@ _SHAPES = [
     # A session token, or any long base64 run: nothing a user needs to read is shaped like that.
     re.compile(r"()(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{100,}={0,2}"),
     # A 40-character secret access key standing alone (mixed case and digits, so not hex or a word).
-    re.compile(r"()(?<![A-Za-z0-9/+=_-])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
-               r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])"),
+    re.compile(
+        r"()(?<![A-Za-z0-9/+=_-])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
+        r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])"
+    ),
 ]
 _files_cache: dict[str, tuple[float, frozenset]] = {}
 
@@ -79,8 +85,10 @@ def known_secrets() -> set[str]:
         if value and len(value) >= _MIN_SECRET:
             out.add(value)
     home = os.path.expanduser("~")
-    for path in (os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials"),
-                 os.environ.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config")):
+    for path in (
+        os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials"),
+        os.environ.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config"),
+    ):
         out |= _file_secrets(path)
     return out
 

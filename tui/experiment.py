@@ -72,10 +72,19 @@ class _Tally:
                 self.unknown += 1
 
 
-async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0,
-                         poll_interval_s: float = 0.5, now=time.time, fleet: Fleet | None = None,
-                         start_ms: int | None = None, runner_options: dict | None = None,
-                         steering=None, on_batch=None) -> Result:
+async def run_experiment(
+    target: Target,
+    plan,
+    *,
+    settle_timeout_s: float = 60.0,
+    poll_interval_s: float = 0.5,
+    now=time.time,
+    fleet: Fleet | None = None,
+    start_ms: int | None = None,
+    runner_options: dict | None = None,
+    steering=None,
+    on_batch=None,
+) -> Result:
     """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
     it goes) lets a caller print what was measured so far if the run is cancelled. `start_ms`:
     read the logs from then on (default a second before the start); `runner_options` go to the
@@ -90,13 +99,15 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
     since = int((started - 1) * 1000) if start_ms is None else start_ms
     # Every event id of the run is kept (up to KEEP_IDS), so the sweep at the end can tell a
     # late event from one already read.
-    async with open_source(target, "poll", start_ms=since, interval=poll_interval_s, keep_ids=KEEP_IDS,
-                           now=now) as source:
+    async with open_source(
+        target, "poll", start_ms=since, interval=poll_interval_s, keep_ids=KEEP_IDS, now=now
+    ) as source:
         reader = asyncio.create_task(_read(source, fleet, now))
         tally = _Tally()
         try:
-            runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client,
-                            **(runner_options or {}))
+            runner = Runner(
+                target_from_spec(target.load_spec()), plan, client=target.http_client, **(runner_options or {})
+            )
             driver = None
             if steering is not None:
                 # The plan's clock starts with the load (the runner starts on the first
@@ -130,9 +141,20 @@ async def run_experiment(target: Target, plan, *, settle_timeout_s: float = 60.0
     swept_late = None if swept and swept[-1] is None else sum(found)
     missing = sum(c.unconfirmed for c in fleet.containers.values())
     finished = now()
-    return Result(fleet, finished - started, load_done - started, log_lag, missing, source.status.requests, finished,
-                  unknown=tally.unknown, log_only=_log_only(fleet, tally), source_error=source.status.error,
-                  outcome_errors=dict(tally.errors), swept_late=swept_late)
+    return Result(
+        fleet,
+        finished - started,
+        load_done - started,
+        log_lag,
+        missing,
+        source.status.requests,
+        finished,
+        unknown=tally.unknown,
+        log_only=_log_only(fleet, tally),
+        source_error=source.status.error,
+        outcome_errors=dict(tally.errors),
+        swept_late=swept_late,
+    )
 
 
 async def _sweep(source, fleet: Fleet, now) -> int | None:
@@ -169,8 +191,9 @@ async def _read(source, fleet: Fleet, now) -> None:
         feed(fleet, batch, now())
 
 
-async def _settle(fleet: Fleet, tally: _Tally, reader: asyncio.Task, timeout_s: float, load_done: float,
-                  now, sweep=None) -> float | None:
+async def _settle(
+    fleet: Fleet, tally: _Tally, reader: asyncio.Task, timeout_s: float, load_done: float, now, sweep=None
+) -> float | None:
     """Wait until the logs account for every answered invocation and every unknown request (or
     fall quiet for good). Returns the lag from the last response until the logs had reported
     every answered invocation, or None if they never did before the timeout.

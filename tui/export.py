@@ -8,17 +8,38 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tui import findings
 from tui.errors import mask
 from tui.fleet import Container, Fleet
 
 CONTAINER_COLUMNS = [
-    "container_id", "invocations", "cold_starts", "hostname", "cpu_model", "first_seen",
-    "last_seen", "init_duration_ms", "host_key", "wave", "state", "why", "pre_initialized", "boot_id",
-    "cpu_mhz", "bogomips", "confirmed", "errors", "max_memory_mb", "cold_signals_disagree",
-    "init_type", "peak_concurrency", "restore_duration_ms", "init_failures", "timeouts",
+    "container_id",
+    "invocations",
+    "cold_starts",
+    "hostname",
+    "cpu_model",
+    "first_seen",
+    "last_seen",
+    "init_duration_ms",
+    "host_key",
+    "wave",
+    "state",
+    "why",
+    "pre_initialized",
+    "boot_id",
+    "cpu_mhz",
+    "bogomips",
+    "confirmed",
+    "errors",
+    "max_memory_mb",
+    "cold_signals_disagree",
+    "init_type",
+    "peak_concurrency",
+    "restore_duration_ms",
+    "init_failures",
+    "timeouts",
 ]
 TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
 
@@ -26,7 +47,7 @@ TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "
 def iso(t: float | None) -> str | None:
     if t is None:
         return None
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: findings.Story | None = None) -> dict:
@@ -61,9 +82,17 @@ def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: 
     }
 
 
-def snapshot(fleet: Fleet, *, now: float, source: dict, load: dict | None = None,
-             host_key: str = "hostname", sort: str = "first", extra: dict | None = None,
-             story: findings.Story | None = None) -> dict:
+def snapshot(
+    fleet: Fleet,
+    *,
+    now: float,
+    source: dict,
+    load: dict | None = None,
+    host_key: str = "hostname",
+    sort: str = "first",
+    extra: dict | None = None,
+    story: findings.Story | None = None,
+) -> dict:
     """The whole document: what a user saw, as data, with the story it tells."""
     story = story or findings.tell(fleet, now, host_key=host_key)
     ordered = fleet.ordered(sort)
@@ -72,9 +101,18 @@ def snapshot(fleet: Fleet, *, now: float, source: dict, load: dict | None = None
     for c, row in zip(ordered, rows):
         if row["pre_initialized"]:
             continue  # initialised, never invoked: no host is known, and it is not one
-        h = hosts.setdefault(row["host_key"], {"host_key": row["host_key"], "containers": 0, "invocations": 0,
-                                               "cpu_model": c.cpu_model, "cpu_mhz": c.cpu_mhz,
-                                               "bogomips": c.bogomips, "first_seen": c.first_seen})
+        h = hosts.setdefault(
+            row["host_key"],
+            {
+                "host_key": row["host_key"],
+                "containers": 0,
+                "invocations": 0,
+                "cpu_model": c.cpu_model,
+                "cpu_mhz": c.cpu_mhz,
+                "bogomips": c.bogomips,
+                "first_seen": c.first_seen,
+            },
+        )
         h["containers"] += 1
         h["invocations"] += c.invocations
         h["first_seen"] = min(h["first_seen"], c.first_seen)
@@ -143,8 +181,9 @@ def lanes(fleet: Fleet, now: float) -> tuple[dict[str, list[tuple[float, int]]],
     return out, fleet.bucket_s * per
 
 
-def timeline_rows(doc: dict, lanes_of: dict[str, list[tuple[float, int]]], t0: float | None,
-                  width: float | None = None) -> list[dict]:
+def timeline_rows(
+    doc: dict, lanes_of: dict[str, list[tuple[float, int]]], t0: float | None, width: float | None = None
+) -> list[dict]:
     """The tidy timeline: one row per container and non-empty bucket (empty buckets are left
     out: a sum or a pivot treats them as 0), containers in the document's order. `t_s` counts
     from the run's first event, `t0` (the document's `started_at`); `bucket_s` is the rows'
@@ -158,9 +197,17 @@ def timeline_rows(doc: dict, lanes_of: dict[str, list[tuple[float, int]]], t0: f
             iso_start = stamp.get(start)
             if iso_start is None:
                 iso_start = stamp[start] = iso(start)
-            out.append({"container_id": cid, "host_key": host, "wave": wave, "bucket_start": iso_start,
-                        "t_s": None if t0 is None else round(start - t0, 3), "bucket_s": width,
-                        "invocations": n})
+            out.append(
+                {
+                    "container_id": cid,
+                    "host_key": host,
+                    "wave": wave,
+                    "bucket_start": iso_start,
+                    "t_s": None if t0 is None else round(start - t0, 3),
+                    "bucket_s": width,
+                    "invocations": n,
+                }
+            )
     return out
 
 
@@ -174,12 +221,24 @@ class Bundle:
     latency: dict = field(default_factory=dict)  # {"cold_ms": [...], "warm_ms": [...]}, when known
 
     def files(self) -> dict[str, str]:
-        return {"snapshot.json": to_json(self.doc), "containers.csv": to_csv(self.doc),
-                "timeline.csv": timeline_csv(self.timeline)}
+        return {
+            "snapshot.json": to_json(self.doc),
+            "containers.csv": to_csv(self.doc),
+            "timeline.csv": timeline_csv(self.timeline),
+        }
 
 
-def build(fleet: Fleet, *, now: float, source: dict, load: dict | None = None, host_key: str = "hostname",
-          sort: str = "first", extra: dict | None = None, story: findings.Story | None = None) -> Bundle:
+def build(
+    fleet: Fleet,
+    *,
+    now: float,
+    source: dict,
+    load: dict | None = None,
+    host_key: str = "hostname",
+    sort: str = "first",
+    extra: dict | None = None,
+    story: findings.Story | None = None,
+) -> Bundle:
     story = story or findings.tell(fleet, now, host_key=host_key)
     doc = snapshot(fleet, now=now, source=source, load=load, host_key=host_key, sort=sort, extra=extra, story=story)
     t0 = story.t0 if story.t0 is not None else fleet.started_at
@@ -234,9 +293,16 @@ def to_csv(doc: dict) -> str:
 def to_table(doc: dict) -> str:
     """The blog's table, one row per serving container, plus the identity columns it added later
     and the wave and state the story gives; then the totals and the findings, one line each."""
-    cols = [("container-id", "container_id", 0), ("invocations", "invocations", 1), ("cold", "cold_starts", 1),
-            ("init ms", "init_duration_ms", 1), ("wave", "wave", 1), ("state", "state", 0),
-            ("hostname", "hostname", 0), ("cpu model", "cpu_model", 0)]
+    cols = [
+        ("container-id", "container_id", 0),
+        ("invocations", "invocations", 1),
+        ("cold", "cold_starts", 1),
+        ("init ms", "init_duration_ms", 1),
+        ("wave", "wave", 1),
+        ("state", "state", 0),
+        ("hostname", "hostname", 0),
+        ("cpu model", "cpu_model", 0),
+    ]
     rows = []
     for r in doc["containers"]:
         if r.get("pre_initialized"):
@@ -245,21 +311,33 @@ def to_table(doc: dict) -> str:
         short = cid.rsplit("]", 1)[-1] if "]" in cid else cid
         init = r["init_duration_ms"]
         wave = r.get("wave")
-        rows.append([short, str(r["invocations"]), str(r["cold_starts"]),
-                     "" if init is None else f"{init:.1f}", "" if wave is None else str(wave + 1),
-                     r.get("state") or "", r["hostname"] or "", r["cpu_model"] or ""])
+        rows.append(
+            [
+                short,
+                str(r["invocations"]),
+                str(r["cold_starts"]),
+                "" if init is None else f"{init:.1f}",
+                "" if wave is None else str(wave + 1),
+                r.get("state") or "",
+                r["hostname"] or "",
+                r["cpu_model"] or "",
+            ]
+        )
     widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, (h, _, _) in enumerate(cols)]
 
     def fmt(values):
-        return "  ".join(v.rjust(w) if right else v.ljust(w)
-                         for v, w, (_, _, right) in zip(values, widths, cols)).rstrip()
+        return "  ".join(
+            v.rjust(w) if right else v.ljust(w) for v, w, (_, _, right) in zip(values, widths, cols)
+        ).rstrip()
 
     t = doc["totals"]
     lines = [fmt([h for h, _, _ in cols])]
     lines += [fmt(row) for row in rows]
     lines.append("")
-    total = (f"{t.get('serving', t['containers'])} containers, {t['invocations']} invocations, "
-             f"{t['cold_starts']} cold starts, {t['errors']} errors, {t.get('throttled', 0)} throttled")
+    total = (
+        f"{t.get('serving', t['containers'])} containers, {t['invocations']} invocations, "
+        f"{t['cold_starts']} cold starts, {t['errors']} errors, {t.get('throttled', 0)} throttled"
+    )
     if t.get("pre_initialized"):
         n = t["pre_initialized"]
         total += f"; {n} pre-initialised environment{'s' if n != 1 else ''} (never invoked)"
@@ -279,9 +357,11 @@ def _story_lines(found, max_waves: int = 8) -> list[str]:
     for f in found:
         if f["kind"] == "wave" and len(waves) > max_waves and f["index"] >= max_waves - 2:
             if f["index"] == max_waves - 2:
-                rest = waves[max_waves - 2:]
-                out.append(f"… and {len(rest)} more waves of {', '.join(str(w['size']) for w in rest[:12])}"
-                           f"{', …' if len(rest) > 12 else ''} environments (all in --format json)")
+                rest = waves[max_waves - 2 :]
+                out.append(
+                    f"… and {len(rest)} more waves of {', '.join(str(w['size']) for w in rest[:12])}"
+                    f"{', …' if len(rest) > 12 else ''} environments (all in --format json)"
+                )
             continue
         out.append(f["text"])
     return out
@@ -315,7 +395,7 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 def snapshot_folder(base_dir: str, now: float) -> str:
     """Create a new folder under `base_dir` named for `now` (UTC); never reuse an existing one."""
-    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
     path, n = os.path.join(base_dir, stamp), 1
     while True:
         try:

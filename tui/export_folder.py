@@ -14,12 +14,12 @@ import tempfile
 from tui.errors import mask
 from tui.export import Bundle, snapshot_folder
 
-
 FIGURES = ("timeline", "invocations", "latency")
 
 
-def write_export(folder: str, bundle: Bundle, *, extra_files: dict[str, str | bytes] | None = None,
-                 figures: str | None = "here") -> list[str]:
+def write_export(
+    folder: str, bundle: Bundle, *, extra_files: dict[str, str | bytes] | None = None, figures: str | None = "here"
+) -> list[str]:
     """One export folder, for every way in (the `s` key, `run/analyze/replay --export DIR`):
     snapshot.json, containers.csv, timeline.csv, the figures (PNG and SVG) and `extra_files`.
 
@@ -66,8 +66,9 @@ def write_export(folder: str, bundle: Bundle, *, extra_files: dict[str, str | by
 def _draw_in_child(folder: str, bundle: Bundle, timeout_s: float = 300.0) -> None:
     data = json.dumps({"doc": bundle.doc, "timeline": bundle.timeline, "latency": bundle.latency})
     try:
-        done = subprocess.run([sys.executable, "-m", "tui.figures", folder], input=data, text=True,
-                              capture_output=True, timeout=timeout_s)
+        done = subprocess.run(
+            [sys.executable, "-m", "tui.figures", folder], input=data, text=True, capture_output=True, timeout=timeout_s
+        )
     except subprocess.TimeoutExpired:
         raise OSError(f"drawing the figures took more than {timeout_s:.0f} s") from None
     if done.returncode != 0:
@@ -75,10 +76,9 @@ def _draw_in_child(folder: str, bundle: Bundle, timeout_s: float = 300.0) -> Non
         raise OSError(f"drawing the figures failed: {mask(last)}")
 
 
-def write_snapshot(base_dir: str, now: float, bundle: Bundle,
-                   extra_files: dict[str, str | bytes] | None = None) -> tuple[str, list[str]]:
+def write_snapshot(
+    base_dir: str, now: float, bundle: Bundle, extra_files: dict[str, str | bytes] | None = None
+) -> tuple[str, list[str]]:
     """The monitor's `s` key: one export folder, new and named for `now`, under `base_dir`."""
     folder = snapshot_folder(base_dir, now)
     return folder, write_export(folder, bundle, extra_files=extra_files, figures="process")
-
-

@@ -15,8 +15,18 @@ from tui.findings import percentile
 # The screen's host colours (tui/widgets/legend.py PALETTE), in the same order: hosts take them
 # in order of first appearance, so a host is the same colour on screen and in a figure.
 PALETTE = [
-    "#4e9ddb", "#e8a33d", "#5cb85c", "#d9534f", "#a67fd8", "#3fbfbf",
-    "#e377c2", "#bcbd22", "#8c9eff", "#ff7f50", "#7fcf9f", "#c9a26b",
+    "#4e9ddb",
+    "#e8a33d",
+    "#5cb85c",
+    "#d9534f",
+    "#a67fd8",
+    "#3fbfbf",
+    "#e377c2",
+    "#bcbd22",
+    "#8c9eff",
+    "#ff7f50",
+    "#7fcf9f",
+    "#c9a26b",
 ]
 UNKNOWN = "#9a9a9a"
 MAX_LABELLED_LANES = 60  # beyond this the lanes keep their colour but lose their id labels
@@ -70,8 +80,7 @@ def display_width(base: float, span_s: float) -> float:
 def serving_rows(doc: dict) -> list[dict]:
     """Serving containers in lane order: by wave, then by first record."""
     rows = [r for r in doc["containers"] if r["invocations"] > 0]
-    rows.sort(key=lambda r: (r["wave"] if r["wave"] is not None else 1 << 30, r["first_seen"] or "",
-                             r["container_id"]))
+    rows.sort(key=lambda r: (r["wave"] if r["wave"] is not None else 1 << 30, r["first_seen"] or "", r["container_id"]))
     return rows
 
 
@@ -83,9 +92,11 @@ def draw_all(doc: dict, timeline: list[dict], latency: dict | None = None) -> di
     from matplotlib.figure import Figure  # a Figure not tied to pyplot: no global state, thread-safe
 
     out = {}
-    for name, fig in (("timeline", _timeline(Figure, doc, timeline)),
-                      ("invocations", _invocations(Figure, doc)),
-                      ("latency", _latency(Figure, doc, latency or {}))):
+    for name, fig in (
+        ("timeline", _timeline(Figure, doc, timeline)),
+        ("invocations", _invocations(Figure, doc)),
+        ("latency", _latency(Figure, doc, latency or {})),
+    ):
         for fmt in ("png", "svg"):
             buf = io.BytesIO()
             fig.savefig(buf, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
@@ -101,8 +112,9 @@ def _legend(ax, doc: dict, colours: dict[str, str], rows: list[dict], **kw) -> N
         per_host[r["host_key"]] = per_host.get(r["host_key"], 0) + 1
     handles = [Patch(color=colours.get(h, UNKNOWN), label=f"{h} ({per_host[h]})") for h in colours if h in per_host]
     sim = (doc.get("source") or {}).get("simulated_hosts")
-    ax.legend(handles=handles, title="host (simulated)" if sim else "host", fontsize=8, title_fontsize=8,
-              framealpha=0.9, **kw)
+    ax.legend(
+        handles=handles, title="host (simulated)" if sim else "host", fontsize=8, title_fontsize=8, framealpha=0.9, **kw
+    )
 
 
 def _timeline(Figure, doc: dict, timeline: list[dict]):
@@ -156,41 +168,75 @@ def _timeline(Figure, doc: dict, timeline: list[dict]):
         if w.get("pre_initialized"):
             label += f" ({w['serving']} served)"
         # staggered in the headroom above the lanes, so waves a fraction of a second apart stay legible
-        ax.annotate(label, xy=(w["at_s"], 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3 - 11 * (k % 3)),
-                    textcoords="offset points", va="top", fontsize=8, color="#333333")
+        ax.annotate(
+            label,
+            xy=(w["at_s"], 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3 - 11 * (k % 3)),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color="#333333",
+        )
     # Retirements: a red cross at each retired container's last invocation, a label per group.
     t0 = _epoch(doc.get("started_at"))
     last_s = {r["container_id"]: _epoch(r["last_seen"]) - t0 for r in rows if t0 is not None and r["last_seen"]}
     retired_lanes = [(lane_of[r["container_id"]], r) for r in rows if r["state"] == "retired"]
     if retired_lanes:
-        ax.scatter([last_s.get(r["container_id"], 0.0) for _, r in retired_lanes],
-                   [n - 1 - i for i, _ in retired_lanes], marker="x", color="#c0392b", s=18, linewidths=1.2,
-                   zorder=3)
+        ax.scatter(
+            [last_s.get(r["container_id"], 0.0) for _, r in retired_lanes],
+            [n - 1 - i for i, _ in retired_lanes],
+            marker="x",
+            color="#c0392b",
+            s=18,
+            linewidths=1.2,
+            zorder=3,
+        )
     for f in doc.get("findings", ()):
         if f["kind"] == "retirement":
             ys = [n - 1 - lane_of[c] for c in f["container_ids"] if c in lane_of]
             if ys:
                 label = f"{f['host_keys'][0]} retired" if f.get("host_retired") and f["host_keys"] else "retired"
-                ax.annotate(f"{label} at +{f['at_s']:.1f} s", xy=(f["at_s"], max(ys)), xytext=(8, 0),
-                            textcoords="offset points", fontsize=8, color="#c0392b", va="center")
+                ax.annotate(
+                    f"{label} at +{f['at_s']:.1f} s",
+                    xy=(f["at_s"], max(ys)),
+                    xytext=(8, 0),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#c0392b",
+                    va="center",
+                )
     for f in doc.get("findings", ()):
         if f["kind"] == "host_takeover":
             ax.axvline(f["at_s"], color="#2e7d32", linestyle=":", linewidth=1.0, zorder=1)
-            ax.annotate(f"from +{f['at_s']:.1f} s {f['host_key']} serves {f['share_after']:.0%}",
-                        xy=(f["at_s"], 1.0), xycoords=("data", "axes fraction"), xytext=(4, -3 - 11 * 3),
-                        textcoords="offset points", fontsize=8, color="#2e7d32", va="top")
+            ax.annotate(
+                f"from +{f['at_s']:.1f} s {f['host_key']} serves {f['share_after']:.0%}",
+                xy=(f["at_s"], 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -3 - 11 * 3),
+                textcoords="offset points",
+                fontsize=8,
+                color="#2e7d32",
+                va="top",
+            )
     ax.set_ylim(-0.7, n - 0.3 + (1.2 + 0.3 * min(4, len(waves) + 1)) * max(1.0, n / 24))  # headroom for the labels
     ax.set_xlim(min([0.0] + [w["at_s"] for w in waves]) - width, max(t_max, width) + width)
     if n <= MAX_LABELLED_LANES:
         ax.set_yticks(range(n), [short_id(r["container_id"]) for r in reversed(rows)], fontsize=7, family="monospace")
     else:
         ax.set_yticks([])
-    ax.set_xlabel(f"seconds since the first request (one column = {width:g} s; lane height: invocations "
-                  f"in it, the tallest {peak:,})")
+    ax.set_xlabel(
+        f"seconds since the first request (one column = {width:g} s; lane height: invocations "
+        f"in it, the tallest {peak:,})"
+    )
     ax.set_ylabel("container, by first request")
     hosts = len({r["host_key"] for r in rows})
-    ax.set_title(f"Invocations over time per container: {n} containers on {hosts} host{'s' if hosts != 1 else ''}"
-                 f"{_profile_note(doc)}", fontsize=11, loc="left")
+    ax.set_title(
+        f"Invocations over time per container: {n} containers on {hosts} host{'s' if hosts != 1 else ''}"
+        f"{_profile_note(doc)}",
+        fontsize=11,
+        loc="left",
+    )
     ax.spines[["top", "right"]].set_visible(False)
     _legend(ax, doc, colours, rows, loc="upper left", bbox_to_anchor=(1.005, 1.0))
     return fig
@@ -207,18 +253,31 @@ def _invocations(Figure, doc: dict):
     total = sum(values)
     if n:
         ax.axhline(total / n, color="#333333", linestyle="--", linewidth=0.9)
-        ax.annotate(f"even split: {total / n:,.0f} each", xy=(0, total / n), xytext=(2, 3),
-                    textcoords="offset points", fontsize=8, color="#333333")
+        ax.annotate(
+            f"even split: {total / n:,.0f} each",
+            xy=(0, total / n),
+            xytext=(2, 3),
+            textcoords="offset points",
+            fontsize=8,
+            color="#333333",
+        )
     if n <= MAX_LABELLED_LANES:
-        ax.set_xticks(range(n), [short_id(r["container_id"]) for r in rows], rotation=90, fontsize=7,
-                      family="monospace")
+        ax.set_xticks(
+            range(n), [short_id(r["container_id"]) for r in rows], rotation=90, fontsize=7, family="monospace"
+        )
     else:
         ax.set_xticks([])
     spread = next((f for f in doc.get("findings", ()) if f["kind"] == "spread"), None)
-    sub = f": busiest {spread['largest_share']:.1%}, max/min {spread['max_over_min'] or '–'}×, Gini {spread['gini']:.2f}" \
-        if spread else ""
-    ax.set_title(f"Invocations per container, by first request ({total:,} over {n}){sub}{_profile_note(doc)}",
-                 fontsize=11, loc="left")
+    sub = (
+        f": busiest {spread['largest_share']:.1%}, max/min {spread['max_over_min'] or '–'}×, Gini {spread['gini']:.2f}"
+        if spread
+        else ""
+    )
+    ax.set_title(
+        f"Invocations per container, by first request ({total:,} over {n}){sub}{_profile_note(doc)}",
+        fontsize=11,
+        loc="left",
+    )
     ax.set_ylabel("invocations")
     ax.set_xlabel("container, by first request")
     ax.spines[["top", "right"]].set_visible(False)
@@ -239,8 +298,13 @@ def _latency(Figure, doc: dict, latency: dict):
                 continue
             s = sorted(values)
             p50, p99 = percentile(s, 50, is_sorted=True), percentile(s, 99, is_sorted=True)  # as the findings
-            ax.hist(values, bins=edges, color=colour, alpha=0.6,
-                    label=f"{name}: {len(values):,} requests, p50 {p50:,.0f} ms, p99 {p99:,.0f} ms")
+            ax.hist(
+                values,
+                bins=edges,
+                color=colour,
+                alpha=0.6,
+                label=f"{name}: {len(values):,} requests, p50 {p50:,.0f} ms, p99 {p99:,.0f} ms",
+            )
             ax.axvline(p50, color=colour, linewidth=1)
             ax.axvline(p99, color=colour, linewidth=1, linestyle=":")
         ax.set_xscale("log")
@@ -255,12 +319,21 @@ def _latency(Figure, doc: dict, latency: dict):
         hosts = [h for h in colours if any(r["host_key"] == h for r in rows)]
         for x, h in enumerate(hosts):
             vals = [r["init_duration_ms"] for r in rows if r["host_key"] == h]
-            ax.scatter([x + (k % 7 - 3) * 0.04 for k in range(len(vals))], vals, color=colours[h], s=18,
-                       label=f"{h} ({len(vals)})")
+            ax.scatter(
+                [x + (k % 7 - 3) * 0.04 for k in range(len(vals))],
+                vals,
+                color=colours[h],
+                s=18,
+                label=f"{h} ({len(vals)})",
+            )
         ax.set_xticks(range(len(hosts)), hosts, fontsize=8)
         ax.set_ylabel("Init Duration, ms")
-        ax.set_title(f"Cold starts: Init Duration per container, by host{_profile_note(doc)}\n"
-                     "(no response latency was recorded: a log-only source, or a model without the split)", fontsize=11, loc="left")
+        ax.set_title(
+            f"Cold starts: Init Duration per container, by host{_profile_note(doc)}\n"
+            "(no response latency was recorded: a log-only source, or a model without the split)",
+            fontsize=11,
+            loc="left",
+        )
         if not rows:
             ax.text(0.5, 0.5, "no cold start in this data", transform=ax.transAxes, ha="center", color="#666666")
     ax.spines[["top", "right"]].set_visible(False)

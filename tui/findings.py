@@ -15,8 +15,9 @@ which the first request caused), so they read the same in a snapshot, on screen 
 
 import heapq
 from bisect import bisect_right
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
 
 # ---- thresholds, and why --------------------------------------------------------------------
 # Waves and retirements are groups of times (environment starts, last invocations) split where a
@@ -56,7 +57,7 @@ class Story:
     wave_of: dict[str, int]
     retired: dict[str, str]
     t0: float | None  # epoch s of the run's first event; *_s fields count from here
-    _fleet: object = field(default=None, repr=False)
+    _fleet: Any = field(default=None, repr=False)  # the tui.fleet.Fleet told (its states)
 
     def state(self, c, now: float) -> str:
         if _pre_initialized(c):
@@ -79,7 +80,7 @@ class Teller:
 
     def __init__(self, every_s: float = 1.0):
         self.every_s = every_s
-        self._key = None
+        self._key: tuple | None = None
         self._at = float("-inf")
         self._story: Story | None = None
 
@@ -93,6 +94,7 @@ class Teller:
 # ---- accessors: the fleet model's fields, in one place ----------------------------------------
 # (tui/fleet.py owns what each means: init_at is the earliest INIT_START/RESTORE_START,
 # first/last_invoked the invocations' own lines, pre_initialized "initialised, never invoked".)
+
 
 def _init_at(c) -> float | None:
     return c.init_at
@@ -137,6 +139,7 @@ def _latency(fleet) -> tuple[list[float], list[float]] | None:
 
 # ---- small pure helpers ------------------------------------------------------------------------
 
+
 def split_by_gaps(times: list[float]) -> list[tuple[int, int]]:
     """Groups of sorted `times` as (start, end) index ranges, end exclusive.
 
@@ -149,7 +152,8 @@ def split_by_gaps(times: list[float]) -> list[tuple[int, int]]:
     if n == 0:
         return []
     gaps = [b - a for a, b in zip(times, times[1:])]
-    out, todo = [], [(0, n)]
+    out: list[tuple[int, int]] = []
+    todo = [(0, n)]
     while todo:
         lo, hi = todo.pop()
         if hi - lo < 2 or len(out) + len(todo) >= MAX_WAVES:
@@ -220,6 +224,7 @@ def _r(v: float | None, nd: int = 3):
 
 
 # ---- the story ---------------------------------------------------------------------------------
+
 
 class _Memo:
     """Each container's start, first and last invocation, pre-initialised or cold, read once per
@@ -317,14 +322,26 @@ def _waves(M, fleet, rows, t0, host_of, host_order):
             extra.append(f"after {throttled:,} throttled request{'s' if throttled != 1 else ''}")
         if extra:
             text += "; " + "; ".join(extra)
-        waves.append({
-            "kind": "wave", "text": text, "index": i, "size": len(members), "serving": len(served),
-            "pre_initialized": len(pre), "at_s": _r(at - t0), "span_s": _r(times[hi - 1] - at),
-            "host_keys": keys, "throttled_before": throttled,
-            "throttles_before": None if throttled is None else throttled > 0,
-            "evidence": {"container_ids": ids, "first_start_s": _r(at - t0),
-                         "last_start_s": _r(times[hi - 1] - t0)},
-        })
+        waves.append(
+            {
+                "kind": "wave",
+                "text": text,
+                "index": i,
+                "size": len(members),
+                "serving": len(served),
+                "pre_initialized": len(pre),
+                "at_s": _r(at - t0),
+                "span_s": _r(times[hi - 1] - at),
+                "host_keys": keys,
+                "throttled_before": throttled,
+                "throttles_before": None if throttled is None else throttled > 0,
+                "evidence": {
+                    "container_ids": ids,
+                    "first_start_s": _r(at - t0),
+                    "last_start_s": _r(times[hi - 1] - t0),
+                },
+            }
+        )
     return waves, wave_of
 
 
@@ -357,8 +374,11 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
             own = (last - first) / (inv - 1)
         else:
             if typical_gap is None:
-                gaps = sorted((l - f) / (x.invocations - 1) for x in serving
-                              if x.invocations > 1 and (l := last_of[x.container_id]) > (f := first_of[x.container_id]))
+                gaps = sorted(
+                    (end - start) / (x.invocations - 1)
+                    for x in serving
+                    if x.invocations > 1 and (end := last_of[x.container_id]) > (start := first_of[x.container_id])
+                )
                 typical_gap = gaps[len(gaps) // 2] if gaps else floor_gap
             own = typical_gap
         return RETIRE_FACTOR * own if own > floor_gap else RETIRE_MIN_QUIET_S
@@ -397,8 +417,9 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
         k = bisect_right(starts, last + quiet)
         return k < len(starts) and starts[k] <= last + quiet * RESUME_WINDOW_FACTOR
 
-    whole = {h for h, cs in stopped_on.items()
-             if h and len(cs) == serving_per_host[h] and (len(cs) >= 2 or replaced(cs[0]))}
+    whole = {
+        h for h, cs in stopped_on.items() if h and len(cs) == serving_per_host[h] and (len(cs) >= 2 or replaced(cs[0]))
+    }
     stopped = [(t, c) for t, c in stopped if host_of[c.container_id] in whole or replaced(c)]
     if not stopped:
         return {}, []
@@ -419,7 +440,10 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
         keys = [h for h in host_order if h in hosts]
         n = len(group)
         if host is not None:
-            why = f"its host {host} stopped serving at {_s(at - t0)} with all {n} of its containers while the load went on"
+            why = (
+                f"its host {host} stopped serving at {_s(at - t0)} with all {n} of its containers "
+                "while the load went on"
+            )
             retired.update(dict.fromkeys((c.container_id for c in group), why))
             text = f"{host} retired at {_s(at - t0)}: all {n} of its containers stopped serving"
             if _s(first_stop - t0) != _s(at - t0):
@@ -428,17 +452,31 @@ def _retirements(M, fleet, serving, now, t0, host_of, host_order):
         else:
             for c in group:
                 h = host_of[c.container_id]
-                retired[c.container_id] = (f"stopped serving at {_s(M.last[c.container_id] - t0)} while the load went on"
-                                           + (f" ({h} kept serving)" if h else ""))
-            text = (f"{n} container{'s' if n != 1 else ''} stopped serving {'together ' if n > 1 else ''}at "
-                    f"{_s(at - t0)} {_hosts_text(keys)} while the load went on and {'their hosts' if len(keys) != 1 else 'the host'} kept serving")
-        findings.append({
-            "kind": "retirement", "text": text, "size": n, "at_s": _r(at - t0),
-            "first_stop_s": _r(first_stop - t0), "host_keys": keys, "host_retired": host is not None,
-            "container_ids": [c.container_id for c in group],
-            "evidence": {"container_ids": [c.container_id for c in group],
-                         "last_invoked_s": [_r(v - t0) for v in lasts_g]},
-        })
+                retired[c.container_id] = (
+                    f"stopped serving at {_s(M.last[c.container_id] - t0)} while the load went on"
+                    + (f" ({h} kept serving)" if h else "")
+                )
+            text = (
+                f"{n} container{'s' if n != 1 else ''} stopped serving {'together ' if n > 1 else ''}at "
+                f"{_s(at - t0)} {_hosts_text(keys)} while the load went on and "
+                f"{'their hosts' if len(keys) != 1 else 'the host'} kept serving"
+            )
+        findings.append(
+            {
+                "kind": "retirement",
+                "text": text,
+                "size": n,
+                "at_s": _r(at - t0),
+                "first_stop_s": _r(first_stop - t0),
+                "host_keys": keys,
+                "host_retired": host is not None,
+                "container_ids": [c.container_id for c in group],
+                "evidence": {
+                    "container_ids": [c.container_id for c in group],
+                    "last_invoked_s": [_r(v - t0) for v in lasts_g],
+                },
+            }
+        )
     findings.sort(key=lambda f: f["at_s"])
     return retired, findings
 
@@ -480,11 +518,11 @@ def _takeover(M, fleet, serving, now, t0, host_of, host_order):
     first = M.first
     est = 0.0
     for c in mine:
-        f, l = first[c.container_id], last[c.container_id]
-        if f > at:
+        start, end = first[c.container_id], last[c.container_id]
+        if start > at:
             est += c.invocations
-        elif l > at:
-            est += c.invocations * (l - at) / (l - f)
+        elif end > at:
+            est += c.invocations * (end - at) / (end - start)
     if est < 0.1 * total:
         return []  # the others stopped (nearly) at the end: nothing was taken over
     won = won_after(at)
@@ -494,7 +532,7 @@ def _takeover(M, fleet, serving, now, t0, host_of, host_order):
     # stays under the stray share (counting their whole bucket: conservative).
     for k in range(1, min(len(others) - 1, TAKEOVER_MAX_STEPS) + 1):
         t = M.last[others[k].container_id]
-        s = sum(_count_after(fleet, c, t, now, own_bucket=True) for c in others[:k + 1])
+        s = sum(_count_after(fleet, c, t, now, own_bucket=True) for c in others[: k + 1])
         w = won_after(t)
         if s + w == 0 or s / (s + w) > TAKEOVER_STRAY_SHARE:
             break
@@ -502,13 +540,25 @@ def _takeover(M, fleet, serving, now, t0, host_of, host_order):
     stray = sum(_count_after(fleet, c, at, now) for c in others)
     share = won / (won + stray)
     others_keys = [h for h in host_order if h != winner and h in per_host_last]
-    text = (f"from {_s(at - t0)} on, {winner} served {share:.0%} of invocations ({won:,} of {won + stray:,}); "
-            f"{len(others_keys)} other host{'s' if len(others_keys) != 1 else ''} stopped serving")
-    return [{"kind": "host_takeover", "text": text, "host_key": winner, "at_s": _r(at - t0),
-             "share_after": round(share, 4), "invocations_after": won + stray,
-             "share_of_run": round(per_host_inv[winner] / total, 4) if total else None,
-             "evidence": {"other_hosts": others_keys,
-                          "other_hosts_last_s": {h: _r(per_host_last[h] - t0) for h in others_keys}}}]
+    text = (
+        f"from {_s(at - t0)} on, {winner} served {share:.0%} of invocations ({won:,} of {won + stray:,}); "
+        f"{len(others_keys)} other host{'s' if len(others_keys) != 1 else ''} stopped serving"
+    )
+    return [
+        {
+            "kind": "host_takeover",
+            "text": text,
+            "host_key": winner,
+            "at_s": _r(at - t0),
+            "share_after": round(share, 4),
+            "invocations_after": won + stray,
+            "share_of_run": round(per_host_inv[winner] / total, 4) if total else None,
+            "evidence": {
+                "other_hosts": others_keys,
+                "other_hosts_last_s": {h: _r(per_host_last[h] - t0) for h in others_keys},
+            },
+        }
+    ]
 
 
 def _spread(serving):
@@ -522,14 +572,27 @@ def _spread(serving):
     even = total / len(counts)
     ratio = hi.invocations / lo.invocations if lo.invocations else None
     word = "uneven" if g >= 0.15 else "even"
-    text = (f"{word} spread over {len(counts)} containers: the busiest served {hi.invocations / total:.1%} of "
-            f"{total:,} invocations (an even split: {1 / len(counts):.1%}, {even:,.0f} each); "
-            f"max/min {'–' if ratio is None else f'{ratio:.1f}×'}; Gini {g:.2f}")
-    return [{"kind": "spread", "text": text, "containers": len(counts), "invocations": total,
-             "largest_share": round(hi.invocations / total, 4), "even_share": round(1 / len(counts), 4),
-             "even_invocations": round(even, 1), "max": hi.invocations, "min": lo.invocations,
-             "max_over_min": None if ratio is None else round(ratio, 2), "gini": round(g, 4),
-             "evidence": {"busiest": hi.container_id, "quietest": lo.container_id}}]
+    text = (
+        f"{word} spread over {len(counts)} containers: the busiest served {hi.invocations / total:.1%} of "
+        f"{total:,} invocations (an even split: {1 / len(counts):.1%}, {even:,.0f} each); "
+        f"max/min {'–' if ratio is None else f'{ratio:.1f}×'}; Gini {g:.2f}"
+    )
+    return [
+        {
+            "kind": "spread",
+            "text": text,
+            "containers": len(counts),
+            "invocations": total,
+            "largest_share": round(hi.invocations / total, 4),
+            "even_share": round(1 / len(counts), 4),
+            "even_invocations": round(even, 1),
+            "max": hi.invocations,
+            "min": lo.invocations,
+            "max_over_min": None if ratio is None else round(ratio, 2),
+            "gini": round(g, 4),
+            "evidence": {"busiest": hi.container_id, "quietest": lo.container_id},
+        }
+    ]
 
 
 def _hardware(serving, host_key, host_of, host_order):
@@ -540,8 +603,14 @@ def _hardware(serving, host_key, host_of, host_order):
             continue
         e = hosts.get(h)
         if e is None:
-            e = hosts[h] = {"host_key": h, "hostname": c.hostname, "cpu_model": c.cpu_model,
-                            "cpu_mhz": c.cpu_mhz, "bogomips": c.bogomips, "containers": 0}
+            e = hosts[h] = {
+                "host_key": h,
+                "hostname": c.hostname,
+                "cpu_model": c.cpu_model,
+                "cpu_mhz": c.cpu_mhz,
+                "bogomips": c.bogomips,
+                "containers": 0,
+            }
         e["containers"] += 1
     if not hosts:
         return []
@@ -553,15 +622,22 @@ def _hardware(serving, host_key, host_of, host_order):
     if host_key == "cpu_model":
         text = f"{n_m} CPU model{'s' if n_m != 1 else ''}: " + ", ".join(short_cpu(m) for m in models)
     else:
-        parts = [f"{short_cpu(m)} ({', '.join(hs) if len(hs) <= 3 else f'{len(hs)} hosts'})"
-                 for m, hs in models.items()]
-        text = (f"{n_m} CPU model{'s' if n_m != 1 else ''} on {n_h} host{'s' if n_h != 1 else ''}: "
-                + "; ".join(parts))
+        parts = [
+            f"{short_cpu(m)} ({', '.join(hs) if len(hs) <= 3 else f'{len(hs)} hosts'})" for m, hs in models.items()
+        ]
+        text = f"{n_m} CPU model{'s' if n_m != 1 else ''} on {n_h} host{'s' if n_h != 1 else ''}: " + "; ".join(parts)
     bogo = sorted({e["bogomips"] for e in ordered if e["bogomips"]})
     if len(bogo) > 1:
         text += f"; bogomips {bogo[0]:,.0f}–{bogo[-1]:,.0f}"
-    return [{"kind": "hardware", "text": text, "cpu_models": list(models), "hosts": ordered,
-             "evidence": {"hosts_by_model": models}}]
+    return [
+        {
+            "kind": "hardware",
+            "text": text,
+            "cpu_models": list(models),
+            "hosts": ordered,
+            "evidence": {"hosts_by_model": models},
+        }
+    ]
 
 
 def _cold_start(M, fleet, serving):
@@ -573,22 +649,40 @@ def _cold_start(M, fleet, serving):
         return []
     p50, p99 = percentile(inits, 50, is_sorted=True), percentile(inits, 99, is_sorted=True)
     n = len(cold)
-    text = f"{n} cold start{'s' if n != 1 else ''}, one per serving container" if n == len(serving) and n \
+    text = (
+        f"{n} cold start{'s' if n != 1 else ''}, one per serving container"
+        if n == len(serving) and n
         else f"{n} cold start{'s' if n != 1 else ''} in {len(serving)} serving containers"
+    )
     if inits:
         text += f"; Init Duration p50 {_ms(p50)}, p99 {_ms(p99)}"
-    f = {"kind": "cold_start", "text": "", "count": n, "serving": len(serving),
-         "init_ms_p50": _r(p50, 2), "init_ms_p99": _r(p99, 2), "init_samples": len(inits),
-         "cold_latency_ms_p50": None, "cold_latency_ms_p99": None,
-         "warm_latency_ms_p50": None, "warm_latency_ms_p99": None,
-         "evidence": {"container_ids": [c.container_id for c in cold][:50]}}
+    f = {
+        "kind": "cold_start",
+        "text": "",
+        "count": n,
+        "serving": len(serving),
+        "init_ms_p50": _r(p50, 2),
+        "init_ms_p99": _r(p99, 2),
+        "init_samples": len(inits),
+        "cold_latency_ms_p50": None,
+        "cold_latency_ms_p99": None,
+        "warm_latency_ms_p50": None,
+        "warm_latency_ms_p99": None,
+        "evidence": {"container_ids": [c.container_id for c in cold][:50]},
+    }
     if lat:
         cold_ms, warm_ms = lat
-        f.update(cold_latency_ms_p50=_r(percentile(cold_ms, 50), 2), cold_latency_ms_p99=_r(percentile(cold_ms, 99), 2),
-                 warm_latency_ms_p50=_r(percentile(warm_ms, 50), 2), warm_latency_ms_p99=_r(percentile(warm_ms, 99), 2))
+        f.update(
+            cold_latency_ms_p50=_r(percentile(cold_ms, 50), 2),
+            cold_latency_ms_p99=_r(percentile(cold_ms, 99), 2),
+            warm_latency_ms_p50=_r(percentile(warm_ms, 50), 2),
+            warm_latency_ms_p99=_r(percentile(warm_ms, 99), 2),
+        )
         if cold_ms or warm_ms:
-            text += (f"; response latency cold p50 {_ms(f['cold_latency_ms_p50'])} / p99 {_ms(f['cold_latency_ms_p99'])},"
-                     f" warm p50 {_ms(f['warm_latency_ms_p50'])} / p99 {_ms(f['warm_latency_ms_p99'])}")
+            text += (
+                f"; response latency cold p50 {_ms(f['cold_latency_ms_p50'])} / p99 {_ms(f['cold_latency_ms_p99'])},"
+                f" warm p50 {_ms(f['warm_latency_ms_p50'])} / p99 {_ms(f['warm_latency_ms_p99'])}"
+            )
     f["text"] = text
     return [f]
 
@@ -598,12 +692,20 @@ def _pre_init(M, rows, t0):
     if not pre:
         return []
     n = len(pre)
-    text = (f"{n} environment{'s' if n != 1 else ''} initialised and never invoked "
-            f"(pre-initialised: not cold starts, no host known), from {_s(pre[0][0] - t0)}")
-    return [{"kind": "pre_initialized", "text": text, "count": n, "container_ids": [c.container_id for _, c in pre],
-             "first_at_s": _r(pre[0][0] - t0),
-             "evidence": {"container_ids": [c.container_id for _, c in pre],
-                          "init_s": [_r(s - t0) for s, _ in pre]}}]
+    text = (
+        f"{n} environment{'s' if n != 1 else ''} initialised and never invoked "
+        f"(pre-initialised: not cold starts, no host known), from {_s(pre[0][0] - t0)}"
+    )
+    return [
+        {
+            "kind": "pre_initialized",
+            "text": text,
+            "count": n,
+            "container_ids": [c.container_id for _, c in pre],
+            "first_at_s": _r(pre[0][0] - t0),
+            "evidence": {"container_ids": [c.container_id for _, c in pre], "init_s": [_r(s - t0) for s, _ in pre]},
+        }
+    ]
 
 
 def _lifetime(M, serving, now, t0, retired):
@@ -619,7 +721,15 @@ def _lifetime(M, serving, now, t0, retired):
     text = f"serving lifetimes p50 {p50:.1f} s, longest {max(spans):.1f} s over a {run_s:.1f} s run"
     if ended:
         text += f"; retired ones served {min(ended):.1f}–{max(ended):.1f} s"
-    return [{"kind": "lifetime", "text": text, "run_s": _r(run_s), "lifetime_s_p50": _r(p50),
-             "lifetime_s_max": _r(max(spans)), "retired_lifetime_s_min": _r(min(ended)) if ended else None,
-             "retired_lifetime_s_max": _r(max(ended)) if ended else None,
-             "evidence": {"containers": len(spans), "retired": len(ended)}}]
+    return [
+        {
+            "kind": "lifetime",
+            "text": text,
+            "run_s": _r(run_s),
+            "lifetime_s_p50": _r(p50),
+            "lifetime_s_max": _r(max(spans)),
+            "retired_lifetime_s_min": _r(min(ended)) if ended else None,
+            "retired_lifetime_s_max": _r(max(ended)) if ended else None,
+            "evidence": {"containers": len(spans), "retired": len(ended)},
+        }
+    ]

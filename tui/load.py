@@ -6,8 +6,9 @@ plan it runs. The response channel's figures (rate, percentiles, errors) are com
 the load process (loadgen/stats.py); `LoadState` keeps the latest snapshot, never a second store.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 from loadgen.plan import Plan, equivalent_level
 from loadgen.stats import StatsSnapshot
@@ -102,8 +103,9 @@ class LoadState:
         from the latest figures), else the level last used in that mode."""
         mode = OPEN if self.wanted.mode == CLOSED else CLOSED
         snap = self.snapshot
-        level = equivalent_level(mode, snap.achieved_rps if snap else None, snap.p50_ms if snap else None,
-                                 self.levels[mode])
+        level = equivalent_level(
+            mode, snap.achieved_rps if snap else None, snap.p50_ms if snap else None, self.levels[mode]
+        )
         return self.wanted.with_mode(mode, level)
 
     def toggled_pause(self) -> Plan:
@@ -120,8 +122,12 @@ class LoadState:
     def as_dict(self) -> dict:
         """The snapshot's `load` object (DESIGN.md: at least mode and level)."""
         plan = self.shown
-        return {"mode": plan.mode, "level": plan.level, "paused": plan.paused,
-                "unit": "concurrent requests" if plan.mode == CLOSED else "requests/s"}
+        return {
+            "mode": plan.mode,
+            "level": plan.level,
+            "paused": plan.paused,
+            "unit": "concurrent requests" if plan.mode == CLOSED else "requests/s",
+        }
 
     def figures(self, now: float | None = None) -> dict:
         """The header's and the snapshot's view of the latest figures: rate (req/s), p50_ms,
@@ -132,10 +138,15 @@ class LoadState:
         percentiles; paused, rate and percentiles are None (the screen shows "–")."""
         s = self.snapshot
         if s is None:
-            return {"rate": 0.0, "p50_ms": None, "p99_ms": None, "in_flight": None, "held_back": None,
-                    "errors": {}}
-        figures = {"rate": s.achieved_rps, "p50_ms": s.p50_ms, "p99_ms": s.p99_ms, "in_flight": s.in_flight,
-                   "held_back": s.held_back, "errors": dict(s.errors)}
+            return {"rate": 0.0, "p50_ms": None, "p99_ms": None, "in_flight": None, "held_back": None, "errors": {}}
+        figures = {
+            "rate": s.achieved_rps,
+            "p50_ms": s.p50_ms,
+            "p99_ms": s.p99_ms,
+            "in_flight": s.in_flight,
+            "held_back": s.held_back,
+            "errors": dict(s.errors),
+        }
         if self.paused:
             figures.update(rate=None, p50_ms=None, p99_ms=None)
         elif now is not None and self.snapshot_at is not None and now - self.snapshot_at > STALE_S:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from loadgen.stats import StatsSnapshot
-
 from tui.lambdalog import Record
 
 

@@ -25,8 +25,8 @@ import json
 import os
 import time
 import zlib
-from dataclasses import dataclass, fields, replace
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from loadgen.plan import MODES, Plan, PlanError
 from loadgen.stats import StatsSnapshot
@@ -60,8 +60,18 @@ class RecordedOutcome:
 
 
 # What a recording keeps of an outcome, in row order; container_id is a name index.
-OUTCOME_FIELDS = ["sent_at", "latency_ms", "status", "error", "container_id", "request_id", "cold", "record",
-                  "detail", "init_duration_ms"]
+OUTCOME_FIELDS = [
+    "sent_at",
+    "latency_ms",
+    "status",
+    "error",
+    "container_id",
+    "request_id",
+    "cold",
+    "record",
+    "detail",
+    "init_duration_ms",
+]
 _CONTAINER = OUTCOME_FIELDS.index("container_id")
 
 
@@ -73,8 +83,9 @@ class Recorder:
         try:
             self._raw = open(path, "wb")
         except OSError as exc:
-            raise UserError(f"cannot write the recording {path}: {exc.strerror or exc}; choose another --record") \
-                from None
+            raise UserError(
+                f"cannot write the recording {path}: {exc.strerror or exc}; choose another --record"
+            ) from None
         self.path = path
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)
         self._names: dict[str, int] = {}
@@ -113,8 +124,11 @@ class Recorder:
     def log_events(self, events: list[LogEvent], now: float, source: str = "logs") -> None:
         new: list[str] = []
         rows = [[self._name(e.stream, new), e.timestamp, e.message] for e in events]
-        self._write({"t": now, "source": source, "names": new, "log": rows} if new else
-                    {"t": now, "source": source, "log": rows})
+        self._write(
+            {"t": now, "source": source, "names": new, "log": rows}
+            if new
+            else {"t": now, "source": source, "log": rows}
+        )
 
     def outcomes(self, outcomes: list, stats: StatsSnapshot | None, now: float) -> None:
         new: list[str] = []
@@ -182,8 +196,7 @@ class Recording:
                 plan = obj["plan"]  # the last one written is the whole plan as it ran
                 continue
             try:
-                entry = (_entry_v2(obj, names) if header["lambdascope_recording"] >= 2
-                         else _entry_v1(obj, last_stats))
+                entry = _entry_v2(obj, names) if header["lambdascope_recording"] >= 2 else _entry_v1(obj, last_stats)
             except (TypeError, ValueError, IndexError, KeyError):
                 raise UserError(f"{path}:{n}: a damaged recording line; record the session again") from None
             if entry is not None:
@@ -193,8 +206,10 @@ class Recording:
         if header is None:
             raise UserError(f"{path}: no recording header; record with 'lambdascope watch --record FILE'")
         if not isinstance(header["lambdascope_recording"], int) or header["lambdascope_recording"] > SCHEMA:
-            raise UserError(f"{path}: recorded by a newer lambdascope (format {header['lambdascope_recording']}); "
-                            "upgrade lambdascope to replay it")
+            raise UserError(
+                f"{path}: recorded by a newer lambdascope (format {header['lambdascope_recording']}); "
+                "upgrade lambdascope to replay it"
+            )
         entries.sort(key=lambda e: e["t"])
         return cls(header, entries, plan)
 
@@ -228,8 +243,11 @@ def _read_lines(path: str) -> list[str]:
 def _entry_v2(obj: dict, names: list[str]) -> dict | None:
     names.extend(obj.get("names", ()))
     if "log" in obj:
-        return {"t": obj["t"], "source": obj.get("source", "logs"),
-                "log": [LogEvent(names[i], ts, message) for i, ts, message in obj["log"]]}
+        return {
+            "t": obj["t"],
+            "source": obj.get("source", "logs"),
+            "log": [LogEvent(names[i], ts, message) for i, ts, message in obj["log"]],
+        }
     if "outcomes" in obj:
         outcomes = []
         for row in obj["outcomes"]:
@@ -238,8 +256,11 @@ def _entry_v2(obj: dict, names: list[str]) -> dict | None:
                 values["container_id"] = names[values["container_id"]]
             outcomes.append(RecordedOutcome(**values))
         stats = obj.get("stats")
-        return {"t": obj["t"], "outcomes": outcomes,
-                "stats": StatsSnapshot.from_dict(stats) if stats is not None else None}
+        return {
+            "t": obj["t"],
+            "outcomes": outcomes,
+            "stats": StatsSnapshot.from_dict(stats) if stats is not None else None,
+        }
     return None
 
 
@@ -270,8 +291,12 @@ def _plan_v1(values: dict) -> Plan | None:
     if values.get("mode") not in MODES:
         return None
     try:
-        return Plan(mode=values["mode"], level=values["level"], paused=bool(values.get("paused")),
-                    max_in_flight=max(1000, int(values["level"])))
+        return Plan(
+            mode=values["mode"],
+            level=values["level"],
+            paused=bool(values.get("paused")),
+            max_in_flight=max(1000, int(values["level"])),
+        )
     except (PlanError, KeyError, TypeError):
         return None
 
@@ -284,8 +309,7 @@ class ReplayClock:
     batch is applied at its recorded time however fast it is played.
     """
 
-    def __init__(self, start: float, end: float, speed: float | None,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, start: float, end: float, speed: float | None, monotonic: Callable[[], float] = time.monotonic):
         self.start, self.end, self.speed = start, end, speed
         self.cursor = start
         self.paused = False
@@ -390,7 +414,7 @@ class _Schedule:
         async with self._cond:
             try:
                 await asyncio.wait_for(self._cond.wait_for(lambda: self.closed), seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def close(self) -> None:
@@ -472,10 +496,20 @@ def open_replay(path: str, speed: float | None = 1.0, *, monotonic: Callable[[],
     label = target.get("label") or target.get("name") or "?"
     if target.get("local_profile"):
         label += f" · profile {target['local_profile']}"
-    info = TargetInfo(kind="replay", name=os.path.basename(path), note=f"{label} · {note}",
-                      simulated_hosts=bool(target.get("simulated_hosts")))
-    first = next((e["stats"].plan for e in rec.entries
-                  if "outcomes" in e and e["stats"] is not None and e["stats"].plan is not None), None)
+    info = TargetInfo(
+        kind="replay",
+        name=os.path.basename(path),
+        note=f"{label} · {note}",
+        simulated_hosts=bool(target.get("simulated_hosts")),
+    )
+    first = next(
+        (
+            e["stats"].plan
+            for e in rec.entries
+            if "outcomes" in e and e["stats"] is not None and e["stats"].plan is not None
+        ),
+        None,
+    )
     state = LoadState(wanted=first or Plan(), controllable=False)
     sources, load = _players(rec, clock)
     return Replay(info, state, sources, load, clock, rec)

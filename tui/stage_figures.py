@@ -45,9 +45,19 @@ class StageTally:
         for b in self._first_bin.values():
             new_by_bin[b] = new_by_bin.get(b, 0) + 1
         for w in windows:
-            row = per.setdefault(w["stage"], {"stage": w["stage"] + 1, "text": w["text"], "seconds": 0.0,
-                                               "requests": 0, "throttled": 0, "errors": 0, "busy_s": 0.0,
-                                               "new_environments": 0})
+            row = per.setdefault(
+                w["stage"],
+                {
+                    "stage": w["stage"] + 1,
+                    "text": w["text"],
+                    "seconds": 0.0,
+                    "requests": 0,
+                    "throttled": 0,
+                    "errors": 0,
+                    "busy_s": 0.0,
+                    "new_environments": 0,
+                },
+            )
             lo = int(round((started_at + w["from_s"]) / BIN_S))
             hi = int(round((started_at + w["to_s"]) / BIN_S))
             row["seconds"] += w["to_s"] - w["from_s"]

@@ -56,10 +56,20 @@ class Target:
     def load_spec(self, use_invoke: bool = False) -> dict:
         """A picklable description of where load goes (loadgen.targets.target_from_spec)."""
         if use_invoke or not self.function_url:
-            return {"kind": "invoke", "endpoint_url": self.invoke_endpoint, "function_name": self.function_name,
-                    "region": self.region, "profile": self.profile}
-        return {"kind": "url", "url": self.function_url, "auth": self.auth.lower(),
-                "region": self.region, "profile": self.profile}
+            return {
+                "kind": "invoke",
+                "endpoint_url": self.invoke_endpoint,
+                "function_name": self.function_name,
+                "region": self.region,
+                "profile": self.profile,
+            }
+        return {
+            "kind": "url",
+            "url": self.function_url,
+            "auth": self.auth.lower(),
+            "region": self.region,
+            "profile": self.profile,
+        }
 
 
 @dataclass
@@ -77,9 +87,14 @@ class TargetInfo:
     @classmethod
     def from_target(cls, target) -> "TargetInfo":
         """From a `tui.target.Target`."""
-        return cls(kind=target.kind, name=target.function_name or target.function_url or "?",
-                   region=target.region, simulated_hosts=bool(target.simulated_hosts), details=target.describe(),
-                   profile=getattr(target, "local_profile", None))
+        return cls(
+            kind=target.kind,
+            name=target.function_name or target.function_url or "?",
+            region=target.region,
+            simulated_hosts=bool(target.simulated_hosts),
+            details=target.describe(),
+            profile=getattr(target, "local_profile", None),
+        )
 
     def label(self) -> str:
         if self.kind == "local":
@@ -95,8 +110,13 @@ class TargetInfo:
         return text + (f" · {self.note}" if self.note else "")
 
     def as_dict(self) -> dict:
-        return {**(self.details or {}), "kind": self.kind, "name": self.name, "region": self.region,
-                "simulated_hosts": self.simulated_hosts}
+        return {
+            **(self.details or {}),
+            "kind": self.kind,
+            "name": self.name,
+            "region": self.region,
+            "simulated_hosts": self.simulated_hosts,
+        }
 
 
 @asynccontextmanager
@@ -140,8 +160,14 @@ def _url_region(url: str) -> str | None:
 
 
 @asynccontextmanager
-async def aws_target(function: str | None = None, url: str | None = None, region: str | None = None,
-                     profile: str | None = None, endpoint_url: str | None = None, use_invoke: bool = False):
+async def aws_target(
+    function: str | None = None,
+    url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    use_invoke: bool = False,
+):
     """A function on AWS (or behind --endpoint-url): its URL and AuthType, its log group.
 
     Credentials come from the standard chain at call time; none are kept here.
@@ -165,8 +191,10 @@ async def aws_target(function: str | None = None, url: str | None = None, region
                 cfg = await lam.get_function_configuration(FunctionName=function)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                    raise UserError(f"function {function!r} not found in {region}: check --function and --region, "
-                                    f"or deploy the probe with 'lambdascope deploy --name {function}'") from None
+                    raise UserError(
+                        f"function {function!r} not found in {region}: check --function and --region, "
+                        f"or deploy the probe with 'lambdascope deploy --name {function}'"
+                    ) from None
                 raise
             auth = "NONE"
             if url is None and not use_invoke:
@@ -190,8 +218,11 @@ async def aws_target(function: str | None = None, url: str | None = None, region
         logs_endpoint=endpoint_url,
         profile=profile,
         auth=auth,
-        extra={"memory_mb": cfg.get("MemorySize"), "runtime": cfg.get("Runtime"),
-               "architectures": cfg.get("Architectures")},
+        extra={
+            "memory_mb": cfg.get("MemorySize"),
+            "runtime": cfg.get("Runtime"),
+            "architectures": cfg.get("Architectures"),
+        },
     )
 
 
@@ -207,11 +238,19 @@ def open_target(args):
     function = getattr(args, "function", None)
     url = getattr(args, "url", None)
     if function or url:
-        return aws_target(function, url, getattr(args, "region", None), getattr(args, "profile", None),
-                          getattr(args, "endpoint_url", None), getattr(args, "invoke", False))
+        return aws_target(
+            function,
+            url,
+            getattr(args, "region", None),
+            getattr(args, "profile", None),
+            getattr(args, "endpoint_url", None),
+            getattr(args, "invoke", False),
+        )
     profile = getattr(args, "profile", None)
     if profile:
         # The easy slip: --profile blog, meaning the local Lambda's profile, would run `today`.
-        raise UserError(f"--profile {profile} is an AWS profile, used only with --function or --url; "
-                        f"for a local Lambda profile use --profile-file {profile}")
+        raise UserError(
+            f"--profile {profile} is an AWS profile, used only with --function or --url; "
+            f"for a local Lambda profile use --profile-file {profile}"
+        )
     return local_target(getattr(args, "profile_file", None))

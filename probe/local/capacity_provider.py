@@ -23,26 +23,33 @@ class CapacityProviderLog:
         self.arn = f"arn:aws:lambda:{region}:{account}:capacity-provider:{name}"
 
     def record(self, host, message: str, level: str = "INFO") -> str:
-        return json.dumps({
-            "timestamp": iso(),
-            "level": level,
-            "message": message,
-            "metadata": {
-                "instanceId": host.instance_id,
-                "availabilityZones": [host.spec.availability_zone],
-                "instanceTypes": [host.spec.instance_type],
-                "capacityProviderArn": self.arn,
+        return json.dumps(
+            {
+                "timestamp": iso(),
+                "level": level,
+                "message": message,
+                "metadata": {
+                    "instanceId": host.instance_id,
+                    "availabilityZones": [host.spec.availability_zone],
+                    "instanceTypes": [host.spec.instance_type],
+                    "capacityProviderArn": self.arn,
+                },
             },
-        }, separators=(",", ":"))
+            separators=(",", ":"),
+        )
 
     def host_event(self, host, event: str) -> None:
         """`event` is "launch" or "terminate": write the pair of records Lambda writes."""
         kind, zone, iid = host.spec.instance_type, host.spec.availability_zone, host.instance_id
         if event == "launch":
-            messages = (f"Launching {kind} instance {iid} in {zone}",
-                        f"Successfully launched {kind} instance {iid} in {zone}")
+            messages = (
+                f"Launching {kind} instance {iid} in {zone}",
+                f"Successfully launched {kind} instance {iid} in {zone}",
+            )
         else:
-            messages = (f"Terminating {kind} instance {iid} in {zone}",
-                        f"Successfully terminated {kind} instance {iid} in {zone}")
+            messages = (
+                f"Terminating {kind} instance {iid} in {zone}",
+                f"Successfully terminated {kind} instance {iid} in {zone}",
+            )
         for message in messages:
             self.shipper.add(self.stream, self.record(host, message))

@@ -25,7 +25,7 @@ import re
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -49,12 +49,14 @@ def add_control_routes(app: web.Application, door) -> None:
     app.router.add_get(STATUS_PATH, api.status)
 
 
-def error(status: int, error_type: str, message: str, request_id: str | None = None,
-          **extra) -> web.Response:
+def error(status: int, error_type: str, message: str, request_id: str | None = None, **extra) -> web.Response:
     """A Lambda API error as botocore reads it: the type in `x-amzn-ErrorType`, a JSON body."""
     body = {"Type": "User", "message": message, **extra}
-    return web.json_response(body, status=status, headers={
-        "x-amzn-ErrorType": error_type, "x-amzn-RequestId": request_id or str(uuid.uuid4())})
+    return web.json_response(
+        body,
+        status=status,
+        headers={"x-amzn-ErrorType": error_type, "x-amzn-RequestId": request_id or str(uuid.uuid4())},
+    )
 
 
 def function_matches(name: str, qualifier: str | None, config) -> tuple[bool, str | None]:
@@ -85,8 +87,7 @@ def function_matches(name: str, qualifier: str | None, config) -> tuple[bool, st
 ALIAS = "live"  # the alias a SnapStart function is invoked through
 
 
-def not_found(config, name: str, qualifier: str | None, request_id: str | None = None
-              ) -> web.Response:
+def not_found(config, name: str, qualifier: str | None, request_id: str | None = None) -> web.Response:
     base = config.function_arn.rsplit(":", 1)[0]  # arn:aws:lambda:REGION:ACCOUNT:function
     fn = name.rsplit(":function:", 1)[-1] if ":function:" in name else name
     if qualifier and ":" not in fn:
@@ -104,21 +105,24 @@ def unknown_operation(request: web.Request) -> web.Response | None:
         return None
     if not _LAMBDA_SCOPE.search(request.headers.get("Authorization", "")):
         return None
-    return error(400, "InvalidRequestContentException",
-                 f"the local Lambda serves Invoke and the reads GetFunction, "
-                 f"GetFunctionConfiguration, GetFunctionUrlConfig and ListFunctions; "
-                 f"{request.method} {request.path} is not one of them")
+    return error(
+        400,
+        "InvalidRequestContentException",
+        f"the local Lambda serves Invoke and the reads GetFunction, "
+        f"GetFunctionConfiguration, GetFunctionUrlConfig and ListFunctions; "
+        f"{request.method} {request.path} is not one of them",
+    )
 
 
 def _iso_ms(epoch: float) -> str:
     # Lambda's LastModified: 2024-01-01T12:00:00.000+0000
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
+    dt = datetime.fromtimestamp(epoch, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 
 def _iso_us(epoch: float) -> str:
     # Function URL CreationTime: 2024-01-01T12:00:00.123456Z
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _seconds(value: float) -> int | float:
@@ -136,6 +140,7 @@ def _handler_code(handler: str) -> bytes:
     path = getattr(mod, "__file__", None)
     if path is None:
         import probe
+
         root = os.path.dirname(os.path.dirname(os.path.abspath(probe.__file__)))
         path = os.path.join(root, *module.split(".")) + ".py"
     try:
@@ -154,16 +159,16 @@ class ControlApi:
         code = _handler_code(self.config.handler)
         self.code_size = len(code)
         self.code_sha256 = base64.b64encode(hashlib.sha256(code).digest()).decode()
-        self.revision = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.config.function_arn}:"
-                                                           f"{self.code_sha256}:{self.created}"))
+        self.revision = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{self.config.function_arn}:{self.code_sha256}:{self.created}")
+        )
 
     # -- shapes -------------------------------------------------------------------------------
     def configuration(self, qualified: bool = False) -> dict:
         c, p = self.config, self.profile
         arn = c.function_arn + (f":{c.version}" if qualified else "")
         version = c.version if qualified else "$LATEST"
-        logging_config = {"LogFormat": "JSON" if p.log_format == "json" else "Text",
-                          "LogGroup": c.log_group}
+        logging_config = {"LogFormat": "JSON" if p.log_format == "json" else "Text", "LogGroup": c.log_group}
         if p.log_format == "json":
             logging_config.update(ApplicationLogLevel="INFO", SystemLogLevel="INFO")
         return {
@@ -186,10 +191,11 @@ class ControlApi:
             "PackageType": "Zip",
             "Architectures": [_architecture()],
             "EphemeralStorage": {"Size": 512},
-            "SnapStart": ({"ApplyOn": "PublishedVersions",
-                           "OptimizationStatus": "On" if qualified else "Off"}
-                          if p.mode == "snapstart" else {"ApplyOn": "None",
-                                                         "OptimizationStatus": "Off"}),
+            "SnapStart": (
+                {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On" if qualified else "Off"}
+                if p.mode == "snapstart"
+                else {"ApplyOn": "None", "OptimizationStatus": "Off"}
+            ),
             "LoggingConfig": logging_config,
             **self._capacity_provider_config(),
         }
@@ -200,10 +206,15 @@ class ControlApi:
             return {}
         c = self.config
         arn = f"arn:aws:lambda:{c.region}:{c.account}:capacity-provider:{p.capacity_provider}"
-        return {"CapacityProviderConfig": {"LambdaManagedInstancesCapacityProviderConfig": {
-            "CapacityProviderArn": arn,
-            "PerExecutionEnvironmentMaxConcurrency": p.max_concurrency,
-            "ExecutionEnvironmentMemoryGiBPerVCpu": 2.0}}}
+        return {
+            "CapacityProviderConfig": {
+                "LambdaManagedInstancesCapacityProviderConfig": {
+                    "CapacityProviderArn": arn,
+                    "PerExecutionEnvironmentMaxConcurrency": p.max_concurrency,
+                    "ExecutionEnvironmentMemoryGiBPerVCpu": 2.0,
+                }
+            }
+        }
 
     def url_config(self) -> dict:
         return {
@@ -236,16 +247,16 @@ class ControlApi:
         missing, qualified = self._lookup(request)
         if missing:
             return missing
-        return self._ok({"Configuration": self.configuration(qualified),
-                         "Code": {"RepositoryType": "S3", "Location": ""}})
+        return self._ok(
+            {"Configuration": self.configuration(qualified), "Code": {"RepositoryType": "S3", "Location": ""}}
+        )
 
     async def get_function_url_config(self, request: web.Request) -> web.Response:
         missing, qualified = self._lookup(request)
         if missing:
             return missing
         if qualified:  # the URL is on the unqualified function only
-            return error(404, "ResourceNotFoundException",
-                         "The resource you requested does not exist.")
+            return error(404, "ResourceNotFoundException", "The resource you requested does not exist.")
         return self._ok(self.url_config())
 
     async def list_functions(self, request: web.Request) -> web.Response:

@@ -29,8 +29,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from probe.local.hosts import Host
-from probe.local.platform_lines import PlatformLines, Report, iso
 from probe.local.launcher import LineSplitter
+from probe.local.platform_lines import PlatformLines, Report, iso
 from probe.local.procs import minimal_env, peak_rss_mb
 from probe.local.runtime_api import Invocation, RuntimeApi
 
@@ -76,12 +76,21 @@ class InvocationResult:
 def _code_root() -> str:
     # The folder that holds the `probe` package, so `probe.handler` (and test handlers) import.
     import probe
+
     return os.path.dirname(os.path.dirname(os.path.abspath(probe.__file__)))
 
 
 class Environment:
-    def __init__(self, config: FunctionConfig, host: Host, launcher, ship, lines: PlatformLines,
-                 base_tmp: str, init_gate: asyncio.Semaphore | None = None):
+    def __init__(
+        self,
+        config: FunctionConfig,
+        host: Host,
+        launcher,
+        ship,
+        lines: PlatformLines,
+        base_tmp: str,
+        init_gate: asyncio.Semaphore | None = None,
+    ):
         self.id = uuid.uuid4().hex
         self.stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{config.version}]{self.id}"
         self.config = config
@@ -114,12 +123,21 @@ class Environment:
         self._log_splitters: list[LineSplitter] = []
 
     def info(self) -> dict:
-        return {"stream": self.stream, "host": self.host.name, "invocations": self.invocations,
-                "state": self.state, "pid": self.pid, "created_at": self.created_epoch,
-                "init_duration_ms": self.init_duration_ms,
-                "restore_duration_ms": self.restore_duration_ms, "retire_reason": self.retire_reason,
-                "init_type": self._lines.init_type, "instance_id": self.host.instance_id or None,
-                "inflight": self.inflight, "peak_inflight": self.peak_inflight}
+        return {
+            "stream": self.stream,
+            "host": self.host.name,
+            "invocations": self.invocations,
+            "state": self.state,
+            "pid": self.pid,
+            "created_at": self.created_epoch,
+            "init_duration_ms": self.init_duration_ms,
+            "restore_duration_ms": self.restore_duration_ms,
+            "retire_reason": self.retire_reason,
+            "init_type": self._lines.init_type,
+            "instance_id": self.host.instance_id or None,
+            "inflight": self.inflight,
+            "peak_inflight": self.peak_inflight,
+        }
 
     def begin_request(self) -> None:
         self.inflight += 1
@@ -194,8 +212,7 @@ class Environment:
         argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
         # Inits share this machine's CPUs: a few at a time finish sooner than all at once.
         async with self._init_gate or contextlib.nullcontext():
-            self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp,
-                                                     self._on_line)
+            self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
             self.pid = self._proc.pid
             if cfg.mode == "snapstart":
                 ok = await self._restore()
@@ -217,8 +234,9 @@ class Environment:
     async def _until(self, event: asyncio.Event) -> bool:
         """Wait for `event` unless the process exits or INIT runs out of time."""
         waiter = asyncio.ensure_future(event.wait())
-        done, _ = await asyncio.wait({waiter, self._proc.exited}, timeout=INIT_TIMEOUT_S,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {waiter, self._proc.exited}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+        )
         if waiter not in done:
             waiter.cancel()
             return False
@@ -267,7 +285,7 @@ class Environment:
             self._proc.kill()
             try:
                 await asyncio.wait_for(asyncio.shield(self._proc.exited), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         await self._api.stop()
         if self._log_server is not None:
@@ -306,17 +324,23 @@ class Environment:
         cfg = self.config
         self._emit(self._lines.start(request_id))
         deadline = time.time() + cfg.timeout_s
-        inv = Invocation(request_id=request_id, event=event, deadline_ms=int(deadline * 1000),
-                         function_arn=cfg.function_arn,
-                         trace_id=_trace_id())
+        inv = Invocation(
+            request_id=request_id,
+            event=event,
+            deadline_ms=int(deadline * 1000),
+            function_arn=cfg.function_arn,
+            trace_id=_trace_id(),
+        )
         submitted = time.perf_counter()
         self._api.submit(inv)
-        done, _ = await asyncio.wait({inv.result, self._proc.exited}, timeout=cfg.timeout_s,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {inv.result, self._proc.exited}, timeout=cfg.timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
         if inv.result in done and not inv.result.cancelled():
             kind, body, error_type = inv.result.result()
-            report = self._report(request_id, inv.handed_at or submitted, inv.done_at,
-                                  "success" if kind == "ok" else "error")
+            report = self._report(
+                request_id, inv.handed_at or submitted, inv.done_at, "success" if kind == "ok" else "error"
+            )
             self._emit(self._lines.end(request_id))
             self._emit(self._lines.report(report))
             return InvocationResult(request_id, kind, body, error_type, self._tail_text(request_id))
@@ -341,16 +365,14 @@ class Environment:
     def _crashed(self, request_id: str, handed_at: float | None) -> InvocationResult:
         how = self._proc.exit_reason() if self._proc is not None else "signal: killed"
         self._emit(self._lines.runtime_exited(request_id, how))
-        report = self._report(request_id, handed_at or time.perf_counter(), time.perf_counter(),
-                              "failure")
+        report = self._report(request_id, handed_at or time.perf_counter(), time.perf_counter(), "failure")
         self._emit(self._lines.end(request_id))
         self._emit(self._lines.report(report))
         message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
         body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
         self.state = "stopped"
         self.retire_reason = self.retire_reason or "crashed"
-        return InvocationResult(request_id, "crash", body.encode(), "Unhandled",
-                       self._tail_text(request_id))
+        return InvocationResult(request_id, "crash", body.encode(), "Unhandled", self._tail_text(request_id))
 
     async def _timed_out(self, request_id: str, handed_at: float) -> InvocationResult:
         cfg = self.config
@@ -365,14 +387,12 @@ class Environment:
         body = json.dumps({"errorMessage": message})
         if cfg.mode == "lmi":
             # Managed Instances do not enforce timeouts: the worker runs on, the caller is told.
-            return InvocationResult(request_id, "timeout", body.encode(), "Unhandled",
-                           self._tail_text(request_id))
+            return InvocationResult(request_id, "timeout", body.encode(), "Unhandled", self._tail_text(request_id))
         # Lambda resets an environment after a timeout: this one is done.
         self.retire_reason = self.retire_reason or "timed out"
         self.state = "stopped"
         self._proc.kill()
-        return InvocationResult(request_id, "timeout", body.encode(), "Unhandled",
-                       self._tail_text(request_id))
+        return InvocationResult(request_id, "timeout", body.encode(), "Unhandled", self._tail_text(request_id))
 
     def _tail_text(self, request_id: str) -> str:
         text = "\n".join(self._tails.get(request_id) or ()) + "\n"

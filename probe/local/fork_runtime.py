@@ -74,8 +74,10 @@ class Api:
         self.rfile = self.sock.makefile("rb")
 
     def call(self, method: str, path: str, body: bytes = b"", headers: str = ""):
-        head = (f"{method} {PREFIX}{path} HTTP/1.1\r\nHost: {self.host}\r\n{headers}"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"{method} {PREFIX}{path} HTTP/1.1\r\nHost: {self.host}\r\n{headers}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         self.sock.sendall(head.encode() + body)
         self.rfile.readline()  # status line
         fields = {}
@@ -91,11 +93,11 @@ class Api:
 
 def _error_body(exc: BaseException) -> tuple[bytes, str]:
     stack = traceback.format_tb(exc.__traceback__)
-    body = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": stack,
-            "requestId": ""}
+    body = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": stack, "requestId": ""}
     # awslambdaric's text shape: one line, the traceback joined with \r.
-    text = f"[ERROR] {type(exc).__name__}: {exc}\rTraceback (most recent call last):\r" + \
-        "".join(stack).replace("\n", "\r")
+    text = f"[ERROR] {type(exc).__name__}: {exc}\rTraceback (most recent call last):\r" + "".join(stack).replace(
+        "\n", "\r"
+    )
     return json.dumps(body).encode(), text
 
 
@@ -108,8 +110,7 @@ def run_runtime(handler_name: str) -> None:
     except Exception as exc:  # like awslambdaric: report, print, exit 1
         body, text = _error_body(exc)
         print(text, flush=True)
-        api.call("POST", "/init/error", body,
-                 "Lambda-Runtime-Function-Error-Type: Runtime.ImportModuleError\r\n")
+        api.call("POST", "/init/error", body, "Lambda-Runtime-Function-Error-Type: Runtime.ImportModuleError\r\n")
         os._exit(1)
     while True:
         headers, event = api.call("GET", "/invocation/next")
@@ -120,8 +121,7 @@ def run_runtime(handler_name: str) -> None:
         except Exception as exc:
             body, text = _error_body(exc)
             print(text, flush=True)
-            api.call("POST", f"/invocation/{rid}/error", body,
-                     "Lambda-Runtime-Function-Error-Type: Unhandled\r\n")
+            api.call("POST", f"/invocation/{rid}/error", body, "Lambda-Runtime-Function-Error-Type: Unhandled\r\n")
 
 
 def child(req: dict, out_fd: int, keep_closed: list[int]) -> None:
@@ -168,8 +168,7 @@ def serve(sock: socket.socket) -> None:
                     break
                 if pid == 0:
                     break
-                sock.send(json.dumps({"exit": pid,
-                                      "code": os.waitstatus_to_exitcode(status)}).encode())
+                sock.send(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
         if sock in ready:
             msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 1)
             if not msg:

@@ -70,10 +70,18 @@ class ForkLauncher:
         ours.setblocking(False)
         self._ready = loop.create_future()
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-u", SCRIPT, str(theirs.fileno()),
-            pass_fds=(theirs.fileno(),), start_new_session=True, preexec_fn=die_with_parent,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, env=minimal_env({}))
+            sys.executable,
+            "-u",
+            SCRIPT,
+            str(theirs.fileno()),
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=minimal_env({}),
+        )
         theirs.close()
         self._pids.add(self._proc.pid)
         loop.add_reader(ours.fileno(), self._on_message)
@@ -144,8 +152,7 @@ class ForkLauncher:
             if not proc.exited.done():
                 loop.call_later(EXIT_AFTER_EOF_S, lambda: self._set_exit(proc, proc.code))
 
-        await loop.connect_read_pipe(lambda: _PipeProtocol(on_line, on_eof),
-                                     os.fdopen(read_fd, "rb", buffering=0))
+        await loop.connect_read_pipe(lambda: _PipeProtocol(on_line, on_eof), os.fdopen(read_fd, "rb", buffering=0))
         return proc
 
     def kill_now(self) -> None:
@@ -163,7 +170,7 @@ class ForkLauncher:
         if self._proc is not None:
             try:
                 await asyncio.wait_for(self._proc.wait(), 2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.kill_now()
                 await self._proc.wait()
             self._proc = None

@@ -15,24 +15,31 @@ import json
 import logging
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
 
 from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import add_control_routes, unknown_operation
+from probe.local.invoke_api import add_invoke_routes
 from probe.local.passthrough import pass_through
 from probe.local.pool import Pool, Throttled
-from probe.local.invoke_api import add_invoke_routes
 
 log = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 SHUTDOWN_TIMEOUT_S = 1.0
 URL_ID = "lambdascopelocal0000000000000000"  # a function URL id is 32 lowercase alphanumerics
-TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml",
-              "application/x-www-form-urlencoded", "+json", "+xml")
+TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "+json",
+    "+xml",
+)
 LOGS_TARGET_PREFIX = "Logs_20140328."  # CloudWatch Logs' JSON 1.1 operations
 
 
@@ -120,9 +127,11 @@ def map_response(raw: bytes, request_id: str) -> web.Response:
 
 
 def _bad_gateway(request_id: str) -> web.Response:
-    return web.Response(status=502, text="Internal Server Error",
-                        headers={"x-amzn-RequestId": request_id,
-                                 "x-amzn-ErrorType": "InternalError"})
+    return web.Response(
+        status=502,
+        text="Internal Server Error",
+        headers={"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "InternalError"},
+    )
 
 
 def throttled_url_response(request_id: str, local: bool = False) -> web.Response:
@@ -135,9 +144,12 @@ def throttled_url_response(request_id: str, local: bool = False) -> web.Response
 
 def _logs_error(error_type: str, message: str, status: int = 503) -> web.Response:
     """An error in CloudWatch Logs' JSON 1.1 shape (botocore reads `__type`)."""
-    return web.Response(status=status, content_type="application/x-amz-json-1.1",
-                        body=json.dumps({"__type": error_type, "message": message}).encode(),
-                        headers={"x-amzn-RequestId": str(uuid.uuid4())})
+    return web.Response(
+        status=status,
+        content_type="application/x-amz-json-1.1",
+        body=json.dumps({"__type": error_type, "message": message}).encode(),
+        headers={"x-amzn-RequestId": str(uuid.uuid4())},
+    )
 
 
 class FrontDoor:
@@ -147,8 +159,7 @@ class FrontDoor:
     callable returning one (read at each call, so it follows whatever serves the logs).
     """
 
-    def __init__(self, fleet: Pool, config, port: int = 0,
-                 logs_endpoint: str | Callable[[], str] | None = None):
+    def __init__(self, fleet: Pool, config, port: int = 0, logs_endpoint: str | Callable[[], str] | None = None):
         self.fleet = fleet
         self.config = config
         self.port = port
@@ -170,8 +181,7 @@ class FrontDoor:
         add_invoke_routes(app, self)
         add_control_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # loopback only
         await site.start()
@@ -196,8 +206,7 @@ class FrontDoor:
                 await runner.cleanup()
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        if (request.method == "POST"
-                and request.headers.get("X-Amz-Target", "").startswith(LOGS_TARGET_PREFIX)):
+        if request.method == "POST" and request.headers.get("X-Amz-Target", "").startswith(LOGS_TARGET_PREFIX):
             return await self._forward_logs(request)
         return unknown_operation(request) or await self._function_url(request)
 
@@ -211,19 +220,19 @@ class FrontDoor:
         if self._closing:
             return _logs_error("ServiceUnavailableException", "the local Lambda is stopping")
         if base is None:
-            return _logs_error("ServiceUnavailableException",
-                               "this front door has no CloudWatch Logs endpoint behind it")
+            return _logs_error(
+                "ServiceUnavailableException", "this front door has no CloudWatch Logs endpoint behind it"
+            )
         if self._http is None:
             # No total timeout: a Live Tail session streams for up to 3 hours.
             self._http = aiohttp.ClientSession(
-                auto_decompress=False,
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
+                auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None, sock_connect=10)
+            )
         try:
             return await pass_through(self._http, request, base + request.path_qs, self._upstreams)
         except aiohttp.ClientError as exc:
             log.warning("logs endpoint %s unreachable: %s", base, exc)
-            return _logs_error("ServiceUnavailableException",
-                               f"local CloudWatch Logs endpoint unreachable: {exc}")
+            return _logs_error("ServiceUnavailableException", f"local CloudWatch Logs endpoint unreachable: {exc}")
 
     # -- the function URL -----------------------------------------------------------------------
     async def _function_url(self, request: web.Request) -> web.Response:
@@ -231,8 +240,7 @@ class FrontDoor:
         request_id = str(uuid.uuid4())
         event = build_event(request, body, request_id)
         try:
-            outcome = await self.fleet.invoke(json.dumps(event).encode(), request_id,
-                                              hold_s=self.latency_s)
+            outcome = await self.fleet.invoke(json.dumps(event).encode(), request_id, hold_s=self.latency_s)
         except Throttled as exc:
             await self.network_delay()  # a 429 travels the same network
             return throttled_url_response(request_id, exc.local)

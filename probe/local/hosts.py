@@ -56,8 +56,11 @@ class Host:
             return False
         if self.spec.lifetime_requests and self.served >= self.spec.lifetime_requests:
             return True
-        return (self.spec.lifetime_s is not None and self.first_used_at is not None
-                and now - self.first_used_at >= self.spec.lifetime_s)
+        return (
+            self.spec.lifetime_s is not None
+            and self.first_used_at is not None
+            and now - self.first_used_at >= self.spec.lifetime_s
+        )
 
 
 def _cpuinfo(spec: HostSpec) -> str:
@@ -97,10 +100,14 @@ def materialize(spec: HostSpec, base_dir: str, generation: int = 1) -> Host:
     # A host booted a while ago; the exact uptime is arbitrary but fixed per host.
     btime = int(time.time()) - 3600 * (1 + sum(map(ord, name)) % 48)
     _write(root, "cpuinfo", _cpuinfo(spec))
-    _write(root, "meminfo", f"MemTotal:       {spec.mem_total_kb} kB\n"
-                            f"MemFree:        {spec.mem_total_kb // 2} kB\n"
-                            f"MemAvailable:   {spec.mem_total_kb * 3 // 4} kB\n")
-    _write(root, "stat", "cpu  0 0 0 0 0 0 0 0 0 0\n" f"btime {btime}\nprocesses 1\n")
+    _write(
+        root,
+        "meminfo",
+        f"MemTotal:       {spec.mem_total_kb} kB\n"
+        f"MemFree:        {spec.mem_total_kb // 2} kB\n"
+        f"MemAvailable:   {spec.mem_total_kb * 3 // 4} kB\n",
+    )
+    _write(root, "stat", f"cpu  0 0 0 0 0 0 0 0 0 0\nbtime {btime}\nprocesses 1\n")
     _write(root, "sys/kernel/hostname", name + "\n")
     _write(root, "sys/kernel/random/boot_id", host.boot_id + "\n")
     _write(root, "sys/kernel/osrelease", spec.kernel + "\n")

@@ -25,6 +25,7 @@ EVENT_RETRY_S = 60.0  # how long a throttled Event invocation keeps retrying
 def add_invoke_routes(app: web.Application, door) -> None:
     async def invoke(request: web.Request) -> web.Response:
         return await _invoke(request, door)
+
     app.router.add_post(PATH, invoke)
 
 
@@ -42,27 +43,29 @@ async def _invoke(request: web.Request, door) -> web.Response:
     try:
         json.loads(payload)
     except ValueError as exc:
-        return _error(400, "InvalidRequestContentException",
-                      f"Could not parse request body into json: {exc}", request_id)
+        return _error(
+            400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}", request_id
+        )
     kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
     if kind == "DryRun":
         return web.Response(status=204, headers={"x-amzn-RequestId": request_id})
     if kind == "Event":
         return _queue_event(door, payload, request_id)
     if kind != "RequestResponse":
-        return _error(400, "InvalidParameterValueException",
-                      f"Unsupported invocation type {kind!r}", request_id)
+        return _error(400, "InvalidParameterValueException", f"Unsupported invocation type {kind!r}", request_id)
     try:
         outcome = await door.fleet.invoke(payload, request_id, hold_s=door.latency_s)
     except Throttled as exc:
         await door.network_delay()
-        resp = _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id,
-                      Reason=exc.reason)
+        resp = _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id, Reason=exc.reason)
         if exc.local:
             resp.headers[LOCAL_LIMIT_HEADER] = "local-machine"
         return resp
-    headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": config.version,
-               "Content-Type": "application/json"}
+    headers = {
+        "x-amzn-RequestId": request_id,
+        "X-Amz-Executed-Version": config.version,
+        "Content-Type": "application/json",
+    }
     if outcome.status != "ok":
         headers["X-Amz-Function-Error"] = outcome.error_type or "Unhandled"
     if request.headers.get("X-Amz-Log-Type") == "Tail":
@@ -72,8 +75,7 @@ async def _invoke(request: web.Request, door) -> web.Response:
 
 def _queue_event(door, payload: bytes, request_id: str) -> web.Response:
     if len(door.background) >= MAX_BACKGROUND:
-        return _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id,
-                      Reason="CallerRateLimitExceeded")
+        return _error(429, "TooManyRequestsException", "Rate Exceeded.", request_id, Reason="CallerRateLimitExceeded")
 
     async def run():
         loop = asyncio.get_running_loop()

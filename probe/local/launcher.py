@@ -9,7 +9,7 @@ is always attributed to the invocation that printed it.
 
 import asyncio
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 from probe.local.procs import kill_group
 
@@ -37,7 +37,7 @@ class LineSplitter:
                     continue
                 return
             line = bytes(self._buf[:cut])
-            del self._buf[:cut + 1]
+            del self._buf[: cut + 1]
             self.on_line(line.decode(errors="replace"))
 
     def close(self) -> None:
@@ -102,16 +102,18 @@ class SpawnLauncher:
     def kill_now(self) -> None:
         pass  # its processes belong to the environments, which kill them
 
-    async def launch(self, argv: list[str], env: dict[str, str], cwd: str,
-                     on_line: OnLine) -> Proc:
+    async def launch(self, argv: list[str], env: dict[str, str], cwd: str, on_line: OnLine) -> Proc:
         loop = asyncio.get_running_loop()
         protocol = _SpawnProtocol(on_line)
         transport, _ = await loop.subprocess_exec(
-            lambda: protocol, *argv,
+            lambda: protocol,
+            *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=env, cwd=cwd, start_new_session=True,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
         protocol.transport = transport
         proc = Proc(transport.get_pid())

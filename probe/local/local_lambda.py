@@ -9,21 +9,21 @@ every process it started is killed by process group, so nothing outlives it.
 """
 
 import asyncio
-import sys
 import json
 import logging
 import shutil
+import sys
 
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import Environment, FunctionConfig
-from probe.local.pool import Pool
 from probe.local.frontdoor import FrontDoor
-from probe.local.logship import LogShipper
+from probe.local.launcher import SpawnLauncher
 from probe.local.logs_front import LogsFront
+from probe.local.logship import LogShipper
 from probe.local.moto_server import MotoServer
 from probe.local.platform_lines import PlatformLines
-from probe.local.launcher import SpawnLauncher
+from probe.local.pool import Pool
 from probe.local.procs import alive
 from probe.local.profile import Profile, load_profile
 from probe.local.scratch import clean_stale, make_scratch
@@ -35,13 +35,18 @@ CREDENTIALS = ("testing", "testing")  # moto accepts any static keys; never real
 
 
 class LocalLambda:
-    def __init__(self, profile: Profile | str | None = None, port: int = 0, *,
-                 function_name: str = "lambdascope-probe",
-                 handler: str = "probe.handler.handler",
-                 region: str = "us-east-1",
-                 concurrency_limit: int | None = None,
-                 runtime: str | None = None,
-                 log_format: str | None = None):
+    def __init__(
+        self,
+        profile: Profile | str | None = None,
+        port: int = 0,
+        *,
+        function_name: str = "lambdascope-probe",
+        handler: str = "probe.handler.handler",
+        region: str = "us-east-1",
+        concurrency_limit: int | None = None,
+        runtime: str | None = None,
+        log_format: str | None = None,
+    ):
         prof = profile if isinstance(profile, Profile) else load_profile(profile)
         if concurrency_limit is not None:
             prof.concurrency_limit = concurrency_limit
@@ -55,14 +60,22 @@ class LocalLambda:
         self.log_group = f"/aws/lambda/{function_name}"
         self.credentials = CREDENTIALS
         self.config = FunctionConfig(
-            function_name=function_name, region=region, account=ACCOUNT, handler=handler,
-            memory_mb=prof.memory_mb, timeout_s=prof.timeout_s, runtime=prof.runtime,
-            log_format=prof.log_format, version=prof.version, mode=prof.mode,
-            max_concurrency=prof.max_concurrency)
+            function_name=function_name,
+            region=region,
+            account=ACCOUNT,
+            handler=handler,
+            memory_mb=prof.memory_mb,
+            timeout_s=prof.timeout_s,
+            runtime=prof.runtime,
+            log_format=prof.log_format,
+            version=prof.version,
+            mode=prof.mode,
+            max_concurrency=prof.max_concurrency,
+        )
         # Managed Instances: the capacity provider's own system log group (instance lifecycle).
         self.capacity_provider_log_group = (
-            f"/aws/lambda/capacity-provider/{prof.capacity_provider}" if prof.mode == "lmi"
-            else None)
+            f"/aws/lambda/capacity-provider/{prof.capacity_provider}" if prof.mode == "lmi" else None
+        )
         self._port = port
         self._pids: set[int] = set()
         self._tmp: str | None = None
@@ -91,12 +104,17 @@ class LocalLambda:
     def endpoints(self) -> dict:
         """The JSON line `lambdascope local` prints. `endpoint_url` (= invoke_endpoint) serves
         every AWS call, Lambda and CloudWatch Logs alike: give it to `--endpoint-url`."""
-        info = {"function_url": self.function_url, "invoke_endpoint": self.invoke_endpoint,
-                "endpoint_url": self.invoke_endpoint,
-                "logs_endpoint": self.logs_endpoint, "region": self.region,
-                "function_name": self.function_name, "log_group": self.log_group,
-                "status_url": self.status_url,
-                "max_environment_processes": self.fleet.max_processes if self.fleet else None}
+        info = {
+            "function_url": self.function_url,
+            "invoke_endpoint": self.invoke_endpoint,
+            "endpoint_url": self.invoke_endpoint,
+            "logs_endpoint": self.logs_endpoint,
+            "region": self.region,
+            "function_name": self.function_name,
+            "log_group": self.log_group,
+            "status_url": self.status_url,
+            "max_environment_processes": self.fleet.max_processes if self.fleet else None,
+        }
         if self.capacity_provider_log_group:
             info["capacity_provider_log_group"] = self.capacity_provider_log_group
         return info
@@ -148,43 +166,52 @@ class LocalLambda:
         await self.moto.start()
         self.logs = LogsFront(self.moto.endpoint)
         await self.logs.start()
-        self.shipper = LogShipper(self.moto.endpoint, self.region, self.credentials,
-                                  self.log_group, self.profile.ingestion_delay_s)
+        self.shipper = LogShipper(
+            self.moto.endpoint, self.region, self.credentials, self.log_group, self.profile.ingestion_delay_s
+        )
         # What moto stored, Live Tail sessions see: the same batches, once stored.
         self.shipper.on_shipped.append(self.logs.publish)
         await self.shipper.start()
         on_host_event = None
         if self.capacity_provider_log_group:
-            cp_shipper = LogShipper(self.moto.endpoint, self.region, self.credentials,
-                                    self.capacity_provider_log_group,
-                                    self.profile.ingestion_delay_s)
+            cp_shipper = LogShipper(
+                self.moto.endpoint,
+                self.region,
+                self.credentials,
+                self.capacity_provider_log_group,
+                self.profile.ingestion_delay_s,
+            )
             cp_shipper.on_shipped.append(self.logs.publish)
-            self.system_log = CapacityProviderLog(cp_shipper, self.profile.capacity_provider,
-                                                  self.region, ACCOUNT)
+            self.system_log = CapacityProviderLog(cp_shipper, self.profile.capacity_provider, self.region, ACCOUNT)
             await cp_shipper.start()
             on_host_event = self.system_log.host_event
         self.launcher = self._make_launcher()
         await self.launcher.start()
-        lines = PlatformLines(self.profile.log_format, self.region, self.function_name,
-                              self.config.version, self.config.function_arn,
-                              self.profile.memory_mb, self.profile.mode)
+        lines = PlatformLines(
+            self.profile.log_format,
+            self.region,
+            self.function_name,
+            self.config.version,
+            self.config.function_arn,
+            self.profile.memory_mb,
+            self.profile.mode,
+        )
 
         init_gate = asyncio.Semaphore(init_slots())
 
         def make_env(host):
-            return Environment(self.config, host, self.launcher, self.shipper.add, lines,
-                               self._tmp, init_gate)
+            return Environment(self.config, host, self.launcher, self.shipper.add, lines, self._tmp, init_gate)
 
         self.fleet = Pool(self.profile, make_env, self._tmp, on_host_event)
         await self.fleet.start()
         # Logs calls to the front door go on to whatever serves logs_endpoint (read per call).
-        self.door = FrontDoor(self.fleet, self.config, self._port,
-                              logs_endpoint=lambda: self.logs_endpoint)
+        self.door = FrontDoor(self.fleet, self.config, self._port, logs_endpoint=lambda: self.logs_endpoint)
         await self.door.start()
 
     def _make_launcher(self):
         if self.profile.runtime == "fork":
             from probe.local.forkserver import ForkLauncher
+
             return ForkLauncher(self._pids)
         return SpawnLauncher()
 
@@ -226,8 +253,9 @@ class LocalLambda:
             self.moto.kill_now()
 
 
-async def serve(profile_file: str | None = None, concurrency_limit: int | None = None,
-                port: int = 0, *, out=None) -> None:
+async def serve(
+    profile_file: str | None = None, concurrency_limit: int | None = None, port: int = 0, *, out=None
+) -> None:
     """Run the local Lambda until cancelled (Ctrl-C), after printing ONE JSON line of endpoints
     (`lambdascope local`, the one command line for it). A bad profile raises ValueError with a
     one-line message naming the fix."""

@@ -22,14 +22,15 @@ import random
 import time
 import uuid
 from collections import deque
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from probe.local.passthrough import pass_through
 from probe.local.eventstream import event_message, exception_message, initial_response
 from probe.local.livetail_request import ApiError, TailSpec, parse_request, split_group
+from probe.local.passthrough import pass_through
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ BUFFERED_EVENTS = 5000
 SESSION_LIMIT_S = 3 * 3600.0
 # "15 per account" comes from a third-party summary (AWS-FACTS §1.1); a guard, not a fact.
 MAX_SESSIONS = 15
-
-
 
 
 # --- one session -------------------------------------------------------------------------------
@@ -192,7 +191,7 @@ class LogsFront:
     def session_count(self) -> int:
         return len(self._sessions)
 
-    async def start(self) -> "LogsFront":
+    async def start(self) -> LogsFront:
         # auto_decompress=False: bodies go back byte for byte, with moto's own headers.
         self._http = aiohttp.ClientSession(auto_decompress=False)
         # PutLogEvents may carry 1 MiB of events plus JSON overhead; aiohttp's default cap is 1 MiB.
@@ -224,7 +223,7 @@ class LogsFront:
             await self._http.close()
             self._http = None
 
-    async def __aenter__(self) -> "LogsFront":
+    async def __aenter__(self) -> LogsFront:
         return await self.start()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -241,7 +240,8 @@ class LogsFront:
             return
         name, arn = split_group(log_group)
         targets = [
-            s for s in self._sessions
+            s
+            for s in self._sessions
             if name in s.spec.groups
             and (arn is None or s.spec.groups[name] == arn)
             and s.spec.wants_stream(stream)
@@ -256,14 +256,16 @@ class LogsFront:
                 raise TypeError("publish() events need an int 'timestamp' (ms) and a str 'message'")
             for session in targets:
                 if session.spec.matches(message):
-                    session.offer({
-                        "logStreamName": stream,
-                        # moto answers with the ARN here; the API says "name or ARN".
-                        "logGroupIdentifier": session.spec.groups[name],
-                        "message": message,
-                        "timestamp": timestamp,
-                        "ingestionTime": ingestion,
-                    })
+                    session.offer(
+                        {
+                            "logStreamName": stream,
+                            # moto answers with the ARN here; the API says "name or ARN".
+                            "logGroupIdentifier": session.spec.groups[name],
+                            "message": message,
+                            "timestamp": timestamp,
+                            "ingestionTime": ingestion,
+                        }
+                    )
 
     # HTTP
 
@@ -279,8 +281,9 @@ class LogsFront:
         except aiohttp.ClientError as exc:
             # A 503 the SDK retries, rather than a dropped connection it cannot explain.
             log.warning("moto at %s unreachable: %s", self._moto_url, exc)
-            return ApiError("ServiceUnavailableException", f"local CloudWatch Logs backend unreachable: {exc}",
-                            503).response()
+            return ApiError(
+                "ServiceUnavailableException", f"local CloudWatch Logs backend unreachable: {exc}", 503
+            ).response()
 
     async def _check_groups_exist(self, request: web.Request, spec: TailSpec) -> None:
         """ResourceNotFoundException for a group moto does not hold, as AWS answers."""
@@ -300,7 +303,9 @@ class LogsFront:
                     text = await upstream.read()
                     status = upstream.status
             except aiohttp.ClientError as exc:
-                raise ApiError("ServiceUnavailableException", f"local CloudWatch Logs backend unreachable: {exc}", 503) from exc
+                raise ApiError(
+                    "ServiceUnavailableException", f"local CloudWatch Logs backend unreachable: {exc}", 503
+                ) from exc
             if status != 200:
                 raise ApiError("ServiceUnavailableException", f"moto DescribeLogGroups answered {status}", 503)
             found = json.loads(text).get("logGroups", [])
@@ -350,7 +355,9 @@ class LogsFront:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
             if session.dropped:
-                log.info("live tail session %s dropped %d events for a slow reader", session.session_id, session.dropped)
+                log.info(
+                    "live tail session %s dropped %d events for a slow reader", session.session_id, session.dropped
+                )
         return response
 
     async def _tick(self, session: LiveTailSession) -> None:
@@ -374,8 +381,11 @@ class LogsFront:
             while (update := session.take()) is not None:
                 await response.write(event_message("sessionUpdate", update))
             if session.expired:
-                await response.write(exception_message(
-                    "SessionTimeoutException", f"Live Tail session ended after its {self._limit:g} s limit"))
+                await response.write(
+                    exception_message(
+                        "SessionTimeoutException", f"Live Tail session ended after its {self._limit:g} s limit"
+                    )
+                )
                 return
             if self._closing:
                 return

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import aiobotocore.session
 from aiobotocore.config import AioConfig
@@ -59,8 +59,9 @@ class LogShipper:
     live-tail front can see exactly what reached the store, in store order.
     """
 
-    def __init__(self, endpoint: str, region: str, credentials: tuple[str, str], log_group: str,
-                 ingestion_delay_s: float = 0.0):
+    def __init__(
+        self, endpoint: str, region: str, credentials: tuple[str, str], log_group: str, ingestion_delay_s: float = 0.0
+    ):
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
@@ -84,10 +85,12 @@ class LogShipper:
         session = aiobotocore.session.get_session()
         key, secret = self.credentials
         self._client_cm = session.create_client(
-            "logs", region_name=self.region, endpoint_url=self.endpoint,
-            aws_access_key_id=key, aws_secret_access_key=secret,
-            config=AioConfig(retries={"mode": "standard", "max_attempts": 5},
-                             max_pool_connections=PARALLEL_PUTS * 2),
+            "logs",
+            region_name=self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=AioConfig(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=PARALLEL_PUTS * 2),
         )
         self._client = await self._client_cm.__aenter__()
         try:
@@ -107,7 +110,7 @@ class LogShipper:
             self._wake.set()
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), 10)
-            except (asyncio.TimeoutError, Exception) as exc:  # endpoint gone (e.g. Ctrl-C)
+            except (TimeoutError, Exception) as exc:  # endpoint gone (e.g. Ctrl-C)
                 log.warning("final log flush failed: %r", exc)
                 self._task.cancel()
             self._task = None
@@ -133,7 +136,7 @@ class LogShipper:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             if self._stopping:
@@ -168,15 +171,15 @@ class LogShipper:
         async with self._sem:
             if stream not in self._streams_made:
                 try:
-                    await self._client.create_log_stream(
-                        logGroupName=self.log_group, logStreamName=stream)
+                    await self._client.create_log_stream(logGroupName=self.log_group, logStreamName=stream)
                 except self._client.exceptions.ResourceAlreadyExistsException:
                     pass
                 self._streams_made.add(stream)
             for batch in batches(events):
                 try:
                     await self._client.put_log_events(
-                        logGroupName=self.log_group, logStreamName=stream, logEvents=batch)
+                        logGroupName=self.log_group, logStreamName=stream, logEvents=batch
+                    )
                 except Exception as exc:
                     self.failed_puts += 1
                     log.warning("PutLogEvents to %s failed: %s", stream, exc)

@@ -57,7 +57,7 @@ class MotoServer:
             return
         try:
             await asyncio.wait_for(asyncio.to_thread(proc.wait), 2.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             kill_group(proc.pid, signal.SIGKILL)
             await asyncio.to_thread(proc.wait)
 
@@ -98,9 +98,11 @@ class MotoServer:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # never the terminal
-            start_new_session=True, preexec_fn=die_with_parent,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
             env=minimal_env({"PYTHONUNBUFFERED": "1"}),
         )
         self._pids.add(self._proc.pid)

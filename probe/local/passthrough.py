@@ -14,13 +14,26 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-HOP_HEADERS = frozenset(h.lower() for h in (
-    "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-    "Transfer-Encoding", "Upgrade", "Host", "Content-Length"))
+HOP_HEADERS = frozenset(
+    h.lower()
+    for h in (
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Host",
+        "Content-Length",
+    )
+)
 
 
-async def pass_through(http: aiohttp.ClientSession, request: web.Request, url: str,
-                       upstreams: set | None = None) -> web.StreamResponse:
+async def pass_through(
+    http: aiohttp.ClientSession, request: web.Request, url: str, upstreams: set | None = None
+) -> web.StreamResponse:
     """Send `request` on to `url` (same method, body and end-to-end headers) and stream the
     answer back. Raises aiohttp.ClientError when the upstream cannot be reached (nothing has
     been written yet, so the caller can answer with an error of its own). `upstreams` tracks the

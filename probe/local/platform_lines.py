@@ -19,9 +19,7 @@ from dataclasses import dataclass
 
 RUNTIME_VERSION = "python:3.11.v88"
 # Real ARNs end in 64 hex; derive ours from the version so it is stable from run to run.
-RUNTIME_VERSION_ARN = (
-    "arn:aws:lambda:{region}::runtime:" + hashlib.sha256(RUNTIME_VERSION.encode()).hexdigest()
-)
+RUNTIME_VERSION_ARN = "arn:aws:lambda:{region}::runtime:" + hashlib.sha256(RUNTIME_VERSION.encode()).hexdigest()
 
 
 @dataclass
@@ -62,12 +60,19 @@ def iso(ts: float | None = None) -> str:
 class PlatformLines:
     """Formats platform lines in the function's log format ("text" or "json")."""
 
-    def __init__(self, log_format: str, region: str, function_name: str, version: str,
-                 function_arn: str, memory_mb: int, mode: str = "on-demand"):
+    def __init__(
+        self,
+        log_format: str,
+        region: str,
+        function_name: str,
+        version: str,
+        function_arn: str,
+        memory_mb: int,
+        mode: str = "on-demand",
+    ):
         self.json = log_format == "json"
         self.mode = mode
-        self.init_type = {"snapstart": "snap-start",
-                          "lmi": "lambda-managed-instances"}.get(mode, "on-demand")
+        self.init_type = {"snapstart": "snap-start", "lmi": "lambda-managed-instances"}.get(mode, "on-demand")
         self.region = region
         self.function_name = function_name
         self.version = version
@@ -80,53 +85,71 @@ class PlatformLines:
 
     def init_start(self, stream: str) -> str:
         if self.json:
-            return self._record("platform.initStart", {
-                "initializationType": self.init_type,
-                "phase": "init",
-                "runtimeVersion": RUNTIME_VERSION,
-                "runtimeVersionArn": self.runtime_arn,
-                "functionName": self.function_name,
-                "functionVersion": self.version,
-                "instanceId": stream,
-                "instanceMaxMemory": self.memory_mb * 1024 * 1024,
-            })
-        return (f"INIT_START Runtime Version: {RUNTIME_VERSION}\t"
-                f"Runtime Version ARN: {self.runtime_arn}")
+            return self._record(
+                "platform.initStart",
+                {
+                    "initializationType": self.init_type,
+                    "phase": "init",
+                    "runtimeVersion": RUNTIME_VERSION,
+                    "runtimeVersionArn": self.runtime_arn,
+                    "functionName": self.function_name,
+                    "functionVersion": self.version,
+                    "instanceId": stream,
+                    "instanceMaxMemory": self.memory_mb * 1024 * 1024,
+                },
+            )
+        return f"INIT_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {self.runtime_arn}"
 
     def init_report(self, duration_ms: float) -> str:
         """The end of INIT where REPORT cannot carry it (Managed Instances)."""
         if self.json:
-            return self._record("platform.initReport", {
-                "initializationType": self.init_type, "phase": "init", "status": "success",
-                "metrics": {"durationMs": round(duration_ms, 3)},
-            })
+            return self._record(
+                "platform.initReport",
+                {
+                    "initializationType": self.init_type,
+                    "phase": "init",
+                    "status": "success",
+                    "metrics": {"durationMs": round(duration_ms, 3)},
+                },
+            )
         return f"INIT_REPORT Init Duration: {duration_ms:.2f} ms"
 
     def restore_start(self, stream: str) -> str:
         if self.json:
-            return self._record("platform.restoreStart", {
-                "runtimeVersion": RUNTIME_VERSION,
-                "runtimeVersionArn": self.runtime_arn,
-                "functionName": self.function_name,
-                "functionVersion": self.version,
-                "instanceId": stream,
-                "instanceMaxMemory": self.memory_mb * 1024 * 1024,
-            })
-        return (f"RESTORE_START Runtime Version: {RUNTIME_VERSION}\t"
-                f"Runtime Version ARN: {self.runtime_arn}")
+            return self._record(
+                "platform.restoreStart",
+                {
+                    "runtimeVersion": RUNTIME_VERSION,
+                    "runtimeVersionArn": self.runtime_arn,
+                    "functionName": self.function_name,
+                    "functionVersion": self.version,
+                    "instanceId": stream,
+                    "instanceMaxMemory": self.memory_mb * 1024 * 1024,
+                },
+            )
+        return f"RESTORE_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {self.runtime_arn}"
 
     def restore_report(self, duration_ms: float) -> str:
         if self.json:
-            return self._record("platform.restoreReport", {
-                "status": "success", "metrics": {"durationMs": round(duration_ms, 3)},
-            })
+            return self._record(
+                "platform.restoreReport",
+                {
+                    "status": "success",
+                    "metrics": {"durationMs": round(duration_ms, 3)},
+                },
+            )
         return f"RESTORE_REPORT Restore Duration: {duration_ms:.2f} ms"
 
     def start(self, request_id: str) -> str:
         if self.json:
-            return self._record("platform.start", {
-                "requestId": request_id, "functionArn": self.function_arn, "version": self.version,
-            })
+            return self._record(
+                "platform.start",
+                {
+                    "requestId": request_id,
+                    "functionArn": self.function_arn,
+                    "version": self.version,
+                },
+            )
         return f"START RequestId: {request_id} Version: {self.version}"
 
     def end(self, request_id: str) -> str | None:
@@ -138,10 +161,14 @@ class PlatformLines:
         if self.mode == "lmi":
             # Managed Instances: only the duration (telemetry-schema-reference.html).
             if self.json:
-                return self._record("platform.report", {
-                    "requestId": r.request_id, "metrics": {"durationMs": round(r.duration_ms, 3)},
-                    "status": r.status,
-                })
+                return self._record(
+                    "platform.report",
+                    {
+                        "requestId": r.request_id,
+                        "metrics": {"durationMs": round(r.duration_ms, 3)},
+                        "status": r.status,
+                    },
+                )
             return f"REPORT RequestId: {r.request_id}\tDuration: {r.duration_ms:.2f} ms\t"
         if self.json:
             metrics = {
@@ -155,9 +182,14 @@ class PlatformLines:
             if r.restore_duration_ms is not None:
                 metrics["restoreDurationMs"] = round(r.restore_duration_ms, 3)
                 metrics["billedRestoreDurationMs"] = r.billed_restore_ms
-            return self._record("platform.report", {
-                "requestId": r.request_id, "metrics": metrics, "status": r.status,
-            })
+            return self._record(
+                "platform.report",
+                {
+                    "requestId": r.request_id,
+                    "metrics": metrics,
+                    "status": r.status,
+                },
+            )
         line = (
             f"REPORT RequestId: {r.request_id}\tDuration: {r.duration_ms:.2f} ms\t"
             f"Billed Duration: {r.billed_ms} ms\tMemory Size: {r.memory_size_mb} MB\t"
@@ -166,8 +198,9 @@ class PlatformLines:
         if r.init_duration_ms is not None:
             line += f"Init Duration: {r.init_duration_ms:.2f} ms\t"
         if r.restore_duration_ms is not None:
-            line += (f"Restore Duration: {r.restore_duration_ms:.2f} ms\t"
-                     f"Billed Restore Duration: {r.billed_restore_ms} ms\t")
+            line += (
+                f"Restore Duration: {r.restore_duration_ms:.2f} ms\tBilled Restore Duration: {r.billed_restore_ms} ms\t"
+            )
         return line
 
     def timed_out(self, request_id: str, timeout_s: float) -> str | None:
@@ -178,9 +211,14 @@ class PlatformLines:
     def runtime_exited(self, request_id: str, how: str) -> str:
         # `how` is "exit status 1" or "signal: killed", as Go's os/exec phrases it in real Lambda.
         if self.json:
-            return json.dumps({
-                "time": iso(), "level": "ERROR", "requestId": request_id,
-                "message": f"Error: Runtime exited with error: {how}",
-                "errorType": "Runtime.ExitError",
-            }, separators=(",", ":"))
+            return json.dumps(
+                {
+                    "time": iso(),
+                    "level": "ERROR",
+                    "requestId": request_id,
+                    "message": f"Error: Runtime exited with error: {how}",
+                    "errorType": "Runtime.ExitError",
+                },
+                separators=(",", ":"),
+            )
         return f"RequestId: {request_id} Error: Runtime exited with error: {how}\nRuntime.ExitError"

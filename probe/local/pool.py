@@ -30,9 +30,9 @@ from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
 
 TICK_S = 0.1
-QUEUE_PER_PROCESS = 4
-PUBLISH_TIMEOUT_S = 30.0
-INIT_WAIT_S = 10.0  # Lambda's INIT limit: the longest a request waits for a starting environment  # how long start() waits for an LMI version's first environments  # requests that may wait for the local machine, per process it holds
+QUEUE_PER_PROCESS = 4  # requests that may wait for the local machine, per process it holds
+PUBLISH_TIMEOUT_S = 30.0  # how long start() waits for an LMI version's first environments
+INIT_WAIT_S = 10.0  # Lambda's INIT limit: the longest a request waits for a starting environment
 HISTORY = 10_000  # retired environments kept for introspection
 
 
@@ -174,7 +174,7 @@ class Pool:
             self._waiters.append(waiter)
             try:
                 await asyncio.wait_for(waiter, max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.local_limited += 1
                 raise self._throttle(LOCAL_REASON) from None
             finally:
@@ -253,9 +253,11 @@ class Pool:
         prof = self.profile
         if self._busy >= prof.concurrency_limit:
             raise self._throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
-        ready = [e for e in self.live.values()
-                 if e.ready and not e.dead and not e.host.retired
-                 and e.inflight < prof.max_concurrency]
+        ready = [
+            e
+            for e in self.live.values()
+            if e.ready and not e.dead and not e.host.retired and e.inflight < prof.max_concurrency
+        ]
         if not ready:
             self._scale_out()
             raise self._throttle("ConcurrentInvocationLimitExceeded")
@@ -294,8 +296,7 @@ class Pool:
             return
         env.end_request()
         if env.dead or env.host.retired or self._too_old(env, env.last_used):
-            self._retire(env, env.retire_reason or ("host retired" if env.host.retired
-                                                    else "max lifetime"))
+            self._retire(env, env.retire_reason or ("host retired" if env.host.retired else "max lifetime"))
             return
         env.state = "idle"
         self._idle[env.id] = env
@@ -400,8 +401,7 @@ class Pool:
         for env in list(self.live.values()):
             if len(self.live) <= self.profile.min_environments:
                 return
-            if (limit is not None and env.ready and env.inflight == 0
-                    and now - env.last_used >= limit):
+            if limit is not None and env.ready and env.inflight == 0 and now - env.last_used >= limit:
                 self._retire(env, "scale-in")
 
     def _start_batch(self, count: int) -> None:

@@ -38,7 +38,7 @@ def stat(pid: int) -> tuple[bytes, int] | None:
             raw = fh.read()
     except OSError:
         return None
-    rest = raw[raw.rfind(b")") + 2:].split()
+    rest = raw[raw.rfind(b")") + 2 :].split()
     try:
         return rest[0], int(rest[1])
     except (IndexError, ValueError):

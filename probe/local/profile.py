@@ -64,8 +64,7 @@ class Profile:
     @property
     def init_type(self) -> str:
         """AWS's initializationType for this mode."""
-        return {"snapstart": "snap-start", "lmi": "lambda-managed-instances"}.get(
-            self.mode, "on-demand")
+        return {"snapstart": "snap-start", "lmi": "lambda-managed-instances"}.get(self.mode, "on-demand")
 
     @property
     def processes_per_env(self) -> int:
@@ -74,8 +73,17 @@ class Profile:
 
 
 _SECTIONS = {
-    "function": ("memory_mb", "timeout_s", "runtime", "log_format", "concurrency_limit",
-                 "network_latency_ms", "mode", "version", "max_concurrency"),
+    "function": (
+        "memory_mb",
+        "timeout_s",
+        "runtime",
+        "log_format",
+        "concurrency_limit",
+        "network_latency_ms",
+        "mode",
+        "version",
+        "max_concurrency",
+    ),
     "scaling": ("burst", "steps", "interval_s", "max_tokens", "batch"),
     "placement": ("strategy", "warm_choice"),
     "lifetime": ("idle_reclaim_s", "env_max_lifetime_s"),
@@ -98,13 +106,28 @@ MAX_STEPS = 1000
 WEEK_S = 7 * 24 * 3600.0
 # Upper bounds per key (lower bounds are in _check and _check_ranges).
 _CEILINGS = {
-    "timeout_s": 900.0, "memory_mb": 10240, "concurrency_limit": MAX_COUNT,
-    "network_latency_ms": 60_000.0, "burst": MAX_COUNT, "interval_s": 3600.0,
-    "max_tokens": MAX_COUNT, "idle_reclaim_s": WEEK_S, "env_max_lifetime_s": WEEK_S,
-    "ingestion_delay_s": 3600.0, "lifetime_s": WEEK_S, "slots": MAX_COUNT, "vcpus": 1024,
-    "mem_total_kb": 2 ** 40, "lifetime_requests": 10 ** 9, "max_environments": 15_000,
-    "min_environments": 15_000, "max_concurrency": 64 * 16, "max_processes": MAX_COUNT,
-    "queue_wait_s": 60.0, "mhz": 100_000.0, "bogomips": 1_000_000.0,
+    "timeout_s": 900.0,
+    "memory_mb": 10240,
+    "concurrency_limit": MAX_COUNT,
+    "network_latency_ms": 60_000.0,
+    "burst": MAX_COUNT,
+    "interval_s": 3600.0,
+    "max_tokens": MAX_COUNT,
+    "idle_reclaim_s": WEEK_S,
+    "env_max_lifetime_s": WEEK_S,
+    "ingestion_delay_s": 3600.0,
+    "lifetime_s": WEEK_S,
+    "slots": MAX_COUNT,
+    "vcpus": 1024,
+    "mem_total_kb": 2**40,
+    "lifetime_requests": 10**9,
+    "max_environments": 15_000,
+    "min_environments": 15_000,
+    "max_concurrency": 64 * 16,
+    "max_processes": MAX_COUNT,
+    "queue_wait_s": 60.0,
+    "mhz": 100_000.0,
+    "bogomips": 1_000_000.0,
 }
 
 
@@ -126,34 +149,37 @@ def load_profile(source: str | None = None) -> Profile:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ValueError(f"profile file {source!r} not found: give a readable .toml path "
-                         f"or one of {', '.join(shipped_profiles())}") from None
+        raise ValueError(
+            f"profile file {source!r} not found: give a readable .toml path or one of {', '.join(shipped_profiles())}"
+        ) from None
     except OSError as exc:
-        raise ValueError(f"profile file {source!r} cannot be read ({exc.strerror}): "
-                         "check its path and permissions") from None
+        raise ValueError(
+            f"profile file {source!r} cannot be read ({exc.strerror}): check its path and permissions"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"profile {label} is not valid TOML ({exc}): fix the syntax") from None
     return parse_profile(data, label)
 
 
 def parse_profile(data: dict, label: str = "profile") -> Profile:
-    prof = Profile(name=str(data.get("name", os.path.splitext(label)[0])),
-                   description=str(data.get("description", "")))
+    prof = Profile(name=str(data.get("name", os.path.splitext(label)[0])), description=str(data.get("description", "")))
     for key in data:
         if key not in _SECTIONS and key not in ("name", "description", "hosts"):
-            raise ValueError(f"{label}: unknown section or key {key!r}; known: "
-                             f"{', '.join([*_SECTIONS, 'hosts', 'name', 'description'])}")
+            raise ValueError(
+                f"{label}: unknown section or key {key!r}; known: "
+                f"{', '.join([*_SECTIONS, 'hosts', 'name', 'description'])}"
+            )
     for section, keys in _SECTIONS.items():
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise ValueError(f"{label}: [{section}] must be a table")
         known = [k for (sec, k), attr in _RENAMED.items() if sec == section] + [
-            k for k in keys if (section, k) not in {(s, a) for (s, _), a in _RENAMED.items()}]
+            k for k in keys if (section, k) not in {(s, a) for (s, _), a in _RENAMED.items()}
+        ]
         for key, value in table.items():
             attr = _RENAMED.get((section, key), key)
             if key not in known:
-                raise ValueError(f"{label}: unknown key {key!r} in [{section}]; "
-                                 f"known: {', '.join(known)}")
+                raise ValueError(f"{label}: unknown key {key!r} in [{section}]; known: {', '.join(known)}")
             setattr(prof, attr, _check(label, section, key, value, getattr(prof, attr)))
     hosts = data.get("hosts", [])
     if not isinstance(hosts, list):
@@ -161,15 +187,16 @@ def parse_profile(data: dict, label: str = "profile") -> Profile:
     names = set()
     for i, host in enumerate(hosts):
         if not isinstance(host, dict) or "name" not in host:
-            raise ValueError(f"{label}: [[hosts]] #{i + 1} needs a name = \"...\"")
+            raise ValueError(f'{label}: [[hosts]] #{i + 1} needs a name = "..."')
         unknown = set(host) - _HOST_KEYS
         if unknown:
-            raise ValueError(f"{label}: unknown key {sorted(unknown)[0]!r} in [[hosts]] "
-                             f"{host['name']!r}; known: {', '.join(sorted(_HOST_KEYS))}")
+            raise ValueError(
+                f"{label}: unknown key {sorted(unknown)[0]!r} in [[hosts]] "
+                f"{host['name']!r}; known: {', '.join(sorted(_HOST_KEYS))}"
+            )
         spec = HostSpec(name=str(host["name"]))
         for key, value in host.items():
-            setattr(spec, key, _check(label, f"hosts {host['name']}", key, value,
-                                      getattr(spec, key)))
+            setattr(spec, key, _check(label, f"hosts {host['name']}", key, value, getattr(spec, key)))
         if spec.slots < 1:
             raise ValueError(f"{label}: host {spec.name!r} needs slots >= 1")
         if spec.name in names:
@@ -188,8 +215,7 @@ def _check(label, section, key, value, default):
         return value
     if key in ("idle_reclaim_s", "env_max_lifetime_s", "lifetime_s"):
         # 0 or a negative number switches the timer off (TOML has no null).
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or not math.isfinite(value)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{where} must be a number of seconds, 0 for never (got {value!r})")
         return _bounded(where, key, float(value)) if value > 0 else None
     if isinstance(default, bool):
@@ -197,11 +223,16 @@ def _check(label, section, key, value, default):
             raise ValueError(f"{where} must be true or false (got {value!r})")
         return value
     if isinstance(default, list):
-        if (not isinstance(value, list) or not value or len(value) > MAX_STEPS
-                or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_COUNT
-                           for v in value)):
-            raise ValueError(f"{where} must be a non-empty list of positive integers "
-                             f"(at most {MAX_STEPS:,}, each at most {MAX_COUNT:,}; got {value!r})")
+        if (
+            not isinstance(value, list)
+            or not value
+            or len(value) > MAX_STEPS
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_COUNT for v in value)
+        ):
+            raise ValueError(
+                f"{where} must be a non-empty list of positive integers "
+                f"(at most {MAX_STEPS:,}, each at most {MAX_COUNT:,}; got {value!r})"
+            )
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -233,8 +264,7 @@ def _check_ranges(prof: Profile, label: str) -> None:
     if not 128 <= prof.memory_mb <= 10240:
         raise ValueError(f"{label}: [function] memory_mb must be 128..10240 (got {prof.memory_mb})")
     if not 0 < prof.timeout_s <= 900:
-        raise ValueError(
-            f"{label}: [function] timeout_s must be in (0, 900] (got {prof.timeout_s})")
+        raise ValueError(f"{label}: [function] timeout_s must be in (0, 900] (got {prof.timeout_s})")
     if prof.interval_s <= 0:
         raise ValueError(f"{label}: [scaling] interval_s must be > 0 (got {prof.interval_s})")
     if prof.burst < 1:
@@ -242,14 +272,19 @@ def _check_ranges(prof: Profile, label: str) -> None:
     if prof.max_concurrency < 1:
         raise ValueError(f"{label}: [function] max_concurrency must be >= 1")
     if prof.max_concurrency > 1 and prof.mode != "lmi":
-        raise ValueError(f"{label}: [function] max_concurrency > 1 needs mode = \"lmi\" "
-                         "(only Managed Instances serve several requests per environment)")
+        raise ValueError(
+            f'{label}: [function] max_concurrency > 1 needs mode = "lmi" '
+            "(only Managed Instances serve several requests per environment)"
+        )
     if prof.mode != "on-demand" and prof.runtime == "fork":
-        raise ValueError(f"{label}: [function] mode = \"{prof.mode}\" needs "
-                         "runtime = \"awslambdaric\" (the fork runtime has no such mode)")
+        raise ValueError(
+            f'{label}: [function] mode = "{prof.mode}" needs '
+            'runtime = "awslambdaric" (the fork runtime has no such mode)'
+        )
     if prof.mode == "lmi" and prof.max_environments < max(1, prof.min_environments):
-        raise ValueError(f"{label}: [capacity_provider] max_environments must be >= "
-                         f"min_environments and >= 1 (got {prof.max_environments})")
+        raise ValueError(
+            f"{label}: [capacity_provider] max_environments must be >= "
+            f"min_environments and >= 1 (got {prof.max_environments})"
+        )
     if not prof.version or any(c.isspace() for c in prof.version):
-        raise ValueError(f"{label}: [function] version must be a version like \"1\" or "
-                         f"\"$LATEST\" (got {prof.version!r})")
+        raise ValueError(f'{label}: [function] version must be a version like "1" or "$LATEST" (got {prof.version!r})')

@@ -61,8 +61,7 @@ class RuntimeApi:
         app.router.add_post(f"{PREFIX}/init/error", self._init_error)
         app.router.add_get(f"{PREFIX}/restore/next", self._restore_next)
         app.router.add_post(f"{PREFIX}/restore/error", self._restore_error)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)  # loopback only
         await site.start()
@@ -150,7 +149,6 @@ class RuntimeApi:
             self.init_error = {"errorMessage": body.decode(errors="replace")}
         return web.json_response({"status": "OK"}, status=202)
 
-
     async def _restore_next(self, request: web.Request) -> web.Response:
         self.snapshot_point.set()
         task = asyncio.current_task()
@@ -171,5 +169,4 @@ class RuntimeApi:
 
 
 def _invalid_request_id() -> web.Response:
-    return web.json_response(
-        {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}, status=400)
+    return web.json_response({"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}, status=400)

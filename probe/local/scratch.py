@@ -26,7 +26,7 @@ def start_time(pid: int) -> str | None:
             stat = fh.read()
     except OSError:
         return None
-    rest = stat[stat.rfind(b")") + 2:].split()
+    rest = stat[stat.rfind(b")") + 2 :].split()
     if len(rest) < 20 or rest[0] in (b"Z", b"X"):
         return None
     return rest[19].decode()
@@ -97,8 +97,7 @@ def clean_stale(base: str | None = None, now: float | None = None) -> list[str]:
                 continue
             alive = _owner_alive(entry.path)
             if alive is None:
-                alive = (now - _last_touched(entry.path) < LEGACY_AGE_S
-                         or _in_use(entry.path))
+                alive = now - _last_touched(entry.path) < LEGACY_AGE_S or _in_use(entry.path)
         except OSError:
             continue
         if not alive:

@@ -31,20 +31,43 @@ def events():
         rid = str(uuid.uuid4())
         ts = T0 + i
         cold = i < CONTAINERS
-        probe = json.dumps({"lambdascope": 1, "container_id": stream, "request_id": rid, "client_request_id": None,
-                            "cold": cold, "seq": i // CONTAINERS + 1, "started_at": T0, "hostname": "169.254.32.1",
-                            "boot_id": "e9f750d2-5ffc-4f95-8bf3-0a1b2c3d4e5f", "booted_at": T0 - 10**6,
-                            "cpu_model": "Intel(R) Xeon(R) Processor @ 2.50GHz", "cpu_mhz": 2500.0,
-                            "bogomips": 5000.0, "vcpus": 2, "mem_total_kb": 3955268, "kernel": "5.10.227",
-                            "arch": "x86_64", "function_name": "f", "function_version": "$LATEST",
-                            "memory_mb": 128, "region": "us-east-1", "ts": ts})
+        probe = json.dumps(
+            {
+                "lambdascope": 1,
+                "container_id": stream,
+                "request_id": rid,
+                "client_request_id": None,
+                "cold": cold,
+                "seq": i // CONTAINERS + 1,
+                "started_at": T0,
+                "hostname": "169.254.32.1",
+                "boot_id": "e9f750d2-5ffc-4f95-8bf3-0a1b2c3d4e5f",
+                "booted_at": T0 - 10**6,
+                "cpu_model": "Intel(R) Xeon(R) Processor @ 2.50GHz",
+                "cpu_mhz": 2500.0,
+                "bogomips": 5000.0,
+                "vcpus": 2,
+                "mem_total_kb": 3955268,
+                "kernel": "5.10.227",
+                "arch": "x86_64",
+                "function_name": "f",
+                "function_version": "$LATEST",
+                "memory_mb": 128,
+                "region": "us-east-1",
+                "ts": ts,
+            }
+        )
         init = "\tInit Duration: 130.72 ms" if cold else ""
         out += [
             (stream, ts, f"START RequestId: {rid} Version: $LATEST\n"),
             (stream, ts, probe + "\n"),
             (stream, ts, f"END RequestId: {rid}\n"),
-            (stream, ts, f"REPORT RequestId: {rid}\tDuration: 1.52 ms\tBilled Duration: 2 ms\t"
-                         f"Memory Size: 128 MB\tMax Memory Used: 41 MB{init}\t\n"),
+            (
+                stream,
+                ts,
+                f"REPORT RequestId: {rid}\tDuration: 1.52 ms\tBilled Duration: 2 ms\t"
+                f"Memory Size: 128 MB\tMax Memory Used: 41 MB{init}\t\n",
+            ),
         ]
     return out
 
@@ -63,7 +86,7 @@ def test_parse_and_model_throughput():
         fleet = Fleet()
         for k in range(0, n, 1000):
             records = []
-            for stream, ts, msg in evs[k:k + 1000]:
+            for stream, ts, msg in evs[k : k + 1000]:
                 records.extend(parse_event(stream, ts, msg))
             fleet.apply_records(records, now=T0 / 1000)
         assert fleet.counters.invocations == INVOCATIONS and len(fleet.containers) == CONTAINERS
@@ -73,6 +96,12 @@ def test_parse_and_model_throughput():
     json_rate = rate(lambda: [json.loads(m) for m in probe_lines], n)
     split_rate = rate(lambda: [m.split() for _, _, m in evs], n)
     print(f"\nparse + model: {ours_rate:,.0f} events/s on one core ({n:,} events, {CONTAINERS} containers)")
-    print(f"  floor, json.loads of the probe lines only: {json_rate:,.0f} events/s -> ours is {ours_rate / json_rate:.2f}x")
-    print(f"  floor, str.split of every event:           {split_rate:,.0f} events/s -> ours is {ours_rate / split_rate:.2f}x")
+    print(
+        f"  floor, json.loads of the probe lines only: {json_rate:,.0f} events/s"
+        f" -> ours is {ours_rate / json_rate:.2f}x"
+    )
+    print(
+        f"  floor, str.split of every event:           {split_rate:,.0f} events/s"
+        f" -> ours is {ours_rate / split_rate:.2f}x"
+    )
     print(f"  target 100,000 events/s: {'met' if ours_rate >= 100_000 else 'NOT met'}")

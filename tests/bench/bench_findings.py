@@ -46,10 +46,25 @@ def build_fleet() -> tuple[Fleet, float]:
                 t = T0 + first + k * step
                 ms = int(t * 1000)
                 rid = f"{n}-{k}"
-                batch.append(L.Record(L.PROBE, s, ms, rid, {
-                    "lambdascope": 1, "container_id": s, "request_id": rid, "cold": k == 0, "hostname": host,
-                    "boot_id": "b-" + host, "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
-                    "cpu_mhz": 2900.0, "bogomips": 5800.0}))
+                batch.append(
+                    L.Record(
+                        L.PROBE,
+                        s,
+                        ms,
+                        rid,
+                        {
+                            "lambdascope": 1,
+                            "container_id": s,
+                            "request_id": rid,
+                            "cold": k == 0,
+                            "hostname": host,
+                            "boot_id": "b-" + host,
+                            "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
+                            "cpu_mhz": 2900.0,
+                            "bogomips": 5800.0,
+                        },
+                    )
+                )
                 data = {"duration_ms": 1.5}
                 if k == 0:
                     data["init_duration_ms"] = 120.0 + (n % 50)
@@ -85,11 +100,13 @@ def test_findings_per_redraw_at_1000_containers_and_1m_invocations():
     # every container (what any finding costs at the least).
     cs = list(fleet.containers.values())
     one_pass = statistics.median(cpu_ms(lambda: sum(c.invocations for c in cs), 200))
-    print(f"\n[findings] {CONTAINERS:,} containers, {fleet.counters.invocations:,} invocations "
-          f"(fed in {feed_s:.1f} s CPU): tell p50 {p50:.2f} ms, p95 {p95:.2f} ms "
-          f"= {p50 / BUDGET_MS:.2f}x the {BUDGET_MS:g} ms budget, {p50 / one_pass:.0f} one-attribute passes "
-          f"({one_pass * 1000:.0f} µs each); export.build {build[1]:.0f} ms "
-          f"(document + tidy timeline, not per redraw)")
+    print(
+        f"\n[findings] {CONTAINERS:,} containers, {fleet.counters.invocations:,} invocations "
+        f"(fed in {feed_s:.1f} s CPU): tell p50 {p50:.2f} ms, p95 {p95:.2f} ms "
+        f"= {p50 / BUDGET_MS:.2f}x the {BUDGET_MS:g} ms budget, {p50 / one_pass:.0f} one-attribute passes "
+        f"({one_pass * 1000:.0f} µs each); export.build {build[1]:.0f} ms "
+        f"(document + tidy timeline, not per redraw)"
+    )
     # The screen's way: findings.Teller tells again at most once a second of fleet time (or on a
     # new environment); at 5 redraws a second that is one telling in five.
     teller = findings.Teller(every_s=1.0)
@@ -100,7 +117,9 @@ def test_findings_per_redraw_at_1000_containers_and_1m_invocations():
         teller.story(fleet, clock[0])
 
     per_redraw = statistics.mean(cpu_ms(redraw, 50))
-    print(f"[findings] through findings.Teller at 5 redraws/s: {per_redraw:.2f} ms per redraw on average "
-          f"(= {per_redraw / BUDGET_MS:.2f}x the budget; a full telling once a second)")
+    print(
+        f"[findings] through findings.Teller at 5 redraws/s: {per_redraw:.2f} ms per redraw on average "
+        f"(= {per_redraw / BUDGET_MS:.2f}x the budget; a full telling once a second)"
+    )
     for line in story.lines():
         print("   ", line)

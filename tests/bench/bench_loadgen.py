@@ -65,8 +65,13 @@ def clients_on_their_cpu():
 
 @pytest.fixture(scope="module")
 def server_url():
-    proc = subprocess.Popen([sys.executable, "-m", "tests.loadgen.fakeserver"], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True, preexec_fn=pinned(SERVER_CPUS))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.loadgen.fakeserver"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=pinned(SERVER_CPUS),
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("PORT "), line
@@ -83,33 +88,39 @@ def child_cpu():
 
 def run_ab(url, seconds=SECONDS):
     cpu = child_cpu()
-    out = subprocess.run(["ab", "-k", "-q", "-c", str(CONCURRENCY), "-t", str(seconds),
-                          "-n", "10000000", url], capture_output=True, text=True,
-                         preexec_fn=pinned(CLIENT_CPUS)).stdout
+    out = subprocess.run(
+        ["ab", "-k", "-q", "-c", str(CONCURRENCY), "-t", str(seconds), "-n", "10000000", url],
+        capture_output=True,
+        text=True,
+        preexec_fn=pinned(CLIENT_CPUS),
+    ).stdout
     cpu = child_cpu() - cpu
     done = int(re.search(r"Complete requests:\s+(\d+)", out).group(1))
     failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
     non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
     rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
-    return rps, (f"errors={failed + int(non2xx.group(1) if non2xx else 0)} "
-                 f"cpu/req={cpu / max(done, 1) * 1e6:.0f}us")
+    return rps, (f"errors={failed + int(non2xx.group(1) if non2xx else 0)} cpu/req={cpu / max(done, 1) * 1e6:.0f}us")
 
 
 def run_wrk(url):
     cpu = child_cpu()
-    out = subprocess.run(["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{int(SECONDS)}s", url],
-                         capture_output=True, text=True, preexec_fn=pinned(CLIENT_CPUS)).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{int(SECONDS)}s", url],
+        capture_output=True,
+        text=True,
+        preexec_fn=pinned(CLIENT_CPUS),
+    ).stdout
     cpu = child_cpu() - cpu
     done = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), \
-        f"errors={errors.group(1) if errors else 0} cpu/req={cpu / max(done, 1) * 1e6:.0f}us"
+    return float(
+        re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+    ), f"errors={errors.group(1) if errors else 0} cpu/req={cpu / max(done, 1) * 1e6:.0f}us"
 
 
 def run_runner(url, client):
     async def go():
-        runner = Runner(UrlTarget(url), Plan("closed", CONCURRENCY, duration=SECONDS),
-                        client=client)
+        runner = Runner(UrlTarget(url), Plan("closed", CONCURRENCY, duration=SECONDS), client=client)
         cpu = time.process_time()
         n = ok = 0
         first = last = None
@@ -136,10 +147,12 @@ def run_process(url, client, event_loop="uvloop"):
     """The path the monitor uses: a LoadProcess, records="new" (the first probe record of each
     container crosses), outcomes and snapshots streamed to this process. CPU per request is the
     child's from its first outcome to its last (start-up and imports excluded), plus ours."""
+
     async def go():
         plan = Plan("closed", CONCURRENCY, duration=SECONDS)
-        async with LoadProcess({"kind": "url", "url": url}, plan, records="new", client=client,
-                               event_loop=event_loop) as proc:
+        async with LoadProcess(
+            {"kind": "url", "url": url}, plan, records="new", client=client, event_loop=event_loop
+        ) as proc:
             n = ok = 0
             first = last = None
             cpu = parent_cpu = None
@@ -154,8 +167,10 @@ def run_process(url, client, event_loop="uvloop"):
                     first = o.sent_at if first is None else min(first, o.sent_at)
                     last = max(last or 0.0, o.sent_at + o.latency_ms / 1000)
         steady = max(n - n0, 1)
-        return ok / (last - first), (f"errors={n - ok} cpu/req={(cpu_end - cpu) / steady * 1e6:.0f}us "
-                                     f"+ parent {(parent_end - parent_cpu) / steady * 1e6:.0f}us")
+        return ok / (last - first), (
+            f"errors={n - ok} cpu/req={(cpu_end - cpu) / steady * 1e6:.0f}us "
+            f"+ parent {(parent_end - parent_cpu) / steady * 1e6:.0f}us"
+        )
 
     return asyncio.run(go())
 
@@ -182,38 +197,43 @@ def test_closed_loop_against_ab_and_wrk(server_url):
             results[name].append(rps)
             ratios[name].append(rps / results["ab -k"][-1])
             notes[name] = note
-    print(f"\n\nClosed loop, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds, loopback, "
-          f"server = aiohttp in its own process ({os.cpu_count()} cores, load average "
-          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
-          + (f"server on CPU {min(SERVER_CPUS)}, clients on CPU {min(CLIENT_CPUS)})"
-             if PIN else "not pinned)"))
-    print(f"{'client':38} {'req/s median':>12}  {'runs':<36} {'vs ab -k':>8} "
-          f"{'(per round)':<26} notes")
+    print(
+        f"\n\nClosed loop, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds, loopback, "
+        f"server = aiohttp in its own process ({os.cpu_count()} cores, load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
+        + (f"server on CPU {min(SERVER_CPUS)}, clients on CPU {min(CLIENT_CPUS)})" if PIN else "not pinned)")
+    )
+    print(f"{'client':38} {'req/s median':>12}  {'runs':<36} {'vs ab -k':>8} {'(per round)':<26} notes")
     for name, values in results.items():
         runs = " ".join(f"{v:,.0f}" for v in values)
         per_round = " ".join(f"{r:.2f}" for r in ratios[name])
-        print(f"{name:38} {statistics.median(values):>12,.0f}  {runs:<36} "
-              f"{statistics.median(ratios[name]):>8.2f} {per_round:<26} {notes[name]}")
-    print(f"\nIn MEASURED.md's form ({time.strftime('%b %Y')}, {os.cpu_count()} cores shared, "
-          f"Python {sys.version.split()[0]}, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds):")
+        print(
+            f"{name:38} {statistics.median(values):>12,.0f}  {runs:<36} "
+            f"{statistics.median(ratios[name]):>8.2f} {per_round:<26} {notes[name]}"
+        )
+    print(
+        f"\nIn MEASURED.md's form ({time.strftime('%b %Y')}, {os.cpu_count()} cores shared, "
+        f"Python {sys.version.split()[0]}, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds):"
+    )
     print("| client | req/s (range) | x ab -k (median of rounds) | CPU/request |")
     print("|---|---|---|---|")
     for name, values in results.items():
         cpu = re.search(r"cpu/req=(\d+)us(?: \+ parent (\d+)us)?", notes[name])
         cost = f"{cpu.group(1)} us" + (f" + {cpu.group(2)} us parent" if cpu.group(2) else "")
-        print(f"| {name} | {min(values):,.0f}–{max(values):,.0f} | "
-              f"{statistics.median(ratios[name]):.2f} | {cost} |")
+        print(f"| {name} | {min(values):,.0f}–{max(values):,.0f} | {statistics.median(ratios[name]):.2f} | {cost} |")
 
 
 def test_open_loop_rate_accuracy_and_lateness(server_url):
     print(f"\n\nOpen loop, {SECONDS:g} s per rate")
-    print(f"{'client':8} {'target/s':>9} {'sent/s':>9} {'error':>7} {'late p50':>9} "
-          f"{'late p99':>9} {'late max':>9} {'held back':>9} {'errors':>7}")
+    print(
+        f"{'client':8} {'target/s':>9} {'sent/s':>9} {'error':>7} {'late p50':>9} "
+        f"{'late p99':>9} {'late max':>9} {'held back':>9} {'errors':>7}"
+    )
     for client in ("fast", "aiohttp"):
         for rate in (500, 2000, 5000):
+
             async def go():
-                runner = Runner(UrlTarget(server_url), Plan("open", rate, duration=SECONDS),
-                                client=client)
+                runner = Runner(UrlTarget(server_url), Plan("open", rate, duration=SECONDS), client=client)
                 outcomes = [o async for batch in runner.run() for o in batch]
                 return runner, outcomes
 
@@ -224,7 +244,9 @@ def test_open_loop_rate_accuracy_and_lateness(server_url):
             last_sent = max(o.sent_at for o in outcomes)
             # Sent per second over the scheduled span: what the function actually received.
             achieved = len(outcomes) / max(last_sent - first, SECONDS - 1 / rate)
-            print(f"{client:8} {rate:>9,} {achieved:>9,.0f} "
-                  f"{(achieved - rate) / rate:>+7.1%} {late[len(late) // 2]:>8.2f}m "
-                  f"{late[int(len(late) * 0.99)]:>8.2f}m {late[-1]:>8.1f}m "
-                  f"{runner.held_back:>9} {errors:>7}")
+            print(
+                f"{client:8} {rate:>9,} {achieved:>9,.0f} "
+                f"{(achieved - rate) / rate:>+7.1%} {late[len(late) // 2]:>8.2f}m "
+                f"{late[int(len(late) * 0.99)]:>8.2f}m {late[-1]:>8.1f}m "
+                f"{runner.held_back:>9} {errors:>7}"
+            )

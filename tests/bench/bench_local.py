@@ -37,9 +37,11 @@ async def test_cold_start(runtime):
             latencies.append((time.perf_counter() - t0) * 1000)
             await asyncio.sleep(0.05)  # let the retired one go, so starts do not overlap
         inits = [e["init_duration_ms"] for e in ll.environments]
-    print(f"\n[{runtime}] cold start over {COLD_STARTS}: Init Duration median "
-          f"{statistics.median(inits):.1f} ms (min {min(inits):.1f}, max {max(inits):.1f}); "
-          f"cold request end to end median {statistics.median(latencies):.1f} ms")
+    print(
+        f"\n[{runtime}] cold start over {COLD_STARTS}: Init Duration median "
+        f"{statistics.median(inits):.1f} ms (min {min(inits):.1f}, max {max(inits):.1f}); "
+        f"cold request end to end median {statistics.median(latencies):.1f} ms"
+    )
 
 
 async def test_fork_runtime_fleet_size():
@@ -62,8 +64,7 @@ async def test_fork_runtime_fleet_size():
             tasks = [asyncio.ensure_future(one()) for _ in range(FLEET)]
             live = peak = 0
             while not all(t.done() for t in tasks):
-                live = sum(1 for e in ll.fleet.live.values() if e.state == "busy"
-                           and e.init_duration_ms is not None)
+                live = sum(1 for e in ll.fleet.live.values() if e.state == "busy" and e.init_duration_ms is not None)
                 peak = max(peak, live)
                 if peak == FLEET:
                     ready_s = time.perf_counter() - t0
@@ -78,11 +79,13 @@ async def test_fork_runtime_fleet_size():
         main_rss = peak_rss_mb(os.getpid())
         shipped = ll.shipper.shipped
     ok = statuses.count(200)
-    print(f"\n[fork] {FLEET} concurrent requests: {ok} ok, peak {peak} environments running "
-          f"at once, all up after {ready_s:.2f} s; Init Duration median "
-          f"{statistics.median(inits):.1f} ms, p95 {inits[int(len(inits) * 0.95)]:.1f} ms; "
-          f"environments' total PSS {pss_mb:.0f} MB; main process peak RSS {main_rss} MB; "
-          f"{shipped} log events shipped")
+    print(
+        f"\n[fork] {FLEET} concurrent requests: {ok} ok, peak {peak} environments running "
+        f"at once, all up after {ready_s:.2f} s; Init Duration median "
+        f"{statistics.median(inits):.1f} ms, p95 {inits[int(len(inits) * 0.95)]:.1f} ms; "
+        f"environments' total PSS {pss_mb:.0f} MB; main process peak RSS {main_rss} MB; "
+        f"{shipped} log events shipped"
+    )
 
 
 def _pss_kb(pid) -> int:

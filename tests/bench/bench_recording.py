@@ -28,8 +28,21 @@ pytestmark = pytest.mark.bench
 
 SECONDS = float(os.environ.get("RECORDING_BENCH_SECONDS", "30"))
 RATE = float(os.environ.get("RECORDING_BENCH_RATE", "200"))
-V1_FIELDS = ["seq", "client_request_id", "scheduled_at", "sent_at", "latency_ms", "status", "error", "container_id",
-             "request_id", "cold", "record", "detail", "init_duration_ms"]
+V1_FIELDS = [
+    "seq",
+    "client_request_id",
+    "scheduled_at",
+    "sent_at",
+    "latency_ms",
+    "status",
+    "error",
+    "container_id",
+    "request_id",
+    "cold",
+    "record",
+    "detail",
+    "init_duration_ms",
+]
 
 
 class FormatOne:
@@ -43,16 +56,22 @@ class FormatOne:
         self._fh.write(mask(json.dumps(obj, separators=(",", ":"))) + "\n")
 
     def log_events(self, events, now, source):
-        self._write({"t": now, "source": source,
-                     "log": [[e.stream, e.timestamp, e.message, e.event_id, e.ingestion_time] for e in events]})
+        self._write(
+            {
+                "t": now,
+                "source": source,
+                "log": [[e.stream, e.timestamp, e.message, e.event_id, e.ingestion_time] for e in events],
+            }
+        )
 
     def outcomes(self, outcomes, stats, now):
         stats = stats.to_dict() if stats is not None else None
         if stats is not None:  # format 1 carried mode, level and paused flat
             plan = stats.pop("plan") or {}
             stats.update(mode=plan.get("mode", ""), level=plan.get("level", 0), paused=plan.get("paused", False))
-        self._write({"t": now, "outcomes": [{k: getattr(o, k, None) for k in V1_FIELDS} for o in outcomes],
-                     "stats": stats})
+        self._write(
+            {"t": now, "outcomes": [{k: getattr(o, k, None) for k in V1_FIELDS} for o in outcomes], "stats": stats}
+        )
 
     def close(self):
         self._fh.close()
@@ -69,8 +88,9 @@ def test_recording_size_against_format_one(tmp_path):
         async with local_target() as target, open_source(target, "poll") as source:
             now = time.time()
             recorders = [Recorder(str(new_path), target.describe(), now), FormatOne(old_path, target.describe(), now)]
-            process = LoadProcess(target.load_spec(), Plan("open", RATE, duration=SECONDS), records="new",
-                                  client=target.http_client)
+            process = LoadProcess(
+                target.load_spec(), Plan("open", RATE, duration=SECONDS), records="new", client=target.http_client
+            )
             process.start()
             load = ProcessLoad(process)
 
@@ -111,13 +131,17 @@ def test_recording_size_against_format_one(tmp_path):
     replayed_outcomes = sum(len(e["outcomes"]) for e in rec.entries if "outcomes" in e)
     replayed_events = sum(len(e["log"]) for e in rec.entries if "log" in e)
     scale = 150.0 / SECONDS
-    print(f"\n\nRecording {SECONDS:g} s of open loop at {RATE:g} req/s on the local Lambda ({wall:.0f} s wall, "
-          f"load average {os.getloadavg()[0]:.1f}): {counts.outcomes:,} outcomes in {counts.outcome_batches} batches, "
-          f"{counts.events:,} log events in {counts.log_batches} batches")
+    print(
+        f"\n\nRecording {SECONDS:g} s of open loop at {RATE:g} req/s on the local Lambda ({wall:.0f} s wall, "
+        f"load average {os.getloadavg()[0]:.1f}): {counts.outcomes:,} outcomes in {counts.outcome_batches} batches, "
+        f"{counts.events:,} log events in {counts.log_batches} batches"
+    )
     print("| format | bytes | per request | 2.5 min at this rate |")
     print("|---|---|---|---|")
     for name, size in (("format 1 (JSONL)", old), ("format 2 (gzip, nothing twice)", new)):
         print(f"| {name} | {size:,} | {size / max(counts.outcomes, 1):,.0f} B | {size * scale / 1e6:.1f} MB |")
-    print(f"format 2 is {old / new:.1f}x smaller; replayed: {replayed_outcomes:,} outcomes, "
-          f"{replayed_events:,} events (recorded {counts.outcomes:,}, {counts.events:,})")
+    print(
+        f"format 2 is {old / new:.1f}x smaller; replayed: {replayed_outcomes:,} outcomes, "
+        f"{replayed_events:,} events (recorded {counts.outcomes:,}, {counts.events:,})"
+    )
     assert replayed_outcomes == counts.outcomes and replayed_events == counts.events  # a check, not timing

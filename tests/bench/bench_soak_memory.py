@@ -11,9 +11,8 @@ import tracemalloc
 
 import pytest
 
+from tests.tui.fakes import SIZE, T0, Clock, make_app, stream
 from tui import lambdalog as L
-
-from tests.tui.fakes import SIZE, Clock, T0, make_app, stream
 
 pytestmark = pytest.mark.bench
 
@@ -47,8 +46,14 @@ def batch(start: int, n: int):
         rec = None
         if i < CONTAINERS:
             host, cpu = HOSTS[k % len(HOSTS)]
-            rec = {"container_id": s, "request_id": rid, "cold": True, "hostname": host, "boot_id": host,
-                   "cpu_model": cpu}
+            rec = {
+                "container_id": s,
+                "request_id": rid,
+                "cold": True,
+                "hostname": host,
+                "boot_id": host,
+                "cpu_model": cpu,
+            }
         outcomes.append(Outcome(t, s, rid, i < CONTAINERS, rec))
         records.append(L.Record(report, s, int(t * 1000) + 1, rid, metrics))
     return outcomes, records
@@ -84,8 +89,11 @@ async def test_memory_is_bounded_over_a_million_invocations(tmp_path):
         assert all(c.unconfirmed == 0 for c in app.fleet.containers.values())
         assert app.ticks >= INVOCATIONS // BATCH
     rss = rss_mib()
-    print("\nheld: " + ", ".join(f"{v / 2**20:.1f} MiB at {k // 1000}k" for k, v in marks.items())
-          + f"; peak {peak / 2**20:.1f} MiB; process RSS {rss:.0f} MiB")
+    print(
+        "\nheld: "
+        + ", ".join(f"{v / 2**20:.1f} MiB at {k // 1000}k" for k, v in marks.items())
+        + f"; peak {peak / 2**20:.1f} MiB; process RSS {rss:.0f} MiB"
+    )
     # Flat: once the bounded structures are full, what is held stops growing. A leak of one
     # small object per invocation (a 50-byte string) would add 24 MiB between the marks.
     first, last = marks[MARKS[0]], marks[MARKS[-1]]

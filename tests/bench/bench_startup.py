@@ -43,8 +43,9 @@ class Screen:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=env)
 
     def start(self, cwd, command):
-        self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-s", self.session, "-c", str(cwd),
-                  f"{command}; sleep 30")
+        self.tmux(
+            "new-session", "-d", "-x", "200", "-y", "50", "-s", self.session, "-c", str(cwd), f"{command}; sleep 30"
+        )
 
     def text(self):
         return self.tmux("capture-pane", "-p", "-t", self.session).stdout
@@ -87,8 +88,9 @@ def start_times(cwd, snaps):
 def baseline_tree():
     folder = Path(tempfile.mkdtemp(prefix="lambdascope-baseline-"))
     tree = folder / "tree"
-    made = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), BASELINE],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), BASELINE], capture_output=True, text=True
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot check out {BASELINE}: {made.stderr.strip()}")
     try:
@@ -107,8 +109,10 @@ def test_time_to_header_and_first_row_against_the_previous_release(baseline_tree
     for k in range(ROUNDS):
         for name, tree in trees.items():
             runs[name].append(start_times(tree, tmp_path / f"snaps-{k}"))
-    print(f"\n\nStart-up in tmux (200x50), {ROUNDS} rounds, alternating; {os.cpu_count()} cores, load average "
-          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(
+        f"\n\nStart-up in tmux (200x50), {ROUNDS} rounds, alternating; {os.cpu_count()} cores, load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     print("| start | header on screen | first container row | exit after q |")
     print("|---|---|---|---|")
     medians = {}

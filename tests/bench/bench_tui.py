@@ -61,8 +61,7 @@ async def run(sort: str, refresh_hz: float) -> dict:
     async with app.run_test(size=(200, 60)) as pilot:
         load.feed(warm_o)
         source.feed(warm_e)
-        await until(pilot, lambda: app.table.row_count == CONTAINERS
-                    and app.events_applied == len(warm_e), timeout=60)
+        await until(pilot, lambda: app.table.row_count == CONTAINERS and app.events_applied == len(warm_e), timeout=60)
         while app.sort_by != sort:
             await pilot.press("o")
         durations.clear()
@@ -78,7 +77,9 @@ async def run(sort: str, refresh_hz: float) -> dict:
         wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0
         result = {
-            "sort": sort, "target_hz": refresh_hz, "wall_s": wall,
+            "sort": sort,
+            "target_hz": refresh_hz,
+            "wall_s": wall,
             "hz": (app.ticks - ticks0) / wall,
             "events_per_s": (app.events_applied - events0) / wall,
             "offered_per_s": sum(len(e) for _, e in batches) / wall,
@@ -86,8 +87,11 @@ async def run(sort: str, refresh_hz: float) -> dict:
             "cell_updates_per_tick": (app.table.updates - updates0) / max(1, app.ticks - ticks0),
             "lanes_per_tick": (app.timeline.rendered_lanes - lanes0) / max(1, app.ticks - ticks0),
             "cpu": cpu / wall,
-            "backlog_s": max(0.0, (sum(len(e) for _, e in batches) - (app.events_applied - events0))
-                             / max(1.0, (app.events_applied - events0) / wall)),
+            "backlog_s": max(
+                0.0,
+                (sum(len(e) for _, e in batches) - (app.events_applied - events0))
+                / max(1.0, (app.events_applied - events0) / wall),
+            ),
         }
     return result
 
@@ -95,12 +99,14 @@ async def run(sort: str, refresh_hz: float) -> dict:
 def report(r: dict) -> str:
     ms = sorted(r["refresh_ms"])
     p95 = ms[int(0.95 * (len(ms) - 1))] if ms else float("nan")
-    return (f"[tui sort={r['sort']}, {r['target_hz']:g} Hz asked] {CONTAINERS} containers, "
-            f"{r['offered_per_s']:,.0f} log events/s offered, {r['events_per_s']:,.0f}/s applied: "
-            f"redraw {r['hz']:.2f} Hz; one redraw median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
-            f"max {ms[-1]:.1f} ms; {r['cell_updates_per_tick']:.0f} cell updates and "
-            f"{r['lanes_per_tick']:.0f} lanes drawn per redraw; process CPU {r['cpu'] * 100:.0f}% of a core "
-            f"(parsing and model included)")
+    return (
+        f"[tui sort={r['sort']}, {r['target_hz']:g} Hz asked] {CONTAINERS} containers, "
+        f"{r['offered_per_s']:,.0f} log events/s offered, {r['events_per_s']:,.0f}/s applied: "
+        f"redraw {r['hz']:.2f} Hz; one redraw median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {ms[-1]:.1f} ms; {r['cell_updates_per_tick']:.0f} cell updates and "
+        f"{r['lanes_per_tick']:.0f} lanes drawn per redraw; process CPU {r['cpu'] * 100:.0f}% of a core "
+        f"(parsing and model included)"
+    )
 
 
 @pytest.mark.parametrize("sort, refresh_hz", [("first", 5.0), ("invocations", 5.0), ("first", 10.0)])

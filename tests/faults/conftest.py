@@ -32,9 +32,12 @@ class Tally:
         self.checked += direct
         self.lost += max(0, direct - counted)
         self.double += max(0, counted - direct)
-        add_figure("faults", f"fault suite: {len(self.scenarios)} scenarios, {self.runs} runs, {self.checked} "
-                             f"invocations checked against the log group, {self.lost} lost, {self.double} "
-                             "double-counted")
+        add_figure(
+            "faults",
+            f"fault suite: {len(self.scenarios)} scenarios, {self.runs} runs, {self.checked} "
+            f"invocations checked against the log group, {self.lost} lost, {self.double} "
+            "double-counted",
+        )
 
 
 TALLY = Tally(set())
@@ -73,8 +76,9 @@ async def invocations_in_group(target, since_ms: int, at_least: int, timeout: fl
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     previous = -1
-    async with session.client("logs", endpoint_url=target.logs_endpoint, region_name=target.region,
-                              **target.local_credentials) as logs:
+    async with session.client(
+        "logs", endpoint_url=target.logs_endpoint, region_name=target.region, **target.local_credentials
+    ) as logs:
         while True:
             ids, token = set(), None
             while True:

@@ -25,8 +25,17 @@ from dataclasses import dataclass, field
 import aiohttp
 
 # Not forwarded (hop-by-hop, or recomputed). Host is kept: it is part of the SigV4 signature.
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
-        "proxy-connection", "te", "trailer", "upgrade"}
+_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "content-encoding",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+}
 THROTTLE_BODY = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
 
 
@@ -145,12 +154,17 @@ class FaultProxy:
             return False
         if faulty and headers.get("x-amz-target") and self._chance(f.throttle, "throttle"):
             self.counts.throttled += 1
-            await _write(writer, 400, {"Content-Type": "application/x-amz-json-1.1",
-                                       "x-amzn-RequestId": "fault-proxy"}, THROTTLE_BODY)
+            await _write(
+                writer,
+                400,
+                {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "fault-proxy"},
+                THROTTLE_BODY,
+            )
             return True
         fwd = {k: v for k, v in headers.items() if k not in _HOP}
-        async with self._http.request(method, self.upstream + path, headers=fwd, data=body,
-                                      allow_redirects=False) as resp:
+        async with self._http.request(
+            method, self.upstream + path, headers=fwd, data=body, allow_redirects=False
+        ) as resp:
             status, rbody = resp.status, await resp.read()
             rheaders = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
         self.counts.forwarded += 1

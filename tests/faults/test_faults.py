@@ -52,8 +52,7 @@ SCENARIOS = [
     Scenario("url: 20% responses lost after the function ran", "url", Faults(lose_response=0.2)),
     Scenario("url: 20% reset mid-response", "url", Faults(reset_mid_response=0.2)),
     Scenario("url: 15% of requests dropped before the function", "url", Faults(drop_at_accept=0.15, only="/")),
-    Scenario("url: 20% answered after the client timed out", "url", Faults(delay=0.2, delay_s=1.5),
-             timeout_s=1.0),
+    Scenario("url: 20% answered after the client timed out", "url", Faults(delay=0.2, delay_s=1.5), timeout_s=1.0),
     Scenario("invoke: 20% responses lost after the function ran", "invoke", Faults(lose_response=0.2)),
     Scenario("invoke: 20% reset mid-response", "invoke", Faults(reset_mid_response=0.2)),
 ]
@@ -72,8 +71,9 @@ async def test_counts_are_exact_under_faults(sc: Scenario, local):
         async with asyncio.timeout(60):
             side = asyncio.create_task(_during(sc, proxy))
             try:
-                result = await run_experiment(target, plan, settle_timeout_s=sc.settle_s, start_ms=since_ms,
-                                              runner_options=options)
+                result = await run_experiment(
+                    target, plan, settle_timeout_s=sc.settle_s, start_ms=since_ms, runner_options=options
+                )
             finally:
                 side.cancel()
                 await asyncio.gather(side, return_exceptions=True)
@@ -104,8 +104,10 @@ async def test_counts_are_exact_under_faults(sc: Scenario, local):
     # Settled because everything was accounted for, not by the timeout.
     stuck = sum(len(x.in_flight) for x in result.fleet.containers.values())
     if stuck and sc.faults.shuffle:
-        pytest.xfail(f"issue 8 item 4 (the core's): a REPORT before its START leaves {stuck} requests "
-                     "in flight, so run waits out its settle timeout")
+        pytest.xfail(
+            f"issue 8 item 4 (the core's): a REPORT before its START leaves {stuck} requests "
+            "in flight, so run waits out its settle timeout"
+        )
     assert result.log_lag_s is not None and stuck == 0, f"settled by timeout; {stuck} requests stuck in flight"
 
 
@@ -128,8 +130,9 @@ async def _during(sc: Scenario, proxy: FaultProxy) -> None:
 
 def _faults_happened(proxy) -> bool:
     c = proxy.counts
-    return bool(c.dropped or c.lost or c.reset or c.delayed or c.throttled or c.duplicated_events
-                or c.shuffled or c.extra)
+    return bool(
+        c.dropped or c.lost or c.reset or c.delayed or c.throttled or c.duplicated_events or c.shuffled or c.extra
+    )
 
 
 def _origin(url: str) -> str:
@@ -138,7 +141,7 @@ def _origin(url: str) -> str:
 
 
 def _through(target, where: str, proxy_url: str, upstream: str):
-    path = upstream[len(_origin(upstream)):]
+    path = upstream[len(_origin(upstream)) :]
     if where == "logs":
         return replace(target, logs_endpoint=proxy_url + path)
     if where == "url":

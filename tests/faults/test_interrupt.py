@@ -15,9 +15,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def test_ctrl_c_during_run_prints_the_table_so_far_then_exits_130(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(TMPDIR=str(tmp_path), PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "run", "--duration", "120", "--concurrency", "2",
-                             "--format", "json"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "run", "--duration", "120", "--concurrency", "2", "--format", "json"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         # Environments start on the first invocation: once two exist, load is flowing.
         deadline = time.monotonic() + 60

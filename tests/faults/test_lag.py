@@ -33,11 +33,12 @@ async def test_lag_grows_while_polls_fail_and_the_source_says_behind(fault, moto
     clock = Clock(1_800_000_000.0)
     faults = Faults(throttle=1.0) if fault == "throttle" else Faults(reset_mid_response=1.0)
     session = aws.make_session(None, "us-east-1")
-    async with FaultProxy(moto_endpoint) as proxy, \
-            aws.client(session, "logs", endpoint_url=proxy.url, region="us-east-1", max_attempts=1) as logs:
+    async with (
+        FaultProxy(moto_endpoint) as proxy,
+        aws.client(session, "logs", endpoint_url=proxy.url, region="us-east-1", max_attempts=1) as logs,
+    ):
         await logs.create_log_group(logGroupName="/aws/lambda/fn")  # through the proxy, before faults
-        source = PollSource(logs, "/aws/lambda/fn", int(clock() * 1000), interval=0.5, now=clock,
-                            sleep=clock.sleep)
+        source = PollSource(logs, "/aws/lambda/fn", int(clock() * 1000), interval=0.5, now=clock, sleep=clock.sleep)
         proxy.faults = faults
         lags = []
 

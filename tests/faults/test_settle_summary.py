@@ -14,18 +14,34 @@ def result(*, invocations=10, missing=0, unknown=0, log_only=0, lag=0.4, error=N
     fleet.counters.requests = 10 + unknown
     fleet.counters.invocations = invocations
     fleet.counters.errors = unknown
-    return Result(fleet, wall_s=3.0, load_s=2.0, log_lag_s=lag, missing=missing, source_requests=5,
-                  finished_at=0.0, unknown=unknown, log_only=log_only, source_error=error,
-                  outcome_errors={"reset": unknown} if unknown else {})
+    return Result(
+        fleet,
+        wall_s=3.0,
+        load_s=2.0,
+        log_lag_s=lag,
+        missing=missing,
+        source_requests=5,
+        finished_at=0.0,
+        unknown=unknown,
+        log_only=log_only,
+        source_error=error,
+        outcome_errors={"reset": unknown} if unknown else {},
+    )
 
 
-@pytest.mark.parametrize("r, says, never", [
-    (result(), "logs confirmed all 10 invocations 0.40 s", "unknown"),
-    (result(invocations=13, unknown=3, log_only=3), "the logs show 3 of them ran", "unknown"),
-    (result(unknown=3, log_only=1), "2 unknown", "confirmed all"),
-    (result(missing=2, lag=None, error="FilterLogEvents throttled (ThrottlingException); slowing down"),
-     "never reported 2 of 10", "confirmed all"),
-])
+@pytest.mark.parametrize(
+    "r, says, never",
+    [
+        (result(), "logs confirmed all 10 invocations 0.40 s", "unknown"),
+        (result(invocations=13, unknown=3, log_only=3), "the logs show 3 of them ran", "unknown"),
+        (result(unknown=3, log_only=1), "2 unknown", "confirmed all"),
+        (
+            result(missing=2, lag=None, error="FilterLogEvents throttled (ThrottlingException); slowing down"),
+            "never reported 2 of 10",
+            "confirmed all",
+        ),
+    ],
+)
 def test_the_summary_claims_all_only_when_all_are_accounted_for(r, says, never):
     text = _summary(r)
     assert says in text and never not in text, text

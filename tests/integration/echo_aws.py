@@ -59,25 +59,41 @@ class EchoAWS:
         body = await request.read()
         # The credential-bearing headers first: error texts get cut to one short line.
         headers = sorted(request.headers.items(), key=lambda kv: kv[0].lower() not in _FIRST)
-        dump = f"{MARKER} {request.method} {request.path_qs} " + " ".join(
-            f"{k}: {v}" for k, v in headers) + " body: " + body[:2000].decode("utf-8", "replace")
+        dump = (
+            f"{MARKER} {request.method} {request.path_qs} "
+            + " ".join(f"{k}: {v}" for k, v in headers)
+            + " body: "
+            + body[:2000].decode("utf-8", "replace")
+        )
         target = request.headers.get("X-Amz-Target", "")
         if target.endswith("FilterLogEvents") and self.polls_before_failing > 0:
             self.polls_before_failing -= 1
-            return web.json_response({"events": [], "searchedLogStreams": []},
-                                     content_type="application/x-amz-json-1.1")
+            return web.json_response(
+                {"events": [], "searchedLogStreams": []}, content_type="application/x-amz-json-1.1"
+            )
         if target.endswith("StartLiveTail") and self.throttles_before_failing > 0:
             self.throttles_before_failing -= 1
-            return web.json_response({"__type": "ThrottlingException", "message": dump}, status=400,
-                                     content_type="application/x-amz-json-1.1")
+            return web.json_response(
+                {"__type": "ThrottlingException", "message": dump},
+                status=400,
+                content_type="application/x-amz-json-1.1",
+            )
         if target:  # JSON protocol (CloudWatch Logs)
-            return web.json_response({"__type": "ValidationException", "message": dump}, status=400,
-                                     content_type="application/x-amz-json-1.1")
+            return web.json_response(
+                {"__type": "ValidationException", "message": dump},
+                status=400,
+                content_type="application/x-amz-json-1.1",
+            )
         if request.content_type == "application/x-www-form-urlencoded":  # query protocol (IAM, STS)
-            xml = ("<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
-                   f"<Message>{escape(dump)}</Message></Error><RequestId>1</RequestId></ErrorResponse>")
+            xml = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                f"<Message>{escape(dump)}</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+            )
             return web.Response(status=400, text=xml, content_type="text/xml")
         if request.path.startswith("/2015-03-31/") or request.path.startswith("/2021-10-31/"):  # Lambda
-            return web.json_response({"Type": "User", "message": dump}, status=400,
-                                     headers={"x-amzn-ErrorType": "InvalidParameterValueException"})
+            return web.json_response(
+                {"Type": "User", "message": dump},
+                status=400,
+                headers={"x-amzn-ErrorType": "InvalidParameterValueException"},
+            )
         return web.Response(status=403, text=dump)  # a function URL, a load target

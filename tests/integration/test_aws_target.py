@@ -24,9 +24,16 @@ def fake_aws_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     empty = tmp_path / "empty"
     empty.write_text("")
-    env.update(TMPDIR=str(tmp_path), PYTHONPATH=ROOT, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
-               AWS_SESSION_TOKEN=TOKEN, AWS_CONFIG_FILE=str(empty), AWS_SHARED_CREDENTIALS_FILE=str(empty),
-               AWS_EC2_METADATA_DISABLED="true")
+    env.update(
+        TMPDIR=str(tmp_path),
+        PYTHONPATH=ROOT,
+        AWS_ACCESS_KEY_ID=KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_SESSION_TOKEN=TOKEN,
+        AWS_CONFIG_FILE=str(empty),
+        AWS_SHARED_CREDENTIALS_FILE=str(empty),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     return env
 
 
@@ -34,8 +41,14 @@ def fake_aws_env(tmp_path):
 def local_aws(tmp_path):
     """`lambdascope local` as a subprocess; yields its endpoints; stops it and checks for leftovers."""
     env = fake_aws_env(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "local"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "local"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         yield json.loads(proc.stdout.readline()), env
     finally:
@@ -59,10 +72,33 @@ def test_run_against_a_function_by_name(local_aws, tmp_path, extra):
     endpoints, env = local_aws
     out_file = tmp_path / "out.json"
     out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "run", "--function", endpoints["function_name"], "--region", "us-east-1",
-         "--endpoint-url", endpoints["endpoint_url"], "--requests", "60", "--concurrency", "3",
-         "--format", "json", "--out", str(out_file), *extra],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "run",
+            "--function",
+            endpoints["function_name"],
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoints["endpoint_url"],
+            "--requests",
+            "60",
+            "--concurrency",
+            "3",
+            "--format",
+            "json",
+            "--out",
+            str(out_file),
+            *extra,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr
     doc_text = out_file.read_text()
     no_secret_in(out.stdout, out.stderr, doc_text)
@@ -77,9 +113,26 @@ def test_run_against_a_function_by_name(local_aws, tmp_path, extra):
 def test_unknown_function_is_one_line(local_aws, tmp_path):
     endpoints, env = local_aws
     out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "run", "--function", "no-such-fn", "--region", "us-east-1",
-         "--endpoint-url", endpoints["endpoint_url"], "--requests", "1"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "run",
+            "--function",
+            "no-such-fn",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoints["endpoint_url"],
+            "--requests",
+            "1",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2
     assert out.stderr.startswith("lambdascope: error: function 'no-such-fn' not found in us-east-1")
     assert out.stderr.count("\n") == 1

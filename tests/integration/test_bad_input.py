@@ -17,8 +17,11 @@ import pytest
 from tests.integration.aws_fixtures import create_function
 from tui.cli import main
 
-FIX = re.compile(r"--[a-z]|\b(use|check|pass|run|give|set|grant|choose|try|fix|record|start|lower|raise|"
-                 r"refresh|pick|deploy|allow)\b", re.I)
+FIX = re.compile(
+    r"--[a-z]|\b(use|check|pass|run|give|set|grant|choose|try|fix|record|start|lower|raise|"
+    r"refresh|pick|deploy|allow)\b",
+    re.I,
+)
 ENV_KEYS = "keys"  # fake keys and a region (the usual case)
 NO_CREDS = "no-creds"  # no keys anywhere
 NO_REGION = "no-region"  # keys, no region
@@ -62,12 +65,31 @@ CASES = [
     ("compare missing", ["compare", "{tmp}/nope1", "{tmp}/nope2"], ENV_KEYS, "nope1"),
     # ---- URLs ----
     ("run url without function", ["run", "--url", "http://127.0.0.1:9/"], ENV_KEYS, "--function"),
-    ("run endpoint not a URL", ["run", "--function", "fn", "--endpoint-url", "not a url"], ENV_KEYS,
-     "--endpoint-url"),
-    ("analyze endpoint not a URL", ["analyze", "--log-group", "g", "--endpoint-url", "::nope::"], ENV_KEYS,
-     "--endpoint-url"),
-    ("run url to a closed port", ["run", "--function", "fn", "--url", "{closed}/", "--endpoint-url", "{moto}",
-                                  "--requests", "3", "--settle-timeout", "1"], ENV_KEYS, "--url"),
+    ("run endpoint not a URL", ["run", "--function", "fn", "--endpoint-url", "not a url"], ENV_KEYS, "--endpoint-url"),
+    (
+        "analyze endpoint not a URL",
+        ["analyze", "--log-group", "g", "--endpoint-url", "::nope::"],
+        ENV_KEYS,
+        "--endpoint-url",
+    ),
+    (
+        "run url to a closed port",
+        [
+            "run",
+            "--function",
+            "fn",
+            "--url",
+            "{closed}/",
+            "--endpoint-url",
+            "{moto}",
+            "--requests",
+            "3",
+            "--settle-timeout",
+            "1",
+        ],
+        ENV_KEYS,
+        "--url",
+    ),
     # ---- profiles ----
     ("run AWS profile on local", ["run", "--profile", "blog"], ENV_KEYS, "--profile-file blog"),
     ("watch AWS profile on local", ["watch", "--profile", "blog"], ENV_KEYS, "--profile-file blog"),
@@ -77,17 +99,23 @@ CASES = [
     # ---- credentials and regions ----
     ("analyze no credentials", ["analyze", "--log-group", "g", "--endpoint-url", "{moto}"], NO_CREDS, "credentials"),
     ("run no credentials", ["run", "--function", "fn", "--endpoint-url", "{moto}"], NO_CREDS, "credentials"),
-    ("deploy no credentials", ["deploy", "--endpoint-url", "{moto}", "--region", "us-east-1"], NO_CREDS,
-     "credentials"),
+    ("deploy no credentials", ["deploy", "--endpoint-url", "{moto}", "--region", "us-east-1"], NO_CREDS, "credentials"),
     ("analyze no region", ["analyze", "--log-group", "g"], NO_REGION, "--region"),
     ("run no region", ["run", "--function", "fn"], NO_REGION, "--region"),
     # ---- endpoints ----
-    ("analyze unreachable endpoint", ["analyze", "--log-group", "g", "--endpoint-url", "{closed}"], ENV_KEYS,
-     "cannot reach"),
-    ("run unreachable endpoint", ["run", "--function", "fn", "--endpoint-url", "{closed}"], ENV_KEYS,
-     "cannot reach"),
-    ("analyze missing log group", ["analyze", "--log-group", "/aws/lambda/nope", "--endpoint-url", "{moto}"],
-     ENV_KEYS, "not found"),
+    (
+        "analyze unreachable endpoint",
+        ["analyze", "--log-group", "g", "--endpoint-url", "{closed}"],
+        ENV_KEYS,
+        "cannot reach",
+    ),
+    ("run unreachable endpoint", ["run", "--function", "fn", "--endpoint-url", "{closed}"], ENV_KEYS, "cannot reach"),
+    (
+        "analyze missing log group",
+        ["analyze", "--log-group", "/aws/lambda/nope", "--endpoint-url", "{moto}"],
+        ENV_KEYS,
+        "not found",
+    ),
     ("run missing function", ["run", "--function", "nope", "--endpoint-url", "{moto}"], ENV_KEYS, "not found"),
 ]
 
@@ -104,8 +132,9 @@ def closed_port():
 def files(tmp_path):
     (tmp_path / "garbage.txt").write_text("this is = not [ json or toml\n")
     (tmp_path / "binary.bin").write_bytes(bytes(range(256)) * 4)
-    (tmp_path / "events.jsonl").write_text(json.dumps({"logStreamName": "s", "timestamp": 1,
-                                                       "message": "START RequestId: r Version: $LATEST"}) + "\n")
+    (tmp_path / "events.jsonl").write_text(
+        json.dumps({"logStreamName": "s", "timestamp": 1, "message": "START RequestId: r Version: $LATEST"}) + "\n"
+    )
     (tmp_path / "e.json").write_text("{}")
     return tmp_path
 
@@ -128,8 +157,9 @@ def _environment(monkeypatch, tmp_path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("case, argv, env, phrase", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_naming_a_fix_and_exit_2(case, argv, env, phrase, files, closed_port, moto_endpoint,
-                                                       monkeypatch, capfd):
+def test_bad_input_is_one_line_naming_a_fix_and_exit_2(
+    case, argv, env, phrase, files, closed_port, moto_endpoint, monkeypatch, capfd
+):
     if env != NO_CREDS:
         create_function(moto_endpoint, "fn")
     _environment(monkeypatch, files, env)
@@ -150,13 +180,21 @@ def test_log_content_with_escape_sequences_is_never_printed_raw(tmp_path, capfd)
     """A hostname and CPU model carrying ESC sequences, a bell and a carriage return: the table,
     the CSV and the JSON on stdout hold no control character at all."""
     hostile = "ip-10-0-0-1\x1b[31m\x1b]0;pwned\x07\r"
-    record = {"lambdascope": 1, "container_id": "c1", "request_id": "r1", "cold": True,
-              "hostname": hostile, "cpu_model": "Intel\x1b[2J\x9b"}
+    record = {
+        "lambdascope": 1,
+        "container_id": "c1",
+        "request_id": "r1",
+        "cold": True,
+        "hostname": hostile,
+        "cpu_model": "Intel\x1b[2J\x9b",
+    }
     stream = "2026/12/01/[$LATEST]abc"
-    events = [{"logStreamName": stream, "timestamp": 1_000, "message": "START RequestId: r1 Version: $LATEST"},
-              {"logStreamName": stream, "timestamp": 1_001, "message": json.dumps(record)},
-              {"logStreamName": stream, "timestamp": 1_002, "message": "raw \x1b[5m line\x1b[0m"},
-              {"logStreamName": stream, "timestamp": 1_003, "message": "REPORT RequestId: r1\tDuration: 1.00 ms"}]
+    events = [
+        {"logStreamName": stream, "timestamp": 1_000, "message": "START RequestId: r1 Version: $LATEST"},
+        {"logStreamName": stream, "timestamp": 1_001, "message": json.dumps(record)},
+        {"logStreamName": stream, "timestamp": 1_002, "message": "raw \x1b[5m line\x1b[0m"},
+        {"logStreamName": stream, "timestamp": 1_003, "message": "REPORT RequestId: r1\tDuration: 1.00 ms"},
+    ]
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
     for fmt in ("table", "csv", "json"):

@@ -17,8 +17,23 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_blog_profile_tells_the_blogs_story(tmp_path):
     folder = tmp_path / "export"
-    out = run_cli(["run", "--profile-file", "blog", "--requests", "2000", "--concurrency", "10",
-                   "--export", str(folder), "--format", "json"], tmp_path, timeout=420)
+    out = run_cli(
+        [
+            "run",
+            "--profile-file",
+            "blog",
+            "--requests",
+            "2000",
+            "--concurrency",
+            "10",
+            "--export",
+            str(folder),
+            "--format",
+            "json",
+        ],
+        tmp_path,
+        timeout=420,
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     t = doc["totals"]
@@ -40,7 +55,9 @@ def test_blog_profile_tells_the_blogs_story(tmp_path):
     # The first two hosts retire with all their containers while the load goes on ...
     retirements = by_kind["retirement"]
     assert [(r["host_keys"], r["host_retired"], r["size"]) for r in retirements] == [
-        ([hosts[0]], True, 4), ([hosts[1]], True, 10)], story
+        ([hosts[0]], True, 4),
+        ([hosts[1]], True, 10),
+    ], story
     rows = {c["container_id"]: c for c in doc["containers"]}
     for r in retirements:
         assert {rows[c]["state"] for c in r["container_ids"]} == {"retired"}

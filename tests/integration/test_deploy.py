@@ -28,11 +28,10 @@ from probe.deploy_spec import (
     code_zip,
     role_name,
 )
-from tui.cli import main
-from tui.aws_errors import explain
-
-from tests.integration.conftest import FAKE_ACCESS_KEY
 from probe.local.procs import free_port
+from tests.integration.conftest import FAKE_ACCESS_KEY
+from tui.aws_errors import explain
+from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "ls-test-probe"
@@ -168,11 +167,15 @@ class _Recorder:
                 doc = None
             self.calls.append((request.method, request.path, dict(request.query), doc))
             headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-            async with self._http.request(request.method, self.upstream + request.path_qs,
-                                          headers=headers, data=body) as up:
+            async with self._http.request(
+                request.method, self.upstream + request.path_qs, headers=headers, data=body
+            ) as up:
                 data = await up.read()
-                keep = {k: v for k, v in up.headers.items()
-                        if k.lower() not in ("content-length", "transfer-encoding", "connection")}
+                keep = {
+                    k: v
+                    for k, v in up.headers.items()
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection")
+                }
                 return web.Response(status=up.status, body=data, headers=keep)
 
         app = web.Application()
@@ -198,8 +201,7 @@ async def test_snapstart_publishes_a_version_behind_an_alias_with_the_url(moto_e
         (create,) = rec.lambda_calls("POST", "/2015-03-31/functions")
         assert create[3]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
         assert len(rec.lambda_calls("POST", f"/functions/{NAME}/versions")) == 1
-        bigger = await deploy(name=NAME, memory=256, endpoint_url=rec.url, snapstart=True,
-                              public=True)
+        bigger = await deploy(name=NAME, memory=256, endpoint_url=rec.url, snapstart=True, public=True)
     _, lam, _ = _clients(moto_endpoint)
     assert first["snapstart"] is True and first["alias"] == "live"
     assert first["changes"]["version"] == "published" and first["changes"]["alias"] == "created"
@@ -261,11 +263,16 @@ async def test_destroy_removes_exactly_the_stack_and_is_idempotent(moto_endpoint
 
 async def test_foreign_resources_are_neither_taken_over_nor_destroyed(moto_endpoint, fake_aws_env):
     iam, lam, logs = _clients(moto_endpoint)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                      "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ],
+    }
     arn = iam.create_role(RoleName="someone-elses", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    lam.create_function(FunctionName=NAME, Role=arn, Runtime="python3.12", Handler="handler.handler",
-                        Code={"ZipFile": code_zip()})
+    lam.create_function(
+        FunctionName=NAME, Role=arn, Runtime="python3.12", Handler="handler.handler", Code={"ZipFile": code_zip()}
+    )
     logs.create_log_group(logGroupName=GROUP)
 
     with pytest.raises(DeployError, match="not tagged lambdascope=true"):
@@ -323,8 +330,12 @@ async def test_role_not_ready_is_recognised_in_a_real_server_answer(moto_endpoin
     async with aioboto3.Session().client("lambda", region_name=REGION, endpoint_url=moto_endpoint) as lam:
         with pytest.raises(DeployError, match="cannot assume role"):
             await create_function_when_role_ready(
-                lam, FunctionName=NAME, Runtime="python3.13", Handler="handler.handler",
-                Role=f"arn:aws:iam::{ACCOUNT}:role/not-yet", Code={"ZipFile": code_zip()},
+                lam,
+                FunctionName=NAME,
+                Runtime="python3.13",
+                Handler="handler.handler",
+                Role=f"arn:aws:iam::{ACCOUNT}:role/not-yet",
+                Code={"ZipFile": code_zip()},
             )
 
 
@@ -349,11 +360,19 @@ def test_role_names_fit_iam_and_stay_distinct():
 @pytest.mark.parametrize(
     "code, message, expected",
     [
-        ("AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: "
-                         "iam:CreateRole on resource: role x", "iam:CreateRole"),
-        ("AccessDeniedException", "User: u is not authorized to perform: lambda:CreateFunction on "
-                                  "resource: f because no identity-based policy allows the "
-                                  "lambda:CreateFunction action", "lambda:CreateFunction"),
+        (
+            "AccessDenied",
+            "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: "
+            "iam:CreateRole on resource: role x",
+            "iam:CreateRole",
+        ),
+        (
+            "AccessDeniedException",
+            "User: u is not authorized to perform: lambda:CreateFunction on "
+            "resource: f because no identity-based policy allows the "
+            "lambda:CreateFunction action",
+            "lambda:CreateFunction",
+        ),
         ("AccessDeniedException", "denied", "for CreateFunction"),
     ],
 )
@@ -437,7 +456,11 @@ def test_console_script_without_credentials(moto_endpoint, fake_aws_env):
     script = Path(sys.executable).with_name("lambdascope")
     proc = subprocess.run(
         [str(script), "deploy", "--endpoint-url", moto_endpoint],
-        env=env, capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

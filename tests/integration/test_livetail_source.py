@@ -19,9 +19,9 @@ from aiobotocore.config import AioConfig
 from aiohttp import web
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import FAKE_ACCESS_KEY, FAKE_REGION
 from probe.local.eventstream import event_message, exception_message, initial_response
 from probe.local.logs_front import LIVE_TAIL_TARGET, LogsFront
+from tests.integration.conftest import FAKE_ACCESS_KEY, FAKE_REGION
 from tui.sources.livetail import LiveTailSource, one_line_error
 from tui.sources.recent import RecentKeys
 
@@ -38,7 +38,8 @@ def factory(url: str):
     config = AioConfig(
         inject_host_prefix=False,  # else botocore dials streaming-127.0.0.1 (AWS-FACTS §1.1)
         retries={"mode": "standard", "max_attempts": 1},
-        connect_timeout=2, read_timeout=10,
+        connect_timeout=2,
+        read_timeout=10,
     )
     return lambda: session.create_client("logs", region_name=FAKE_REGION, endpoint_url=url, config=config)
 
@@ -221,14 +222,18 @@ class ScriptedLiveTail:
         if request.headers.get("X-Amz-Target") != LIVE_TAIL_TARGET:
             headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
             async with self.http.post(self.moto_url + request.path_qs, headers=headers, data=body) as up:
-                return web.Response(status=up.status, body=await up.read(),
-                                    headers={"Content-Type": up.headers.get("Content-Type", "")})
+                return web.Response(
+                    status=up.status, body=await up.read(), headers={"Content-Type": up.headers.get("Content-Type", "")}
+                )
         self.connections += 1
         script = self.scripts.popleft() if self.scripts else [("start",), ("hold",)]
         if script[0][0] == "deny":
             _, code, message = script[0]
-            return web.Response(status=400, body=json.dumps({"__type": code, "message": message}).encode(),
-                                headers={"Content-Type": "application/x-amz-json-1.1"})
+            return web.Response(
+                status=400,
+                body=json.dumps({"__type": code, "message": message}).encode(),
+                headers={"Content-Type": "application/x-amz-json-1.1"},
+            )
         resp = web.StreamResponse(headers={"Content-Type": "application/vnd.amazon.eventstream"})
         await resp.prepare(request)
         await resp.write(initial_response())
@@ -237,9 +242,16 @@ class ScriptedLiveTail:
             if kind == "do":
                 await step[1]()
             elif kind == "start":
-                await resp.write(event_message("sessionStart", {
-                    "requestId": str(uuid.uuid4()), "sessionId": str(uuid.uuid4()), "logGroupIdentifiers": [self.arn],
-                }))
+                await resp.write(
+                    event_message(
+                        "sessionStart",
+                        {
+                            "requestId": str(uuid.uuid4()),
+                            "sessionId": str(uuid.uuid4()),
+                            "logGroupIdentifiers": [self.arn],
+                        },
+                    )
+                )
             elif kind == "update":
                 await resp.write(self._update(step[1], step[2]))
             elif kind == "end":
@@ -262,14 +274,22 @@ class ScriptedLiveTail:
         return resp
 
     def _update(self, evs: list[dict], sampled: bool) -> bytes:
-        return event_message("sessionUpdate", {
-            "sessionMetadata": {"sampled": sampled},
-            "sessionResults": [
-                {"logStreamName": STREAM, "logGroupIdentifier": self.arn, "message": e["message"],
-                 "timestamp": e["timestamp"], "ingestionTime": now_ms()}
-                for e in evs
-            ],
-        })
+        return event_message(
+            "sessionUpdate",
+            {
+                "sessionMetadata": {"sampled": sampled},
+                "sessionResults": [
+                    {
+                        "logStreamName": STREAM,
+                        "logGroupIdentifier": self.arn,
+                        "message": e["message"],
+                        "timestamp": e["timestamp"],
+                        "ingestionTime": now_ms(),
+                    }
+                    for e in evs
+                ],
+            },
+        )
 
 
 async def test_no_loss_no_repeat_across_every_kind_of_stream_failure(moto_endpoint, fake_aws_env, caplog):
@@ -283,17 +303,29 @@ async def test_no_loss_no_repeat_across_every_kind_of_stream_failure(moto_endpoi
         def put(lo, hi):
             async def run():
                 await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=ev[lo:hi])
+
             return ("do", run)
 
         scripts = [
             # 1: ends early and cleanly; 15-19 were stored after its last update
             [put(0, 15), ("start",), ("update", ev[0:10], False), ("update", ev[10:15], False), put(15, 20), ("end",)],
             # 2: 20-24 stored before it started; fails with SessionStreamingException
-            [put(20, 25), ("start",), put(25, 30), ("update", ev[25:30], False),
-             ("exception", "SessionStreamingException")],
+            [
+                put(20, 25),
+                ("start",),
+                put(25, 30),
+                ("update", ev[25:30], False),
+                ("exception", "SessionStreamingException"),
+            ],
             # 3: a sampled update (every 4th of 30-129), then an unsampled one, then a cut connection
-            [("start",), put(30, 130), ("update", ev[30:130:4], True), put(130, 135),
-             ("update", ev[130:135], False), ("drop",)],
+            [
+                ("start",),
+                put(30, 130),
+                ("update", ev[30:130:4], True),
+                put(130, 135),
+                ("update", ev[130:135], False),
+                ("drop",),
+            ],
             # 4: goes silent (the source's stall timeout is 0.4 s)
             [("start",), ("stall", 1.5)],
             # 5: the 3-hour end
@@ -304,8 +336,14 @@ async def test_no_loss_no_repeat_across_every_kind_of_stream_failure(moto_endpoi
         async with ScriptedLiveTail(moto_endpoint, arn, scripts) as server:
             source = LiveTailSource(
                 # A wide margin: these timestamps are fixed up front, however slowly the script runs.
-                factory(server.url), arn, since_ms=t0, backfill_interval_s=0.2, backfill_margin_ms=60_000,
-                backoff_initial_s=0.05, backoff_max_s=0.2, stall_timeout_s=0.4,
+                factory(server.url),
+                arn,
+                since_ms=t0,
+                backfill_interval_s=0.2,
+                backfill_margin_ms=60_000,
+                backoff_initial_s=0.05,
+                backoff_max_s=0.2,
+                stall_timeout_s=0.4,
             )
             col = Collector(source)
             await col.wait_for(len(ev), timeout=20)
@@ -322,8 +360,10 @@ async def test_no_loss_no_repeat_across_every_kind_of_stream_failure(moto_endpoi
 
 async def test_fatal_error_ends_batches_with_a_clean_one_line_error(moto_endpoint, fake_aws_env, caplog):
     name, arn = group_names()
-    message = (f"User is not authorized. Credential={FAKE_ACCESS_KEY}/20261127/{FAKE_REGION}/logs/aws4_request, "
-               "Signature=0123abcd")
+    message = (
+        f"User is not authorized. Credential={FAKE_ACCESS_KEY}/20261127/{FAKE_REGION}/logs/aws4_request, "
+        "Signature=0123abcd"
+    )
     async with ScriptedLiveTail(moto_endpoint, arn, [[("deny", "AccessDeniedException", message)]]) as server:
         source = LiveTailSource(factory(server.url), arn, backfill_interval_s=60)
         with pytest.raises(ClientError) as info:
@@ -366,7 +406,9 @@ def test_recent_keys_dedups_within_window_and_stays_bounded():
 
 
 def test_one_line_error_masks_credentials():
-    exc = RuntimeError("bad\nrequest Credential=AKIAABCDEFGHIJKLMNOP/2026/us-east-1 X-Amz-Security-Token=abc ASIAABCDEFGHIJKLMNOP")
+    exc = RuntimeError(
+        "bad\nrequest Credential=AKIAABCDEFGHIJKLMNOP/2026/us-east-1 X-Amz-Security-Token=abc ASIAABCDEFGHIJKLMNOP"
+    )
     text = one_line_error(exc)
     assert "\n" not in text and "AKIAABCDEFGHIJKLMNOP" not in text and "abc " not in text
     assert "ASIAABCDEFGHIJKLMNOP" not in text and text.startswith("RuntimeError: bad request")

@@ -16,15 +16,21 @@ pytestmark = pytest.mark.e2e
 def experiment(tmp_path, name, profile: str, *args):
     path = tmp_path / "profile.toml"
     path.write_text(profile)
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "experiment", name, "--profile-file", str(path),
-                          "--format", "json", *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "experiment", name, "--profile-file", str(path), "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout)
 
 
 def test_idle_reclaim_finds_the_profiles_reclaim_time_within_one_step(tmp_path):
-    f = experiment(tmp_path, "idle-reclaim", "[lifetime]\nidle_reclaim_s = 2\n", "--environments", "2",
-                   "--gaps", "1s,3s,5s")
+    f = experiment(
+        tmp_path, "idle-reclaim", "[lifetime]\nidle_reclaim_s = 2\n", "--environments", "2", "--gaps", "1s,3s,5s"
+    )
     assert f["reclaimed_after_s"] == [1.0, 3.0], f
     assert [p["new"] for p in f["probes"]] == [0, 2]
 
@@ -47,12 +53,43 @@ def test_lifetime_finds_busy_environments_recycled(tmp_path):
 
 def test_compare_shows_two_profiles_different_wave_sizes(tmp_path):
     for profile in ("blog", "today"):
-        out = subprocess.run([sys.executable, "-m", "tui.cli", "run", "--profile-file", profile, "--requests", "400",
-                              "--concurrency", "10", "--export", str(tmp_path / profile)],
-                             capture_output=True, text=True, timeout=180, cwd=tmp_path)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui.cli",
+                "run",
+                "--profile-file",
+                profile,
+                "--requests",
+                "400",
+                "--concurrency",
+                "10",
+                "--export",
+                str(tmp_path / profile),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp_path,
+        )
         assert out.returncode == 0, out.stderr[-2000:]
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "compare", str(tmp_path / "blog"), str(tmp_path / "today"),
-                          "--format", "json"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "compare",
+            str(tmp_path / "blog"),
+            str(tmp_path / "today"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     rows = {r["label"]: r for r in json.loads(out.stdout)["rows"]}
     blog, today = rows["waves"]["values"]

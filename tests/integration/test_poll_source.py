@@ -24,9 +24,14 @@ def moto():
 async def logs(moto):
     moto.reset()
     session = aioboto3.Session()
-    async with session.client("logs", endpoint_url=moto.endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing",
-                              config=AioConfig(retries={"max_attempts": 2})) as client:
+    async with session.client(
+        "logs",
+        endpoint_url=moto.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=AioConfig(retries={"max_attempts": 2}),
+    ) as client:
         await client.create_log_group(logGroupName=GROUP)
         yield client
 
@@ -34,8 +39,9 @@ async def logs(moto):
 async def put(client, stream, items, create=True):
     if create:
         await client.create_log_stream(logGroupName=GROUP, logStreamName=stream)
-    await client.put_log_events(logGroupName=GROUP, logStreamName=stream,
-                                logEvents=[{"timestamp": t, "message": m} for t, m in items])
+    await client.put_log_events(
+        logGroupName=GROUP, logStreamName=stream, logEvents=[{"timestamp": t, "message": m} for t, m in items]
+    )
 
 
 class Clock:
@@ -82,8 +88,13 @@ async def test_pages_are_followed(logs):
 async def test_missing_group_is_transient_then_recovers(moto):
     moto.reset()
     session = aioboto3.Session()
-    async with session.client("logs", endpoint_url=moto.endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing") as client:
+    async with session.client(
+        "logs",
+        endpoint_url=moto.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as client:
         clock = Clock(T0 / 1000)
         src = PollSource(client, GROUP, T0 - 1000, interval=0.01, now=clock, sleep=clock.sleep)
         gen = src.batches()

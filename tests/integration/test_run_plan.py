@@ -11,8 +11,13 @@ pytestmark = pytest.mark.e2e
 
 
 def run(tmp_path, *args):
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "run", "--format", "json", *args],
-                         capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "run", "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout), out.stderr
 
@@ -43,24 +48,45 @@ def test_a_snapshot_repeats_its_plan(tmp_path):
     assert [s["new_environments"] for s in again["load"]["stages"]] == [1, 2]
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--plan", "10c@30s, 5x@1m"], "--plan: stage 2 ('5x@1m'): the level must be"),
-    (["--plan", "10c@1s", "--requests", "5"], "--plan sets how long the load runs"),
-    (["--plan", "10c@1s", "--concurrency", "5"], "not allowed with argument"),
-    (["--plan", "nope.toml"], "--plan nope.toml: No such file"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--plan", "10c@30s, 5x@1m"], "--plan: stage 2 ('5x@1m'): the level must be"),
+        (["--plan", "10c@1s", "--requests", "5"], "--plan sets how long the load runs"),
+        (["--plan", "10c@1s", "--concurrency", "5"], "not allowed with argument"),
+        (["--plan", "nope.toml"], "--plan nope.toml: No such file"),
+    ],
+)
 def test_bad_plans_are_one_line(tmp_path, args, says):
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "run", *args], capture_output=True, text=True,
-                         timeout=60, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "run", *args], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert out.returncode == 2, out.stderr
     assert says in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
 def test_the_local_machine_limit_is_not_lambdas_throttling(tmp_path):
     (tmp_path / "tiny.toml").write_text("[machine]\nmax_processes = 2\nqueue_wait_s = 0.05\n")
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "run", "--profile-file", str(tmp_path / "tiny.toml"),
-                          "--concurrency", "6", "--requests", "120", "--format", "json"],
-                         capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "run",
+            "--profile-file",
+            str(tmp_path / "tiny.toml"),
+            "--concurrency",
+            "6",
+            "--requests",
+            "120",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
     doc = json.loads(out.stdout)
     by_class = doc["run"]["errors_by_class"]
     assert by_class.get("local_limit", 0) > 0, by_class  # this machine said no, with its own 429s

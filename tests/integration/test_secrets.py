@@ -13,7 +13,6 @@ end of the session. Each case also checks that the echo reached the output at al
 marker, or the request's error): a scan of outputs that never saw a secret proves nothing.
 """
 
-import asyncio
 import json
 import os
 import sys
@@ -27,12 +26,21 @@ from tests.integration.echo_aws import MARKER, EchoAWS
 from tui import errors
 from tui.cli import main
 
-ENV = {"key": "AKIAENVFAKE0000LEAK1", "secret": "eNvSeCrEt/kEy+NeVeR+pRiNtEd0123456789aB",
-       "token": "EnvSessionTokenMustNotLeak0123456789"}
-FILE = {"key": "ASIAFILEFAKE0000LEAK", "secret": "fIlEsEcReT/kEy+NeVeR+pRiNtEd0123456789aB",
-        "token": "FileSessionTokenMustNotLeak9876543210"}
-PROC = {"key": "ASIAPROCFAKE0000LEAK", "secret": "pRoCsEcReT/kEy+NeVeR+pRiNtEd0123456789aB",
-        "token": "ProcessSessionTokenMustNotLeak55555"}
+ENV = {
+    "key": "AKIAENVFAKE0000LEAK1",
+    "secret": "eNvSeCrEt/kEy+NeVeR+pRiNtEd0123456789aB",
+    "token": "EnvSessionTokenMustNotLeak0123456789",
+}
+FILE = {
+    "key": "ASIAFILEFAKE0000LEAK",
+    "secret": "fIlEsEcReT/kEy+NeVeR+pRiNtEd0123456789aB",
+    "token": "FileSessionTokenMustNotLeak9876543210",
+}
+PROC = {
+    "key": "ASIAPROCFAKE0000LEAK",
+    "secret": "pRoCsEcReT/kEy+NeVeR+pRiNtEd0123456789aB",
+    "token": "ProcessSessionTokenMustNotLeak55555",
+}
 SECRETS = [*ENV.values(), *FILE.values(), *PROC.values()]
 REGION = "us-east-1"
 SCAN = {"outputs": 0, "hits": 0}
@@ -43,8 +51,11 @@ def scan(where: str, text: str) -> list[str]:
     found = [s for s in SECRETS if s in text]
     SCAN["outputs"] += 1
     SCAN["hits"] += len(found)
-    add_figure("secrets", f"secrets scan: {SCAN['outputs']} outputs scanned, {SCAN['hits']} hits "
-                          f"({len(SECRETS)} fake secrets: environment, ~/.aws/credentials, a credential process)")
+    add_figure(
+        "secrets",
+        f"secrets scan: {SCAN['outputs']} outputs scanned, {SCAN['hits']} hits "
+        f"({len(SECRETS)} fake secrets: environment, ~/.aws/credentials, a credential process)",
+    )
     return [f"{where}: {s}" for s in found]
 
 
@@ -59,15 +70,19 @@ def secret_home(tmp_path, monkeypatch):
     (home / ".aws").mkdir(parents=True)
     (home / ".aws" / "credentials").write_text(
         f"[filed]\naws_access_key_id = {FILE['key']}\naws_secret_access_key = {FILE['secret']}\n"
-        f"aws_session_token = {FILE['token']}\n")
+        f"aws_session_token = {FILE['token']}\n"
+    )
     # A credential process (SSO helpers, aws-vault...): botocore runs it; only the resolved
     # session knows its keys.
     script = home / "creds.py"
-    script.write_text("import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': %r, 'SecretAccessKey': %r, "
-                      "'SessionToken': %r}))\n" % (PROC["key"], PROC["secret"], PROC["token"]))
+    script.write_text(
+        "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': %r, 'SecretAccessKey': %r, "
+        "'SessionToken': %r}))\n" % (PROC["key"], PROC["secret"], PROC["token"])
+    )
     (home / ".aws" / "config").write_text(
         f"[profile filed]\nregion = {REGION}\n"
-        f"[profile proc]\nregion = {REGION}\ncredential_process = {sys.executable} {script}\n")
+        f"[profile proc]\nregion = {REGION}\ncredential_process = {sys.executable} {script}\n"
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ENV["key"])
@@ -128,8 +143,22 @@ def moto_function(moto_endpoint, secret_home):
 def test_a_load_target_echoing_the_signed_request_leaks_nothing(profile, moto_function, echo, secret_home, capfd):
     """`run --url` signs every request (AWS_IAM); the target's 403 body quotes the signature and
     the token. The table, the JSON export and stderr must hold none of it."""
-    base = ["run", "--function", "fn", "--url", echo.url + "/", "--endpoint-url", moto_function,
-            "--requests", "4", "--concurrency", "2", "--settle-timeout", "2", *PROFILES[profile]]
+    base = [
+        "run",
+        "--function",
+        "fn",
+        "--url",
+        echo.url + "/",
+        "--endpoint-url",
+        moto_function,
+        "--requests",
+        "4",
+        "--concurrency",
+        "2",
+        "--settle-timeout",
+        "2",
+        *PROFILES[profile],
+    ]
     main([*base, "--format", "json", "--out", "run.json"])
     main([*base, "--format", "table"])
     out, err = capfd.readouterr()
@@ -156,17 +185,30 @@ async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_
 
     name = PROFILES[profile][1] if PROFILES[profile] else None
     session = aws.make_session(name, REGION)
-    source = LiveTailSource(lambda: aws.client(session, "logs", endpoint_url=echo.url, region=REGION),
-                            f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/lambda/fn",
-                            backoff_initial_s=0.05, backoff_max_s=0.1)
+    source = LiveTailSource(
+        lambda: aws.client(session, "logs", endpoint_url=echo.url, region=REGION),
+        f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/lambda/fn",
+        backoff_initial_s=0.05,
+        backoff_max_s=0.1,
+    )
     plan = Plan(mode="closed", level=2)
-    process = LoadProcess({"kind": "url", "url": echo.url + "/", "auth": "aws_iam", "region": REGION,
-                           "profile": name}, plan, records="new", client="aiohttp")
+    process = LoadProcess(
+        {"kind": "url", "url": echo.url + "/", "auth": "aws_iam", "region": REGION, "profile": name},
+        plan,
+        records="new",
+        client="aiohttp",
+    )
     process.start()
     target = TargetInfo("aws", "fn", REGION)
     recorder = Recorder(str(secret_home / "rec.jsonl"), target.as_dict(), 0.0)
-    app = MonitorApp(target=target, load=ProcessLoad(process), load_state=LoadState.from_plan(plan),
-                     sources=[source], snapshot_dir=str(secret_home / "snaps"), recorder=recorder)
+    app = MonitorApp(
+        target=target,
+        load=ProcessLoad(process),
+        load_state=LoadState.from_plan(plan),
+        sources=[source],
+        snapshot_dir=str(secret_home / "snaps"),
+        recorder=recorder,
+    )
     screens = []
     try:
         async with app.run_test(size=(200, 50)) as pilot:
@@ -202,9 +244,18 @@ def test_mask_covers_every_shape():
         "Credential=AKIAIOSFODNN7EXAMPLE/20261201/us-east-1/logs/aws4_request, Signature=0a1b2c3d4e "
         "x-amz-security-token: IQoJb3JpZ2luX2VjEXAMPLE ASIAXXXXXXXXXXXXXXXX "
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY "
-        '{"SecretAccessKey": "abc/def+ghi", "SessionToken": "t0kval"} ' + "Zm9v" * 40)
-    for needle in ("AKIAIOSFODNN7EXAMPLE", "0a1b2c3d4e", "IQoJb3JpZ2luX2VjEXAMPLE", "ASIAXXXXXXXXXXXXXXXX",
-                   "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "abc/def+ghi", "t0kval", "Zm9vZm9v"):
+        '{"SecretAccessKey": "abc/def+ghi", "SessionToken": "t0kval"} ' + "Zm9v" * 40
+    )
+    for needle in (
+        "AKIAIOSFODNN7EXAMPLE",
+        "0a1b2c3d4e",
+        "IQoJb3JpZ2luX2VjEXAMPLE",
+        "ASIAXXXXXXXXXXXXXXXX",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "abc/def+ghi",
+        "t0kval",
+        "Zm9vZm9v",
+    ):
         assert needle not in text, (needle, text)
     plain = "2026/12/01/[$LATEST]0123456789abcdef0123456789abcdef 1b2c3d4e-0000-1111-2222-333344445555"
     assert errors.mask(plain) == plain  # stream names and request ids stay readable

@@ -19,8 +19,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def test_local_stops_cleanly_on_signal(tmp_path, sig):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(TMPDIR=str(tmp_path), PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "local"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "local"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         endpoints = json.loads(proc.stdout.readline())
         for _ in range(5):

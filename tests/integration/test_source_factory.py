@@ -33,6 +33,7 @@ async def test_source_sees_every_invocation(kind):
 
             reader = asyncio.create_task(read())
             async with aiohttp.ClientSession() as http:
+
                 async def call():
                     async with http.get(target.function_url) as r:
                         assert r.status == 200

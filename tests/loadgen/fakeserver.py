@@ -64,8 +64,7 @@ def _ok(state, request):
 
 def _throttle():
     return web.json_response(
-        {"Reason": "ConcurrentInvocationLimitExceeded", "Type": "User",
-         "message": "Rate Exceeded."},
+        {"Reason": "ConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."},
         status=429,
         headers={"x-amzn-ErrorType": "TooManyRequestsException"},
     )
@@ -84,11 +83,14 @@ def build_app(state=None):
         await request.read()
         return _ok(state, request)
 
-    fast_bodies = itertools.cycle([
-        json.dumps({"lambdascope": 1, "container_id": c, "request_id": "fast", "cold": False,
-                    "hostname": "fake-host"}).encode()
-        for c in state.containers
-    ])
+    fast_bodies = itertools.cycle(
+        [
+            json.dumps(
+                {"lambdascope": 1, "container_id": c, "request_id": "fast", "cold": False, "hostname": "fake-host"}
+            ).encode()
+            for c in state.containers
+        ]
+    )
 
     async def fast(request):
         # The least work a server can do per request, so a benchmark measures the client.
@@ -132,12 +134,14 @@ def build_app(state=None):
     async def echo(request):
         state.hits += 1
         body = await request.read()
-        return web.json_response({
-            "method": request.method,
-            "raw_path": request.raw_path,
-            "headers": [[k, v] for k, v in request.headers.items()],
-            "body": base64.b64encode(body).decode(),
-        })
+        return web.json_response(
+            {
+                "method": request.method,
+                "raw_path": request.raw_path,
+                "headers": [[k, v] for k, v in request.headers.items()],
+                "body": base64.b64encode(body).decode(),
+            }
+        )
 
     async def invoke(request):
         state.hits += 1
@@ -147,10 +151,13 @@ def build_app(state=None):
         rec["client_request_id"] = event.get("client_request_id")
         headers = {"X-Amz-Executed-Version": "$LATEST"}
         if request.headers.get("X-Amz-Log-Type") == "Tail":
-            tail = (f"START RequestId: {rec['request_id']}\nEND RequestId: {rec['request_id']}\n"
-                    f"REPORT RequestId: {rec['request_id']}\tDuration: 1.00 ms\t"
-                    f"Billed Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t"
-                    + ("Init Duration: 123.45 ms\t" if rec["cold"] else "") + "\n")
+            tail = (
+                f"START RequestId: {rec['request_id']}\nEND RequestId: {rec['request_id']}\n"
+                f"REPORT RequestId: {rec['request_id']}\tDuration: 1.00 ms\t"
+                f"Billed Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t"
+                + ("Init Duration: 123.45 ms\t" if rec["cold"] else "")
+                + "\n"
+            )
             headers["X-Amz-Log-Result"] = base64.b64encode(tail.encode()).decode()
         return web.json_response(rec, headers=headers)
 

@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+
 from loadgen.errors import classify_exception
 from loadgen.fastclient import FastClient
 
@@ -43,8 +44,7 @@ class RawServer:
                     break
                 writer.write(answer)
                 await writer.drain()
-                if (self.close_after or b"Connection: close" in answer
-                        or b"HTTP/1.0" in answer[:8]):
+                if self.close_after or b"Connection: close" in answer or b"HTTP/1.0" in answer[:8]:
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -77,9 +77,11 @@ async def test_keep_alive_reuses_one_connection(client):
 
 
 async def test_chunked_body_and_interim_100_response(client):
-    chunked = (b"HTTP/1.1 100 Continue\r\n\r\n"
-               b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Amz-Function-Error: U\r\n\r\n"
-               b"5;ext=1\r\n{\"con\r\n10\r\ntainer_id\":\"c1\"}\r\n0\r\nTrailer: x\r\n\r\n")
+    chunked = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Amz-Function-Error: U\r\n\r\n"
+        b'5;ext=1\r\n{"con\r\n10\r\ntainer_id":"c1"}\r\n0\r\nTrailer: x\r\n\r\n'
+    )
     async with RawServer(lambda n: chunked) as srv:
         status, headers, body = await request(client, srv.url)
         assert (status, body) == (200, OK_BODY)
@@ -108,14 +110,16 @@ async def test_server_closing_an_idle_connection_is_not_an_error(client):
         assert srv.connections == 2
 
 
-@pytest.mark.parametrize("answer, error", [
-    (lambda n: None, "reset"),  # closed without a response
-    (lambda n: b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\nshort",
-     "reset"),
-    (lambda n: b"SSH-2.0-OpenSSH\r\n\r\n", "other"),
-    (lambda n: ok(body=b"x" * 2000), "other"),  # above max_body
-    (lambda n: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "other"),
-])
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (lambda n: None, "reset"),  # closed without a response
+        (lambda n: b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\nshort", "reset"),
+        (lambda n: b"SSH-2.0-OpenSSH\r\n\r\n", "other"),
+        (lambda n: ok(body=b"x" * 2000), "other"),  # above max_body
+        (lambda n: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "other"),
+    ],
+)
 async def test_failures_are_classified(client, answer, error):
     async with RawServer(answer) as srv:
         with pytest.raises(Exception) as info:

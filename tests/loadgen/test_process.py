@@ -84,8 +84,7 @@ async def test_env_reaches_the_child_for_signing(server, monkeypatch):
     # No credentials in this process; the child gets made-up ones (as for the local Lambda).
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    spec = {"kind": "invoke", "function_name": "probe", "region": "us-east-1",
-            "endpoint_url": server.url}
+    spec = {"kind": "invoke", "function_name": "probe", "region": "us-east-1", "endpoint_url": server.url}
     env = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret"}
     async with LoadProcess(spec, Plan("closed", 2, requests=20), env=env) as proc:
         outcomes = [o async for batch, _ in proc.batches() for o in batch]
@@ -124,8 +123,7 @@ def test_child_stops_by_itself_when_the_parent_dies(refused_url, tmp_path):
         print(proc.pid, flush=True)
         time.sleep(60)
     """)
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                              cwd=os.getcwd(), text=True)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd(), text=True)
     try:
         child_pid = int(parent.stdout.readline())
         assert not gone(child_pid)

@@ -48,8 +48,7 @@ class Background:
 
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_closed_loop_sends_exactly_the_requested_count(server, client):
-    outcomes = await collect(Runner(UrlTarget(f"{server.url}/ok"), Plan("closed", 8, requests=300),
-                                    client=client))
+    outcomes = await collect(Runner(UrlTarget(f"{server.url}/ok"), Plan("closed", 8, requests=300), client=client))
     assert len(outcomes) == 300 == server.state.hits
     assert sorted(o.seq for o in outcomes) == list(range(300))
     assert all(o.error is None and o.status == 200 for o in outcomes)
@@ -61,11 +60,9 @@ async def test_closed_loop_sends_exactly_the_requested_count(server, client):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-async def test_every_failure_is_classified_and_none_counts_as_success(server, refused_url,
-                                                                      client):
+async def test_every_failure_is_classified_and_none_counts_as_success(server, refused_url, client):
     def run(url, n=40, **kwargs):
-        return collect(Runner(UrlTarget(url), Plan("closed", 4, requests=n), client=client,
-                              **kwargs))
+        return collect(Runner(UrlTarget(url), Plan("closed", 4, requests=n), client=client, **kwargs))
 
     mixed = await run(f"{server.url}/mixed")
     assert sorted(o.error or "ok" for o in mixed).count("ok") == 20
@@ -86,8 +83,7 @@ async def test_every_failure_is_classified_and_none_counts_as_success(server, re
 
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_open_loop_sends_its_rate_exactly_over_a_duration(server, client):
-    runner = Runner(UrlTarget(f"{server.url}/ok"), Plan("open", 200, duration=1.0),
-                    client=client)
+    runner = Runner(UrlTarget(f"{server.url}/ok"), Plan("open", 200, duration=1.0), client=client)
     outcomes = sorted(await collect(runner), key=lambda o: o.seq)
     # Arrivals at 0, 5 ms, ... 995 ms: the count is the schedule's, not the machine's.
     assert len(outcomes) == 200 == server.state.hits
@@ -169,8 +165,7 @@ async def test_a_plan_switches_between_closed_and_open(server):
 
 
 async def test_stop_reports_requests_still_outstanding_after_the_grace(server):
-    run = Background(Runner(UrlTarget(f"{server.url}/slow?ms=5000"), Plan("closed", 3),
-                            stop_grace=0.2))
+    run = Background(Runner(UrlTarget(f"{server.url}/slow?ms=5000"), Plan("closed", 3), stop_grace=0.2))
     await run.until(lambda: server.state.active == 3)
     started = perf_counter()
     await run.stop()
@@ -190,8 +185,7 @@ async def test_closed_loop_with_a_duration_stops_by_itself(server):
 
 
 async def test_a_slow_consumer_slows_the_load_but_loses_nothing(server):
-    runner = Runner(UrlTarget(f"{server.url}/ok"), Plan("closed", 4, requests=200),
-                    max_batch=5, max_queued_batches=2)
+    runner = Runner(UrlTarget(f"{server.url}/ok"), Plan("closed", 4, requests=200), max_batch=5, max_queued_batches=2)
     seen = 0
     async for batch in runner.run():
         assert len(batch) <= 5 + 4  # one batch, plus one outcome per worker waiting to add
@@ -235,8 +229,7 @@ async def test_invoke_api_with_log_tail(server, client):
 
     from loadgen.targets import InvokeTarget
 
-    target = InvokeTarget(server.url, "probe", "us-east-1", Credentials("AKID", "SECRET"),
-                          log_tail=True)
+    target = InvokeTarget(server.url, "probe", "us-east-1", Credentials("AKID", "SECRET"), log_tail=True)
     outcomes = await collect(Runner(target, Plan("closed", 2, requests=12), client=client))
     assert len(outcomes) == 12 and all(o.ok for o in outcomes)
     assert all(o.record["client_request_id"] == o.client_request_id for o in outcomes)

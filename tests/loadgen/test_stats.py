@@ -8,9 +8,18 @@ from loadgen.stats import Stats, StatsSnapshot
 
 
 def outcome(seq, at, latency_ms=10.0, error=None, container="c1", cold=False, late_ms=0.0):
-    return Outcome(seq, new_request_id(), at - late_ms / 1000, at, latency_ms,
-                   None if error else 200, error, container if not error else None, "r",
-                   cold if not error else None)
+    return Outcome(
+        seq,
+        new_request_id(),
+        at - late_ms / 1000,
+        at,
+        latency_ms,
+        None if error else 200,
+        error,
+        container if not error else None,
+        "r",
+        cold if not error else None,
+    )
 
 
 def test_rate_over_the_window_and_percentiles():
@@ -41,8 +50,13 @@ def test_rate_falls_to_zero_when_the_load_stops():
 
 def test_errors_by_class_are_counted_apart_from_successes():
     stats = Stats()
-    batch = [outcome(0, 1.0), outcome(1, 1.0, error="refused"), outcome(2, 1.0, error="refused"),
-             outcome(3, 1.0, error="throttled"), outcome(4, 1.0, cold=True, container="c2")]
+    batch = [
+        outcome(0, 1.0),
+        outcome(1, 1.0, error="refused"),
+        outcome(2, 1.0, error="refused"),
+        outcome(3, 1.0, error="throttled"),
+        outcome(4, 1.0, cold=True, container="c2"),
+    ]
     stats.add(batch)
     snap = stats.snapshot(now=1.5)
     assert snap.errors == {"refused": 2, "throttled": 1}
@@ -55,8 +69,7 @@ def test_errors_by_class_are_counted_apart_from_successes():
 def test_snapshot_round_trips_as_a_dict_with_runner_fields():
     stats = Stats()
     stats.add([outcome(0, 1.0)])
-    snap = stats.snapshot(now=1.0, in_flight=3, held_back=2, sent=4,
-                          plan=Plan("open", 5.0, paused=True))
+    snap = stats.snapshot(now=1.0, in_flight=3, held_back=2, sent=4, plan=Plan("open", 5.0, paused=True))
     as_dict = snap.to_dict()
     assert as_dict["plan"]["mode"] == "open" and as_dict["plan"]["paused"] is True
     assert StatsSnapshot.from_dict(as_dict) == snap

@@ -9,18 +9,27 @@ from botocore.credentials import Credentials
 from loadgen.errors import classify_status
 from loadgen.targets import InvokeTarget, UrlTarget
 
-RECORD = {"lambdascope": 1, "container_id": "2026/11/27/[$LATEST]abc", "request_id": "r-1",
-          "cold": True}
+RECORD = {"lambdascope": 1, "container_id": "2026/11/27/[$LATEST]abc", "request_id": "r-1", "cold": True}
 
 
 def body(obj):
     return json.dumps(obj).encode()
 
 
-@pytest.mark.parametrize("status, error", [
-    (200, None), (202, None), (302, None), (400, "http_4xx"), (403, "http_4xx"),
-    (429, "throttled"), (500, "http_5xx"), (502, "http_5xx"), (503, "http_5xx"),
-])
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (200, None),
+        (202, None),
+        (302, None),
+        (400, "http_4xx"),
+        (403, "http_4xx"),
+        (429, "throttled"),
+        (500, "http_5xx"),
+        (502, "http_5xx"),
+        (503, "http_5xx"),
+    ],
+)
 def test_status_classes(status, error):
     assert classify_status(status) == error
 
@@ -37,8 +46,7 @@ def test_url_target_reads_the_probe_record_or_the_error():
     target = UrlTarget("http://h/")
     ok = target.read(200, {}, body(RECORD))
     assert ok.error is None and ok.record == RECORD
-    throttled = target.read(429, {"x-amzn-errortype": "TooManyRequestsException"},
-                            b'{"message":"Rate Exceeded."}')
+    throttled = target.read(429, {"x-amzn-errortype": "TooManyRequestsException"}, b'{"message":"Rate Exceeded."}')
     assert throttled.error == "throttled" and throttled.record is None
     assert throttled.detail.startswith("TooManyRequestsException")
     assert target.read(502, {}, b"").detail == "HTTP 502"
@@ -56,8 +64,7 @@ def test_bad_urls_are_rejected_in_one_line(url):
 
 
 def test_invoke_target_function_error_and_log_tail():
-    target = InvokeTarget("http://127.0.0.1:1", "probe", "us-east-1",
-                          Credentials("AKID", "SECRET"), log_tail=True)
+    target = InvokeTarget("http://127.0.0.1:1", "probe", "us-east-1", Credentials("AKID", "SECRET"), log_tail=True)
     method, url, headers, payload = target.prepare("ef" * 16)
     assert method == "POST" and url.endswith("/2015-03-31/functions/probe/invocations")
     assert headers["X-Amz-Log-Type"] == "Tail" and "Authorization" in headers
@@ -67,8 +74,9 @@ def test_invoke_target_function_error_and_log_tail():
     ok = target.read(200, {"x-amz-log-result": tail.decode()}, body(RECORD))
     assert ok.record == RECORD and ok.init_duration_ms == 123.45
 
-    crashed = target.read(200, {"x-amz-function-error": "Unhandled"},
-                          b'{"errorMessage":"boom","errorType":"Exception"}')
+    crashed = target.read(
+        200, {"x-amz-function-error": "Unhandled"}, b'{"errorMessage":"boom","errorType":"Exception"}'
+    )
     assert crashed.error == "http_5xx" and crashed.record is None
     assert crashed.detail.startswith("function error (Unhandled): ")
     assert target.read(429, {}, b"{}").error == "throttled"

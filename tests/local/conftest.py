@@ -38,8 +38,13 @@ async def fetch_events(ll, want=None, timeout=10.0) -> list[dict]:
     session = aioboto3.Session()
     key, secret = ll.credentials
     deadline = asyncio.get_running_loop().time() + timeout
-    async with session.client("logs", endpoint_url=ll.logs_endpoint, region_name=ll.region,
-                              aws_access_key_id=key, aws_secret_access_key=secret) as logs:
+    async with session.client(
+        "logs",
+        endpoint_url=ll.logs_endpoint,
+        region_name=ll.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+    ) as logs:
         while True:
             events, token = [], None
             while True:
@@ -56,8 +61,9 @@ async def fetch_events(ll, want=None, timeout=10.0) -> list[dict]:
             await asyncio.sleep(0.2)
 
 
-async def hammer(url: str, total: int, concurrency: int, session: aiohttp.ClientSession,
-                 **kwargs) -> list[tuple[int, bytes]]:
+async def hammer(
+    url: str, total: int, concurrency: int, session: aiohttp.ClientSession, **kwargs
+) -> list[tuple[int, bytes]]:
     """A closed loop of `concurrency` clients sending `total` requests: (status, body) each."""
     results = []
     remaining = [total]

@@ -13,8 +13,13 @@ def echo(event, context):
 
 def http(event, context):
     """A function-URL style response with status, headers, cookies and a base64 body."""
-    return {"statusCode": 201, "headers": {"x-test": "yes", "content-type": "text/plain"},
-            "cookies": ["a=1", "b=2"], "body": "aGVsbG8=", "isBase64Encoded": True}
+    return {
+        "statusCode": 201,
+        "headers": {"x-test": "yes", "content-type": "text/plain"},
+        "cookies": ["a=1", "b=2"],
+        "body": "aGVsbG8=",
+        "isBase64Encoded": True,
+    }
 
 
 def behave(event, context):

@@ -55,8 +55,10 @@ def aws_cli():
     """The `aws` executable of AWS CLI v1 (PyPI `awscli`) in its own venv, made by `make test`."""
     exe = os.path.join(AWSCLI_VENV, "bin", "aws")
     if not os.access(exe, os.X_OK):
-        pytest.skip(f"the AWS CLI is missing at {exe}: `make .venv-awscli/.installed-stamp` "
-                    "(make test does it) or set LAMBDASCOPE_AWSCLI_VENV")
+        pytest.skip(
+            f"the AWS CLI is missing at {exe}: `make .venv-awscli/.installed-stamp` "
+            "(make test does it) or set LAMBDASCOPE_AWSCLI_VENV"
+        )
     return exe
 
 
@@ -70,11 +72,16 @@ class LocalProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(TMPDIR=str(folder), PYTHONPATH=ROOT)
         self.proc = subprocess.Popen(
-            [*LAMBDASCOPE, "local", *args], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [*LAMBDASCOPE, "local", *args],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             # Ctrl-C must reach it even when this test run itself ignores SIGINT (a job started
             # in the background by a shell): Python only handles SIGINT it did not inherit ignored.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         self.info = json.loads(self._first_line())
 
     def _first_line(self) -> str:
@@ -86,8 +93,10 @@ class LocalProcess:
         line = self.proc.stdout.readline()
         if not line:
             _, err = self.stop()
-            pytest.fail(f"lambdascope local exited ({self.proc.returncode}) before its JSON "
-                        f"line: {err.decode(errors='replace')[-2000:]}")
+            pytest.fail(
+                f"lambdascope local exited ({self.proc.returncode}) before its JSON "
+                f"line: {err.decode(errors='replace')[-2000:]}"
+            )
         return line.decode()
 
     def interrupt(self, timeout=30) -> tuple[int, str]:
@@ -124,9 +133,13 @@ async def log_events(info, want, timeout=60.0) -> list[dict]:
     session = aioboto3.Session()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    async with session.client("logs", endpoint_url=info["logs_endpoint"],
-                              region_name=info["region"], aws_access_key_id="testing",
-                              aws_secret_access_key="testing") as logs:
+    async with session.client(
+        "logs",
+        endpoint_url=info["logs_endpoint"],
+        region_name=info["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as logs:
         while True:
             events, kwargs = [], {"logGroupName": info["log_group"]}
             while True:
@@ -154,8 +167,12 @@ async def test_ab_1000_requests_at_concurrency_10(ab, local, tmp_path):
     assert info["endpoint_url"] == info["invoke_endpoint"]
     # -l: the body's length varies (request ids, counters), which ab would count as failures.
     out = await asyncio.to_thread(
-        subprocess.run, [ab, "-q", "-l", "-n", "1000", "-c", "10", info["function_url"]],
-        capture_output=True, text=True, timeout=180)
+        subprocess.run,
+        [ab, "-q", "-l", "-n", "1000", "-c", "10", info["function_url"]],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr
     assert re.search(r"^Complete requests:\s+1000$", out.stdout, re.M), out.stdout
     assert re.search(r"^Failed requests:\s+0$", out.stdout, re.M), out.stdout
@@ -182,11 +199,14 @@ async def test_ab_1000_requests_at_concurrency_10(ab, local, tmp_path):
 
 def _aws(aws_cli, folder, *args, timeout=60):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(FAKE_KEYS, HOME=str(folder), AWS_PAGER="",
-               AWS_CONFIG_FILE=os.path.join(folder, "no-aws-config"),
-               AWS_SHARED_CREDENTIALS_FILE=os.path.join(folder, "no-aws-credentials"))
-    out = subprocess.run([aws_cli, *args], cwd=folder, env=env, capture_output=True, text=True,
-                         timeout=timeout)
+    env.update(
+        FAKE_KEYS,
+        HOME=str(folder),
+        AWS_PAGER="",
+        AWS_CONFIG_FILE=os.path.join(folder, "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=os.path.join(folder, "no-aws-credentials"),
+    )
+    out = subprocess.run([aws_cli, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, f"aws {' '.join(args)}: {out.stderr}"
     return out.stdout
 
@@ -194,8 +214,7 @@ def _aws(aws_cli, folder, *args, timeout=60):
 def _lambdascope(folder, *args, env_extra=None, timeout=120):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(TMPDIR=str(folder), PYTHONPATH=ROOT, **(env_extra or {}))
-    out = subprocess.run([*LAMBDASCOPE, *args], cwd=folder, env=env, capture_output=True,
-                         text=True, timeout=timeout)
+    out = subprocess.run([*LAMBDASCOPE, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -209,20 +228,20 @@ async def test_aws_cli_invokes_and_reads_the_logs_through_one_endpoint(aws_cli, 
     def aws(*args):
         return _aws(aws_cli, tmp_path, *args)
 
-    cfg = json.loads(await asyncio.to_thread(
-        aws, "lambda", "get-function-configuration", "--function-name", name, *ep))
+    cfg = json.loads(await asyncio.to_thread(aws, "lambda", "get-function-configuration", "--function-name", name, *ep))
     assert cfg["FunctionName"] == name and cfg["State"] == "Active"
     assert cfg["FunctionArn"] == f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
     assert cfg["MemorySize"] == 128 and cfg["Runtime"] == "python3.11"
     assert cfg["LoggingConfig"]["LogGroup"] == info["log_group"]
-    url = json.loads(await asyncio.to_thread(
-        aws, "lambda", "get-function-url-config", "--function-name", name, *ep))
+    url = json.loads(await asyncio.to_thread(aws, "lambda", "get-function-url-config", "--function-name", name, *ep))
     assert url["FunctionUrl"] == info["function_url"]
 
     out_file = tmp_path / "out.json"
-    result = json.loads(await asyncio.to_thread(
-        aws, "lambda", "invoke", "--function-name", name, *ep, "--log-type", "Tail",
-        str(out_file)))
+    result = json.loads(
+        await asyncio.to_thread(
+            aws, "lambda", "invoke", "--function-name", name, *ep, "--log-type", "Tail", str(out_file)
+        )
+    )
     assert result["StatusCode"] == 200 and result["ExecutedVersion"] == "$LATEST"
     record = json.loads(out_file.read_text())
     assert record["cold"] is True and record["function_name"] == name
@@ -233,18 +252,20 @@ async def test_aws_cli_invokes_and_reads_the_logs_through_one_endpoint(aws_cli, 
     events_file = tmp_path / "events.json"
     deadline = time.monotonic() + 30
     while True:  # the shipper batches; read until the REPORT line is there
-        text = await asyncio.to_thread(
-            aws, "logs", "filter-log-events", "--log-group-name", info["log_group"], *ep)
-        if any(e["message"].startswith(f"REPORT RequestId: {record['request_id']}")
-               for e in json.loads(text)["events"]) or time.monotonic() > deadline:
+        text = await asyncio.to_thread(aws, "logs", "filter-log-events", "--log-group-name", info["log_group"], *ep)
+        if (
+            any(
+                e["message"].startswith(f"REPORT RequestId: {record['request_id']}") for e in json.loads(text)["events"]
+            )
+            or time.monotonic() > deadline
+        ):
             break
         await asyncio.sleep(0.5)
     events_file.write_text(text)
     events = json.loads(text)["events"]
     assert {e["logStreamName"] for e in events} == {record["container_id"]}
 
-    doc = json.loads(await asyncio.to_thread(
-        _lambdascope, tmp_path, "analyze", str(events_file), "--format", "json"))
+    doc = json.loads(await asyncio.to_thread(_lambdascope, tmp_path, "analyze", str(events_file), "--format", "json"))
     assert doc["totals"]["invocations"] == 1 and doc["totals"]["cold_starts"] == 1
     [container] = doc["containers"]
     assert container["container_id"] == record["container_id"]
@@ -252,9 +273,19 @@ async def test_aws_cli_invokes_and_reads_the_logs_through_one_endpoint(aws_cli, 
     assert container["init_duration_ms"] > 0
 
     # lambdascope itself reads the live group through the same one endpoint.
-    live = json.loads(await asyncio.to_thread(
-        _lambdascope, tmp_path, "analyze", "--log-group", info["log_group"], *ep,
-        "--format", "json", env_extra=FAKE_KEYS))
+    live = json.loads(
+        await asyncio.to_thread(
+            _lambdascope,
+            tmp_path,
+            "analyze",
+            "--log-group",
+            info["log_group"],
+            *ep,
+            "--format",
+            "json",
+            env_extra=FAKE_KEYS,
+        )
+    )
     assert [c["container_id"] for c in live["containers"]] == [record["container_id"]]
 
     code, err = lp.interrupt()

@@ -27,8 +27,13 @@ NO_RETRY = AioConfig(retries={"total_max_attempts": 1}, inject_host_prefix=False
 
 def client(service: str, endpoint_url: str, config=NO_RETRY):
     return aioboto3.Session().client(
-        service, endpoint_url=endpoint_url, region_name="us-east-1", config=config,
-        aws_access_key_id="testing", aws_secret_access_key="testing")
+        service,
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        config=config,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def _profile(**knobs):
@@ -42,8 +47,10 @@ def _profile(**knobs):
 
 
 async def test_control_plane_reads(http):
-    async with LocalLambda(_profile(memory_mb=256, timeout_s=5.0)) as ll, \
-            client("lambda", ll.endpoints()["endpoint_url"]) as lam:
+    async with (
+        LocalLambda(_profile(memory_mb=256, timeout_s=5.0)) as ll,
+        client("lambda", ll.endpoints()["endpoint_url"]) as lam,
+    ):
         assert ll.endpoints()["endpoint_url"] == ll.invoke_endpoint
         cfg = await lam.get_function_configuration(FunctionName="lambdascope-probe")
         assert cfg["FunctionName"] == "lambdascope-probe"
@@ -53,15 +60,13 @@ async def test_control_plane_reads(http):
         assert cfg["MemorySize"] == 256 and cfg["Timeout"] == 5
         assert cfg["Architectures"] in (["x86_64"], ["arm64"])
         assert cfg["State"] == "Active" and cfg["Version"] == "$LATEST"
-        assert cfg["LoggingConfig"] == {"LogFormat": "Text",
-                                        "LogGroup": "/aws/lambda/lambdascope-probe"}
+        assert cfg["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/lambdascope-probe"}
         assert cfg["CodeSize"] > 0 and len(base64.b64decode(cfg["CodeSha256"])) == 32
         # An ARN, a partial ARN and name:$LATEST name the same function.
         for name in (ARN, "123456789012:function:lambdascope-probe", "lambdascope-probe:$LATEST"):
             other = await lam.get_function_configuration(FunctionName=name)
             assert other["FunctionName"] == "lambdascope-probe"
-        qualified = await lam.get_function_configuration(FunctionName="lambdascope-probe",
-                                                         Qualifier="$LATEST")
+        qualified = await lam.get_function_configuration(FunctionName="lambdascope-probe", Qualifier="$LATEST")
         assert qualified["FunctionArn"] == ARN + ":$LATEST"
 
         fn = await lam.get_function(FunctionName="lambdascope-probe")
@@ -77,14 +82,19 @@ async def test_control_plane_reads(http):
         listed = await lam.list_functions()
         assert [f["FunctionName"] for f in listed["Functions"]] == ["lambdascope-probe"]
 
-        for call, kwargs in ((lam.get_function_configuration, {}), (lam.get_function, {}),
-                             (lam.get_function_url_config, {}),
-                             (lam.get_function_configuration, {"Qualifier": "7"})):
+        for call, kwargs in (
+            (lam.get_function_configuration, {}),
+            (lam.get_function, {}),
+            (lam.get_function_url_config, {}),
+            (lam.get_function_configuration, {"Qualifier": "7"}),
+        ):
             name = "no-such-function" if not kwargs else "lambdascope-probe"
             with pytest.raises(lam.exceptions.ResourceNotFoundException) as err:
                 await call(FunctionName=name, **kwargs)
-            assert "Function not found: arn:aws:lambda:us-east-1:123456789012:function:" \
-                   in str(err.value) or call is lam.get_function_url_config
+            assert (
+                "Function not found: arn:aws:lambda:us-east-1:123456789012:function:" in str(err.value)
+                or call is lam.get_function_url_config
+            )
         # A Lambda call we do not serve is a clear error, not an invocation of the function.
         with pytest.raises(lam.exceptions.InvalidRequestContentException, match="GetFunction"):
             await lam.get_alias(FunctionName="lambdascope-probe", Name="live")
@@ -96,26 +106,34 @@ async def test_control_plane_reads(http):
             assert r.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
             body = await r.json()
             assert body["Type"] == "User"
-            assert body["message"] == \
-                "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"
+            assert body["message"] == "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"
     assert_nothing_left(ll)
 
 
 def test_configuration_follows_the_profile():
     """JSON log format and fractional timeouts, without starting anything."""
     prof = _profile(log_format="json", memory_mb=1769, timeout_s=2.5)
-    config = FunctionConfig(function_name="f", region="eu-west-1", account="123456789012",
-                            handler="probe.handler.handler", memory_mb=prof.memory_mb,
-                            timeout_s=prof.timeout_s, runtime=prof.runtime,
-                            log_format=prof.log_format)
-    door = types.SimpleNamespace(config=config, fleet=types.SimpleNamespace(profile=prof),
-                                 port=8123)
+    config = FunctionConfig(
+        function_name="f",
+        region="eu-west-1",
+        account="123456789012",
+        handler="probe.handler.handler",
+        memory_mb=prof.memory_mb,
+        timeout_s=prof.timeout_s,
+        runtime=prof.runtime,
+        log_format=prof.log_format,
+    )
+    door = types.SimpleNamespace(config=config, fleet=types.SimpleNamespace(profile=prof), port=8123)
     api = ControlApi(door)
     cfg = api.configuration()
     assert cfg["FunctionArn"] == "arn:aws:lambda:eu-west-1:123456789012:function:f"
     assert cfg["MemorySize"] == 1769 and cfg["Timeout"] == 2.5
-    assert cfg["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/aws/lambda/f",
-                                    "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}
+    assert cfg["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": "/aws/lambda/f",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "INFO",
+    }
     assert api.url_config()["FunctionUrl"] == "http://127.0.0.1:8123/"
 
 
@@ -123,8 +141,11 @@ def test_configuration_follows_the_profile():
 
 
 async def test_logs_calls_through_the_invoke_endpoint():
-    async with LocalLambda() as ll, client("lambda", ll.invoke_endpoint) as lam, \
-            client("logs", ll.invoke_endpoint) as logs:
+    async with (
+        LocalLambda() as ll,
+        client("lambda", ll.invoke_endpoint) as lam,
+        client("logs", ll.invoke_endpoint) as logs,
+    ):
         resp = await lam.invoke(FunctionName=ll.function_name, Payload=b"{}")
         rid = json.loads(await resp["Payload"].read())["request_id"]
         for _ in range(100):  # the shipper batches every ~200 ms
@@ -136,9 +157,9 @@ async def test_logs_calls_through_the_invoke_endpoint():
             pytest.fail("the REPORT line never showed through the invoke endpoint")
         streams = await logs.describe_log_streams(logGroupName=ll.log_group)
         assert [s["logStreamName"] for s in streams["logStreams"]] == [ll.environments[0]["stream"]]
-        got = await logs.get_log_events(logGroupName=ll.log_group,
-                                        logStreamName=ll.environments[0]["stream"],
-                                        startFromHead=True)
+        got = await logs.get_log_events(
+            logGroupName=ll.log_group, logStreamName=ll.environments[0]["stream"], startFromHead=True
+        )
         assert got["events"][0]["message"].startswith("INIT_START Runtime Version: ")
         # The same answers as the logs endpoint itself gives.
         async with client("logs", ll.logs_endpoint) as direct:
@@ -156,8 +177,7 @@ async def test_live_tail_streams_through_the_invoke_endpoint():
         ll.on_shipped.append(front.publish)
         ll.door.logs_endpoint = front.url  # the door passes Logs calls on to this Live Tail
         group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{ll.log_group}"
-        async with client("lambda", ll.invoke_endpoint) as lam, \
-                client("logs", ll.invoke_endpoint) as logs:
+        async with client("lambda", ll.invoke_endpoint) as lam, client("logs", ll.invoke_endpoint) as logs:
             await lam.invoke(FunctionName=ll.function_name, Payload=b"{}")  # the group exists
             resp = await logs.start_live_tail(logGroupIdentifiers=[group_arn])
             stream = resp["responseStream"]
@@ -204,9 +224,16 @@ async def test_live_tail_streams_through_the_invoke_endpoint():
 
 def _bare_door(logs_endpoint) -> FrontDoor:
     prof = load_profile()
-    config = FunctionConfig(function_name="f", region="us-east-1", account="123456789012",
-                            handler="probe.handler.handler", memory_mb=128, timeout_s=3.0,
-                            runtime="awslambdaric", log_format="text")
+    config = FunctionConfig(
+        function_name="f",
+        region="us-east-1",
+        account="123456789012",
+        handler="probe.handler.handler",
+        memory_mb=128,
+        timeout_s=3.0,
+        runtime="awslambdaric",
+        log_format="text",
+    )
     return FrontDoor(types.SimpleNamespace(profile=prof), config, logs_endpoint=logs_endpoint)
 
 
@@ -242,10 +269,8 @@ async def test_logs_answers_are_streamed_not_buffered(slow_logs):
     await door.start()
     try:
         async with aiohttp.ClientSession() as http:
-            headers = {"X-Amz-Target": "Logs_20140328.StartLiveTail",
-                       "Content-Type": "application/x-amz-json-1.1"}
-            async with http.post(f"http://127.0.0.1:{door.port}/", data=b'{"x": 1}',
-                                 headers=headers) as resp:
+            headers = {"X-Amz-Target": "Logs_20140328.StartLiveTail", "Content-Type": "application/x-amz-json-1.1"}
+            async with http.post(f"http://127.0.0.1:{door.port}/", data=b'{"x": 1}', headers=headers) as resp:
                 assert resp.status == 200
                 assert resp.headers["Content-Type"] == "application/vnd.amazon.eventstream"
                 # The first chunk arrives while the endpoint still holds the second one back.
@@ -262,12 +287,14 @@ async def test_stop_ends_a_stream_in_flight(slow_logs):
     door = _bare_door(slow_logs.url)
     await door.start()
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"http://127.0.0.1:{door.port}/", data=b"{}",
-                             headers={"X-Amz-Target": "Logs_20140328.StartLiveTail"}) as resp:
+        async with http.post(
+            f"http://127.0.0.1:{door.port}/", data=b"{}", headers={"X-Amz-Target": "Logs_20140328.StartLiveTail"}
+        ) as resp:
             assert await asyncio.wait_for(resp.content.readexactly(5), 10) == b"first"
             await asyncio.wait_for(door.stop(), 10)
-            with pytest.raises((aiohttp.ClientPayloadError, aiohttp.ClientConnectionError,
-                                asyncio.IncompleteReadError)):
+            with pytest.raises(
+                (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, asyncio.IncompleteReadError)
+            ):
                 await asyncio.wait_for(resp.content.readexactly(6), 10)
 
 
@@ -279,8 +306,7 @@ async def test_unreachable_logs_endpoint_is_a_503():
     await door.start()
     try:
         async with client("logs", f"http://127.0.0.1:{door.port}") as logs:
-            with pytest.raises(logs.exceptions.ServiceUnavailableException,
-                               match="unreachable"):
+            with pytest.raises(logs.exceptions.ServiceUnavailableException, match="unreachable"):
                 await logs.describe_log_groups()
     finally:
         await door.stop()

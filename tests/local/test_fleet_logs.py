@@ -2,9 +2,9 @@
 stream in the logs endpoint holds the platform lines and the probe's records."""
 
 import json
+from collections import Counter
 
 import pytest
-from collections import Counter
 
 from probe.local import LocalLambda
 from tests.local.conftest import assert_nothing_left, fetch_events, hammer

@@ -12,8 +12,7 @@ async def test_function_url_returns_the_probe_record(http):
     async with LocalLambda() as ll:
         records = []
         for n in range(2):
-            async with http.get(ll.function_url,
-                                headers={"x-lambdascope-request-id": f"client-{n}"}) as resp:
+            async with http.get(ll.function_url, headers={"x-lambdascope-request-id": f"client-{n}"}) as resp:
                 assert resp.status == 200
                 assert resp.headers["Content-Type"].startswith("application/json")
                 records.append(await resp.json())
@@ -30,20 +29,27 @@ async def test_function_url_returns_the_probe_record(http):
         assert first["hostname"] == ll.environments[0]["host"]
         assert first["cpu_model"].startswith("Intel(R) Xeon(R)")
         assert ll.endpoints() == {
-            "function_url": ll.function_url, "invoke_endpoint": ll.invoke_endpoint,
-            "endpoint_url": ll.invoke_endpoint, "logs_endpoint": ll.logs_endpoint, "region": "us-east-1",
-            "function_name": "lambdascope-probe", "log_group": "/aws/lambda/lambdascope-probe",
+            "function_url": ll.function_url,
+            "invoke_endpoint": ll.invoke_endpoint,
+            "endpoint_url": ll.invoke_endpoint,
+            "logs_endpoint": ll.logs_endpoint,
+            "region": "us-east-1",
+            "function_name": "lambdascope-probe",
+            "log_group": "/aws/lambda/lambdascope-probe",
             "status_url": ll.status_url,
-            "max_environment_processes": ll.fleet.max_processes}
+            "max_environment_processes": ll.fleet.max_processes,
+        }
     assert_nothing_left(ll)
 
 
 async def test_event_shape_and_response_mapping(http):
     async with LocalLambda(handler="tests.local.handlers.echo") as ll:
         url = ll.function_url + "some/path?x=1&x=2&y=3"
-        async with http.post(url, data=b"\x00\xffbin", headers={
-                "X-Custom": "v", "Cookie": "c1=a; c2=b",
-                "Content-Type": "application/octet-stream"}) as resp:
+        async with http.post(
+            url,
+            data=b"\x00\xffbin",
+            headers={"X-Custom": "v", "Cookie": "c1=a; c2=b", "Content-Type": "application/octet-stream"},
+        ) as resp:
             assert resp.status == 200
             out = await resp.json()
         event = out["event"]

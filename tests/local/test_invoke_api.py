@@ -19,8 +19,13 @@ NO_RETRY = Config(retries={"total_max_attempts": 1})
 def lambda_client(ll, config=None):
     key, secret = ll.credentials
     return aioboto3.Session().client(
-        "lambda", endpoint_url=ll.invoke_endpoint, region_name=ll.region,
-        aws_access_key_id=key, aws_secret_access_key=secret, config=config)
+        "lambda",
+        endpoint_url=ll.invoke_endpoint,
+        region_name=ll.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=config,
+    )
 
 
 async def invoke(client, name, payload, **kwargs):
@@ -31,8 +36,7 @@ async def invoke(client, name, payload, **kwargs):
 
 async def test_invoke_with_log_tail():
     async with LocalLambda() as ll, lambda_client(ll) as client:
-        resp, body = await invoke(client, ll.function_name,
-                                  {"x-lambdascope-request-id": "via-invoke"}, LogType="Tail")
+        resp, body = await invoke(client, ll.function_name, {"x-lambdascope-request-id": "via-invoke"}, LogType="Tail")
         assert resp["StatusCode"] == 200 and resp["ExecutedVersion"] == "$LATEST"
         assert "FunctionError" not in resp
         record = json.loads(body)
@@ -45,8 +49,7 @@ async def test_invoke_with_log_tail():
         assert f"REPORT RequestId: {rid}\tDuration: " in tail and "Init Duration: " in tail
         assert '"lambdascope":1' in tail
         # The ARN and name:qualifier forms name the same function.
-        resp, _ = await invoke(client, f"arn:aws:lambda:us-east-1:123456789012:function:"
-                                       f"{ll.function_name}:$LATEST", {})
+        resp, _ = await invoke(client, f"arn:aws:lambda:us-east-1:123456789012:function:{ll.function_name}:$LATEST", {})
         assert resp["StatusCode"] == 200
         with pytest.raises(client.exceptions.ResourceNotFoundException):
             await invoke(client, "no-such-function", {})
@@ -55,8 +58,7 @@ async def test_invoke_with_log_tail():
 
 @RUNTIMES
 async def test_tail_keeps_only_the_last_4_kb(runtime):
-    async with LocalLambda(handler="tests.local.handlers.behave", runtime=runtime) as ll, \
-            lambda_client(ll) as client:
+    async with LocalLambda(handler="tests.local.handlers.behave", runtime=runtime) as ll, lambda_client(ll) as client:
         resp, _ = await invoke(client, ll.function_name, {"lines": 400}, LogType="Tail")
         tail = base64.b64decode(resp["LogResult"])
         assert len(tail) <= 4096
@@ -66,8 +68,7 @@ async def test_tail_keeps_only_the_last_4_kb(runtime):
 
 @RUNTIMES
 async def test_handler_error_is_a_function_error(runtime):
-    async with LocalLambda(handler="tests.local.handlers.behave", runtime=runtime) as ll, \
-            lambda_client(ll) as client:
+    async with LocalLambda(handler="tests.local.handlers.behave", runtime=runtime) as ll, lambda_client(ll) as client:
         resp, body = await invoke(client, ll.function_name, {"raise": "boom"}, LogType="Tail")
         assert resp["StatusCode"] == 200 and resp["FunctionError"] == "Unhandled"
         error = json.loads(body)
@@ -82,8 +83,10 @@ async def test_handler_error_is_a_function_error(runtime):
 async def test_timeout_then_a_fresh_environment(http, runtime):
     prof = load_profile()
     prof.timeout_s = 0.5
-    async with LocalLambda(prof, handler="tests.local.handlers.behave", runtime=runtime) as ll, \
-            lambda_client(ll) as client:
+    async with (
+        LocalLambda(prof, handler="tests.local.handlers.behave", runtime=runtime) as ll,
+        lambda_client(ll) as client,
+    ):
         resp, body = await invoke(client, ll.function_name, {"sleep": 5})
         assert resp["FunctionError"] == "Unhandled"
         assert "Task timed out after 0.50 seconds" in json.loads(body)["errorMessage"]
@@ -91,8 +94,7 @@ async def test_timeout_then_a_fresh_environment(http, runtime):
         assert "FunctionError" not in resp
         first, second = ll.environments
         assert first["retire_reason"] == "timed out" and first["state"] == "stopped"
-        events = await fetch_events(ll, lambda evs: sum(
-            e["message"].startswith("REPORT") for e in evs) == 2)
+        events = await fetch_events(ll, lambda evs: sum(e["message"].startswith("REPORT") for e in evs) == 2)
         lines = [e["message"] for e in events if e["logStreamName"] == first["stream"]]
         timed_out = [line for line in lines if "Task timed out" in line]
         assert len(timed_out) == 1 and timed_out[0].endswith("Task timed out after 0.50 seconds")
@@ -105,8 +107,7 @@ async def test_timeout_then_a_fresh_environment(http, runtime):
 
 @RUNTIMES
 async def test_runtime_crash_is_runtime_exit_error(http, runtime):
-    async with LocalLambda(handler="tests.local.handlers.behave", runtime=runtime) as ll, \
-            lambda_client(ll) as client:
+    async with LocalLambda(handler="tests.local.handlers.behave", runtime=runtime) as ll, lambda_client(ll) as client:
         resp, body = await invoke(client, ll.function_name, {"exit": 1}, LogType="Tail")
         assert resp["FunctionError"] == "Unhandled"
         error = json.loads(body)
@@ -123,8 +124,10 @@ async def test_runtime_crash_is_runtime_exit_error(http, runtime):
 
 
 async def test_throttle_is_too_many_requests():
-    async with LocalLambda(handler="tests.local.handlers.behave", concurrency_limit=1) as ll, \
-            lambda_client(ll, NO_RETRY) as client:
+    async with (
+        LocalLambda(handler="tests.local.handlers.behave", concurrency_limit=1) as ll,
+        lambda_client(ll, NO_RETRY) as client,
+    ):
         slow = asyncio.ensure_future(invoke(client, ll.function_name, {"sleep": 0.8}))
         await asyncio.sleep(0.4)
         with pytest.raises(client.exceptions.TooManyRequestsException) as err:
@@ -140,12 +143,10 @@ async def test_json_log_format():
     async with LocalLambda(log_format="json") as ll, lambda_client(ll) as client:
         for _ in range(2):
             await invoke(client, ll.function_name, {})
-        events = await fetch_events(ll, lambda evs: sum(
-            '"platform.report"' in e["message"] for e in evs) == 2)
+        events = await fetch_events(ll, lambda evs: sum('"platform.report"' in e["message"] for e in evs) == 2)
         records = [json.loads(e["message"]) for e in events]
         kinds = [r.get("type") for r in records if "type" in r]
-        assert kinds == ["platform.initStart", "platform.start", "platform.report",
-                         "platform.start", "platform.report"]
+        assert kinds == ["platform.initStart", "platform.start", "platform.report", "platform.start", "platform.report"]
         init = records[0]["record"]
         assert init["instanceId"] == ll.environments[0]["stream"]
         assert init["runtimeVersion"].startswith("python:3.11.v")

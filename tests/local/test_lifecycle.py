@@ -12,8 +12,7 @@ import pytest
 from probe.local import LocalLambda, serve
 from tests.local.conftest import assert_nothing_left, descendants
 
-KEYS = ("function_url", "invoke_endpoint", "logs_endpoint", "region", "function_name",
-        "log_group")
+KEYS = ("function_url", "invoke_endpoint", "logs_endpoint", "region", "function_name", "log_group")
 
 
 class _Lines(io.StringIO):
@@ -75,10 +74,20 @@ async def test_no_secret_reaches_the_function(http, monkeypatch, runtime):
         async with http.get(ll.function_url) as resp:
             seen = await resp.json()
         names = set(seen["names"])
-        assert not names & {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                            "GITHUB_TOKEN", "AWS_PROFILE"}
-        assert {"AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION",
-                "LAMBDASCOPE_PROC_ROOT", "TMPDIR"} <= names
+        assert not names & {
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "GITHUB_TOKEN",
+            "AWS_PROFILE",
+        }
+        assert {
+            "AWS_LAMBDA_RUNTIME_API",
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "AWS_REGION",
+            "LAMBDASCOPE_PROC_ROOT",
+            "TMPDIR",
+        } <= names
         # A private /tmp per environment, which is also its working directory.
         assert seen["tmp"] == seen["cwd"] and seen["tmp"] != "/tmp"
     assert_nothing_left(ll)
@@ -90,11 +99,18 @@ async def test_ctrl_c_on_the_command_stops_everything(http, tmp_path, runtime):
     import sys
 
     from probe.local.procs import alive
+
     profile = tmp_path / "p.toml"
     profile.write_text(f'[function]\nruntime = "{runtime}"\n')
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "probe.local", "--profile-file", str(profile),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "probe.local",
+        "--profile-file",
+        str(profile),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
         async with http.get(info["function_url"]) as resp:
@@ -133,9 +149,10 @@ async def test_sigkill_of_the_owner_leaves_nothing_running(runtime):
     import sys
 
     from probe.local.procs import alive
+
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", KILLED_SCRIPT, runtime, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL)
+        sys.executable, "-c", KILLED_SCRIPT, runtime, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
     try:
         pids = [int(p) for p in (await asyncio.wait_for(proc.stdout.readline(), 30)).split()]
         assert len(pids) >= 2

@@ -15,8 +15,8 @@ from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
 from probe.local.eventstream import encode_message, event_message, exception_message, initial_response
-from probe.local.logs_front import LiveTailSession, LogsFront
 from probe.local.livetail_request import compile_filter_pattern, parse_request
+from probe.local.logs_front import LiveTailSession, LogsFront
 from probe.local.moto_server import MotoServer
 
 REGION = "us-east-1"
@@ -46,7 +46,8 @@ def client(url: str):
     )
     # inject_host_prefix=False, or botocore dials streaming-127.0.0.1 (AWS-FACTS §1.1).
     return session.client(
-        "logs", endpoint_url=url,
+        "logs",
+        endpoint_url=url,
         config=AioConfig(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
     )
 
@@ -73,8 +74,10 @@ def _decode(data: bytes):
 
 
 def test_frames_decode_with_botocore_and_crc_is_checked():
-    data = initial_response() + event_message("sessionUpdate", {"sessionResults": []}) + exception_message(
-        "SessionTimeoutException", "over"
+    data = (
+        initial_response()
+        + event_message("sessionUpdate", {"sessionResults": []})
+        + exception_message("SessionTimeoutException", "over")
     )
     msgs = _decode(data)
     assert [m.headers[":event-type"] for m in msgs[:2]] == ["initial-response", "sessionUpdate"]
@@ -116,10 +119,12 @@ def test_request_validation_matches_aws():
     assert code({"logGroupIdentifiers": [arn] * 11}) == "InvalidParameterException"
     assert code({"logGroupIdentifiers": []}) == "InvalidParameterException"
     assert code({"logGroupIdentifiers": [arn], "logStreamNames": ["a"], "logStreamNamePrefixes": ["a"]}) == (
-        "InvalidParameterException")
+        "InvalidParameterException"
+    )
     assert code({"logGroupIdentifiers": [arn, arn + "2"], "logStreamNames": ["a"]}) == "InvalidParameterException"
     assert code({"logGroupIdentifiers": [arn], "logEventFilterPattern": "{ $.level = 1 }"}) == (
-        "InvalidParameterException")
+        "InvalidParameterException"
+    )
 
 
 def test_slow_reader_buffer_drops_oldest():
@@ -149,7 +154,8 @@ async def test_normal_calls_are_forwarded_to_moto(front):
         name, arn = await make_group(logs)
         t = now_ms()
         await logs.put_log_events(
-            logGroupName=name, logStreamName="s1",
+            logGroupName=name,
+            logStreamName="s1",
             logEvents=[{"timestamp": t + i, "message": f"line {i}"} for i in range(3)],
         )
         got = await logs.filter_log_events(logGroupName=name, startTime=t)
@@ -265,8 +271,10 @@ async def test_start_errors_are_aws_shaped(front):
         _, arn = await make_group(logs)
         for kwargs, code in [
             ({"logGroupIdentifiers": ["/aws/lambda/not-an-arn"]}, "InvalidParameterException"),
-            ({"logGroupIdentifiers": [arn], "logStreamNames": ["a"], "logStreamNamePrefixes": ["a"]},
-             "InvalidParameterException"),
+            (
+                {"logGroupIdentifiers": [arn], "logStreamNames": ["a"], "logStreamNamePrefixes": ["a"]},
+                "InvalidParameterException",
+            ),
             ({"logGroupIdentifiers": [arn + "-missing"]}, "ResourceNotFoundException"),
             ({"logGroupIdentifiers": [arn.replace(ACCOUNT, "999999999999")]}, "ResourceNotFoundException"),
         ]:

@@ -16,9 +16,14 @@ async def test_start_live_tail_streams_invocations_as_they_happen(tmp_path):
     async with LocalLambda() as ll:
         key, secret = ll.credentials
         session = aioboto3.Session()
-        async with session.client("logs", endpoint_url=ll.endpoints()["endpoint_url"], region_name=ll.region,
-                                  aws_access_key_id=key, aws_secret_access_key=secret,
-                                  config=AioConfig(inject_host_prefix=False)) as logs:
+        async with session.client(
+            "logs",
+            endpoint_url=ll.endpoints()["endpoint_url"],
+            region_name=ll.region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=AioConfig(inject_host_prefix=False),
+        ) as logs:
             groups = await logs.describe_log_groups(logGroupNamePrefix=ll.log_group)
             arn = groups["logGroups"][0]["logGroupArn"]
             resp = await logs.start_live_tail(logGroupIdentifiers=[arn])

@@ -35,8 +35,7 @@ async def test_ingestion_delay_and_on_shipped(http):
             record = await resp.json()
         await asyncio.sleep(0.5)
         assert await fetch_events(ll) == [] and seen == []  # held back, not lost
-        events = await fetch_events(ll, lambda evs: any(
-            e["message"].startswith("REPORT") for e in evs))
+        events = await fetch_events(ll, lambda evs: any(e["message"].startswith("REPORT") for e in evs))
         assert {e["logStreamName"] for e in events} == {record["container_id"]}
         shipped = [ev["message"] for group, stream, evs in seen for ev in evs]
         assert [group for group, _, _ in seen] == [ll.log_group] * len(seen)

@@ -48,20 +48,20 @@ def test_stale_scratch_of_a_dead_owner_is_removed_and_a_live_one_kept(tmp_path):
     removed = clean_stale(str(tmp_path))
     assert sorted(removed) == sorted([str(dead), str(recycled)])
     assert live.exists() and legacy_fresh.exists() and other.exists()
-    assert clean_stale(str(tmp_path), now=os.stat(legacy_fresh).st_mtime + 7200) == [
-        str(legacy_fresh)]
+    assert clean_stale(str(tmp_path), now=os.stat(legacy_fresh).st_mtime + 7200) == [str(legacy_fresh)]
 
 
 def test_a_local_lambda_killed_by_sigkill_leaves_a_folder_the_next_one_removes(tmp_path):
-    code = ("import asyncio\nfrom probe.local import LocalLambda\n"
-            "async def main():\n"
-            "    async with LocalLambda() as ll:\n"
-            "        print(ll._tmp, flush=True)\n"
-            "        await asyncio.Event().wait()\n"
-            "asyncio.run(main())\n")
+    code = (
+        "import asyncio\nfrom probe.local import LocalLambda\n"
+        "async def main():\n"
+        "    async with LocalLambda() as ll:\n"
+        "        print(ll._tmp, flush=True)\n"
+        "        await asyncio.Event().wait()\n"
+        "asyncio.run(main())\n"
+    )
     env = dict(os.environ, TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env, text=True)
     try:
         scratch = proc.stdout.readline().strip()
         assert scratch.startswith(str(tmp_path)) and os.path.isdir(scratch)
@@ -75,6 +75,7 @@ def test_a_local_lambda_killed_by_sigkill_leaves_a_folder_the_next_one_removes(t
         assert not os.path.exists(scratch) and os.path.isdir(live)
     finally:
         import shutil
+
         shutil.rmtree(live)
 
 
@@ -82,6 +83,7 @@ async def _burst(http, ll, n):
     async def one():
         async with http.post(ll.function_url, json={"sleep": 0.3}) as resp:
             return resp.status, resp.headers.get(LOCAL_LIMIT_HEADER)
+
     return Counter(await asyncio.gather(*(one() for _ in range(n))))
 
 
@@ -122,8 +124,12 @@ async def test_the_invoke_api_names_the_local_machine_too(http):
 
         async def one():
             async with http.post(url, json={"sleep": 0.3}) as resp:
-                return (resp.status, resp.headers.get("x-amzn-ErrorType"),
-                        resp.headers.get(LOCAL_LIMIT_HEADER), await resp.json())
+                return (
+                    resp.status,
+                    resp.headers.get("x-amzn-ErrorType"),
+                    resp.headers.get(LOCAL_LIMIT_HEADER),
+                    await resp.json(),
+                )
 
         results = await asyncio.gather(one(), one())
         throttled = [r for r in results if r[0] == 429]

@@ -19,6 +19,7 @@ async def _get_all(http, url, n, payload=None):
     async def one():
         async with http.post(url, json=payload or {}) as resp:
             return resp.status, await resp.read()
+
     return await asyncio.gather(*(one() for _ in range(n)))
 
 
@@ -57,8 +58,13 @@ def peak_concurrency(records) -> dict[str, int]:
 async def _system_log(ll):
     session = aioboto3.Session()
     key, secret = ll.credentials
-    async with session.client("logs", endpoint_url=ll.logs_endpoint, region_name=ll.region,
-                              aws_access_key_id=key, aws_secret_access_key=secret) as logs:
+    async with session.client(
+        "logs",
+        endpoint_url=ll.logs_endpoint,
+        region_name=ll.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+    ) as logs:
         for _ in range(50):
             page = await logs.filter_log_events(logGroupName=ll.capacity_provider_log_group)
             if page["events"]:
@@ -72,8 +78,7 @@ async def test_lmi_environments_serve_several_requests_at_once(http):
         assert len(ll.environments) == 3  # started at publish, before any request
         results = await _get_all(http, ll.function_url, 24, {"sleep": 0.5})
         assert Counter(s for s, _ in results) == {200: 24}
-        events = await fetch_events(
-            ll, lambda evs: sum('"platform.report"' in e["message"] for e in evs) >= 24)
+        events = await fetch_events(ll, lambda evs: sum('"platform.report"' in e["message"] for e in evs) >= 24)
         records = _records(events)
         peaks = peak_concurrency(records)
         assert len(peaks) <= 4 and max(peaks.values()) > 1  # few environments, many at once
@@ -90,8 +95,7 @@ async def test_lmi_environments_serve_several_requests_at_once(http):
         assert len(pids) > len(peaks)
         system = await _system_log(ll)
         assert {e["logStreamName"] for e in system} == {"lambdascope-local/managed-instances"}
-        launched = [json.loads(e["message"]) for e in system
-                    if "Successfully launched" in e["message"]]
+        launched = [json.loads(e["message"]) for e in system if "Successfully launched" in e["message"]]
         assert len(launched) == 3  # one per instance the minimum fleet spread over
         for rec in launched:
             meta = rec["metadata"]
@@ -136,8 +140,7 @@ async def test_snapstart_streams_begin_with_a_restore(http):
         results = await _get_all(http, ll.function_url, 3)
         assert Counter(s for s, _ in results) == {200: 3}
         bodies = [json.loads(b) for _, b in results]
-        events = await fetch_events(
-            ll, lambda evs: sum(e["message"].startswith("REPORT") for e in evs) >= 3)
+        events = await fetch_events(ll, lambda evs: sum(e["message"].startswith("REPORT") for e in evs) >= 3)
         streams = defaultdict(list)
         for ev in sorted(events, key=lambda e: e["timestamp"]):
             streams[ev["logStreamName"]].append(ev["message"])

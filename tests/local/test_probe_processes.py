@@ -22,6 +22,7 @@ def _first_request(tmp, barrier, out):
     os.environ["TMPDIR"] = tmp
     os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = "2026/12/01/[1]" + "a" * 32
     from probe import handler  # imported after fork: a fresh module per worker, as in LMI
+
     barrier.wait()  # every worker's first request at the same moment
     out.put(handler.record({}, _Ctx()))
 
@@ -30,8 +31,7 @@ def test_racing_processes_share_tmp_and_exactly_one_is_cold(tmp_path):
     ctx = multiprocessing.get_context("fork")
     n = 12
     barrier, out = ctx.Barrier(n), ctx.Queue()
-    procs = [ctx.Process(target=_first_request, args=(str(tmp_path), barrier, out))
-             for _ in range(n)]
+    procs = [ctx.Process(target=_first_request, args=(str(tmp_path), barrier, out)) for _ in range(n)]
     for p in procs:
         p.start()
     records = [out.get(timeout=30) for _ in procs]
@@ -44,24 +44,34 @@ def test_racing_processes_share_tmp_and_exactly_one_is_cold(tmp_path):
 
 
 def _run(code, env):
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         env={**env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=True,
+    )
     return [json.loads(line) for line in out.stdout.splitlines()]
 
 
-CALLS = ("from probe import handler\n"
-         "class C: aws_request_id='r'\n"
-         "import json, time\n"
-         "{before}\n"
-         "for _ in range(2): print(json.dumps(handler.record({{}}, C())))\n")
+CALLS = (
+    "from probe import handler\n"
+    "class C: aws_request_id='r'\n"
+    "import json, time\n"
+    "{before}\n"
+    "for _ in range(2): print(json.dumps(handler.record({{}}, C())))\n"
+)
 
 
 def test_snapstart_restore_gives_a_fresh_identity_with_the_runtime_hook(tmp_path):
     # The runtime's hook module runs the registered after-restore callables, as awslambdaric does.
-    before = ("init_ms = handler._INIT_MS\ntime.sleep(0.05)\nimport snapshot_restore_py\n"
-              "[f(*a, **k) for f, a, k in snapshot_restore_py.get_after_restore()]\n"
-              "assert handler._INIT_MS > init_ms, 'started_at must be the restore'")
+    before = (
+        "init_ms = handler._INIT_MS\ntime.sleep(0.05)\nimport snapshot_restore_py\n"
+        "[f(*a, **k) for f, a, k in snapshot_restore_py.get_after_restore()]\n"
+        "assert handler._INIT_MS > init_ms, 'started_at must be the restore'"
+    )
     env = {"TMPDIR": str(tmp_path), "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
     first, second = _run(CALLS.format(before=before), env)
     assert first["restored"] and first["cold"] and not second["cold"]
@@ -79,6 +89,5 @@ def test_snapstart_without_a_hook_still_resets_at_the_first_invocation(tmp_path)
 
 
 def test_on_demand_is_not_restored(tmp_path):
-    first, _ = _run(CALLS.format(before=""), {"TMPDIR": str(tmp_path),
-                                              "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"})
+    first, _ = _run(CALLS.format(before=""), {"TMPDIR": str(tmp_path), "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"})
     assert first["restored"] is False and first["cold"] and first["init_type"] == "on-demand"

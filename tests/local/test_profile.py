@@ -13,49 +13,53 @@ def test_shipped_profiles_load():
     blog = load_profile("blog")
     assert blog.batch and blog.burst == 4 and blog.steps[:2] == [10, 20]
     models = {h.cpu_model for h in blog.hosts}
-    assert models == {"Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
-                      "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"}
+    assert models == {"Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz", "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"}
 
 
 def test_a_file_path_loads(tmp_path):
     path = tmp_path / "p.toml"
-    path.write_text('name = "mine"\n[function]\nruntime = "fork"\nlog_format = "json"\n'
-                    '[lifetime]\nidle_reclaim_s = 0\n[[hosts]]\nname = "h1"\nslots = 3\n')
+    path.write_text(
+        'name = "mine"\n[function]\nruntime = "fork"\nlog_format = "json"\n'
+        '[lifetime]\nidle_reclaim_s = 0\n[[hosts]]\nname = "h1"\nslots = 3\n'
+    )
     prof = load_profile(str(path))
     assert (prof.name, prof.runtime, prof.log_format) == ("mine", "fork", "json")
     assert prof.idle_reclaim_s is None  # 0 switches the timer off
     assert prof.hosts[0].name == "h1" and prof.hosts[0].slots == 3
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("[function]\nruntime = \"java\"\n", "runtime must be one of awslambdaric, fork"),
-    ("[scaling]\nburts = 3\n", "unknown key 'burts' in [scaling]"),
-    ("[scaling]\nsteps = []\n", "non-empty list of positive integers"),
-    ("[function]\nmemory_mb = 64\n", "memory_mb must be 128..10240"),
-    ("[function]\ntimeout_s = \"3\"\n", "must be a number"),
-    ("[[hosts]]\nslots = 2\n", "needs a name"),
-    ("[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"\n", "used twice"),
-    ("[[hosts]]\nname = \"a\"\ncolour = 1\n", "unknown key 'colour'"),
-    ("bogus = 1\n", "unknown section or key 'bogus'"),
-    ("[function\n", "not valid TOML"),
-    # NaN, infinities and absurd magnitudes are typos, never settings (issue 8)
-    ("[function]\ntimeout_s = nan\n", "[function] timeout_s must be a finite number"),
-    ("[scaling]\ninterval_s = inf\n", "[scaling] interval_s must be a finite number"),
-    ("[logs]\ningestion_delay_s = -inf\n", "ingestion_delay_s must be a number >= 0"),
-    ("[lifetime]\nidle_reclaim_s = inf\n", "[lifetime] idle_reclaim_s must be a number"),
-    ("[lifetime]\nenv_max_lifetime_s = nan\n", "env_max_lifetime_s must be a number"),
-    ("[function]\nnetwork_latency_ms = 1e300\n", "network_latency_ms must be at most 60,000"),
-    ("[scaling]\nburst = 99999999999999\n", "burst must be at most 1,000,000"),
-    ("[scaling]\nsteps = [10, 100000000]\n", "steps must be a non-empty list"),
-    ("[[hosts]]\nname = \"a\"\nmhz = nan\n", "[hosts a] mhz must be a finite number"),
-    ("[[hosts]]\nname = \"a\"\nlifetime_s = inf\n", "[hosts a] lifetime_s must be a number"),
-    ("[[hosts]]\nname = \"a\"\nslots = 10000000\n", "slots must be at most 1,000,000"),
-    ("[function]\nmode = \"lambda\"\n", "mode must be one of on-demand, snapstart, lmi"),
-    ("[function]\nmax_concurrency = 4\n", "max_concurrency > 1 needs mode = \"lmi\""),
-    ("[function]\nmode = \"snapstart\"\nruntime = \"fork\"\n", "needs runtime"),
-    ("[capacity_provider]\nmin_environments = 1e9\n", "must be a whole number"),
-    ("[machine]\nmax_processes = inf\n", "[machine] max_processes must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ('[function]\nruntime = "java"\n', "runtime must be one of awslambdaric, fork"),
+        ("[scaling]\nburts = 3\n", "unknown key 'burts' in [scaling]"),
+        ("[scaling]\nsteps = []\n", "non-empty list of positive integers"),
+        ("[function]\nmemory_mb = 64\n", "memory_mb must be 128..10240"),
+        ('[function]\ntimeout_s = "3"\n', "must be a number"),
+        ("[[hosts]]\nslots = 2\n", "needs a name"),
+        ('[[hosts]]\nname = "a"\n[[hosts]]\nname = "a"\n', "used twice"),
+        ('[[hosts]]\nname = "a"\ncolour = 1\n', "unknown key 'colour'"),
+        ("bogus = 1\n", "unknown section or key 'bogus'"),
+        ("[function\n", "not valid TOML"),
+        # NaN, infinities and absurd magnitudes are typos, never settings (issue 8)
+        ("[function]\ntimeout_s = nan\n", "[function] timeout_s must be a finite number"),
+        ("[scaling]\ninterval_s = inf\n", "[scaling] interval_s must be a finite number"),
+        ("[logs]\ningestion_delay_s = -inf\n", "ingestion_delay_s must be a number >= 0"),
+        ("[lifetime]\nidle_reclaim_s = inf\n", "[lifetime] idle_reclaim_s must be a number"),
+        ("[lifetime]\nenv_max_lifetime_s = nan\n", "env_max_lifetime_s must be a number"),
+        ("[function]\nnetwork_latency_ms = 1e300\n", "network_latency_ms must be at most 60,000"),
+        ("[scaling]\nburst = 99999999999999\n", "burst must be at most 1,000,000"),
+        ("[scaling]\nsteps = [10, 100000000]\n", "steps must be a non-empty list"),
+        ('[[hosts]]\nname = "a"\nmhz = nan\n', "[hosts a] mhz must be a finite number"),
+        ('[[hosts]]\nname = "a"\nlifetime_s = inf\n', "[hosts a] lifetime_s must be a number"),
+        ('[[hosts]]\nname = "a"\nslots = 10000000\n', "slots must be at most 1,000,000"),
+        ('[function]\nmode = "lambda"\n', "mode must be one of on-demand, snapstart, lmi"),
+        ("[function]\nmax_concurrency = 4\n", 'max_concurrency > 1 needs mode = "lmi"'),
+        ('[function]\nmode = "snapstart"\nruntime = "fork"\n', "needs runtime"),
+        ("[capacity_provider]\nmin_environments = 1e9\n", "must be a whole number"),
+        ("[machine]\nmax_processes = inf\n", "[machine] max_processes must be a whole number"),
+    ],
+)
 def test_bad_profiles_name_the_fix(tmp_path, text, fragment):
     path = tmp_path / "bad.toml"
     path.write_text(text)

@@ -20,6 +20,7 @@ async def _burst(http, url, n, payload=SLEEPY):
     async def one():
         async with http.post(url, json=payload) as resp:
             return resp.status, resp.headers.get("x-amzn-ErrorType"), await resp.read()
+
     return await asyncio.gather(*(one() for _ in range(n)))
 
 
@@ -64,11 +65,17 @@ async def test_idle_environments_are_reclaimed(http):
 
 
 async def test_retiring_host_takes_its_environments_with_it(http):
-    prof = profile(hosts=[
-        {"name": "short-lived", "slots": 2, "lifetime_s": 0.8,
-         "cpu_model": "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"},
-        {"name": "stayer", "slots": 10, "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz"},
-    ])
+    prof = profile(
+        hosts=[
+            {
+                "name": "short-lived",
+                "slots": 2,
+                "lifetime_s": 0.8,
+                "cpu_model": "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz",
+            },
+            {"name": "stayer", "slots": 10, "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz"},
+        ]
+    )
     async with LocalLambda(prof, handler="tests.local.handlers.behave") as ll:
         await _burst(http, ll.function_url, 2, {"sleep": 0.1})
         assert Counter(e["host"] for e in ll.environments) == {"short-lived": 2}
@@ -120,8 +127,7 @@ async def test_blog_profile_grows_in_batches_on_hosts_that_retire(http):
         by_host = {}
         for env in envs:
             by_host.setdefault(env["host"], []).append(env)
-        first, second, third = (by_host[h] for h in
-                                ("ip-10-12-41-7", "ip-10-12-87-201", "ip-10-12-133-58"))
+        first, second, third = (by_host[h] for h in ("ip-10-12-41-7", "ip-10-12-87-201", "ip-10-12-133-58"))
         # a burst of 4, then a batch of 10, then a bigger one of 20
         assert (len(first), len(second), len(third)) == (4, 10, 20)
         # 10 clients keep 10 environments: every one of the first two hosts' served, and 10 of
@@ -131,6 +137,5 @@ async def test_blog_profile_grows_in_batches_on_hosts_that_retire(http):
             # Started together, retired together, with their host.
             assert max(e["created_at"] for e in group) - min(e["created_at"] for e in group) < 0.3
             assert {e["retire_reason"] for e in group} == {"host retired"}
-        assert models == {"Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
-                          "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"}
+        assert models == {"Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz", "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"}
     assert_nothing_left(ll)

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tui.app import MonitorApp
-from tui.fleet import Fleet
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
+from tui.app import MonitorApp
+from tui.fleet import Fleet
 from tui.load import LoadItem
 from tui.recording import RecordedOutcome, open_replay
 from tui.sources.base import LogEvent, SourceStatus
@@ -114,9 +114,11 @@ class Clock:
         return self.t
 
 
-HOSTS = [("host-a", "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz"),
-         ("host-b", "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"),
-         ("host-c", "AMD EPYC 7R13 Processor")]
+HOSTS = [
+    ("host-a", "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz"),
+    ("host-b", "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"),
+    ("host-c", "AMD EPYC 7R13 Processor"),
+]
 
 
 def stream(i: int) -> str:
@@ -138,10 +140,18 @@ class Traffic:
         cold = container not in self.seen
         self.seen.add(container)
         name, cpu = HOSTS[(container if host is None else host) % len(HOSTS)]
-        record = {"lambdascope": 1, "container_id": s, "request_id": rid, "cold": cold, "hostname": name,
-                  "boot_id": "boot-" + name, "cpu_model": cpu}
-        outcome = RecordedOutcome(sent_at=t, latency_ms=4.0, status=200, container_id=s, request_id=rid,
-                                  cold=cold, record=record)
+        record = {
+            "lambdascope": 1,
+            "container_id": s,
+            "request_id": rid,
+            "cold": cold,
+            "hostname": name,
+            "boot_id": "boot-" + name,
+            "cpu_model": cpu,
+        }
+        outcome = RecordedOutcome(
+            sent_at=t, latency_ms=4.0, status=200, container_id=s, request_id=rid, cold=cold, record=record
+        )
         ms = int(t * 1000)
         events = []
         if cold:
@@ -150,25 +160,35 @@ class Traffic:
             LogEvent(s, ms, f"START RequestId: {rid} Version: $LATEST"),
             LogEvent(s, ms + 1, json.dumps(record)),
             LogEvent(s, ms + 2, f"END RequestId: {rid}"),
-            LogEvent(s, ms + 2, f"REPORT RequestId: {rid}\tDuration: 2.00 ms\tBilled Duration: 3 ms\t"
-                                f"Memory Size: 128 MB\tMax Memory Used: 41 MB\t"
-                                + ("Init Duration: 118.50 ms\t" if cold else "")),
+            LogEvent(
+                s,
+                ms + 2,
+                f"REPORT RequestId: {rid}\tDuration: 2.00 ms\tBilled Duration: 3 ms\t"
+                f"Memory Size: 128 MB\tMax Memory Used: 41 MB\t" + ("Init Duration: 118.50 ms\t" if cold else ""),
+            ),
         ]
         return outcome, events
 
 
 def make_app(*, load=None, sources=(), clock=None, tmp_path=None, **kwargs) -> MonitorApp:
-    return MonitorApp(target=TargetInfo("local", "lambdascope-probe", "us-east-1", simulated_hosts=True),
-                      load=load, sources=sources, clock=clock or Clock(), fleet=kwargs.pop("fleet", screen_fleet()),
-                      snapshot_dir=str(tmp_path / "snaps") if tmp_path else "lambdascope-snapshots", **kwargs)
+    return MonitorApp(
+        target=TargetInfo("local", "lambdascope-probe", "us-east-1", simulated_hosts=True),
+        load=load,
+        sources=sources,
+        clock=clock or Clock(),
+        fleet=kwargs.pop("fleet", screen_fleet()),
+        snapshot_dir=str(tmp_path / "snaps") if tmp_path else "lambdascope-snapshots",
+        **kwargs,
+    )
 
 
 def fixture_app(**kwargs) -> MonitorApp:
     """The recorded fixture, played all at once, the clock frozen at its end."""
     r = open_replay(str(FIXTURE), speed=None)
     kwargs.setdefault("fleet", screen_fleet())
-    return MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
-                      replay=r, **kwargs)
+    return MonitorApp(
+        target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock, replay=r, **kwargs
+    )
 
 
 def screen_fleet() -> Fleet:
@@ -190,8 +210,7 @@ async def until(pilot, cond, timeout: float = 10.0) -> None:
 async def settle_fixture(pilot) -> None:
     """Wait until the whole fixture is applied, then draw once."""
     app = pilot.app
-    await until(pilot, lambda: app.fleet.counters.requests >= FIXTURE_REQUESTS
-                and app.events_applied >= FIXTURE_EVENTS)
+    await until(pilot, lambda: app.fleet.counters.requests >= FIXTURE_REQUESTS and app.events_applied >= FIXTURE_EVENTS)
     await pilot.pause()
     app.refresh_view()
     await pilot.pause()
@@ -204,7 +223,10 @@ def screen_text(app) -> str:
 
     svg = app.export_screenshot()
     rows: dict[int, list] = {}
-    pattern = r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>'
+    pattern = (
+        r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+        r'clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>'
+    )
     for m in re.finditer(pattern, svg):
         rows.setdefault(int(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
     lines = []

@@ -4,16 +4,12 @@ import csv
 import io
 import json
 
-import pytest
-
+from loadgen.plan import Plan
+from tests.tui.fakes import SIZE, T0, Clock, FakeLoad, FakeSource, Traffic, make_app, until
+from tui.load import LoadState
 from tui.screens.help import HelpScreen
 from tui.widgets.containers import short_id
 from tui.widgets.header import MonitorHeader
-
-from loadgen.plan import Plan
-from tui.load import LoadState
-
-from tests.tui.fakes import SIZE, Clock, FakeLoad, FakeSource, T0, Traffic, make_app, until
 
 
 def header(app) -> str:
@@ -31,8 +27,13 @@ async def fill(pilot, load, source, traffic, n_containers=6, per=3):
     load.feed(outcomes)
     source.feed(events)
     app = pilot.app
-    await until(pilot, lambda: app.fleet.counters.invocations == n_containers * per
-                and all(c.unconfirmed == 0 for c in app.fleet.containers.values()))
+    await until(
+        pilot,
+        lambda: (
+            app.fleet.counters.invocations == n_containers * per
+            and all(c.unconfirmed == 0 for c in app.fleet.containers.values())
+        ),
+    )
     app.refresh_view()
     await pilot.pause()
 
@@ -159,8 +160,17 @@ async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
         folder = tmp_path / "snaps" / "20261127T142005Z"
         assert app.last_snapshot.path == str(folder)
         assert sorted(p.name for p in folder.iterdir()) == [
-            "containers.csv", "invocations.png", "invocations.svg", "latency.png", "latency.svg", "screen.svg",
-            "snapshot.json", "timeline.csv", "timeline.png", "timeline.svg"]
+            "containers.csv",
+            "invocations.png",
+            "invocations.svg",
+            "latency.png",
+            "latency.svg",
+            "screen.svg",
+            "snapshot.json",
+            "timeline.csv",
+            "timeline.png",
+            "timeline.svg",
+        ]
         doc = json.loads((folder / "snapshot.json").read_text())
         assert doc["load"]["mode"] == "closed" and doc["load"]["level"] == 10
         assert doc["totals"]["containers"] == 6 and doc["totals"]["invocations"] == 18
@@ -177,8 +187,7 @@ async def test_s_writes_a_snapshot_folder_and_says_where(tmp_path):
         await pilot.press("s")  # same second: a new folder all the same
         await until(pilot, lambda: app.last_snapshot.path != str(folder), timeout=120)
         assert app.last_snapshot.path.endswith("20261127T142005Z-2")
-    assert app.exit_summary() == (f"lambdascope: 2 snapshots in {tmp_path / 'snaps'}/ "
-                                  f"(last: {folder}-2)")
+    assert app.exit_summary() == (f"lambdascope: 2 snapshots in {tmp_path / 'snaps'}/ (last: {folder}-2)")
 
 
 async def test_a_snapshot_that_cannot_be_written_is_shown_and_the_app_goes_on(tmp_path):

@@ -16,27 +16,54 @@ def test_watch_flags_and_defaults():
     plan = watch.plan_from_args(args)
     assert (plan.mode, plan.level, plan.max_in_flight) == ("closed", 10, 1000)
     assert args.snapshot_dir == "lambdascope-snapshots" and args.refresh_hz == 5.0
-    args = parse("watch", "--rate", "250", "--max-in-flight", "50", "--snapshot-dir", "/tmp/s",
-                 "--function", "fn", "--region", "eu-west-1", "--profile", "p", "--endpoint-url", "http://x",
-                 "--record", "r.jsonl", "--profile-file", "blog.toml")
+    args = parse(
+        "watch",
+        "--rate",
+        "250",
+        "--max-in-flight",
+        "50",
+        "--snapshot-dir",
+        "/tmp/s",
+        "--function",
+        "fn",
+        "--region",
+        "eu-west-1",
+        "--profile",
+        "p",
+        "--endpoint-url",
+        "http://x",
+        "--record",
+        "r.jsonl",
+        "--profile-file",
+        "blog.toml",
+    )
     plan = watch.plan_from_args(args)
     assert (plan.mode, plan.level, plan.max_in_flight) == ("open", 250.0, 50)
     assert (args.function, args.region, args.profile, args.endpoint_url, args.record, args.profile_file) == (
-        "fn", "eu-west-1", "p", "http://x", "r.jsonl", "blog.toml")
+        "fn",
+        "eu-west-1",
+        "p",
+        "http://x",
+        "r.jsonl",
+        "blog.toml",
+    )
 
 
-@pytest.mark.parametrize("argv, phrase", [
-    (["watch", "--concurrency", "0"], "--concurrency must be at least 1 (got 0)"),
-    (["watch", "--rate", "-5"], "--rate must be greater than 0"),
-    (["watch", "--concurrency", "3", "--rate", "5"], "not allowed with argument"),
-    (["watch", "--concurrency", "2000"], "above --max-in-flight"),
-    (["watch", "--url", "https://x.lambda-url.us-east-1.on.aws/"], "give --function NAME"),
-    (["watch", "--refresh-hz", "0"], "--refresh-hz must be greater than 0"),
-    (["replay"], "the following arguments are required: file"),
-    (["replay", "/nonexistent.jsonl"], "no such file"),
-    (["replay", "x.jsonl", "--speed", "-1"], "--speed must be greater than 0"),
-    (["--bogus"], "unrecognized arguments: --bogus"),
-])
+@pytest.mark.parametrize(
+    "argv, phrase",
+    [
+        (["watch", "--concurrency", "0"], "--concurrency must be at least 1 (got 0)"),
+        (["watch", "--rate", "-5"], "--rate must be greater than 0"),
+        (["watch", "--concurrency", "3", "--rate", "5"], "not allowed with argument"),
+        (["watch", "--concurrency", "2000"], "above --max-in-flight"),
+        (["watch", "--url", "https://x.lambda-url.us-east-1.on.aws/"], "give --function NAME"),
+        (["watch", "--refresh-hz", "0"], "--refresh-hz must be greater than 0"),
+        (["replay"], "the following arguments are required: file"),
+        (["replay", "/nonexistent.jsonl"], "no such file"),
+        (["replay", "x.jsonl", "--speed", "-1"], "--speed must be greater than 0"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(argv, phrase, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err

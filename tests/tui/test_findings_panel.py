@@ -1,18 +1,31 @@
 """The findings panel, the wave column, retirements on the timeline, pre-initialised rows shown
 apart, and the timeline's zoom and scroll keys: pure text first, then the app under Pilot."""
 
+from tests.tui.fakes import (
+    SIZE,
+    T0,
+    Clock,
+    FakeLoad,
+    FakeSource,
+    Traffic,
+    fixture_app,
+    make_app,
+    screen_text,
+    settle_fixture,
+    stream,
+    until,
+)
 from tui.sources.base import LogEvent
 from tui.widgets.findings_panel import FindingsPanel, panel_text
 from tui.widgets.keybar import KeyBar
 
-from tests.tui.fakes import (SIZE, Clock, FakeLoad, FakeSource, T0, Traffic, fixture_app, make_app, screen_text,
-                             settle_fixture, stream, until)
-
 
 def test_panel_text_one_line_per_finding_cut_to_the_width_and_counted_beyond():
-    fs = [{"kind": "wave", "text": "wave 1: 4 environments started at +0.0 s on ip-1"},
-          {"kind": "retirement", "text": "x" * 200},
-          {"kind": "pre_initialized", "text": "14 environments initialised and never invoked"}]
+    fs = [
+        {"kind": "wave", "text": "wave 1: 4 environments started at +0.0 s on ip-1"},
+        {"kind": "retirement", "text": "x" * 200},
+        {"kind": "pre_initialized", "text": "14 environments initialised and never invoked"},
+    ]
     lines = panel_text(fs, 60).plain.splitlines()
     assert lines[0].startswith(" findings   3")
     assert lines[1] == " ▲ wave 1: 4 environments started at +0.0 s on ip-1"
@@ -37,7 +50,7 @@ async def test_the_fixture_screen_tells_its_story(tmp_path):
     assert rows["6513270e"].split()[1] == "1" and rows["8ede0d7a"].split()[1] == "4"
     # Retired containers: the state says so and the lane marks when.
     assert " retired " in rows["6513270e"] and "✕" in rows["6513270e"]
-    panel = text[text.index(" findings "):]
+    panel = text[text.index(" findings ") :]
     for f in story.findings[:8]:
         assert f["text"][:60] in panel, f["kind"]
     assert "wave 3: 10 environments started at +7.7 s" in panel and "2 CPU models on 3 hosts" in panel
@@ -68,8 +81,14 @@ async def test_pre_initialised_environments_are_shown_apart(tmp_path):
         events.append(LogEvent(stream(9), int((T0 + 1.5) * 1000), "INIT_START Runtime Version: python:3.11.v88"))
         load.feed(outcomes)
         source.feed(events)
-        await until(pilot, lambda: len(app.fleet.containers) == 4 and app.fleet.counters.invocations == 3
-                    and all(c.unconfirmed == 0 for c in app.fleet.containers.values()))
+        await until(
+            pilot,
+            lambda: (
+                len(app.fleet.containers) == 4
+                and app.fleet.counters.invocations == 3
+                and all(c.unconfirmed == 0 for c in app.fleet.containers.values())
+            ),
+        )
         app.refresh_view()
         await pilot.pause()
         pre = stream(9)
@@ -94,8 +113,9 @@ async def test_zoom_and_scroll_keys_move_the_timeline_and_w_fits_the_run_again(t
     traffic = Traffic()
     async with app.run_test(size=SIZE) as pilot:
         # 300 s of one invocation every 10 s on container 0, a burst at +5 s on container 1.
-        app.fleet.apply_outcomes([traffic.invoke(0, T0 + k * 10)[0] for k in range(30)]
-                                 + [traffic.invoke(1, T0 + 5)[0]], clock())
+        app.fleet.apply_outcomes(
+            [traffic.invoke(0, T0 + k * 10)[0] for k in range(30)] + [traffic.invoke(1, T0 + 5)[0]], clock()
+        )
         app.refresh_view()
         await pilot.pause()
         lanes = app.timeline

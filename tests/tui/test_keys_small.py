@@ -4,12 +4,11 @@ the narrow layout: what a user on an 80-column terminal still sees."""
 import pytest
 from textual.binding import Binding
 
+from tests.tui.fakes import FakeLoad, fixture_app, make_app, screen_text, settle_fixture
 from tui.app import MonitorApp
 from tui.screens.help import HelpScreen
 from tui.widgets.containers import COLUMN_KEYS, columns_for
 from tui.widgets.keybar import KeyBar, KeyEntry, entries_from_bindings, fit_entries, keybar_text
-
-from tests.tui.fakes import FakeLoad, fixture_app, make_app, screen_text, settle_fixture
 
 LOAD = Binding.Group("load")
 BINDINGS = [
@@ -36,12 +35,15 @@ def test_entries_come_from_the_shown_enabled_bindings():
     assert full[1].help == "load-"  # no tooltip: the description
 
 
-@pytest.mark.parametrize("width, keys", [
-    (200, ["+", "-", "space", "s", "o", "?", "q"]),
-    (60, ["+-", "space", "s", "o", "?", "q"]),  # the load keys merge first
-    (48, ["+-", "space", "?", "q"]),  # then the last ones go, help and quit stay
-    (10, ["?", "q"]),
-])
+@pytest.mark.parametrize(
+    "width, keys",
+    [
+        (200, ["+", "-", "space", "s", "o", "?", "q"]),
+        (60, ["+-", "space", "s", "o", "?", "q"]),  # the load keys merge first
+        (48, ["+-", "space", "?", "q"]),  # then the last ones go, help and quit stay
+        (10, ["?", "q"]),
+    ],
+)
 def test_the_bar_fits_the_width_and_keeps_help_and_quit(width, keys):
     shown = fit_entries(entries(), width)
     assert [e.key for e in shown] == keys

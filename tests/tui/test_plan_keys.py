@@ -5,17 +5,15 @@ import json
 
 from loadgen.plan import Plan
 from loadgen.ramp import Steering, parse
+from tests.tui.fakes import SIZE, T0, Clock, FakeLoad, make_app, until
 from tui.load import LoadState
-
-from tests.tui.fakes import SIZE, Clock, FakeLoad, T0, make_app, until
 
 
 def plan_app(tmp_path, text="2c@10s, 5c@10s, 20r@10s"):
     clock, load = Clock(), FakeLoad()
     base = Plan(mode="closed", level=2, max_in_flight=100)
     steering = Steering(parse(text), base, T0)
-    app = make_app(load=load, clock=clock, tmp_path=tmp_path, load_state=LoadState.from_plan(base),
-                   steering=steering)
+    app = make_app(load=load, clock=clock, tmp_path=tmp_path, load_state=LoadState.from_plan(base), steering=steering)
     return app, clock, load
 
 
@@ -80,7 +78,7 @@ async def test_the_recording_keeps_the_plan_and_repeats_it(tmp_path):
     path = str(tmp_path / "session.rec")
     app, clock, load = plan_app(tmp_path, "2c@10s, 5c@10s")
     app.recorder = Recorder(path, {"kind": "local"}, T0)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         app.stop_redraw()
         app.refresh_view()
         clock.t = T0 + 12

@@ -4,19 +4,32 @@ import json
 
 import pytest
 
+from tests.tui.fakes import (
+    FIXTURE,
+    SIZE,
+    T0,
+    Clock,
+    FakeLoad,
+    FakeSource,
+    Traffic,
+    fixture_app,
+    make_app,
+    settle_fixture,
+    until,
+)
 from tui.errors import UserError
 from tui.recording import Recorder, Recording, ReplayClock, open_replay, recording_text
-
-from tests.tui.fakes import (FIXTURE, SIZE, Clock, FakeLoad, FakeSource, T0, Traffic, fixture_app, make_app,
-                             settle_fixture, until)
 
 
 async def test_a_recorded_session_replays_to_the_same_fleet(tmp_path):
     path = tmp_path / "rec.jsonl"
     clock = Clock(T0)
     load, source = FakeLoad(), FakeSource("poll")
-    recorder = Recorder(str(path), {"kind": "local", "label": "LOCAL (simulated hosts)", "name": "probe",
-                                    "simulated_hosts": True}, clock())
+    recorder = Recorder(
+        str(path),
+        {"kind": "local", "label": "LOCAL (simulated hosts)", "name": "probe", "simulated_hosts": True},
+        clock(),
+    )
     app = make_app(load=load, sources=[source], clock=clock, tmp_path=tmp_path, recorder=recorder)
     traffic = Traffic()
     async with app.run_test(size=SIZE) as pilot:
@@ -57,13 +70,15 @@ async def test_a_recorded_session_replays_to_the_same_fleet(tmp_path):
 
 def model(fleet) -> dict:
     """What the monitor shows of each container, and the fleet's counters."""
+
     def facts(c):
         values = {k: getattr(c, k) for k in (getattr(c, "__slots__", None) or vars(c)) if k != "timeline"}
         return values, c.timeline.total(), c.cold_starts, c.unconfirmed
 
     rows = {cid: facts(c) for cid, c in fleet.containers.items()}
-    counters = {k: getattr(fleet.counters, k) for k in (getattr(fleet.counters, "__slots__", None)
-                                                         or vars(fleet.counters))}
+    counters = {
+        k: getattr(fleet.counters, k) for k in (getattr(fleet.counters, "__slots__", None) or vars(fleet.counters))
+    }
     return {**rows, "counters": counters}
 
 
@@ -71,8 +86,14 @@ def fixture_app_from(path, tmp_path):
     from tui.app import MonitorApp
 
     r = open_replay(str(path), speed=None)
-    return MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
-                      snapshot_dir=str(tmp_path / "snaps"))
+    return MonitorApp(
+        target=r.target,
+        load=r.load,
+        load_state=r.load_state,
+        sources=r.sources,
+        clock=r.clock,
+        snapshot_dir=str(tmp_path / "snaps"),
+    )
 
 
 async def test_a_replay_cannot_be_steered_but_can_be_snapshotted(tmp_path):
@@ -87,8 +108,12 @@ async def test_a_replay_cannot_be_steered_but_can_be_snapshotted(tmp_path):
         await until(pilot, lambda: app.last_snapshot is not None, timeout=120)
         doc = json.loads((tmp_path / app.last_snapshot.path.split("/")[-1] / "snapshot.json").read_text())
         assert doc["source"]["kind"] == "replay" and doc["load"] == {
-            "mode": "closed", "level": 20, "paused": False, "unit": "concurrent requests",
-            "achieved": doc["load"]["achieved"]}
+            "mode": "closed",
+            "level": 20,
+            "paused": False,
+            "unit": "concurrent requests",
+            "achieved": doc["load"]["achieved"],
+        }
         assert doc["totals"]["containers"] == 21
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
@@ -126,12 +151,15 @@ async def test_timed_replay_delivers_batches_at_their_recorded_times():
     assert sum(got) == 1056
 
 
-@pytest.mark.parametrize("text, phrase", [
-    ("", "no recording header"),
-    ("not json\n", "not JSON"),
-    ('{"x": 1}\n', "not a recording line"),
-    ('{"t": 1, "log": []}\n', "no recording header"),
-])
+@pytest.mark.parametrize(
+    "text, phrase",
+    [
+        ("", "no recording header"),
+        ("not json\n", "not JSON"),
+        ('{"x": 1}\n', "not a recording line"),
+        ('{"t": 1, "log": []}\n', "no recording header"),
+    ],
+)
 def test_bad_recordings_are_one_line_errors(tmp_path, text, phrase):
     path = tmp_path / "bad.jsonl"
     path.write_text(text)
@@ -192,8 +220,15 @@ def timed_fixture_app(tmp_path, now):
     from tui.app import MonitorApp
 
     r = open_replay(str(FIXTURE), speed=1.0, monotonic=lambda: now[0])
-    return MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
-                      snapshot_dir=str(tmp_path / "snaps"), replay=r)
+    return MonitorApp(
+        target=r.target,
+        load=r.load,
+        load_state=r.load_state,
+        sources=r.sources,
+        clock=r.clock,
+        snapshot_dir=str(tmp_path / "snaps"),
+        replay=r,
+    )
 
 
 async def test_replay_space_pauses_arrows_seek_and_the_end_is_announced(tmp_path):
@@ -215,8 +250,12 @@ async def test_replay_space_pauses_arrows_seek_and_the_end_is_announced(tmp_path
         assert not clock.paused
         await pilot.press("right")  # +10 s: what was recorded up to 0:15 arrives at once
         assert clock() == pytest.approx(clock.start + 15)
-        await until(pilot, lambda: app.fleet.containers and max(c.first_seen for c in app.fleet.containers.values())
-                    > clock.start + 10)
+        await until(
+            pilot,
+            lambda: (
+                app.fleet.containers and max(c.first_seen for c in app.fleet.containers.values()) > clock.start + 10
+            ),
+        )
         at_15 = len(app.fleet.containers)
         await pilot.press("left", "left")  # back to 0:00: the model is rebuilt from the start
         assert clock() == clock.start

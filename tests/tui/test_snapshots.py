@@ -44,8 +44,9 @@ async def test_fixture_screen_content(tmp_path):
 
 
 def test_snapshot_sorted_by_invocations_keyed_by_cpu(snap_compare, tmp_path):
-    assert snap_compare(fixture_app(snapshot_dir=str(tmp_path)), press=["o", "g", "g"], terminal_size=SIZE,
-                        run_before=hide_panel)
+    assert snap_compare(
+        fixture_app(snapshot_dir=str(tmp_path)), press=["o", "g", "g"], terminal_size=SIZE, run_before=hide_panel
+    )
 
 
 async def test_sorted_by_invocations_keyed_by_cpu_content(tmp_path):
@@ -67,8 +68,9 @@ async def test_sorted_by_invocations_keyed_by_cpu_content(tmp_path):
 
 
 def test_snapshot_help_screen(snap_compare, tmp_path):
-    assert snap_compare(fixture_app(snapshot_dir=str(tmp_path)), press=["question_mark"], terminal_size=SIZE,
-                        run_before=settle_fixture)
+    assert snap_compare(
+        fixture_app(snapshot_dir=str(tmp_path)), press=["question_mark"], terminal_size=SIZE, run_before=settle_fixture
+    )
 
 
 async def test_help_screen_content(tmp_path):
@@ -78,9 +80,15 @@ async def test_help_screen_content(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         text = screen_text(app)
-    for phrase in ("lambdascope — keys", "pause / resume",
-                   "snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg", "cycle the host key",
-                   "cycle the sort", "quit: stop the load", "escape, ? or q closes"):
+    for phrase in (
+        "lambdascope — keys",
+        "pause / resume",
+        "snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg",
+        "cycle the host key",
+        "cycle the sort",
+        "quit: stop the load",
+        "escape, ? or q closes",
+    ):
         assert phrase in text, phrase
     # A replay has no load to steer: its help (like its key bar) leaves the load keys out.
     assert "raise the load one step" not in text and "switch closed loop" not in text

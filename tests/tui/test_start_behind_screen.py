@@ -23,16 +23,21 @@ def header(app) -> str:
 
 async def test_the_screen_comes_first_and_the_session_is_attached_after(tmp_path):
     ready = []
-    app = make_app(tmp_path=tmp_path, clock=Clock(T0 + 2), load_state=LoadState.from_plan(Plan("closed", 10)),
-                   when_ready=lambda: ready.append(True))
+    app = make_app(
+        tmp_path=tmp_path,
+        clock=Clock(T0 + 2),
+        load_state=LoadState.from_plan(Plan("closed", 10)),
+        when_ready=lambda: ready.append(True),
+    )
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: ready)
         assert "starting the local Lambda…" in header(app)  # drawn before anything is started
         await pilot.press("plus")
         assert app.status.message == "no load generator to control here"  # nothing to steer yet
         load, source = FakeLoad(), FakeSource("poll")
-        assert app.attach(target=TargetInfo("local", "lambdascope-probe", simulated_hosts=True), load=load,
-                          sources=[source])
+        assert app.attach(
+            target=TargetInfo("local", "lambdascope-probe", simulated_hosts=True), load=load, sources=[source]
+        )
         o, events = Traffic().invoke(0, T0 + 1)
         load.feed([o])
         source.feed(events)

@@ -1,7 +1,7 @@
 """The table and the timeline at scale: keyed rows, changed cells only for what is on screen,
 lanes row-aligned with the table through scrolling and sorting."""
 
-from tests.tui.fakes import SIZE, Clock, T0, Traffic, make_app, stream, until
+from tests.tui.fakes import SIZE, T0, Clock, Traffic, make_app, stream, until
 
 
 def lane_text(app, y: int) -> str:
@@ -44,7 +44,7 @@ async def test_a_busy_fleet_of_1000_costs_only_the_visible_rows_each_tick(tmp_pa
         traffic = await fill(app, pilot, 1000, clock)
         assert app.table.row_count == 1000
         visible = len(app.table.visible_rows())
-        for tick in range(3):
+        for _ in range(3):
             clock.t += 1
             app.fleet.apply_outcomes([traffic.invoke(i, clock.t - 0.5)[0] for i in range(1000)], clock())
             before = app.table.updates

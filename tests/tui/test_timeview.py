@@ -2,8 +2,19 @@
 
 import pytest
 
-from tui.widgets.timeview import (FIT, LIVE, SCROLLED, TimeView, axis_text, describe, fmt_since, fmt_span, frame,
-                                  scroll, zoom)
+from tui.widgets.timeview import (
+    FIT,
+    LIVE,
+    SCROLLED,
+    TimeView,
+    axis_text,
+    describe,
+    fmt_since,
+    fmt_span,
+    frame,
+    scroll,
+    zoom,
+)
 
 T = 1_000.0  # run start, epoch s; bucket 0 at origin 990
 

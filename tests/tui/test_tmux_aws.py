@@ -4,7 +4,6 @@ answers the Lambda and CloudWatch Logs APIs at one endpoint, and `watch --functi
 AWS keys are in the environment: none may reach the screen, the snapshot or an error."""
 
 import json
-import os
 import shlex
 import signal
 import subprocess
@@ -20,15 +19,37 @@ pytestmark = Tmux.required
 
 def test_watch_a_function_by_name_with_live_tail(tmp_path):
     env = fake_aws_env(tmp_path)
-    local = subprocess.Popen([sys.executable, "-m", "tui.cli", "local"], cwd=tmp_path, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    local = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "local"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     tmux = Tmux(tmp_path, env=env)
     try:
         endpoint = json.loads(local.stdout.readline())["endpoint_url"]
         exe = Path(sys.executable).with_name("lambdascope")
-        tmux.start(shlex.join([str(exe), "watch", "--function", "lambdascope-probe", "--region", "us-east-1",
-                               "--endpoint-url", endpoint, "--concurrency", "4", "--snapshot-dir", "snaps"])
-                   + "; echo $? > exit-code")
+        tmux.start(
+            shlex.join(
+                [
+                    str(exe),
+                    "watch",
+                    "--function",
+                    "lambdascope-probe",
+                    "--region",
+                    "us-east-1",
+                    "--endpoint-url",
+                    endpoint,
+                    "--concurrency",
+                    "4",
+                    "--snapshot-dir",
+                    "snaps",
+                ]
+            )
+            + "; echo $? > exit-code"
+        )
         wait_for(lambda: ROW.search(tmux.screen()), 120, "a container row", tmux.screen)
         wait_for(lambda: "logs (live tail)" in tmux.screen(), 30, "the Live Tail source", tmux.screen)
         screen = tmux.screen()
@@ -39,8 +60,12 @@ def test_watch_a_function_by_name_with_live_tail(tmp_path):
         doc = json.loads((folder / "snapshot.json").read_text())
         assert doc["source"]["kind"] == "aws" and doc["totals"]["containers"] >= 1
         tmux.keys("q")
-        code = wait_for(lambda: (tmp_path / "exit-code").exists() and (tmp_path / "exit-code").read_text().strip(),
-                        60, "lambdascope to exit", tmux.screen)
+        code = wait_for(
+            lambda: (tmp_path / "exit-code").exists() and (tmp_path / "exit-code").read_text().strip(),
+            60,
+            "lambdascope to exit",
+            tmux.screen,
+        )
         assert code == "0"
         everything = screen + "".join(p.read_text() for p in folder.iterdir())
         for secret in (KEY_ID, SECRET, TOKEN):

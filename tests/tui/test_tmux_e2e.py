@@ -34,8 +34,9 @@ class Tmux:
         # The session inherits this environment: without COLUMNS/LINES (pytest may set them),
         # or the app would take them over the terminal's real size.
         env = {k: v for k, v in self.env.items() if k not in ("COLUMNS", "LINES")}
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              check=check, env=env).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check, env=env
+        ).stdout
 
     def start(self, command: str) -> None:
         self.run("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "45", "-c", str(self.cwd), command)
@@ -88,7 +89,10 @@ def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
         shell = tmux.pane_pid()
         wait_for(lambda: ROW.search(tmux.screen()), 120, "a container row", tmux.screen)
         header = tmux.screen().splitlines()[0]
-        assert "LOCAL lambdascope-probe · profile today (simulated hosts)" in header and "closed loop: 10 concurrent" in header
+        assert (
+            "LOCAL lambdascope-probe · profile today (simulated hosts)" in header
+            and "closed loop: 10 concurrent" in header
+        )
         seen |= descendants(shell)
         tmux.keys("+")
         wait_for(lambda: "closed loop: 11 concurrent" in tmux.screen(), 20, "the new level", tmux.screen)
@@ -98,16 +102,30 @@ def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
         folders = list((tmp_path / "snaps").iterdir())
         assert len(folders) == 1
         names = sorted(p.name for p in folders[0].iterdir())
-        assert names == ["containers.csv", "invocations.png", "invocations.svg", "latency.png", "latency.svg",
-                         "screen.svg", "snapshot.json", "timeline.csv", "timeline.png", "timeline.svg"]
+        assert names == [
+            "containers.csv",
+            "invocations.png",
+            "invocations.svg",
+            "latency.png",
+            "latency.svg",
+            "screen.svg",
+            "snapshot.json",
+            "timeline.csv",
+            "timeline.png",
+            "timeline.svg",
+        ]
         doc = json.loads((folders[0] / "snapshot.json").read_text())
         assert doc["load"]["mode"] == "closed" and doc["load"]["level"] == 11
         assert doc["totals"]["containers"] >= 1 and doc["source"]["kind"] == "local"
         assert "<svg" in (folders[0] / "screen.svg").read_text()[:200]
         seen |= descendants(shell)
         tmux.keys("q")
-        code = wait_for(lambda: (tmp_path / "exit-code").exists() and (tmp_path / "exit-code").read_text().strip(),
-                        60, "lambdascope to exit", tmux.screen)
+        code = wait_for(
+            lambda: (tmp_path / "exit-code").exists() and (tmp_path / "exit-code").read_text().strip(),
+            60,
+            "lambdascope to exit",
+            tmux.screen,
+        )
         assert code == "0"
         assert len(seen) >= 3  # lambdascope, its load process, moto and the environments were seen
         wait_for(lambda: not [p for p in seen if alive(p)], 15, "every process to be gone")

@@ -28,29 +28,37 @@ from tui.widgets.lanes import (
 from tui.widgets.legend import PALETTE, HostPalette, legend_text
 
 
-@pytest.mark.parametrize("cid, short", [
-    ("2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d", "0f5b29cc"),
-    ("2026/11/27/[12]abcdef0123456789", "abcdef01"),
-    ("local-env-7", "local-en"),
-    ("a/b/c", "c"),
-])
+@pytest.mark.parametrize(
+    "cid, short",
+    [
+        ("2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d", "0f5b29cc"),
+        ("2026/11/27/[12]abcdef0123456789", "abcdef01"),
+        ("local-env-7", "local-en"),
+        ("a/b/c", "c"),
+    ],
+)
 def test_short_id(cid, short):
     assert short_id(cid) == short
 
 
-@pytest.mark.parametrize("model, short", [
-    ("Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz", "Xeon E5-2666 v3"),
-    ("Intel(R) Xeon(R) Processor @ 2.50GHz", "Xeon 2.50GHz"),
-    ("AMD EPYC 7R13 Processor", "EPYC 7R13"),
-    ("", ""),
-    ("Neoverse-N1", "Neoverse-N1"),
-])
+@pytest.mark.parametrize(
+    "model, short",
+    [
+        ("Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz", "Xeon E5-2666 v3"),
+        ("Intel(R) Xeon(R) Processor @ 2.50GHz", "Xeon 2.50GHz"),
+        ("AMD EPYC 7R13 Processor", "EPYC 7R13"),
+        ("", ""),
+        ("Neoverse-N1", "Neoverse-N1"),
+    ],
+)
 def test_short_cpu(model, short):
     assert short_cpu(model) == short
 
 
-@pytest.mark.parametrize("t, text", [(None, ""), (T0, "+0.0s"), (T0 + 4.24, "+4.2s"), (T0 + 754, "+12:34"),
-                                     (T0 + 3720, "+1h02m"), (T0 - 1, "+0.0s")])
+@pytest.mark.parametrize(
+    "t, text",
+    [(None, ""), (T0, "+0.0s"), (T0 + 4.24, "+4.2s"), (T0 + 754, "+12:34"), (T0 + 3720, "+1h02m"), (T0 - 1, "+0.0s")],
+)
 def test_fmt_offset(t, text):
     assert fmt_offset(t, T0) == text
 
@@ -122,8 +130,13 @@ def test_host_sort_follows_the_legend_order_not_the_alphabet():
         f.apply_outcomes([o], T0 + i)
     assert list(f.hosts("hostname")) == ["host-c", "host-a", "host-b"]
     rows = sorted_rows(f, "host", "hostname")
-    assert [(c.hostname, c.order) for c in rows] == [("host-c", 0), ("host-c", 2), ("host-a", 1), ("host-a", 4),
-                                                     ("host-b", 3)]
+    assert [(c.hostname, c.order) for c in rows] == [
+        ("host-c", 0),
+        ("host-c", 2),
+        ("host-a", 1),
+        ("host-a", 4),
+        ("host-b", 3),
+    ]
     assert [c.order for c in sorted_rows(f, "first", "hostname")] == [0, 1, 2, 3, 4]
 
 
@@ -136,8 +149,10 @@ def test_legend_counts_hosts_and_truncates_many():
 
 def test_target_labels():
     assert TargetInfo("local", "probe", simulated_hosts=True).label() == "LOCAL probe (simulated hosts)"
-    assert (TargetInfo("local", "lambdascope-probe", simulated_hosts=True, profile="blog").label()
-            == "LOCAL lambdascope-probe · profile blog (simulated hosts)")
+    assert (
+        TargetInfo("local", "lambdascope-probe", simulated_hosts=True, profile="blog").label()
+        == "LOCAL lambdascope-probe · profile blog (simulated hosts)"
+    )
     assert TargetInfo("aws", "my-fn", "eu-west-1").label() == "AWS my-fn · eu-west-1"
     assert TargetInfo("replay", "s.jsonl", note="×2").label() == "REPLAY s.jsonl · ×2"
 
@@ -147,8 +162,12 @@ def test_source_warnings_name_every_problem():
     bad = SourceStatus("livetail", sampled=True, dropped=3, behind=True, error="throttled")
     assert source_warnings([ok], {}) == []
     assert source_warnings([ok, bad], {"file": "gone"}) == [
-        "livetail SAMPLED: log counts are partial", "livetail dropped 3 events", "livetail is falling behind",
-        "livetail: throttled", "file stopped: gone"]
+        "livetail SAMPLED: log counts are partial",
+        "livetail dropped 3 events",
+        "livetail is falling behind",
+        "livetail: throttled",
+        "file stopped: gone",
+    ]
 
 
 def test_header_text_lines():
@@ -156,21 +175,42 @@ def test_header_text_lines():
     traffic = Traffic()
     outcomes = [traffic.invoke(i, T0 + i)[0] for i in range(3)]
     f.apply_outcomes(outcomes, T0 + 3)
-    stats = {"rate": 1234.5, "p50_ms": 2.25, "p99_ms": 140.0, "in_flight": 10, "held_back": 7,
-             "errors": {"timeout": 1, "throttled": 5}}
-    lines = header_text(TargetInfo("aws", "fn", "us-east-1"), "open loop: 1200 req/s", stats, f,
-                        [SourceStatus("poll", lag_ms=2000, events=12)], {}, 61.0).plain.splitlines()
+    stats = {
+        "rate": 1234.5,
+        "p50_ms": 2.25,
+        "p99_ms": 140.0,
+        "in_flight": 10,
+        "held_back": 7,
+        "errors": {"timeout": 1, "throttled": 5},
+    }
+    lines = header_text(
+        TargetInfo("aws", "fn", "us-east-1"),
+        "open loop: 1200 req/s",
+        stats,
+        f,
+        [SourceStatus("poll", lag_ms=2000, events=12)],
+        {},
+        61.0,
+    ).plain.splitlines()
     assert lines[0] == " lambdascope   run 1:01  │  open loop: 1200 req/s  │  AWS fn · us-east-1"
-    assert lines[1] == (" 1,234 req/s · in flight 10 · p50 2.2 ms · p99 140 ms · errors: throttled 5, timeout 1"
-                        " · held back by cap 7")
+    assert lines[1] == (
+        " 1,234 req/s · in flight 10 · p50 2.2 ms · p99 140 ms · errors: throttled 5, timeout 1 · held back by cap 7"
+    )
     assert lines[2] == " 3 containers · 3 cold starts · 3 invocations · ◌ 3 not yet in logs"
     assert lines[3] == " logs (poll): lag 2.0 s · 12 events"
     quiet = header_text(TargetInfo("local", "p"), "x", None, Fleet(), [], {}, None).plain.splitlines()
     assert quiet[1] == " no load generator: watching the logs only"
     assert quiet[3] == " logs (no log source): lag – · 0 events"
     assert quiet[2] == " starting the local Lambda… (the first environments' cold starts take a few seconds)"
-    paused = header_text(TargetInfo("aws", "fn"), "closed loop: 10 concurrent · PAUSED",
-                         {"rate": None, "p50_ms": None, "p99_ms": None, "in_flight": 0}, f, [], {}, 5.0)
+    paused = header_text(
+        TargetInfo("aws", "fn"),
+        "closed loop: 10 concurrent · PAUSED",
+        {"rate": None, "p50_ms": None, "p99_ms": None, "in_flight": 0},
+        f,
+        [],
+        {},
+        5.0,
+    )
     assert paused.plain.splitlines()[1].startswith(" – req/s · in flight 0 · p50 – · p99 –")
 
 
@@ -181,16 +221,21 @@ def test_header_flags_logs_that_fell_behind_the_clock():
     text = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll", lag_ms=44_200)], {}, 9.0)
     line = text.plain.splitlines()[3]
     assert line.startswith(" logs (poll): lag 44.2 s") and "⚠ logs 44 s behind" in line
-    spans = [text.plain[s.start:s.end] for s in text.spans if "red" in str(s.style)]
+    spans = [text.plain[s.start : s.end] for s in text.spans if "red" in str(s.style)]
     assert "lag 44.2 s" in spans
-    assert "◌ 1 not yet in logs" in [text.plain[s.start:s.end].strip(" ·") for s in text.spans if s.style == "yellow"]
+    assert "◌ 1 not yet in logs" in [text.plain[s.start : s.end].strip(" ·") for s in text.spans if s.style == "yellow"]
     calm = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll", lag_ms=900)], {}, 9.0)
     assert "behind" not in calm.plain and not [s for s in calm.spans if "red" in str(s.style)]
 
 
 def test_header_says_when_this_machine_not_lambda_is_the_limit():
-    stats = {"rate": 80.0, "p50_ms": 900.0, "p99_ms": 3000.0, "in_flight": 64,
-             "errors": {"local_limit": 12, "throttled": 3}}
+    stats = {
+        "rate": 80.0,
+        "p50_ms": 900.0,
+        "p99_ms": 3000.0,
+        "in_flight": 64,
+        "errors": {"local_limit": 12, "throttled": 3},
+    }
     line = header_text(TargetInfo("local", "p"), "open loop: 1000 req/s", stats, Fleet(), [], {}, 9.0).plain
     assert "local_limit 12" in line and "this machine, not Lambda, is the limit: lower the load" in line
     calm = header_text(TargetInfo("local", "p"), "x", dict(stats, errors={"throttled": 3}), Fleet(), [], {}, 9.0)

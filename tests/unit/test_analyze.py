@@ -14,13 +14,27 @@ T = 1_795_789_200_000
 
 
 def ev(stream, i, message, eid=None):
-    return {"logStreamName": stream, "timestamp": T + i, "message": message,
-            "ingestionTime": T + i + 900, "eventId": eid or f"{stream[-4:]}{i:08d}"}
+    return {
+        "logStreamName": stream,
+        "timestamp": T + i,
+        "message": message,
+        "ingestionTime": T + i + 900,
+        "eventId": eid or f"{stream[-4:]}{i:08d}",
+    }
 
 
 def probe_line(stream, rid, cold, host):
-    return json.dumps({"lambdascope": 1, "container_id": stream, "request_id": rid, "cold": cold,
-                       "hostname": host, "boot_id": "b-" + host, "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz"})
+    return json.dumps(
+        {
+            "lambdascope": 1,
+            "container_id": stream,
+            "request_id": rid,
+            "cold": cold,
+            "hostname": host,
+            "boot_id": "b-" + host,
+            "cpu_model": "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz",
+        }
+    )
 
 
 def experiment_events():
@@ -35,8 +49,15 @@ def experiment_events():
             out.append(ev(stream, i, probe_line(stream, rid, n == 0, host) + "\n", eid=f"p{i}"))
             out.append(ev(stream, i, f"END RequestId: {rid}\n", eid=f"e{i}"))
             init = "\tInit Duration: 150.25 ms" if n == 0 else ""
-            out.append(ev(stream, i, f"REPORT RequestId: {rid}\tDuration: 1.50 ms\tBilled Duration: 2 ms\t"
-                                     f"Memory Size: 128 MB\tMax Memory Used: 40 MB{init}\t\n", eid=f"r{i}"))
+            out.append(
+                ev(
+                    stream,
+                    i,
+                    f"REPORT RequestId: {rid}\tDuration: 1.50 ms\tBilled Duration: 2 ms\t"
+                    f"Memory Size: 128 MB\tMax Memory Used: 40 MB{init}\t\n",
+                    eid=f"r{i}",
+                )
+            )
     return out
 
 
@@ -76,8 +97,23 @@ def test_csv_has_the_snapshot_columns(tmp_path, capsys):
 
 def test_function_without_the_probe_counts_reports(tmp_path, capsys):
     events = [e for e in experiment_events() if "lambdascope" not in e["message"]]
-    events.append(ev(STREAM_B, 99, json.dumps({"time": "t", "type": "platform.report", "record": {
-        "requestId": "j9", "status": "success", "metrics": {"durationMs": 1.0, "initDurationMs": 99.0}}})))
+    events.append(
+        ev(
+            STREAM_B,
+            99,
+            json.dumps(
+                {
+                    "time": "t",
+                    "type": "platform.report",
+                    "record": {
+                        "requestId": "j9",
+                        "status": "success",
+                        "metrics": {"durationMs": 1.0, "initDurationMs": 99.0},
+                    },
+                }
+            ),
+        )
+    )
     path = tmp_path / "plain.json"
     path.write_text(json.dumps({"events": events}))
     assert main(["analyze", str(path), "--format", "json"]) == 0
@@ -87,13 +123,16 @@ def test_function_without_the_probe_counts_reports(tmp_path, capsys):
     assert by_id[STREAM_B]["invocations"] == 2 and by_id[STREAM_B]["cold_starts"] == 2
 
 
-@pytest.mark.parametrize("content,needle", [
-    (None, "no such file"),
-    ("{\"events\": [", "not JSON"),
-    ("[1, 2]", "an event lacks logStreamName"),
-    ("{\"events\": [{\"message\": \"x\"}]}", "lacks logStreamName, timestamp"),
-    ("", "no log events found"),
-])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (None, "no such file"),
+        ('{"events": [', "not JSON"),
+        ("[1, 2]", "an event lacks logStreamName"),
+        ('{"events": [{"message": "x"}]}', "lacks logStreamName, timestamp"),
+        ("", "no log events found"),
+    ],
+)
 def test_bad_files_give_one_line_and_exit_2(tmp_path, capsys, content, needle):
     path = tmp_path / "bad.json"
     if content is not None:
@@ -105,15 +144,18 @@ def test_bad_files_give_one_line_and_exit_2(tmp_path, capsys, content, needle):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["run", "--requests", "0"], "--requests must be at least 1 (got 0)"),
-    (["run", "--concurrency", "-1"], "--concurrency must be at least 1 (got -1)"),
-    (["run", "--bogus"], "unrecognized arguments: --bogus"),
-    (["run", "--requests", "ten"], "invalid int value: 'ten'"),
-    (["analyze"], "give a FILE or --log-group"),
-    (["analyze", "x.json", "--format", "xml"], "invalid choice: 'xml'"),
-    (["nosuchcommand"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["run", "--requests", "0"], "--requests must be at least 1 (got 0)"),
+        (["run", "--concurrency", "-1"], "--concurrency must be at least 1 (got -1)"),
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "--requests", "ten"], "invalid int value: 'ten'"),
+        (["analyze"], "give a FILE or --log-group"),
+        (["analyze", "x.json", "--format", "xml"], "invalid choice: 'xml'"),
+        (["nosuchcommand"], "invalid choice"),
+    ],
+)
 def test_bad_flags_give_one_line_and_exit_2(capsys, argv, needle):
     assert main(argv) == 2
     err = capsys.readouterr().err

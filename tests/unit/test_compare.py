@@ -13,13 +13,27 @@ def doc(*, waves=(4, 10, 24), containers=24, profile="blog", throttled=0, findin
     out = {
         "source": {"kind": "local", "profile": profile},
         "started_at": "2026-12-01T10:00:00.000Z",
-        "totals": {"requests": 2000, "invocations": 2000, "containers": containers, "cold_starts": containers,
-                   "pre_initialized": 0, "throttled": throttled, "errors": 0},
+        "totals": {
+            "requests": 2000,
+            "invocations": 2000,
+            "containers": containers,
+            "cold_starts": containers,
+            "pre_initialized": 0,
+            "throttled": throttled,
+            "errors": 0,
+        },
         "hosts": [{"host_key": f"h{i}"} for i in range(len(cpu))],
-        "containers": [{"container_id": f"c{i}", "invocations": 10, "host_key": f"h{i % len(cpu)}",
-                        "cpu_model": cpu[i % len(cpu)],
-                        "first_seen": f"2026-12-01T10:00:{i % 60:02d}.000Z",
-                        "last_seen": f"2026-12-01T10:00:{min(59, i % 60 + 5):02d}.000Z"} for i in range(containers)],
+        "containers": [
+            {
+                "container_id": f"c{i}",
+                "invocations": 10,
+                "host_key": f"h{i % len(cpu)}",
+                "cpu_model": cpu[i % len(cpu)],
+                "first_seen": f"2026-12-01T10:00:{i % 60:02d}.000Z",
+                "last_seen": f"2026-12-01T10:00:{min(59, i % 60 + 5):02d}.000Z",
+            }
+            for i in range(containers)
+        ],
     }
     if findings:
         out["findings"] = [{"kind": "wave", "size": n, "at_s": 0.5 * k} for k, n in enumerate(waves)] + [
@@ -65,17 +79,21 @@ def test_a_damaged_document_reads_as_unknown():
 
 
 @pytest.mark.integration  # a real process
-@pytest.mark.parametrize("content, says", [
-    ("{", "not a snapshot (not JSON)"),
-    ('{"a": 1}', "not a snapshot document"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ("{", "not a snapshot (not JSON)"),
+        ('{"a": 1}', "not a snapshot document"),
+    ],
+)
 def test_bad_runs_are_one_line_errors(tmp_path, content, says):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(doc()))
     bad = tmp_path / "bad.json"
     bad.write_text(content)
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "compare", str(good), str(bad)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "compare", str(good), str(bad)], capture_output=True, text=True
+    )
     assert out.returncode == 2
     assert says in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
@@ -86,8 +104,11 @@ def test_compare_command_prints_the_table_and_exports_the_figure(tmp_path):
     a.mkdir()
     (a / "snapshot.json").write_text(json.dumps(doc()))
     b.write_text(json.dumps(doc(waves=(10,), containers=10, profile="today", cpu=("A",))))
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "compare", str(a), str(b), "--export",
-                          str(tmp_path / "cmp")], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "compare", str(a), str(b), "--export", str(tmp_path / "cmp")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["blog", "today.json"]
@@ -105,8 +126,11 @@ def test_a_recording_compares_like_a_snapshot(tmp_path):
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "session.jsonl"
     snap = tmp_path / "snap.json"
     snap.write_text(json.dumps(doc()))
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "compare", str(fixture), str(snap), "--format", "json"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "compare", str(fixture), str(snap), "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     rows = {r["label"]: r["values"] for r in json.loads(out.stdout)["rows"]}
     assert rows["requests"][0] == "286" and rows["containers (serving)"][0] == "21"

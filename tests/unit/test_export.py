@@ -39,7 +39,8 @@ def test_the_document_carries_the_story():
     assert len(retired) == 14 and all(r["why"].startswith("its host host-") for r in retired)
     pre = [r for r in rows.values() if r["pre_initialized"]]
     assert len(pre) == 14 and {(r["state"], r["cold_starts"], r["host_key"], r["wave"]) for r in pre} == {
-        ("pre-initialised", 0, None, 2)}
+        ("pre-initialised", 0, None, 2)
+    }
     assert sorted({r["wave"] for r in rows.values()}) == [0, 1, 2]
     json.dumps(doc)  # all of it is JSON
 
@@ -50,7 +51,9 @@ def test_the_tidy_timeline_adds_up_and_loads_with_the_csv_module():
     assert list(rows[0]) == ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
     assert sum(int(r["invocations"]) for r in rows) == bundle.doc["totals"]["invocations"]
     first = [r for r in rows if r["host_key"] == "host-1"]
-    assert first[0]["bucket_start"].endswith("Z") and float(first[0]["t_s"]) == 0.1  # 0.1 s buckets: the first call at +0.1 s
+    assert (
+        first[0]["bucket_start"].endswith("Z") and float(first[0]["t_s"]) == 0.1
+    )  # 0.1 s buckets: the first call at +0.1 s
     assert {r["wave"] for r in first} == {"0"} and {r["bucket_s"] for r in rows} == {"0.1"}
 
 
@@ -92,10 +95,13 @@ def test_idle_gaps_come_with_the_export_from_the_whole_run_lanes():
     b = Build()
     b.env("h", 0.0, [0.5, 1.5, 2.5, 40.5, 41.5, 70.5])  # quiet for 38 s, then 29 s, in between
     b.env("h", 0.001, [0.6 + k for k in range(70)])
-    [life] = [f for f in export.build(b.fleet(71.0), now=T0 + 71.0, source={}).doc["findings"]
-              if f["kind"] == "lifetime"]
+    [life] = [
+        f for f in export.build(b.fleet(71.0), now=T0 + 71.0, source={}).doc["findings"] if f["kind"] == "lifetime"
+    ]
     width = export.build(b.fleet(71.0), now=T0 + 71.0, source={}).doc["bucket_s"]
-    assert life["idle_gap_s_max"] == pytest.approx(38.0 - width, abs=1.0) and life["evidence"]["longest_idle"].endswith("1")
+    assert life["idle_gap_s_max"] == pytest.approx(38.0 - width, abs=1.0) and life["evidence"]["longest_idle"].endswith(
+        "1"
+    )
     assert f"the longest idle gap before serving again {life['idle_gap_s_max']:.1f} s" in life["text"]
 
 
@@ -103,8 +109,11 @@ def test_write_export_is_atomic_into_a_new_or_an_existing_folder(tmp_path):
     bundle = blog_bundle()
     folder = tmp_path / "out"
     names = export_folder.write_export(str(folder), bundle, extra_files={"screen.svg": "<svg/>"}, figures=None)
-    assert sorted(names) == sorted(p.name for p in folder.iterdir()) == [
-        "containers.csv", "screen.svg", "snapshot.json", "timeline.csv"]
+    assert (
+        sorted(names)
+        == sorted(p.name for p in folder.iterdir())
+        == ["containers.csv", "screen.svg", "snapshot.json", "timeline.csv"]
+    )
     assert all(os.stat(p).st_mode & 0o077 == 0 for p in folder.iterdir())  # private, as snapshots were
     (folder / "mine.txt").write_text("keep")
     export_folder.write_export(str(folder), bundle, figures=None)  # again, into the existing folder
@@ -154,8 +163,17 @@ def test_analyze_export_writes_the_folder_with_figures(tmp_path, capsys):
     doc = json.loads(out.out)
     assert f"export written to {folder}/" in out.err
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["containers.csv", "invocations.png", "invocations.svg", "latency.png", "latency.svg",
-                     "snapshot.json", "timeline.csv", "timeline.png", "timeline.svg"]
+    assert names == [
+        "containers.csv",
+        "invocations.png",
+        "invocations.svg",
+        "latency.png",
+        "latency.svg",
+        "snapshot.json",
+        "timeline.csv",
+        "timeline.png",
+        "timeline.svg",
+    ]
     assert json.loads((folder / "snapshot.json").read_text())["totals"] == doc["totals"]
     for name in ("timeline", "invocations", "latency"):
         assert (folder / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -30,9 +30,25 @@ class Build:
         for k, t in enumerate(calls):
             rid = f"r{self.n}-{k}"
             ms = int((T0 + t) * 1000)
-            self.records.append(L.Record(L.PROBE, s, ms, rid, {
-                "lambdascope": 1, "container_id": s, "request_id": rid, "cold": k == 0, "hostname": host,
-                "boot_id": f"boot-{host}", "cpu_model": cpu, "cpu_mhz": 2900.0, "bogomips": bogomips}))
+            self.records.append(
+                L.Record(
+                    L.PROBE,
+                    s,
+                    ms,
+                    rid,
+                    {
+                        "lambdascope": 1,
+                        "container_id": s,
+                        "request_id": rid,
+                        "cold": k == 0,
+                        "hostname": host,
+                        "boot_id": f"boot-{host}",
+                        "cpu_model": cpu,
+                        "cpu_mhz": 2900.0,
+                        "bogomips": bogomips,
+                    },
+                )
+            )
             data = {"duration_ms": 2.0}
             if k == 0:
                 data["init_duration_ms"] = init_ms
@@ -62,22 +78,27 @@ def tell(b: Build, now: float, **kw):
 
 # ---- split_by_gaps ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("times, groups", [
-    ([], []),
-    ([0.0], [1]),
-    ([0.0, 0.001, 0.004, 0.006], [4]),  # one tight burst
-    ([0.0, 0.002, 0.005, 0.008, 0.5, 0.503, 0.51], [4, 3]),  # the blog profile: bursts 0.5 s apart
-    ([0.0, 10.0], [1, 1]),  # two lone starts far apart
-    ([float(i) for i in range(10)], [10]),  # a steady trickle, one a second: no burst stands out
-    ([0, .1, .2, .3, .4, 12, 12.1, 12.3, 12.4, 40, 40.2, 40.5], [5, 4, 3]),  # a real function: seconds
-    ([0, .01, .02, .2], [4]),  # 0.18 s is not 10x the 25 ms resolution, so it stays one group...
-    ([0, .01, .02, .03, .4], [4, 1]),  # ...while 0.37 s is
-])
+
+@pytest.mark.parametrize(
+    "times, groups",
+    [
+        ([], []),
+        ([0.0], [1]),
+        ([0.0, 0.001, 0.004, 0.006], [4]),  # one tight burst
+        ([0.0, 0.002, 0.005, 0.008, 0.5, 0.503, 0.51], [4, 3]),  # the blog profile: bursts 0.5 s apart
+        ([0.0, 10.0], [1, 1]),  # two lone starts far apart
+        ([float(i) for i in range(10)], [10]),  # a steady trickle, one a second: no burst stands out
+        ([0, 0.1, 0.2, 0.3, 0.4, 12, 12.1, 12.3, 12.4, 40, 40.2, 40.5], [5, 4, 3]),  # a real function: seconds
+        ([0, 0.01, 0.02, 0.2], [4]),  # 0.18 s is not 10x the 25 ms resolution, so it stays one group...
+        ([0, 0.01, 0.02, 0.03, 0.4], [4, 1]),  # ...while 0.37 s is
+    ],
+)
 def test_split_by_gaps(times, groups):
     assert [hi - lo for lo, hi in F.split_by_gaps(times)] == groups
 
 
 # ---- waves --------------------------------------------------------------------------------------
+
 
 def blog_like() -> Build:
     b = Build()
@@ -91,8 +112,11 @@ def blog_like() -> Build:
 
 def test_waves_of_the_blog_profile_separate_and_count_the_never_invoked_apart():
     _, story = tell(blog_like(), 9.5)
-    assert [(w["size"], w["serving"], w["pre_initialized"]) for w in story.waves] == [(4, 4, 0), (10, 10, 0),
-                                                                                     (24, 10, 14)]
+    assert [(w["size"], w["serving"], w["pre_initialized"]) for w in story.waves] == [
+        (4, 4, 0),
+        (10, 10, 0),
+        (24, 10, 14),
+    ]
     assert [w["at_s"] for w in story.waves] == [0.0, 0.5, 3.5]
     assert [w["host_keys"] for w in story.waves] == [["host-1"], ["host-2"], ["host-3"]]
     assert story.waves[2]["text"].startswith("wave 3: 24 environments started at +3.5 s (over 0.15 s) on host-3")
@@ -100,13 +124,20 @@ def test_waves_of_the_blog_profile_separate_and_count_the_never_invoked_apart():
     assert sorted(set(story.wave_of.values())) == [0, 1, 2] and len(story.wave_of) == 38
 
 
-@pytest.mark.parametrize("case, bursts, sizes, hosts", [
-    ("one container", [("a", 1, 0.0)], [1], [["a"]]),
-    ("seconds apart, a real function", [("a", 20, 0.0), ("a", 30, 12.0), ("b", 50, 40.0)], [20, 30, 50],
-     [["a"], ["a"], ["b"]]),
-    ("a wave on two hosts", [("a", 5, 0.0), ("b", 5, 0.001)], [10], [["a", "b"]]),
-    ("overlapping waves are one wave", [("a", 10, 0.0), ("b", 10, 0.012)], [20], [["a", "b"]]),
-])
+@pytest.mark.parametrize(
+    "case, bursts, sizes, hosts",
+    [
+        ("one container", [("a", 1, 0.0)], [1], [["a"]]),
+        (
+            "seconds apart, a real function",
+            [("a", 20, 0.0), ("a", 30, 12.0), ("b", 50, 40.0)],
+            [20, 30, 50],
+            [["a"], ["a"], ["b"]],
+        ),
+        ("a wave on two hosts", [("a", 5, 0.0), ("b", 5, 0.001)], [10], [["a", "b"]]),
+        ("overlapping waves are one wave", [("a", 10, 0.0), ("b", 10, 0.012)], [20], [["a", "b"]]),
+    ],
+)
 def test_waves_table(case, bursts, sizes, hosts):
     b = Build()
     for host, n, at in bursts:
@@ -128,6 +159,7 @@ def test_no_load_tells_nothing_and_only_pre_initialised_tells_that():
 
 
 # ---- retirements, takeover, states --------------------------------------------------------------
+
 
 def test_a_host_that_retires_with_its_containers_while_the_load_goes_on():
     b = Build()
@@ -194,11 +226,15 @@ def test_one_container_tells_a_wave_cold_start_and_no_spread():
 
 # ---- spread, hardware, cold start, pre-initialised, lifetime ------------------------------------
 
-@pytest.mark.parametrize("counts, gini, word, ratio, share", [
-    ([10, 10, 10, 10], 0.0, "even", 1.0, 0.25),
-    ([1, 1, 1, 97], 0.72, "uneven", 97.0, 0.97),
-    ([22, 133, 105, 118, 18, 114, 133, 108, 118, 131], 0.20, "uneven", 7.39, 0.1330),  # the blog's table
-])
+
+@pytest.mark.parametrize(
+    "counts, gini, word, ratio, share",
+    [
+        ([10, 10, 10, 10], 0.0, "even", 1.0, 0.25),
+        ([1, 1, 1, 97], 0.72, "uneven", 97.0, 0.97),
+        ([22, 133, 105, 118, 18, 114, 133, 108, 118, 131], 0.20, "uneven", 7.39, 0.1330),  # the blog's table
+    ],
+)
 def test_spread(counts, gini, word, ratio, share):
     b = Build()
     for i, n in enumerate(counts):
@@ -247,8 +283,19 @@ def test_lifetime_only_when_something_ended_or_the_run_is_long():
 def test_every_finding_has_kind_text_and_evidence():
     _, story = tell(blog_like(), 9.5)
     kinds = [f["kind"] for f in story.findings]
-    assert kinds == ["wave", "wave", "wave", "retirement", "retirement", "host_takeover", "spread", "hardware",
-                     "cold_start", "pre_initialized", "lifetime"]
+    assert kinds == [
+        "wave",
+        "wave",
+        "wave",
+        "retirement",
+        "retirement",
+        "host_takeover",
+        "spread",
+        "hardware",
+        "cold_start",
+        "pre_initialized",
+        "lifetime",
+    ]
     for f in story.findings:
         assert f["text"] and "\n" not in f["text"] and isinstance(f["evidence"], dict)
     assert story.lines() == [f["text"] for f in story.findings]

@@ -17,8 +17,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE = ["tui.lambdalog", "tui.fleet", "tui.timeline", "tui.export", "tui.findings", "tui.analysis", "tui.sources.base",
-        "tui.sources.file", "tui.sources.recent", "loadgen.plan", "loadgen.schedule"]
+PURE = [
+    "tui.lambdalog",
+    "tui.fleet",
+    "tui.timeline",
+    "tui.export",
+    "tui.findings",
+    "tui.analysis",
+    "tui.sources.base",
+    "tui.sources.file",
+    "tui.sources.recent",
+    "loadgen.plan",
+    "loadgen.schedule",
+]
 IO_LIBS = {"textual", "aiohttp", "aioboto3", "aiobotocore", "botocore", "boto3", "moto", "matplotlib"}
 
 
@@ -43,8 +54,7 @@ def test_probe_handler_is_stdlib_only():
 
 
 def test_pure_core_loads_no_io_library_at_runtime():
-    code = ("import sys; import " + ", ".join(PURE) +
-            "; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    code = "import sys; import " + ", ".join(PURE) + "; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     loaded = set(out.stdout.split())
     assert not loaded & IO_LIBS, loaded & IO_LIBS

@@ -9,8 +9,7 @@ from tui.load import LoadState
 def test_keys_step_on_the_generator_ladders_and_clamp():
     s = LoadState()
     assert s.shown == Plan("closed", 10)
-    assert [p.level for p in (s.stepped(1), s.stepped(-1), s.stepped(1, True), s.stepped(-1, True))] == \
-        [11, 9, 20, 5]
+    assert [p.level for p in (s.stepped(1), s.stepped(-1), s.stepped(1, True), s.stepped(-1, True))] == [11, 9, 20, 5]
     s.asked(Plan("closed", 1))
     assert s.stepped(-1).level == 1 and s.stepped(-1, True).level == 1
     s.asked(Plan("closed", 1000))
@@ -47,14 +46,26 @@ def test_the_shown_plan_is_what_the_generator_reports():
 def test_figures_are_the_snapshot_and_never_frozen():
     s = LoadState()
     assert s.figures(0.0)["rate"] == 0.0 and s.figures(0.0)["p50_ms"] is None
-    snap = StatsSnapshot(achieved_rps=202.0, p50_ms=34.3, p99_ms=290.0, in_flight=10, held_back=2,
-                         errors={"throttled": 4}, plan=Plan("closed", 10))
+    snap = StatsSnapshot(
+        achieved_rps=202.0,
+        p50_ms=34.3,
+        p99_ms=290.0,
+        in_flight=10,
+        held_back=2,
+        errors={"throttled": 4},
+        plan=Plan("closed", 10),
+    )
     s.take(snap, at=10.0)
-    assert s.figures(12.0) == {"rate": 202.0, "p50_ms": 34.3, "p99_ms": 290.0, "in_flight": 10,
-                               "held_back": 2, "errors": {"throttled": 4}}
+    assert s.figures(12.0) == {
+        "rate": 202.0,
+        "p50_ms": 34.3,
+        "p99_ms": 290.0,
+        "in_flight": 10,
+        "held_back": 2,
+        "errors": {"throttled": 4},
+    }
     stale = s.figures(13.5)  # no report for more than STALE_S: a stalled or dead generator
     assert (stale["rate"], stale["p50_ms"], stale["p99_ms"], stale["in_flight"]) == (0.0, None, None, 10)
-    s.take(StatsSnapshot(achieved_rps=202.0, p50_ms=34.3, in_flight=0, plan=Plan("closed", 10, paused=True)),
-           at=14.0)
+    s.take(StatsSnapshot(achieved_rps=202.0, p50_ms=34.3, in_flight=0, plan=Plan("closed", 10, paused=True)), at=14.0)
     paused = s.figures(14.0)
     assert (paused["rate"], paused["p50_ms"], paused["p99_ms"]) == (None, None, None)

@@ -8,43 +8,52 @@ from tui.methods import idle_reclaim, lifetime, scaling
 
 
 @dataclass
-class O:
+class Out:
     container_id: str | None
     error: str | None = None
     sent_at: float = 0.0
 
 
 def test_idle_reclaim_classifies_answers_by_environment():
-    outcomes = [O("a"), O("b"), O("c"), O(None, "reset"), O("a", "throttled")]
+    outcomes = [Out("a"), Out("b"), Out("c"), Out(None, "reset"), Out("a", "throttled")]
     reused, new, failed, seen = idle_reclaim.classify(outcomes, {"a", "b"})
     assert (reused, new, failed, seen) == (2, 1, 2, {"a", "b", "c"})
 
 
-@pytest.mark.parametrize("probes, bracket, says", [
-    ([(1, 3, 0), (2, 3, 0), (4, 0, 3)], [2, 4], "more than 2 s and at most 4 s idle (all replaced after 4 s)"),
-    ([(1, 3, 0), (2, 1, 2), (4, 0, 3)], [1, 2], "more than 1 s and at most 2 s idle (2 of 3 replaced after 2 s)"),
-    ([(60, 3, 0), (120, 3, 0)], None, "no warm environment was reclaimed after up to 2 min idle"),
-    ([(600, 0, 3)], [0, 600], "more than 0 s and at most 10 min idle"),
-])
+@pytest.mark.parametrize(
+    "probes, bracket, says",
+    [
+        ([(1, 3, 0), (2, 3, 0), (4, 0, 3)], [2, 4], "more than 2 s and at most 4 s idle (all replaced after 4 s)"),
+        ([(1, 3, 0), (2, 1, 2), (4, 0, 3)], [1, 2], "more than 1 s and at most 2 s idle (2 of 3 replaced after 2 s)"),
+        ([(60, 3, 0), (120, 3, 0)], None, "no warm environment was reclaimed after up to 2 min idle"),
+        ([(600, 0, 3)], [0, 600], "more than 0 s and at most 10 min idle"),
+    ],
+)
 def test_idle_reclaim_brackets_the_reclaim_time(probes, bracket, says):
     f = idle_reclaim.finding(3, [idle_reclaim.Probe(g, r, n, 0) for g, r, n in probes])
     assert f["reclaimed_after_s"] == bracket
     assert says in f["text"]
 
 
-@pytest.mark.parametrize("start, maximum, steps", [
-    (1, 100, [1, 2, 5, 10, 20, 50, 100]),
-    (1, 30, [1, 2, 5, 10, 20, 30]),
-    (3, 3, [3]),
-    (10, 1000, [10, 20, 50, 100, 200, 500, 1000]),
-])
+@pytest.mark.parametrize(
+    "start, maximum, steps",
+    [
+        (1, 100, [1, 2, 5, 10, 20, 50, 100]),
+        (1, 30, [1, 2, 5, 10, 20, 30]),
+        (3, 3, [3]),
+        (10, 1000, [10, 20, 50, 100, 200, 500, 1000]),
+    ],
+)
 def test_scaling_ladder(start, maximum, steps):
     assert scaling.ladder(start, maximum) == steps
 
 
 def test_scaling_finding_names_when_429s_began():
-    steps = [scaling.Step(1, 1.0, 10, 1, 1, 0, 0, None), scaling.Step(2, 1.0, 20, 1, 2, 0, 0, None),
-             scaling.Step(5, 1.0, 30, 3, 5, 4, 0, 2.25)]
+    steps = [
+        scaling.Step(1, 1.0, 10, 1, 1, 0, 0, None),
+        scaling.Step(2, 1.0, 20, 1, 2, 0, 0, None),
+        scaling.Step(5, 1.0, 30, 3, 5, 4, 0, 2.25),
+    ]
     f = scaling.finding(steps)
     assert f["throttles_began"] == {"concurrency": 5, "at_s": 2.25, "environments": 5}
     assert f["peak_new_per_s"] == 3.0
@@ -54,8 +63,11 @@ def test_scaling_finding_names_when_429s_began():
 
 
 def test_lifetime_reads_recycles_from_changes_of_environment():
-    outcomes = [O("a", sent_at=t) for t in (0, 1, 2, 3)] + [O("b", sent_at=t) for t in (3.2, 5, 6.2)] + \
-               [O("c", sent_at=6.5), O(None, "timeout", 4.0)]
+    outcomes = (
+        [Out("a", sent_at=t) for t in (0, 1, 2, 3)]
+        + [Out("b", sent_at=t) for t in (3.2, 5, 6.2)]
+        + [Out("c", sent_at=6.5), Out(None, "timeout", 4.0)]
+    )
     lifes = lifetime.lives(outcomes, 0.0)
     assert [life.container_id for life in lifes] == ["a", "b", "c"]
     f = lifetime.finding(lifes, 7.0)
@@ -65,5 +77,5 @@ def test_lifetime_reads_recycles_from_changes_of_environment():
 
 
 def test_lifetime_without_a_recycle_is_a_lower_bound():
-    f = lifetime.finding(lifetime.lives([O("a", sent_at=t) for t in range(10)], 0.0), 10.0)
+    f = lifetime.finding(lifetime.lives([Out("a", sent_at=t) for t in range(10)], 0.0), 10.0)
     assert f["recycles"] == [] and "a lower bound" in f["text"] and f["lower_bound_s"] == 9.0

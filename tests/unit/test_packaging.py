@@ -26,12 +26,16 @@ def test_every_package_with_code_is_listed():
 
 def test_runtime_data_files_are_package_data():
     data = CONFIG["package-data"]
-    needed = [p for p in ROOT.joinpath("tui").rglob("*.tcss")] + list(ROOT.joinpath("probe/local/profiles").glob("*.toml"))
+    needed = [p for p in ROOT.joinpath("tui").rglob("*.tcss")] + list(
+        ROOT.joinpath("probe/local/profiles").glob("*.toml")
+    )
     assert needed, "the stylesheet and the profiles must exist"
     for path in needed:
         rel = path.relative_to(ROOT)
         package = ".".join(rel.parent.parts)
-        owner = next((p for p in sorted(data, key=len, reverse=True) if package == p or package.startswith(p + ".")), None)
+        owner = next(
+            (p for p in sorted(data, key=len, reverse=True) if package == p or package.startswith(p + ".")), None
+        )
         assert owner is not None, f"{rel} is in no package with package-data"
         inside = str(rel.relative_to(owner.replace(".", "/")))
         assert any(fnmatch(inside, pattern) for pattern in data[owner]), f"{rel} matches no package-data pattern"

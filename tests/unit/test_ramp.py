@@ -8,33 +8,41 @@ from loadgen import ramp
 from loadgen.ramp import CLOSED, OPEN, PAUSE, RampError, Stage
 
 
-@pytest.mark.parametrize("text, stages", [
-    ("10c@30s", [Stage(CLOSED, 10, 10, 30)]),
-    ("10c@30s, 50c@30s, 0@2m, 10c@30s",
-     [Stage(CLOSED, 10, 10, 30), Stage(CLOSED, 50, 50, 30), Stage(PAUSE, 0, 0, 120), Stage(CLOSED, 10, 10, 30)]),
-    ("100r@1m", [Stage(OPEN, 100, 100, 60)]),
-    ("10c..100c@2m", [Stage(CLOSED, 10, 100, 120)]),
-    ("5r..50r@500ms", [Stage(OPEN, 5, 50, 0.5)]),
-    ("10c@1h, 20@1s", [Stage(CLOSED, 10, 10, 3600), Stage(CLOSED, 20, 20, 1)]),  # the unit carries on
-    (" 2.5r @ 10s ", [Stage(OPEN, 2.5, 2.5, 10)]),
-])
+@pytest.mark.parametrize(
+    "text, stages",
+    [
+        ("10c@30s", [Stage(CLOSED, 10, 10, 30)]),
+        (
+            "10c@30s, 50c@30s, 0@2m, 10c@30s",
+            [Stage(CLOSED, 10, 10, 30), Stage(CLOSED, 50, 50, 30), Stage(PAUSE, 0, 0, 120), Stage(CLOSED, 10, 10, 30)],
+        ),
+        ("100r@1m", [Stage(OPEN, 100, 100, 60)]),
+        ("10c..100c@2m", [Stage(CLOSED, 10, 100, 120)]),
+        ("5r..50r@500ms", [Stage(OPEN, 5, 50, 0.5)]),
+        ("10c@1h, 20@1s", [Stage(CLOSED, 10, 10, 3600), Stage(CLOSED, 20, 20, 1)]),  # the unit carries on
+        (" 2.5r @ 10s ", [Stage(OPEN, 2.5, 2.5, 10)]),
+    ],
+)
 def test_inline_plans_parse(text, stages):
     assert list(ramp.parse(text).stages) == stages
 
 
-@pytest.mark.parametrize("text, says", [
-    ("", "empty"),
-    ("10c", "stage 1 ('10c'): write LEVEL@DURATION"),
-    ("10c@30", "stage 1 ('10c@30'): the duration must be a number with ms, s, m or h"),
-    ("10c@30s, 50x@1m", "stage 2 ('50x@1m'): the level must be"),
-    ("10@30s", "stage 1 ('10@30s'): say c (concurrent) or r"),
-    ("10c..5r@1m", "a ramp stays in one mode"),
-    ("0@1m", "only pauses"),
-    ("2.5c@1m", "a concurrency is a whole number"),
-    ("10c@0s", "more than 0"),
-    ("10c@9999h", "at most 7 days"),
-    ("nan c@1s", "the level must be"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("", "empty"),
+        ("10c", "stage 1 ('10c'): write LEVEL@DURATION"),
+        ("10c@30", "stage 1 ('10c@30'): the duration must be a number with ms, s, m or h"),
+        ("10c@30s, 50x@1m", "stage 2 ('50x@1m'): the level must be"),
+        ("10@30s", "stage 1 ('10@30s'): say c (concurrent) or r"),
+        ("10c..5r@1m", "a ramp stays in one mode"),
+        ("0@1m", "only pauses"),
+        ("2.5c@1m", "a concurrency is a whole number"),
+        ("10c@0s", "more than 0"),
+        ("10c@9999h", "at most 7 days"),
+        ("nan c@1s", "the level must be"),
+    ],
+)
 def test_bad_plans_name_the_stage_and_the_fix(text, says):
     with pytest.raises(RampError) as err:
         ramp.parse(text)
@@ -67,7 +75,7 @@ def test_text_and_dict_round_trip():
 
 
 def test_toml_plans():
-    doc = tomllib.loads('''
+    doc = tomllib.loads("""
 [[stage]]
 load = "10c"
 for = "30s"
@@ -75,16 +83,19 @@ for = "30s"
 from = "10c"
 to = "50c"
 for = "1m"
-''')
+""")
     assert ramp.from_toml(doc).text() == "10c@30s, 10c..50c@1m"
 
 
-@pytest.mark.parametrize("doc, says", [
-    ({}, "no [[stage]] tables"),
-    ({"stage": [{"load": "10c"}]}, "stage 1: 'for' must be a duration"),
-    ({"stage": [{"for": "1s"}]}, "stage 1: give 'load', or 'from' and 'to'"),
-    ({"stage": [{"load": "1c", "for": "1s", "speed": 2}]}, "unknown key 'speed'"),
-])
+@pytest.mark.parametrize(
+    "doc, says",
+    [
+        ({}, "no [[stage]] tables"),
+        ({"stage": [{"load": "10c"}]}, "stage 1: 'for' must be a duration"),
+        ({"stage": [{"for": "1s"}]}, "stage 1: give 'load', or 'from' and 'to'"),
+        ({"stage": [{"load": "1c", "for": "1s", "speed": 2}]}, "unknown key 'speed'"),
+    ],
+)
 def test_bad_toml_plans(doc, says):
     with pytest.raises(RampError, match=None) as err:
         ramp.from_toml(doc)

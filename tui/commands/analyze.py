@@ -4,9 +4,9 @@ import asyncio
 import time
 
 from tui import analysis, export
+from tui.aws_errors import aws_errors
 from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import add_aws_flags, add_output_flags, parse_since, write_output
-from tui.aws_errors import aws_errors
 from tui.errors import UserError
 
 MAX_SINCE_S = 10 * 366 * 86400  # the longest retention CloudWatch Logs offers is 10 years
@@ -35,8 +35,9 @@ def handle(args) -> int:
     else:
         since_s = parse_since(args.since)
         if since_s > MAX_SINCE_S:
-            raise UserError(f"--since {args.since} reaches before CloudWatch keeps logs (10 years at most); "
-                            "use e.g. --since 7d")
+            raise UserError(
+                f"--since {args.since} reaches before CloudWatch keeps logs (10 years at most); use e.g. --since 7d"
+            )
         if since_s <= 0:
             raise UserError(f"--since {args.since} is empty: use e.g. --since 10m")
         with aws_errors(args):
@@ -71,8 +72,7 @@ async def _read_group(args, since_s: float):
     if not (args.region or session.region_name):
         raise UserError("no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION")
     # max_attempts=1: the loop below owns the retries, and a dead endpoint is told at once.
-    async with aws.client(session, "logs", endpoint_url=args.endpoint_url, region=args.region,
-                          max_attempts=1) as logs:
+    async with aws.client(session, "logs", endpoint_url=args.endpoint_url, region=args.region, max_attempts=1) as logs:
         start = int((time.time() - since_s) * 1000)
         source = PollSource(logs, args.log_group, start, min_lookback_ms=0)
         for attempt in range(1, READ_ATTEMPTS + 1):
@@ -80,13 +80,14 @@ async def _read_group(args, since_s: float):
                 return await source.poll_once()
             except LogGroupMissing:
                 where = args.region or session.region_name
-                raise UserError(f"log group {args.log_group} not found in {where}: check --log-group "
-                                "(e.g. /aws/lambda/NAME), --region and --profile") from None
+                raise UserError(
+                    f"log group {args.log_group} not found in {where}: check --log-group "
+                    "(e.g. /aws/lambda/NAME), --region and --profile"
+                ) from None
             except Unreachable:
                 # One-shot: a user waits at the prompt. botocore already tried twice.
                 where = _origin(args.endpoint_url) or f"CloudWatch Logs in {args.region or session.region_name}"
-                raise UserError(f"cannot reach {where}: check --endpoint-url, --region and your network") \
-                    from None
+                raise UserError(f"cannot reach {where}: check --endpoint-url, --region and your network") from None
             except Transient as exc:
                 if attempt == READ_ATTEMPTS:
                     reason = str(exc).removesuffix("; retrying").removesuffix("; slowing down")

@@ -31,8 +31,11 @@ def handle(args) -> int:
     docs = [load_run(path) for path in args.runs]
     names = run_names(args.runs)
     rows = compare.compare(docs)
-    text = compare.to_table(names, rows) if args.format == "table" else \
-        json.dumps(compare.to_dict(names, rows), indent=2) + "\n"
+    text = (
+        compare.to_table(names, rows)
+        if args.format == "table"
+        else json.dumps(compare.to_dict(names, rows), indent=2) + "\n"
+    )
     if args.export:
         _export(args.export, names, docs, rows)
     write_output(text, args.out)
@@ -47,14 +50,16 @@ def load_run(path: str) -> dict:
 
         return replay_bundle(path).doc
     if os.path.isdir(path) and not os.path.exists(file):
-        raise UserError(f"{path} has no snapshot.json: give a folder written by `s` or --export, "
-                        "or a snapshot .json file")
+        raise UserError(
+            f"{path} has no snapshot.json: give a folder written by `s` or --export, or a snapshot .json file"
+        )
     try:
         with open(file, encoding="utf-8") as fh:
             doc = json.load(fh)
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file or folder; give a snapshot folder (from `s` or --export) "
-                        "or a snapshot .json file") from None
+        raise UserError(
+            f"{path}: no such file or folder; give a snapshot folder (from `s` or --export) or a snapshot .json file"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
     except (ValueError, RecursionError):
@@ -97,8 +102,9 @@ def _export(folder: str, names: list[str], docs: list[dict], rows) -> None:
 
     try:
         os.makedirs(folder, exist_ok=True)
-        export.write_atomic(os.path.join(folder, "compare.json"),
-                            json.dumps(compare.to_dict(names, rows), indent=2) + "\n")
+        export.write_atomic(
+            os.path.join(folder, "compare.json"), json.dumps(compare.to_dict(names, rows), indent=2) + "\n"
+        )
         for name, data in draw(names, docs).items():
             export.write_atomic(os.path.join(folder, name), data)
     except OSError as exc:

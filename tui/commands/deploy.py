@@ -6,12 +6,12 @@ import json
 import shlex
 import sys
 
-
 from probe.deploy import deploy, destroy
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
 from tui.aws_errors import aws_errors
 from tui.commands.options import add_aws_flags
 from tui.errors import mask, one_line
+
 
 def register(subparsers):
     p = subparsers.add_parser(
@@ -21,14 +21,24 @@ def register(subparsers):
         "group (1-day retention) and an AWS_IAM function URL, all tagged lambdascope=true.",
     )
     _add_target_flags(p)
-    p.add_argument("--memory", type=_memory, default=MEMORY_MIN, metavar="MB",
-                   help=f"function memory, {MEMORY_MIN}..{MEMORY_MAX} MB (default {MEMORY_MIN})")
+    p.add_argument(
+        "--memory",
+        type=_memory,
+        default=MEMORY_MIN,
+        metavar="MB",
+        help=f"function memory, {MEMORY_MIN}..{MEMORY_MAX} MB (default {MEMORY_MIN})",
+    )
     p.add_argument("--arch", choices=ARCHES, default=ARCHES[0], help="CPU architecture (default x86_64)")
-    p.add_argument("--public", action="store_true",
-                   help="make the function URL public (AuthType NONE): anyone with the URL can invoke it")
-    p.add_argument("--snapstart", action="store_true",
-                   help="SnapStart: publish a version, point the alias 'live' at it and put the "
-                   "function URL on the alias")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="make the function URL public (AuthType NONE): anyone with the URL can invoke it",
+    )
+    p.add_argument(
+        "--snapstart",
+        action="store_true",
+        help="SnapStart: publish a version, point the alias 'live' at it and put the function URL on the alias",
+    )
     p.set_defaults(handler=run_deploy)
 
     p = subparsers.add_parser(
@@ -87,9 +97,7 @@ async def run_deploy(args):
 async def run_destroy(args):
     with aws_errors(args):
         await _remember_credentials(args)
-        result = await destroy(
-            name=args.name, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url
-        )
+        result = await destroy(name=args.name, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
     for thing in result["skipped"]:
         print(f"lambdascope: warning: left {thing} alone: it is not tagged lambdascope=true", file=sys.stderr)
     print(mask(json.dumps(result, indent=2)))

@@ -20,17 +20,24 @@ from tui.methods import METHODS
 
 
 def register(sub) -> None:
-    p = sub.add_parser("experiment", help="run a classic probe (blog, scaling, idle-reclaim, lifetime, packing)",
-                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+    p = sub.add_parser(
+        "experiment",
+        help="run a classic probe (blog, scaling, idle-reclaim, lifetime, packing)",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
     p.add_argument("name", choices=METHODS, metavar="NAME", help=", ".join(METHODS))
     p.add_argument("--environments", type=int, default=5, help="idle-reclaim: environments to warm (default 5)")
-    p.add_argument("--gaps", help="idle-reclaim: quiet gaps to try, e.g. '1s,2s,4s' or '1m,5m,10m' "
-                                  "(default grows from 1 s locally, from 1 min on AWS)")
+    p.add_argument(
+        "--gaps",
+        help="idle-reclaim: quiet gaps to try, e.g. '1s,2s,4s' or '1m,5m,10m' "
+        "(default grows from 1 s locally, from 1 min on AWS)",
+    )
     p.add_argument("--max", type=int, help="scaling/packing: the highest concurrency (default 50 locally, 200 on AWS)")
     p.add_argument("--step", type=float, help="scaling/packing: seconds per step (default 2 locally, 10 on AWS)")
-    p.add_argument("--rate", type=float, help="lifetime: requests per second of the trickle (default 5 locally, 1 on AWS)")
-    p.add_argument("--duration", type=float,
-                   help="lifetime: seconds of trickle (default 20 locally, 3 hours on AWS)")
+    p.add_argument(
+        "--rate", type=float, help="lifetime: requests per second of the trickle (default 5 locally, 1 on AWS)"
+    )
+    p.add_argument("--duration", type=float, help="lifetime: seconds of trickle (default 20 locally, 3 hours on AWS)")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.add_argument("--out", help="write to this file instead of standard output")
     add_target_flags(p)
@@ -80,27 +87,47 @@ async def _run(args, target, local: bool, gaps, send, progress) -> dict:
     if name == "idle-reclaim":
         from tui.methods import idle_reclaim
 
-        return await idle_reclaim.run(target, environments=args.environments,
-                                      gaps_s=gaps or (idle_reclaim.LOCAL_GAPS_S if local else idle_reclaim.AWS_GAPS_S),
-                                      send=send, progress=progress)
+        return await idle_reclaim.run(
+            target,
+            environments=args.environments,
+            gaps_s=gaps or (idle_reclaim.LOCAL_GAPS_S if local else idle_reclaim.AWS_GAPS_S),
+            send=send,
+            progress=progress,
+        )
     if name == "scaling":
         from tui.methods import scaling
 
-        return await scaling.run(target, start=1, maximum=args.max or (50 if local else 200),
-                                 step_s=args.step or (2.0 if local else 10.0), send=send, progress=progress,
-                                 clock=time.time)
+        return await scaling.run(
+            target,
+            start=1,
+            maximum=args.max or (50 if local else 200),
+            step_s=args.step or (2.0 if local else 10.0),
+            send=send,
+            progress=progress,
+            clock=time.time,
+        )
     if name == "lifetime":
         from tui.methods import lifetime
 
-        return await lifetime.run(target, rate=args.rate or (5.0 if local else 1.0),
-                                  duration_s=args.duration or (20.0 if local else 3 * 3600.0),
-                                  send=send, progress=progress, clock=time.time)
+        return await lifetime.run(
+            target,
+            rate=args.rate or (5.0 if local else 1.0),
+            duration_s=args.duration or (20.0 if local else 3 * 3600.0),
+            send=send,
+            progress=progress,
+            clock=time.time,
+        )
     if name == "packing":
         from tui.methods import packing
 
-        return await packing.run(target, maximum=args.max or (50 if local else 200),
-                                 step_s=args.step or (2.0 if local else 10.0), send=send, progress=progress,
-                                 clock=time.time)
+        return await packing.run(
+            target,
+            maximum=args.max or (50 if local else 200),
+            step_s=args.step or (2.0 if local else 10.0),
+            send=send,
+            progress=progress,
+            clock=time.time,
+        )
     from tui.methods import blog
 
     return await blog.run(target, progress=progress)

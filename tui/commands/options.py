@@ -22,7 +22,9 @@ def add_target_flags(p) -> None:
     g.add_argument("--url", help="the function URL to load (with --function, for its logs)")
     g.add_argument("--invoke", action="store_true", help="load through the Invoke API, not the function URL")
     add_aws_flags(g)
-    g.add_argument("--profile-file", help="local Lambda profile: a TOML file or a shipped name (today, blog, lmi, snapstart)")
+    g.add_argument(
+        "--profile-file", help="local Lambda profile: a TOML file or a shipped name (today, blog, lmi, snapstart)"
+    )
 
 
 def add_output_flags(p) -> None:

@@ -9,10 +9,13 @@ from tui.errors import UserError
 
 
 def add_plan_flag(group) -> None:
-    group.add_argument("--plan", metavar="PLAN",
-                       help="stages, e.g. '10c@30s, 50c@30s, 0@2m' (c: concurrent, r: requests/s, "
-                            "A..B: a ramp), a .toml file of [[stage]] tables, or a snapshot .json or "
-                            "recording to repeat")
+    group.add_argument(
+        "--plan",
+        metavar="PLAN",
+        help="stages, e.g. '10c@30s, 50c@30s, 0@2m' (c: concurrent, r: requests/s, "
+        "A..B: a ramp), a .toml file of [[stage]] tables, or a snapshot .json or "
+        "recording to repeat",
+    )
 
 
 def load_ramp(text: str):
@@ -66,8 +69,9 @@ def _from_file(path: str):
         raise UserError(f"--plan {path} is not JSON: give a snapshot.json written with a plan") from None
     saved = (doc.get("load") or {}).get("plan") if isinstance(doc, dict) else None
     if not isinstance(saved, dict):
-        raise UserError(f"--plan {path}: this snapshot ran no plan (load.plan is missing); "
-                        "give stages instead, e.g. '10c@30s'")
+        raise UserError(
+            f"--plan {path}: this snapshot ran no plan (load.plan is missing); give stages instead, e.g. '10c@30s'"
+        )
     return ramp.from_saved(saved)
 
 
@@ -80,5 +84,9 @@ def base_plan(ramp_plan, max_in_flight: int = 1000):
     loads = [s for s in ramp_plan.stages if s.mode != PAUSE]
     first = loads[0]
     biggest = max([max(s.start, s.end) for s in loads if s.mode == "closed"], default=1)
-    return Plan(mode=first.mode, level=first.start, max_in_flight=max(max_in_flight, int(biggest)),
-                paused=ramp_plan.stages[0].mode == PAUSE)
+    return Plan(
+        mode=first.mode,
+        level=first.start,
+        max_in_flight=max(max_in_flight, int(biggest)),
+        paused=ramp_plan.stages[0].mode == PAUSE,
+    )

@@ -10,10 +10,12 @@ from tui.commands.options import positive_float
 def register(sub) -> None:
     p = sub.add_parser("replay", help="play a recorded session (watch --record FILE) back in the monitor")
     p.add_argument("file", help="the recording")
-    p.add_argument("--speed", type=float, default=1.0,
-                   help="times faster than recorded (default 1; 0 shows it all at once)")
-    p.add_argument("--snapshot-dir", default="lambdascope-snapshots", metavar="DIR",
-                   help="where the s key writes its folders")
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="times faster than recorded (default 1; 0 shows it all at once)"
+    )
+    p.add_argument(
+        "--snapshot-dir", default="lambdascope-snapshots", metavar="DIR", help="where the s key writes its folders"
+    )
     p.add_argument("--refresh-hz", type=float, default=5.0, help="screen redraws per second (default 5)")
     add_export_flag(p)
     p.set_defaults(handler=handle)
@@ -30,8 +32,16 @@ async def handle(args) -> int:
         positive_float("--speed", args.speed)
     positive_float("--refresh-hz", args.refresh_hz)
     r = open_replay(args.file, None if args.speed == 0 else args.speed)
-    app = MonitorApp(target=r.target, load=r.load, load_state=r.load_state, sources=r.sources, clock=r.clock,
-                     snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz, replay=r)
+    app = MonitorApp(
+        target=r.target,
+        load=r.load,
+        load_state=r.load_state,
+        sources=r.sources,
+        clock=r.clock,
+        snapshot_dir=args.snapshot_dir,
+        refresh_hz=args.refresh_hz,
+        replay=r,
+    )
     try:
         await app.run_async()
     finally:

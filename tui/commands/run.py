@@ -11,11 +11,17 @@ import sys
 import time
 
 from tui import export
-from tui.commands.export_flag import add_export_flag, write_export_folder
-from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
-from tui.commands.options import (add_output_flags, add_target_flags, load_plan, positive_float, positive_int,
-                                  write_output)
 from tui.aws_errors import aws_errors
+from tui.commands.export_flag import add_export_flag, write_export_folder
+from tui.commands.options import (
+    add_output_flags,
+    add_target_flags,
+    load_plan,
+    positive_float,
+    positive_int,
+    write_output,
+)
+from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 from tui.errors import UserError, one_line
 
 
@@ -27,8 +33,12 @@ def register(sub) -> None:
     load.add_argument("--rate", type=float, help="open loop: requests per second instead of a concurrency")
     add_plan_flag(load)
     p.add_argument("--duration", type=float, help="seconds of load instead of a request count")
-    p.add_argument("--settle-timeout", type=float, default=60.0,
-                   help="seconds to wait for the logs after the last response (default 60)")
+    p.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the logs after the last response (default 60)",
+    )
     add_target_flags(p)
     add_output_flags(p)
     add_export_flag(p)
@@ -67,20 +77,32 @@ async def handle(args) -> int:
     with aws_errors(args):
         async with open_target(args) as target:
             try:
-                result = await run_experiment(target, plan, settle_timeout_s=args.settle_timeout, fleet=fleet,
-                                              steering=steering, on_batch=tally.add if tally else None)
+                result = await run_experiment(
+                    target,
+                    plan,
+                    settle_timeout_s=args.settle_timeout,
+                    fleet=fleet,
+                    steering=steering,
+                    on_batch=tally.add if tally else None,
+                )
             except asyncio.CancelledError:
                 # Ctrl-C: what was measured so far is still worth printing (then exit 130).
-                doc = export.snapshot(fleet, now=time.time(), source=target.describe(), load=load,
-                                      extra={"run": {"interrupted": True}})
+                doc = export.snapshot(
+                    fleet, now=time.time(), source=target.describe(), load=load, extra={"run": {"interrupted": True}}
+                )
                 write_output(export.render(doc, args.format), args.out)
                 print("lambdascope: interrupted: the table above is what was measured so far", file=sys.stderr)
                 raise
             if steering is not None:
                 load["plan"] = steering.to_dict(result.finished_at)
                 load["stages"] = tally.stages(load["plan"]["stage_windows"], steering.started_at)
-            bundle = export.build(result.fleet, now=result.finished_at, source=target.describe(), load=load,
-                                  extra={"run": _run_facts(result)})
+            bundle = export.build(
+                result.fleet,
+                now=result.finished_at,
+                source=target.describe(),
+                load=load,
+                extra={"run": _run_facts(result)},
+            )
             doc = bundle.doc
             if isinstance(doc.get("totals"), dict):
                 doc["totals"]["unknown"] = result.unaccounted
@@ -98,18 +120,26 @@ async def handle(args) -> int:
 def _stage_line(row: dict) -> str:
     conc = "–" if row["concurrency"] is None else f"{row['concurrency']:.1f}"
     rate = "–" if row["rate"] is None else f"{row['rate']:.0f}/s"
-    return (f"lambdascope: stage {row['stage']} {row['text']}: {row['requests']} requests in {row['seconds']:.1f} s "
-            f"({rate}, {conc} in flight), {row['new_environments']} new environments, "
-            f"{row['throttled']} throttled, {row['errors']} errors")
+    return (
+        f"lambdascope: stage {row['stage']} {row['text']}: {row['requests']} requests in {row['seconds']:.1f} s "
+        f"({rate}, {conc} in flight), {row['new_environments']} new environments, "
+        f"{row['throttled']} throttled, {row['errors']} errors"
+    )
 
 
 def _run_facts(result) -> dict:
-    return {"wall_s": round(result.wall_s, 3), "load_s": round(result.load_s, 3),
-            "log_lag_s": None if result.log_lag_s is None else round(result.log_lag_s, 3),
-            "missing_from_logs": result.missing, "log_requests": result.source_requests,
-            "late_events_swept": result.swept_late,
-            "unknown_outcome": result.unknown, "seen_only_in_logs": result.log_only,
-            "unaccounted": result.unaccounted, "errors_by_class": result.outcome_errors}
+    return {
+        "wall_s": round(result.wall_s, 3),
+        "load_s": round(result.load_s, 3),
+        "log_lag_s": None if result.log_lag_s is None else round(result.log_lag_s, 3),
+        "missing_from_logs": result.missing,
+        "log_requests": result.source_requests,
+        "late_events_swept": result.swept_late,
+        "unknown_outcome": result.unknown,
+        "seen_only_in_logs": result.log_only,
+        "unaccounted": result.unaccounted,
+        "errors_by_class": result.outcome_errors,
+    }
 
 
 def _summary(result) -> str:
@@ -119,16 +149,20 @@ def _summary(result) -> str:
     if result.missing:
         parts.append(f"the logs never reported {result.missing} of {c.invocations} invocations (timed out)")
     if result.unknown:
-        parts.append(f"{result.unknown} requests got no answer (reset, timeout or 5xx): the logs show "
-                     f"{min(result.log_only, result.unknown)} of them ran"
-                     + (f", {result.unaccounted} unknown" if result.unaccounted else ""))
+        parts.append(
+            f"{result.unknown} requests got no answer (reset, timeout or 5xx): the logs show "
+            f"{min(result.log_only, result.unknown)} of them ran"
+            + (f", {result.unaccounted} unknown" if result.unaccounted else "")
+        )
     if not result.missing and not result.unaccounted:
         lag = f" {result.log_lag_s:.2f} s after the last response" if result.log_lag_s is not None else ""
         parts.append(f"logs confirmed all {c.invocations} invocations{lag}")
     if (result.missing or result.unaccounted) and result.source_error:
         parts.append(f"log source: {one_line(result.source_error, limit=200)}")
-    return (f"lambdascope: {c.requests} requests in {result.load_s:.2f} s ({rate:.0f}/s), "
-            f"{c.errors} errors, {c.throttled} throttled; {'; '.join(parts)}; wall {result.wall_s:.2f} s")
+    return (
+        f"lambdascope: {c.requests} requests in {result.load_s:.2f} s ({rate:.0f}/s), "
+        f"{c.errors} errors, {c.throttled} throttled; {'; '.join(parts)}; wall {result.wall_s:.2f} s"
+    )
 
 
 def _all_failed(result, target) -> str:
@@ -137,8 +171,10 @@ def _all_failed(result, target) -> str:
     if set(result.outcome_errors) <= {"refused"}:
         fix = f"nothing is listening at {where}: check --url (or start the function)"
     elif set(result.outcome_errors) <= {"local_limit"}:
-        fix = ("this machine, not Lambda, refused every request (the local Lambda's cap): lower "
-               "--concurrency/--rate, or raise [machine] max_processes in the profile")
+        fix = (
+            "this machine, not Lambda, refused every request (the local Lambda's cap): lower "
+            "--concurrency/--rate, or raise [machine] max_processes in the profile"
+        )
     elif set(result.outcome_errors) <= {"throttled"}:
         fix = "Lambda throttled every request: lower --concurrency/--rate or raise the function's concurrency"
     else:

@@ -10,8 +10,8 @@ import time
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
-from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 from tui.commands.options import add_target_flags, load_plan, positive_float, positive_int
+from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 from tui.sources.factory import KINDS
 
 DEFAULT_CONCURRENCY = 10
@@ -21,17 +21,33 @@ START_WAIT_S = 30.0  # at quit, how long a start still under way may take to fin
 def register(sub) -> None:
     p = sub.add_parser("watch", help="the live monitor: load the function and watch its containers")
     load = p.add_mutually_exclusive_group()
-    load.add_argument("--concurrency", type=int, metavar="N",
-                      help=f"start in closed loop with N requests in flight (default {DEFAULT_CONCURRENCY})")
+    load.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help=f"start in closed loop with N requests in flight (default {DEFAULT_CONCURRENCY})",
+    )
     load.add_argument("--rate", type=float, metavar="R", help="start in open loop at R requests/s")
     add_plan_flag(load)
-    p.add_argument("--max-in-flight", type=int, default=1000, metavar="N",
-                   help="cap on requests in flight (open loop holds back above it; default 1000)")
-    p.add_argument("--logs", choices=KINDS, default="auto",
-                   help="log source: Live Tail, polling FilterLogEvents, or auto (Live Tail on AWS, "
-                        "polling on the local Lambda)")
-    p.add_argument("--snapshot-dir", default="lambdascope-snapshots", metavar="DIR",
-                   help="where the s key writes its folders (default ./lambdascope-snapshots)")
+    p.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="cap on requests in flight (open loop holds back above it; default 1000)",
+    )
+    p.add_argument(
+        "--logs",
+        choices=KINDS,
+        default="auto",
+        help="log source: Live Tail, polling FilterLogEvents, or auto (Live Tail on AWS, polling on the local Lambda)",
+    )
+    p.add_argument(
+        "--snapshot-dir",
+        default="lambdascope-snapshots",
+        metavar="DIR",
+        help="where the s key writes its folders (default ./lambdascope-snapshots)",
+    )
     p.add_argument("--record", metavar="FILE", help="record both channels to FILE (replay it with 'replay')")
     p.add_argument("--refresh-hz", type=float, default=5.0, help="screen redraws per second (default 5)")
     add_target_flags(p)
@@ -64,7 +80,7 @@ async def open_watch(args, plan, target=None):
     from tui.sources.factory import open_source
     from tui.target import open_target
 
-    async with (target or open_target(args)) as target, open_source(target, args.logs) as source:
+    async with target or open_target(args) as target, open_source(target, args.logs) as source:
         process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client)
         process.start()
         try:
@@ -94,10 +110,13 @@ async def handle(args) -> int:
     target = open_target(args)  # its checks need no IO: a bad flag is said before any screen
     async with AsyncExitStack() as stack:
         starting: list[asyncio.Task] = []
-        app = MonitorApp(target=pending_target(args), load_state=LoadState.from_plan(plan),
-                         snapshot_dir=args.snapshot_dir, refresh_hz=args.refresh_hz,
-                         when_ready=lambda: starting.append(
-                             asyncio.create_task(start(app, args, plan, stack, target, steering))))
+        app = MonitorApp(
+            target=pending_target(args),
+            load_state=LoadState.from_plan(plan),
+            snapshot_dir=args.snapshot_dir,
+            refresh_hz=args.refresh_hz,
+            when_ready=lambda: starting.append(asyncio.create_task(start(app, args, plan, stack, target, steering))),
+        )
         with quit_on_signals(app, stack):
             try:
                 await app.run_async()
@@ -147,8 +166,13 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
             stack.callback(recorder.close)
         if steering is not None:
             steering.start(time.time())  # the plan's clock starts with the load
-        if app.attach(target=TargetInfo.from_target(session.target), load=session.load,
-                      sources=session.sources, recorder=recorder, steering=steering):
+        if app.attach(
+            target=TargetInfo.from_target(session.target),
+            load=session.load,
+            sources=session.sources,
+            recorder=recorder,
+            steering=steering,
+        ):
             app.status.say(f"load: {plan.describe()}")
         return None
     except asyncio.CancelledError:

@@ -18,6 +18,8 @@ async def run(target, *, progress) -> dict:
     story = findings.tell(result.fleet, result.finished_at)
     doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe())
     t = doc["totals"]
-    text = (f"{t['containers']} containers, {t['invocations']} invocations, {t['cold_starts']} cold starts, "
-            f"{t['errors']} errors, {t['throttled']} throttled ({result.missing} not confirmed by the logs)")
+    text = (
+        f"{t['containers']} containers, {t['invocations']} invocations, {t['cold_starts']} cold starts, "
+        f"{t['errors']} errors, {t['throttled']} throttled ({result.missing} not confirmed by the logs)"
+    )
     return {"kind": "blog", "text": text, "findings": story.lines(), "snapshot": doc}

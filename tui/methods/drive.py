@@ -7,19 +7,20 @@ is one run of the load generator, so a method reads as the experiment it is and 
 from loadgen.plan import Plan
 
 
-async def send(target, concurrency: int, *, requests: int | None = None, duration_s: float | None = None,
-               rate: float | None = None) -> list:
+async def send(
+    target, concurrency: int, *, requests: int | None = None, duration_s: float | None = None, rate: float | None = None
+) -> list:
     """Run one burst of load against `target` (closed loop at `concurrency`, or open loop at
     `rate`), for `requests` or `duration_s`, and return its outcomes."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
     if rate:
-        plan = Plan(mode="open", level=rate, requests=requests, duration=duration_s,
-                    max_in_flight=max(concurrency, 1))
+        plan = Plan(mode="open", level=rate, requests=requests, duration=duration_s, max_in_flight=max(concurrency, 1))
     else:
-        plan = Plan(mode="closed", level=concurrency, requests=requests, duration=duration_s,
-                    max_in_flight=max(concurrency, 1))
+        plan = Plan(
+            mode="closed", level=concurrency, requests=requests, duration=duration_s, max_in_flight=max(concurrency, 1)
+        )
     runner = Runner(target_from_spec(target.load_spec()), plan, client=target.http_client)
     out = []
     async for batch in runner.run():

@@ -56,15 +56,25 @@ def finding(n: int, probes: list[Probe]) -> dict:
             hi = p.gap_s
     steps = [{"gap_s": p.gap_s, "reused": p.reused, "new": p.new, "failed": p.failed} for p in probes]
     if hi is None:
-        text = (f"no warm environment was reclaimed after up to {_s(lo)} idle "
-                f"({len(probes)} probes of {n}); try longer --gaps")
+        text = (
+            f"no warm environment was reclaimed after up to {_s(lo)} idle "
+            f"({len(probes)} probes of {n}); try longer --gaps"
+        )
     else:
         replaced = next(p for p in probes if p.gap_s == hi)
         whole = "all" if replaced.reused == 0 else f"{replaced.new} of {replaced.new + replaced.reused}"
-        text = (f"idle environments were reclaimed after more than {_s(lo)} and at most {_s(hi)} idle "
-                f"({whole} replaced after {_s(hi)})")
-    return {"kind": "idle_reclaim", "text": text, "environments": n,
-            "reclaimed_after_s": None if hi is None else [lo, hi], "kept_after_s": lo, "probes": steps}
+        text = (
+            f"idle environments were reclaimed after more than {_s(lo)} and at most {_s(hi)} idle "
+            f"({whole} replaced after {_s(hi)})"
+        )
+    return {
+        "kind": "idle_reclaim",
+        "text": text,
+        "environments": n,
+        "reclaimed_after_s": None if hi is None else [lo, hi],
+        "kept_after_s": lo,
+        "probes": steps,
+    }
 
 
 def _s(seconds: float) -> str:
@@ -79,8 +89,14 @@ async def run(target, *, environments: int, gaps_s: tuple[float, ...], send, pro
     _, _, failed, warm = classify(first, set())
     progress(f"warmed {len(warm)} environments ({failed} requests failed)")
     if not warm:
-        return {"kind": "idle_reclaim", "text": "no request was answered by the probe: nothing to measure",
-                "environments": 0, "reclaimed_after_s": None, "kept_after_s": 0.0, "probes": []}
+        return {
+            "kind": "idle_reclaim",
+            "text": "no request was answered by the probe: nothing to measure",
+            "environments": 0,
+            "reclaimed_after_s": None,
+            "kept_after_s": 0.0,
+            "probes": [],
+        }
     probes: list[Probe] = []
     for i, gap in enumerate(gaps_s, 1):
         await _quiet(gap, f"probe {i}/{len(gaps_s)}", progress, sleep)

@@ -42,22 +42,34 @@ def lives(outcomes: list, t0: float) -> list[Life]:
 
 
 def finding(lifes: list[Life], run_s: float) -> dict:
-    recycles = [{"replaced": a.container_id, "age_s": round(a.age_s, 3), "at_s": round(b.first_s, 3),
-                 "by": b.container_id} for a, b in zip(lifes, lifes[1:])]
+    recycles = [
+        {"replaced": a.container_id, "age_s": round(a.age_s, 3), "at_s": round(b.first_s, 3), "by": b.container_id}
+        for a, b in zip(lifes, lifes[1:])
+    ]
     longest = max((life.age_s for life in lifes), default=0.0)
     open_ended = lifes[-1].age_s if lifes else 0.0
     if not lifes:
         text = "no request was answered by the probe: nothing to measure"
     elif recycles:
         ages = [r["age_s"] for r in recycles]
-        text = (f"busy environments were recycled {len(recycles)} times, after {min(ages):.1f}–{max(ages):.1f} s "
-                f"of service; the longest lifetime seen is {longest:.1f} s")
+        text = (
+            f"busy environments were recycled {len(recycles)} times, after {min(ages):.1f}–{max(ages):.1f} s "
+            f"of service; the longest lifetime seen is {longest:.1f} s"
+        )
     else:
-        text = (f"no environment was recycled in {run_s:.0f} s of steady load: lifetimes are longer than "
-                f"{open_ended:.0f} s (a lower bound)")
-    return {"kind": "lifetime_probe", "text": text, "run_s": round(run_s, 3), "environments": len(lifes),
-            "recycles": recycles, "longest_lifetime_s": round(longest, 3),
-            "lower_bound_s": round(open_ended, 3)}
+        text = (
+            f"no environment was recycled in {run_s:.0f} s of steady load: lifetimes are longer than "
+            f"{open_ended:.0f} s (a lower bound)"
+        )
+    return {
+        "kind": "lifetime_probe",
+        "text": text,
+        "run_s": round(run_s, 3),
+        "environments": len(lifes),
+        "recycles": recycles,
+        "longest_lifetime_s": round(longest, 3),
+        "lower_bound_s": round(open_ended, 3),
+    }
 
 
 async def run(target, *, rate: float, duration_s: float, send, progress, clock) -> dict:

@@ -16,8 +16,9 @@ from tui.fleet import Fleet
 def finding(fleet: Fleet, story, host_key: str) -> dict:
     waves = []
     for w in story.waves:
-        members = [fleet.containers[cid] for cid, i in story.wave_of.items()
-                   if i == w.get("index") and cid in fleet.containers]
+        members = [
+            fleet.containers[cid] for cid, i in story.wave_of.items() if i == w.get("index") and cid in fleet.containers
+        ]
         per_host: dict[str, int] = {}
         for c in members:
             per_host[c.host_key(host_key)] = per_host.get(c.host_key(host_key), 0) + 1
@@ -28,10 +29,18 @@ def finding(fleet: Fleet, story, host_key: str) -> dict:
             totals[c.host_key(host_key)] = totals.get(c.host_key(host_key), 0) + 1
     densest = max(totals.values(), default=0)
     parts = [f"{w['size']} on {len(w['per_host'])} host{'s' if len(w['per_host']) != 1 else ''}" for w in waves]
-    text = (f"{len(waves)} waves ({'; '.join(parts) or 'none'}); at most {densest} environments "
-            f"shared one {host_key} ({len(totals)} {host_key}s in all)")
-    return {"kind": "packing", "text": text, "host_key": host_key, "waves": waves, "per_host": totals,
-            "most_on_one_host": densest}
+    text = (
+        f"{len(waves)} waves ({'; '.join(parts) or 'none'}); at most {densest} environments "
+        f"shared one {host_key} ({len(totals)} {host_key}s in all)"
+    )
+    return {
+        "kind": "packing",
+        "text": text,
+        "host_key": host_key,
+        "waves": waves,
+        "per_host": totals,
+        "most_on_one_host": densest,
+    }
 
 
 async def run(target, *, maximum: int, step_s: float, send, progress, clock, host_key: str = "hostname") -> dict:

@@ -48,18 +48,30 @@ def finding(steps: list[Step]) -> dict:
     peak = max(rates, default=0.0)
     throttled = next((s for s in steps if s.throttled), None)
     if throttled is None:
-        text = (f"no throttling up to {steps[-1].concurrency} concurrent: {steps[-1].environments} environments, "
-                f"at most {peak:.0f} new a second (AWS documents {DOCUMENTED_PER_S:.0f}/s per function)")
+        text = (
+            f"no throttling up to {steps[-1].concurrency} concurrent: {steps[-1].environments} environments, "
+            f"at most {peak:.0f} new a second (AWS documents {DOCUMENTED_PER_S:.0f}/s per function)"
+        )
     else:
-        text = (f"429s began at {throttled.concurrency} concurrent, {throttled.first_throttle_s:.1f} s in, "
-                f"with {throttled.environments} environments; at most {peak:.0f} new a second "
-                f"(AWS documents {DOCUMENTED_PER_S:.0f}/s per function)")
-    return {"kind": "scaling", "text": text, "peak_new_per_s": round(peak, 2),
-            "documented_new_per_s": DOCUMENTED_PER_S,
-            "throttles_began": None if throttled is None else {
-                "concurrency": throttled.concurrency, "at_s": throttled.first_throttle_s,
-                "environments": throttled.environments},
-            "steps": [_as_dict(s) for s in steps]}
+        text = (
+            f"429s began at {throttled.concurrency} concurrent, {throttled.first_throttle_s:.1f} s in, "
+            f"with {throttled.environments} environments; at most {peak:.0f} new a second "
+            f"(AWS documents {DOCUMENTED_PER_S:.0f}/s per function)"
+        )
+    return {
+        "kind": "scaling",
+        "text": text,
+        "peak_new_per_s": round(peak, 2),
+        "documented_new_per_s": DOCUMENTED_PER_S,
+        "throttles_began": None
+        if throttled is None
+        else {
+            "concurrency": throttled.concurrency,
+            "at_s": throttled.first_throttle_s,
+            "environments": throttled.environments,
+        },
+        "steps": [_as_dict(s) for s in steps],
+    }
 
 
 def _as_dict(s: Step) -> dict:
@@ -86,11 +98,21 @@ async def run(target, *, start: int, maximum: int, step_s: float, send, progress
                 failed += 1
             else:
                 seen.add(o.container_id)
-        step = Step(c, round(took, 3), len(outcomes), len(seen) - before, len(seen), throttled, failed,
-                    None if first_throttle is None else round(first_throttle, 3))
+        step = Step(
+            c,
+            round(took, 3),
+            len(outcomes),
+            len(seen) - before,
+            len(seen),
+            throttled,
+            failed,
+            None if first_throttle is None else round(first_throttle, 3),
+        )
         steps.append(step)
-        progress(f"{c} concurrent for {took:.1f} s: {step.new_environments} new environments "
-                 f"({len(seen)} in all), {throttled} throttled, {failed} failed")
+        progress(
+            f"{c} concurrent for {took:.1f} s: {step.new_environments} new environments "
+            f"({len(seen)} in all), {throttled} throttled, {failed} failed"
+        )
         if throttled:
             break
     return finding(steps)

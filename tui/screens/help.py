@@ -12,31 +12,46 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 READING = [
-    ("other keys", "↑ ↓ PgUp PgDn Home End scroll the table and the timeline together; the mouse wheel too; "
-                   "Enter (or a click) on a row: its details and, when retired, why, in the status line; "
-                   "ctrl+p: the command palette (every key above, by name)."),
-    ("table", "one row per log stream (= execution environment). wave: the group of environments "
-              "that started together (findings panel). ◌: the responses reported this container and "
-              "its logs have not shown it yet. cold: Init Duration of the cold start (‘cold’ before "
-              "the REPORT line arrives). N×: the environment initialised N times in one stream (the "
-              "runtime restarted it, e.g. after a timeout); ! when the cold-start signals disagree "
-              "(the probe's /tmp marker survived a re-init). state: busy, idle, retired (stopped "
-              "serving while the load went on; the findings panel says why), gone (reclaimed after "
-              "idling), pre-init (initialised and never invoked: not a cold start, not a host; "
-              "listed last, dim)."),
-    ("timeline", "one lane per row, time left to right; the whole run by default (w), or live (l), "
-                 "zoomed ([ ]) and scrolled (< >); the legend says the time per column. ▁…█ "
-                 "invocations per column (log2, topped at the busiest visible column: the legend "
-                 "shows the scale), coloured by host; ◆ the cold start, ✕ a retirement; a column "
-                 "still filling is dim, the bucket holding now is left out."),
-    ("findings", "the story the fleet tells, one line each (f): waves, retirements, a host "
-                 "takeover, the spread of requests, the hardware, cold starts, pre-initialised "
-                 "environments, lifetimes. Every finding is in a snapshot's snapshot.json."),
-    ("header", "achieved load from the responses over the last seconds (– while paused or when "
-               "nothing completes); ◌ N = invocations the logs have not confirmed yet (normal: the "
-               "logs' lag); log lag = the worst of response → log line and each source's delay "
-               "against the clock, red from 10 s; a red warning when a log source sampled, dropped, "
-               "failed or fell behind."),
+    (
+        "other keys",
+        "↑ ↓ PgUp PgDn Home End scroll the table and the timeline together; the mouse wheel too; "
+        "Enter (or a click) on a row: its details and, when retired, why, in the status line; "
+        "ctrl+p: the command palette (every key above, by name).",
+    ),
+    (
+        "table",
+        "one row per log stream (= execution environment). wave: the group of environments "
+        "that started together (findings panel). ◌: the responses reported this container and "
+        "its logs have not shown it yet. cold: Init Duration of the cold start (‘cold’ before "
+        "the REPORT line arrives). N×: the environment initialised N times in one stream (the "
+        "runtime restarted it, e.g. after a timeout); ! when the cold-start signals disagree "
+        "(the probe's /tmp marker survived a re-init). state: busy, idle, retired (stopped "
+        "serving while the load went on; the findings panel says why), gone (reclaimed after "
+        "idling), pre-init (initialised and never invoked: not a cold start, not a host; "
+        "listed last, dim).",
+    ),
+    (
+        "timeline",
+        "one lane per row, time left to right; the whole run by default (w), or live (l), "
+        "zoomed ([ ]) and scrolled (< >); the legend says the time per column. ▁…█ "
+        "invocations per column (log2, topped at the busiest visible column: the legend "
+        "shows the scale), coloured by host; ◆ the cold start, ✕ a retirement; a column "
+        "still filling is dim, the bucket holding now is left out.",
+    ),
+    (
+        "findings",
+        "the story the fleet tells, one line each (f): waves, retirements, a host "
+        "takeover, the spread of requests, the hardware, cold starts, pre-initialised "
+        "environments, lifetimes. Every finding is in a snapshot's snapshot.json.",
+    ),
+    (
+        "header",
+        "achieved load from the responses over the last seconds (– while paused or when "
+        "nothing completes); ◌ N = invocations the logs have not confirmed yet (normal: the "
+        "logs' lag); log lag = the worst of response → log line and each source's delay "
+        "against the clock, red from 10 s; a red warning when a log source sampled, dropped, "
+        "failed or fell behind.",
+    ),
 ]
 
 

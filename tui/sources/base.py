@@ -5,8 +5,9 @@ never yields an event twice, and keeps a `SourceStatus` the screen shows: how fa
 and whether it sampled, dropped or failed. Pure data: no IO imports here.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 
 @dataclass(slots=True, frozen=True)
@@ -42,5 +43,4 @@ class LogSource(Protocol):
         """Yield batches of new events until closed; follow new streams."""
         ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...

@@ -33,25 +33,37 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
 
     def client():
         # max_attempts=2: both sources own their retries (botocore's would hide a throttle).
-        return aws.client(session, "logs", endpoint_url=target.logs_endpoint,
-                          credentials=target.local_credentials, region=target.region, max_attempts=2)
+        return aws.client(
+            session,
+            "logs",
+            endpoint_url=target.logs_endpoint,
+            credentials=target.local_credentials,
+            region=target.region,
+            max_attempts=2,
+        )
 
     async with AsyncExitStack() as stack:
         if kind == "poll":
             from tui.sources.poll import PollSource
 
             logs = await stack.enter_async_context(client())
-            source = PollSource(logs, target.log_group, start_ms,
-                                budget_per_s=4.0 if target.kind == "local" else 2.0, **poll_options)
+            source = PollSource(
+                logs, target.log_group, start_ms, budget_per_s=4.0 if target.kind == "local" else 2.0, **poll_options
+            )
         else:
             from tui.sources.livetail import LiveTailSource
 
             async with client() as logs:
                 arn = await _group_arn(logs, target.log_group)
             if arn is None:
-                async with aws.client(session, "sts", endpoint_url=target.logs_endpoint,
-                                      credentials=target.local_credentials, region=target.region,
-                                      max_attempts=2) as sts:
+                async with aws.client(
+                    session,
+                    "sts",
+                    endpoint_url=target.logs_endpoint,
+                    credentials=target.local_credentials,
+                    region=target.region,
+                    max_attempts=2,
+                ) as sts:
                     account = (await sts.get_caller_identity())["Account"]
                 arn = f"arn:aws:logs:{target.region}:{account}:log-group:{target.log_group}"
             source = LiveTailSource(client, arn, since_ms=start_ms)

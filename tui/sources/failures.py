@@ -5,22 +5,38 @@ the IO libraries but does no IO itself.
 
 import aiohttp
 from botocore.eventstream import ParserError as FrameError
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
 from tui.errors import one_line
 
 # API errors worth another try: the group may not exist yet (Lambda creates it on first write),
 # throttling and session limits pass, 5xx are the server's problem.
-_RETRYABLE_CODES = frozenset({
-    "ResourceNotFoundException", "ThrottlingException", "LimitExceededException",
-    "ServiceUnavailableException", "ServiceUnavailable", "InternalFailure", "InternalServerError",
-    "RequestTimeout", "RequestTimeoutException", "SessionStreamingException", "SessionTimeoutException",
-})
+_RETRYABLE_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "ServiceUnavailableException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "SessionStreamingException",
+        "SessionTimeoutException",
+    }
+)
 # Transport and framing failures: the connection, not the request, went wrong.
 TRANSIENT = (
-    aiohttp.ClientError, BotoConnectionError, HTTPClientError, FrameError, ResponseParserError,
-    TimeoutError, OSError,
+    aiohttp.ClientError,
+    BotoConnectionError,
+    HTTPClientError,
+    FrameError,
+    ResponseParserError,
+    TimeoutError,
+    OSError,
 )
 
 _THROTTLING = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException"})

@@ -4,6 +4,7 @@ or a JSONL of events. Pure parsing over text; reading the file is the caller's o
 """
 
 import json
+import math
 
 from tui.errors import UserError
 from tui.sources.base import LogEvent
@@ -39,16 +40,18 @@ def parse_events(text: str, name: str = "input") -> list[LogEvent]:
             obj, pos = decoder.raw_decode(text, pos)
         except ValueError:
             line = text.count("\n", 0, pos) + 1
-            raise UserError(f"{name}:{line}: not JSON; pass the output of 'aws logs filter-log-events' or "
-                            "one JSON event per line") from None
+            raise UserError(
+                f"{name}:{line}: not JSON; pass the output of 'aws logs filter-log-events' or one JSON event per line"
+            ) from None
         for raw in _events_of(obj, name):
             eid = raw.get("eventId")
             if eid is not None:
                 if eid in seen:
                     continue
                 seen.add(eid)
-            events.append(LogEvent(raw["logStreamName"], int(raw["timestamp"]), raw["message"], eid,
-                                   raw.get("ingestionTime")))
+            events.append(
+                LogEvent(raw["logStreamName"], int(raw["timestamp"]), raw["message"], eid, raw.get("ingestionTime"))
+            )
     if not events:
         raise UserError(f"{name}: no log events found; expected 'aws logs filter-log-events' output")
     events.sort(key=lambda e: e.timestamp)
@@ -67,8 +70,18 @@ def _events_of(obj, name):
     for raw in items:
         if not isinstance(raw, dict) or any(k not in raw for k in _REQUIRED):
             missing = [k for k in _REQUIRED if not isinstance(raw, dict) or k not in raw]
-            raise UserError(f"{name}: an event lacks {', '.join(missing)}; expected 'aws logs "
-                            "filter-log-events' output")
-        if not isinstance(raw["timestamp"], (int, float)) or not isinstance(raw["message"], str):
-            raise UserError(f"{name}: an event has a non-numeric timestamp or non-text message")
+            raise UserError(
+                f"{name}: an event lacks {', '.join(missing)}; expected 'aws logs filter-log-events' output"
+            )
+        ts = raw["timestamp"]
+        if (
+            isinstance(ts, bool)
+            or not isinstance(ts, (int, float))
+            or not math.isfinite(ts)
+            or not isinstance(raw["message"], str)
+        ):
+            raise UserError(
+                f"{name}: an event has a non-numeric timestamp or non-text message; "
+                "expected 'aws logs filter-log-events' output"
+            )
         yield raw

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -29,11 +30,20 @@ from tui.errors import UserError, one_line
 from tui.sources.base import LogEvent, SourceStatus
 from tui.sources.failures import TRANSIENT, error_code
 
-_THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException",
-                        "RequestLimitExceeded"})
-_BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-                              "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature",
-                              "ExpiredToken"})
+_THROTTLED = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "LimitExceededException", "RequestLimitExceeded"}
+)
+_BAD_CREDENTIALS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "ExpiredToken",
+    }
+)
 
 
 class Transient(Exception):
@@ -71,8 +81,16 @@ class TokenBucket:
 class FilterLogEventsReader:
     """Pages of one group's events for a window, within a request budget; failures classified."""
 
-    def __init__(self, client: Any, log_group: str, status: SourceStatus, *, budget_per_s: float = 2.0,
-                 now: Callable[[], float] = time.time, sleep=asyncio.sleep):
+    def __init__(
+        self,
+        client: Any,
+        log_group: str,
+        status: SourceStatus,
+        *,
+        budget_per_s: float = 2.0,
+        now: Callable[[], float] = time.time,
+        sleep=asyncio.sleep,
+    ):
         self.client = client
         self.log_group = log_group
         self.status = status
@@ -112,11 +130,17 @@ class FilterLogEventsReader:
         if "AccessDenied" in code or code == "UnauthorizedOperation":
             return UserError(f"not allowed to read the function's logs: grant logs:FilterLogEvents on {self.log_group}")
         if code in _BAD_CREDENTIALS:
-            return UserError(f"AWS rejected the credentials ({code}): refresh them (aws sso login / "
-                             "aws configure) and retry")
+            return UserError(
+                f"AWS rejected the credentials ({code}): refresh them (aws sso login / aws configure) and retry"
+            )
         return Transient(f"FilterLogEvents failed: {code or 'HTTP error'}; retrying")
 
 
 def _event(e: dict) -> LogEvent:
-    return LogEvent(str(e.get("logStreamName", "")), e.get("timestamp") or 0, e.get("message", "") or "",
-                    e.get("eventId"), e.get("ingestionTime"))
+    return LogEvent(
+        str(e.get("logStreamName", "")),
+        e.get("timestamp") or 0,
+        e.get("message", "") or "",
+        e.get("eventId"),
+        e.get("ingestionTime"),
+    )

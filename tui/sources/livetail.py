@@ -20,7 +20,9 @@ import asyncio
 import logging
 import re
 import time
-from typing import Any, AsyncContextManager, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from typing import Any
 
 from botocore.exceptions import ClientError, EventStreamError
 
@@ -69,16 +71,26 @@ class LiveTailSource:
     ) -> None:
         match = _ARN.match(log_group_arn)
         if not match:
-            raise ValueError(f"Live Tail needs a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME), got {log_group_arn!r}")
+            raise ValueError(
+                f"Live Tail needs a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME), got {log_group_arn!r}"
+            )
         # The `:*` form from DescribeLogGroups' legacy `arn` is refused by StartLiveTail.
         self.log_group_arn = log_group_arn.removesuffix(":*")
         self.log_group_name = match["name"]
         self.stream_prefixes = tuple(stream_prefixes) if stream_prefixes else None
         self.filter_pattern = filter_pattern
-        self.status = SourceStatus(name=name, extra={
-            "sessions": 0, "reconnects": 0, "sampled_updates": 0, "backfilled": 0, "duplicates": 0,
-            "backfill_passes": 0, "backfill_clamped": 0,
-        })
+        self.status = SourceStatus(
+            name=name,
+            extra={
+                "sessions": 0,
+                "reconnects": 0,
+                "sampled_updates": 0,
+                "backfilled": 0,
+                "duplicates": 0,
+                "backfill_passes": 0,
+                "backfill_clamped": 0,
+            },
+        )
         self._factory = client_factory
         self._since_ms = since_ms
         self._margin_ms = backfill_margin_ms
@@ -183,7 +195,11 @@ class LiveTailSource:
                     raise
                 reason = one_line_error(exc)
             except TRANSIENT as exc:
-                reason = one_line_error(exc) if str(exc) else f"{type(exc).__name__} (no update for {self._stall_timeout:g} s?)"
+                reason = (
+                    one_line_error(exc)
+                    if str(exc)
+                    else f"{type(exc).__name__} (no update for {self._stall_timeout:g} s?)"
+                )
             self._on_disconnect()
             self.status.extra["reconnects"] += 1
             if self._session_updates:
@@ -248,7 +264,9 @@ class LiveTailSource:
         self.status.sampled = self._last_sampled_at is not None and now - self._last_sampled_at < self._sampled_hold_ms
         events = [
             LogEvent(
-                stream=r["logStreamName"], timestamp=r["timestamp"], message=r["message"],
+                stream=r["logStreamName"],
+                timestamp=r["timestamp"],
+                message=r["message"],
                 ingestion_time=r.get("ingestionTime"),
             )
             for r in update.get("sessionResults", [])
@@ -270,8 +288,7 @@ class LiveTailSource:
 
     async def _backfill_loop(self, client: Any) -> None:
         # The same reader as polling: paging, a request budget, one classification of failures.
-        reader = FilterLogEventsReader(client, self.log_group_name, self.status,
-                                       budget_per_s=self._backfill_budget)
+        reader = FilterLogEventsReader(client, self.log_group_name, self.status, budget_per_s=self._backfill_budget)
         loop = asyncio.get_running_loop()
         last_pass = -float("inf")
         backoff = Backoff(self._backoff_initial, self._backoff_max)
@@ -336,7 +353,8 @@ class LiveTailSource:
             # Prefixes are checked here too: FilterLogEvents takes one, and moto ignores it.
             events = [e for e in page if not self.stream_prefixes or e.stream.startswith(self.stream_prefixes)]
             fresh = [
-                e for e in events
+                e
+                for e in events
                 if not self._keys.too_old(e.timestamp) and self._keys.add(e.stream, e.timestamp, e.message)
             ]
             self.status.extra["backfilled"] += len(fresh)
@@ -365,4 +383,3 @@ class _Stop:
 
     def __init__(self, error: BaseException | None) -> None:
         self.error = error
-

@@ -18,7 +18,7 @@ that succeeded, so it grows while events are missing.
 
 import asyncio
 import time
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 from tui.errors import one_line
 from tui.sources.backoff import Backoff
@@ -34,9 +34,20 @@ BACKOFF_MAX_S = 10.0
 class PollSource:
     """Yield new events of one log group, every `interval` seconds, each event once."""
 
-    def __init__(self, client, log_group: str, start_ms: int, *, interval: float = 1.0,
-                 budget_per_s: float = 2.0, min_lookback_ms: int = 2_000, max_lookback_ms: int = 120_000,
-                 keep_ids: int = 4096, now: Callable[[], float] = time.time, sleep=asyncio.sleep):
+    def __init__(
+        self,
+        client,
+        log_group: str,
+        start_ms: int,
+        *,
+        interval: float = 1.0,
+        budget_per_s: float = 2.0,
+        min_lookback_ms: int = 2_000,
+        max_lookback_ms: int = 120_000,
+        keep_ids: int = 4096,
+        now: Callable[[], float] = time.time,
+        sleep=asyncio.sleep,
+    ):
         self.client = client
         self.log_group = log_group
         self.interval = interval
@@ -49,8 +60,9 @@ class PollSource:
         self._keep_ids = keep_ids
         self.pruned = False  # some ids were forgotten: a sweep could no longer tell old from new
         self._now, self._sleep = now, sleep
-        self._reader = FilterLogEventsReader(client, log_group, self.status, budget_per_s=budget_per_s,
-                                             now=now, sleep=sleep)
+        self._reader = FilterLogEventsReader(
+            client, log_group, self.status, budget_per_s=budget_per_s, now=now, sleep=sleep
+        )
         self._closed = False
         self._failures = 0
         self._ok_at: float | None = None  # when the last poll that succeeded started

@@ -38,8 +38,14 @@ _HOST_I = COLUMN_KEYS.index("host")
 HOST_KEY_LABELS = {"hostname": "host", "boot_id": "host (boot id)", "cpu_model": "host (cpu)"}
 UNCONFIRMED_MARK = "◌"
 SORTS = ("first", "invocations", "host")
-STATE_STYLE = {"busy": "bold green", "idle": "", "gone": "dim", "retired": "bold yellow", "pre-init": "dim",
-               "init…": "dim"}
+STATE_STYLE = {
+    "busy": "bold green",
+    "idle": "",
+    "gone": "dim",
+    "retired": "bold yellow",
+    "pre-init": "dim",
+    "init…": "dim",
+}
 STATE_LABEL = {"pre-initialised": "pre-init"}  # the column is 8 wide
 INIT_GRACE_S = 10.0  # Lambda's init limit: an environment initialising this recently may still serve
 # Columns a narrower terminal drops, widest-first: (terminal width below which, columns).
@@ -116,8 +122,9 @@ def is_pre_initialized(c) -> bool:
     return bool(flag) if flag is not None else (c.invocations == 0 and c.init_starts > 0)
 
 
-def row_cells(c: Container, state: str, host: str, origin: float | None, host_key: str = "hostname",
-              wave: int | None = None) -> list[str]:
+def row_cells(
+    c: Container, state: str, host: str, origin: float | None, host_key: str = "hostname", wave: int | None = None
+) -> list[str]:
     """The plain text of one row, in COLUMNS order. ◌ only for a container the responses
     reported and the logs have not shown an invocation of yet."""
     pre = is_pre_initialized(c)
@@ -125,8 +132,8 @@ def row_cells(c: Container, state: str, host: str, origin: float | None, host_ke
         UNCONFIRMED_MARK if c.confirmed == 0 and c.invocations > 0 else "",
         short_id(c.container_id),
         "" if wave is None else str(wave + 1),
-        "–" if pre and host == "?" else host_label(host, host_key)[:_WIDTH["host"]],
-        short_cpu(c.cpu_model)[:_WIDTH["cpu"]],
+        "–" if pre and host == "?" else host_label(host, host_key)[: _WIDTH["host"]],
+        short_cpu(c.cpu_model)[: _WIDTH["cpu"]],
         f"{c.invocations:,}",
         "" if pre else fmt_cold(c),  # its init was not a cold start: no request waited for it
         fmt_offset(c.first_seen, origin),
@@ -255,8 +262,7 @@ class ContainerTable(DataTable):
             self.fit_columns(self.app.size.width)  # keyed by CPU model, the cpu column goes
 
     # ---- the tick -----------------------------------------------------------------------
-    def apply(self, fleet: Fleet, diff: Diff, now: float, colour_of, *, sort: str | None = None,
-              story=None) -> None:
+    def apply(self, fleet: Fleet, diff: Diff, now: float, colour_of, *, sort: str | None = None, story=None) -> None:
         """Bring the table up to date with `fleet`: rows added and removed as `diff` says, the
         order re-sorted when it may have changed, the visible rows' changed cells updated.
         `colour_of(host)` gives a host's colour. Call inside `App.batch_update()`."""
@@ -320,8 +326,9 @@ class ContainerTable(DataTable):
             self._shown[cid] = (cells, style)
 
     def _reorder(self, fleet: Fleet) -> None:
-        wanted = [c.container_id for c in sorted_rows(fleet, self.sort_by, self.host_key)
-                  if c.container_id in self._shown]
+        wanted = [
+            c.container_id for c in sorted_rows(fleet, self.sort_by, self.host_key) if c.container_id in self._shown
+        ]
         if wanted != self.order:
             rank = {cid: i for i, cid in enumerate(wanted)}
             self.sort("id", key=lambda cell: rank.get(cell.row_key, len(rank)))

@@ -29,15 +29,17 @@ def panel_text(findings: list[dict], width: int, max_lines: int = MAX_LINES) -> 
         return t
     t.append(f"  {len(findings)}", style="bold")
     t.append("  (f hides this panel; every finding is in a snapshot)", style="dim")
-    shown = findings if len(findings) <= max_lines else findings[:max_lines - 1]
+    shown = findings if len(findings) <= max_lines else findings[: max_lines - 1]
     for f in shown:
         mark, style = KIND_MARK.get(f.get("kind"), ("·", ""))
         t.append("\n ")
         t.append(mark, style=style)
         text = str(f.get("text", ""))
         room = max(10, width - 4)
-        t.append(" " + (text if len(text) <= room else text[:room - 1] + "…"),
-                 style="dim" if f.get("kind") == "pre_initialized" else "")
+        t.append(
+            " " + (text if len(text) <= room else text[: room - 1] + "…"),
+            style="dim" if f.get("kind") == "pre_initialized" else "",
+        )
     if len(shown) < len(findings):
         t.append(f"\n   +{len(findings) - len(shown)} more", style="dim")
     return t

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.errors import mask
-from tui.target import TargetInfo
 from tui.sources.base import SourceStatus
+from tui.target import TargetInfo
 from tui.widgets.containers import is_pre_initialized
 
 WARN_STYLE = "bold white on dark_red"
@@ -77,8 +77,15 @@ def source_warnings(statuses: list[SourceStatus], failures: dict[str, str]) -> l
     return out
 
 
-def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, statuses: list[SourceStatus],
-                failures: dict[str, str], elapsed: float | None) -> Text:
+def header_text(
+    target: TargetInfo,
+    load: str,
+    stats: dict | None,
+    fleet,
+    statuses: list[SourceStatus],
+    failures: dict[str, str],
+    elapsed: float | None,
+) -> Text:
     """Four lines: target and load; achieved load; the fleet; the log channel."""
     t = Text(no_wrap=True, overflow="ellipsis")
     t.append(" lambdascope ", style="bold reverse")
@@ -101,8 +108,9 @@ def header_text(target: TargetInfo, load: str, stats: dict | None, fleet, status
         errors = stats.get("errors") or {}
         t.append(" · errors: ")
         if errors:
-            t.append(", ".join(f"{k} {v:,}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1])),
-                     style="bold red")
+            t.append(
+                ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1])), style="bold red"
+            )
         else:
             t.append("none", style="green")
         if errors.get("local_limit"):

@@ -73,7 +73,7 @@ def lane_counts(timeline, first: int, n: int, per: int) -> list[int]:
     if n <= 0:
         return []
     raw = timeline.window(first + n * per - 1, n * per)
-    return raw if per == 1 else [sum(raw[i * per:(i + 1) * per]) for i in range(n)]
+    return raw if per == 1 else [sum(raw[i * per : (i + 1) * per]) for i in range(n)]
 
 
 def model_time(fleet) -> tuple[float, float, float | None]:
@@ -127,8 +127,9 @@ class TimelineLanes(Widget):
         self._colour_of = colour_of
         self._retired = retired_at or {}
         origin, bucket_s, self._run_start = model_time(fleet)
-        self.frame = frame(self.view, self.size.width or 1, origin=origin, bucket_s=bucket_s,
-                           run_start=self._run_start, now=now)
+        self.frame = frame(
+            self.view, self.size.width or 1, origin=origin, bucket_s=bucket_s, run_start=self._run_start, now=now
+        )
         self.top = self._visible_top()
         self.refresh()
 
@@ -142,7 +143,7 @@ class TimelineLanes(Widget):
         order, top = self._table.order, 1
         start = self.top_row
         self._counts = {}
-        for cid in order[start:start + max(0, self.size.height - 1)]:
+        for cid in order[start : start + max(0, self.size.height - 1)]:
             c = fleet.containers.get(cid)
             if c is not None and c.invocations:
                 top = max(top, max(self._lane_counts(c), default=0))

@@ -9,8 +9,18 @@ from tui.widgets.lanes import DENSITY, density_scale
 
 # Distinct on dark and light terminals; fixed hex so snapshots do not depend on the theme.
 PALETTE = [
-    "#4e9ddb", "#e8a33d", "#5cb85c", "#d9534f", "#a67fd8", "#3fbfbf",
-    "#e377c2", "#bcbd22", "#8c9eff", "#ff7f50", "#7fcf9f", "#c9a26b",
+    "#4e9ddb",
+    "#e8a33d",
+    "#5cb85c",
+    "#d9534f",
+    "#a67fd8",
+    "#3fbfbf",
+    "#e377c2",
+    "#bcbd22",
+    "#8c9eff",
+    "#ff7f50",
+    "#7fcf9f",
+    "#c9a26b",
 ]
 HOST_KEY_NAMES = {"hostname": "hostname", "boot_id": "boot id", "cpu_model": "CPU model"}
 
@@ -66,8 +76,16 @@ def serving_hosts(containers, host_key: str) -> tuple[dict[str, int], int]:
     return hosts, pre
 
 
-def legend_text(hosts: dict[str, int], palette: HostPalette, host_key: str, *, max_hosts: int = 24,
-                pre_initialized: int = 0, scale: str = "", view: str = "") -> Text:
+def legend_text(
+    hosts: dict[str, int],
+    palette: HostPalette,
+    host_key: str,
+    *,
+    max_hosts: int = 24,
+    pre_initialized: int = 0,
+    scale: str = "",
+    view: str = "",
+) -> Text:
     """'hosts by hostname (3): ■ ip-10-1 4  ■ ip-10-2 10 …   timeline: ▁1 … █128+/bucket ◆ cold'"""
     out = Text()
     out.append(f"hosts by {HOST_KEY_NAMES.get(host_key, host_key)} ({len(hosts)}): ", style="bold")
@@ -101,11 +119,19 @@ class HostLegend(Static):
     _last: tuple | None = None
     _last_text = Text()
 
-    def show(self, hosts: dict[str, int], palette: HostPalette, host_key: str, pre_initialized: int = 0,
-             scale: str = "", view: str = "") -> None:
+    def show(
+        self,
+        hosts: dict[str, int],
+        palette: HostPalette,
+        host_key: str,
+        pre_initialized: int = 0,
+        scale: str = "",
+        view: str = "",
+    ) -> None:
         key = (host_key, tuple(hosts.items()), pre_initialized, scale, view)
         if key != self._last:  # a relayout only when the legend really changed
             self._last = key
-            self._last_text = legend_text(hosts, palette, host_key, pre_initialized=pre_initialized, scale=scale,
-                                          view=view)
+            self._last_text = legend_text(
+                hosts, palette, host_key, pre_initialized=pre_initialized, scale=scale, view=view
+            )
             self.update(self._last_text)

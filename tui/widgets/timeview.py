@@ -59,8 +59,7 @@ class Frame:
         return self.columns > 0 and self.first + self.columns * self.per - 1 > self.last_complete
 
 
-def frame(view: TimeView, width: int, *, origin: float, bucket_s: float, run_start: float | None,
-          now: float) -> Frame:
+def frame(view: TimeView, width: int, *, origin: float, bucket_s: float, run_start: float | None, now: float) -> Frame:
     """Buckets for one redraw of `width` columns. `origin`: epoch s of bucket 0; `run_start`: the
     run's first event (None before any); `now`: the screen's clock."""
     width = max(1, width)
@@ -159,7 +158,7 @@ def axis_text(f: Frame, width: int, *, run_start: float | None, now: float, step
     if live and f.columns and width >= 3:
         x = f.columns - 1
         if x - 2 >= free_from:
-            chars[x - 2:x + 1] = "now"
+            chars[x - 2 : x + 1] = "now"
     free_until = (f.columns - 4) if live else width
     # Since the start of the run's first bucket, so labels fall on whole multiples of a column.
     base = f.origin + (bucket_index(run_start, f.origin, f.bucket_s) * f.bucket_s if run_start is not None else 0.0)
@@ -168,7 +167,7 @@ def axis_text(f: Frame, width: int, *, run_start: float | None, now: float, step
     while 0 <= x < f.columns:
         xs.append(x)
         x += -step if live else step
-    for x in (reversed(xs) if live else xs):
+    for x in reversed(xs) if live else xs:
         t = f.column_start(x)
         label = fmt_age(now - t) if live else fmt_since(max(0.0, t - base))
         start, end = (x - len(label) + 1, x + 1) if live else (x, x + len(label))
