@@ -137,6 +137,7 @@ def snapshot(
             "errors": counters.errors,
             "throttled": counters.throttled,
             "unconfirmed": sum(c.unconfirmed for c in ordered),
+            "unplaced_responses": getattr(fleet, "unplaced", 0),  # SnapStart answers the logs never tied
             "malformed_lines": counters.malformed,
             "logs_dropped": counters.logs_dropped,
             "log_lag_s": counters.log_lag_s,

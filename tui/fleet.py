@@ -23,6 +23,7 @@ from tui import lambdalog as L
 from tui.timeline import Clock, Timeline
 
 HOST_KEYS = ("hostname", "boot_id", "cpu_model")
+MAX_UNPLACED = 50_000  # SnapStart answers waiting for the logs to name their stream
 
 # Record kinds, bound once (the feeding loop is the hot path of the whole tool).
 _APP, _MALFORMED, _REPORT, _PROBE, _START, _END = L.APP, L.MALFORMED, L.REPORT, L.PROBE, L.START, L.END
@@ -320,6 +321,13 @@ class Fleet:
         # request id → [flags, response arrival time, earliest line, latest line]: bounded.
         self._ids: OrderedDict[str, list] = OrderedDict()
         self._max_ids = max_tracked_ids
+        # SnapStart hides the stream name from the function, so the probe names its environment
+        # by an id kept in /tmp (`container_id_from: "tmp"`). The log line it prints sits in the
+        # real stream: that ties the id to the stream. Answers for an id not tied yet wait here
+        # (bounded), and count the moment the logs tie it, so one environment is one container.
+        self._aliases: dict[str, str] = {}
+        self._unplaced: OrderedDict[str, list] = OrderedDict()  # probe id -> [(outcome, record, now)]
+        self._unplaced_n = 0
         self._cohort = 0
         self._seq = 0
         self._cohort_last_first_seen: float | None = None
@@ -430,6 +438,9 @@ class Fleet:
                 self._report(c, rec, t, now)
             elif kind == _PROBE:
                 data = rec.data or {}
+                probe_id = data.get("container_id")
+                if data.get("container_id_from") == "tmp" and probe_id and probe_id != rec.stream:
+                    self._tie(probe_id, rec.stream)
                 self._identity(c, data, t)
                 if rid:
                     self._invocation(c, rid, t, now, True, data.get("cold") is True)
@@ -487,22 +498,56 @@ class Fleet:
             if record is None or not L.is_stream(o.container_id) or not L.is_id(o.request_id):
                 counters.malformed_responses += 1
                 continue
-            c = self.containers.get(o.container_id)
-            if c is None:
-                c = self._container(o.container_id, t, int(t * 1000.0 + 0.5))
-            elif t > c.last_seen:  # inside the container's seen span: on the clock already
-                c.last_seen = t
-                self._see_ms(int(t * 1000.0 + 0.5))
-            elif t < c.first_seen:
-                c.first_seen = t
-                self._see_ms(int(t * 1000.0 + 0.5))
-            if record:
-                self._identity(c, record, t)
-            cold = o.cold is True
-            self._invocation(c, o.request_id, t, now, False, cold)
-            if o.latency_ms is not None:
-                self.latency.add(o.latency_ms, cold)
-            self._changed.add(c.container_id)
+            self._apply_outcome(o, record, t, now)
+
+    def _apply_outcome(self, o, record: dict, t: float, now: float) -> None:
+        cid = o.container_id
+        if record.get("container_id_from") == "tmp":
+            stream = self._aliases.get(cid)
+            if stream is None:
+                self._hold_unplaced(cid, o, record, now)
+                return
+            cid = stream
+        c = self.containers.get(cid)
+        if c is None:
+            c = self._container(cid, t, int(t * 1000.0 + 0.5))
+        elif t > c.last_seen:  # inside the container's seen span: on the clock already
+            c.last_seen = t
+            self._see_ms(int(t * 1000.0 + 0.5))
+        elif t < c.first_seen:
+            c.first_seen = t
+            self._see_ms(int(t * 1000.0 + 0.5))
+        if record:
+            self._identity(c, record, t)
+        cold = o.cold is True
+        self._invocation(c, o.request_id, t, now, False, cold)
+        if o.latency_ms is not None:
+            self.latency.add(o.latency_ms, cold)
+        self._changed.add(c.container_id)
+
+    @property
+    def unplaced(self) -> int:
+        """Answers from SnapStart environments whose stream the logs have not named yet."""
+        return self._unplaced_n
+
+    def _hold_unplaced(self, probe_id: str, o, record: dict, now: float) -> None:
+        self._unplaced.setdefault(probe_id, []).append((o, record, now))
+        self._unplaced_n += 1
+        while self._unplaced_n > MAX_UNPLACED:  # the oldest id's answers go: counted, never silent
+            _, dropped = self._unplaced.popitem(last=False)
+            self._unplaced_n -= len(dropped)
+            self.counters.evicted_ids += len(dropped)
+
+    def _tie(self, probe_id: str, stream: str) -> None:
+        """The probe's own id for its environment is this stream: answers waiting for it count."""
+        if self._aliases.get(probe_id) == stream:
+            return
+        self._aliases[probe_id] = stream
+        waiting = self._unplaced.pop(probe_id, None)
+        if waiting:
+            self._unplaced_n -= len(waiting)
+            for o, record, at in waiting:
+                self._apply_outcome(o, record, o.sent_at + (o.latency_ms or 0.0) / 1000.0, at)
 
     def forget(self, container_id: str) -> None:
         """Drop a container (the user asked, or the model holds too many)."""

@@ -413,3 +413,38 @@ def test_the_probe_cold_signal_does_not_disagree_where_it_cannot_work():
     )
     c = f.containers[A]
     assert not c.probe_reliable and not c.cold_signals_disagree and c.cold_starts == 1
+
+
+def _snapstart_pair(stream, probe_id, rid, t):
+    """What SnapStart gives: the probe names its environment by a /tmp id (it cannot see the
+    stream name), in its log line (in the real stream) and in its answer alike."""
+    line = probe(stream, rid, t)
+    line.data.update(container_id=probe_id, container_id_from="tmp")
+    answer = outcome(probe_id, rid, t)
+    answer.record.update(container_id=probe_id, container_id_from="tmp")
+    return line, answer
+
+
+@pytest.mark.parametrize("answer_first", [True, False])
+def test_snapstart_ids_are_tied_to_their_stream_one_environment_one_container(answer_first):
+    S = "2026/12/01/[$LATEST]" + "a" * 32
+    f = Fleet()
+    pairs = [_snapstart_pair(S, "tmp-env-1", f"r{i}", 100.0 + i) for i in range(3)]
+    for line, answer in pairs:
+        if answer_first:
+            f.apply_outcomes([answer], 200.0)
+            f.apply_records([line], 200.0)
+        else:
+            f.apply_records([line], 200.0)
+            f.apply_outcomes([answer], 200.0)
+    assert list(f.containers) == [S]
+    c = f.containers[S]
+    assert c.invocations == 3 and c.confirmed == 3 and c.unconfirmed == 0
+    assert f.counters.invocations == 3
+
+
+def test_snapstart_answers_wait_bounded_until_the_logs_name_their_stream():
+    f = Fleet()
+    _, answer = _snapstart_pair("s", "tmp-env-9", "r1", 100.0)
+    f.apply_outcomes([answer], 100.0)
+    assert f.containers == {} and f.unplaced == 1  # not a container of its own: it waits
