@@ -6,6 +6,7 @@ import pytest
 
 from tests.tui.fakes import T0, Traffic
 from tui.fleet import Fleet
+from tui.lambdalog import parse_event
 from tui.sources.base import SourceStatus
 from tui.target import TargetInfo
 from tui.widgets.containers import (
@@ -16,7 +17,7 @@ from tui.widgets.containers import (
     short_id,
     sorted_rows,
 )
-from tui.widgets.header import header_text, source_warnings
+from tui.widgets.header import WARN_STYLE, header_text, source_warnings
 from tui.widgets.lanes import (
     DENSITY,
     density_level,
@@ -240,3 +241,22 @@ def test_header_says_when_this_machine_not_lambda_is_the_limit():
     assert "local_limit 12" in line and "this machine, not Lambda, is the limit: lower the load" in line
     calm = header_text(TargetInfo("local", "p"), "x", dict(stats, errors={"throttled": 3}), Fleet(), [], {}, 9.0)
     assert "not Lambda" not in calm.plain
+
+
+def test_header_warns_in_red_when_lambda_dropped_log_records():
+    f = Fleet()
+    f.apply_records(
+        parse_event(
+            "2026/12/01/[$LATEST]" + "b" * 32,
+            1_796_000_000_000,
+            '{"time":"2026-12-01T00:00:00Z","type":"platform.logsDropped",'
+            '"record":{"reason":"Consumer seems to have fallen behind","droppedRecords":123,'
+            '"droppedBytes":98765}}',
+        ),
+        1_796_000_000.0,
+    )
+    assert f.counters.logs_dropped == 123
+    text = header_text(TargetInfo("aws", "fn"), "x", None, f, [SourceStatus("poll")], {}, 9.0)
+    line = text.plain.splitlines()[3]
+    assert "Lambda dropped 123 log records: the counts are short" in line
+    assert any("dropped" in text.plain[s.start : s.end] and str(s.style) == str(WARN_STYLE) for s in text.spans)

@@ -140,6 +140,9 @@ def header_text(
     t.append("\n")
 
     warnings = source_warnings(statuses, failures)
+    dropped = getattr(counters, "logs_dropped", 0)
+    if dropped:  # platform.logsDropped: Lambda itself lost these records, no source can get them
+        warnings.insert(0, f"Lambda dropped {dropped:,} log records: the counts are short")
     if behind and not any(s.behind for s in statuses):
         warnings.insert(0, f"logs {lag:.0f} s behind")
     names = ", ".join(s.name for s in statuses) or "no log source"
