@@ -52,7 +52,8 @@ def test_the_bar_fits_the_width_and_keeps_help_and_quit(width, keys):
 
 
 def test_columns_narrow_with_the_terminal_and_never_show_the_cpu_twice():
-    assert columns_for(200) == COLUMN_KEYS
+    assert columns_for(200) == [k for k in COLUMN_KEYS if k not in ("conc", "init")]
+    assert columns_for(200, optional=frozenset({"conc", "init"})) == COLUMN_KEYS
     assert "cpu" not in columns_for(120) and "first" in columns_for(120)
     assert columns_for(80) == ["log", "id", "wave", "host", "inv", "state"]
     assert "cpu" not in columns_for(200, "cpu_model")
@@ -67,7 +68,7 @@ async def test_at_80_columns_the_bar_keeps_help_and_quit_and_the_state_column_sh
         assert app.table.shown_columns == ["log", "id", "wave", "host", "inv", "state"]
         await pilot.resize_terminal(200, 50)
         await pilot.pause()
-        assert app.table.shown_columns == COLUMN_KEYS
+        assert app.table.shown_columns == [k for k in COLUMN_KEYS if k not in ("conc", "init")]
         assert "+ load+" in app.query_one(KeyBar).plain
 
 
@@ -122,3 +123,22 @@ async def test_the_palette_offers_lambdascope_actions(tmp_path):
         await commands["pause (space)"].callback()
         await pilot.pause()
         assert len(load.calls) == 1 and load.calls[0].paused
+
+
+async def test_todays_lambda_columns_appear_when_an_environment_needs_them(tmp_path):
+    from tests.tui.fakes import T0, stream
+    from tui import lambdalog as L
+
+    app = make_app(load=FakeLoad(), tmp_path=tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        assert "conc" not in app.table.shown_columns and "init" not in app.table.shown_columns
+        s, ms = stream(1), int(T0 * 1000)
+        lines = ['{"time":"t","type":"platform.initStart","record":{"initializationType":"lambda-managed-instances"}}']
+        lines += [f'{{"time":"t","type":"platform.start","record":{{"requestId":"r{i}"}}}}' for i in range(3)]
+        app.fleet.apply_records([r for line in lines for r in L.parse_event(s, ms, line)], T0)
+        app.refresh_view()
+        await pilot.pause()
+        assert "conc" in app.table.shown_columns and "init" in app.table.shown_columns
+        row = app.table.get_row(s)
+        assert "3/3" in [str(cell) for cell in row] and "lmi" in [str(cell) for cell in row]

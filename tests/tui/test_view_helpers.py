@@ -82,6 +82,8 @@ def test_row_cells_mark_unconfirmed_rows():
     c = f.containers[o.container_id]
     cells = row_cells(c, "busy", "host-a", f.started_at)
     assert cells[0] == "◌" and cells[5] == "1" and cells[-1] == "busy"
+    assert cells[6] == "0/0" or cells[6].endswith("/1")  # requests at once: now/max
+    assert cells[7] == ""  # on-demand: no init type shown
 
 
 def test_density_is_log2_and_the_legend_scale_matches_it():

@@ -26,6 +26,8 @@ COLUMNS = [
     ("host", "host", 15, False),
     ("cpu", "cpu", 15, False),
     ("inv", "inv", 7, True),
+    ("conc", "now/max", 7, True),
+    ("init", "init", 5, False),
     ("cold", "cold", 9, False),
     ("first", "first", 7, True),
     ("last", "last", 7, True),
@@ -50,14 +52,42 @@ STATE_LABEL = {"pre-initialised": "pre-init"}  # the column is 8 wide
 INIT_GRACE_S = 10.0  # Lambda's init limit: an environment initialising this recently may still serve
 # Columns a narrower terminal drops, widest-first: (terminal width below which, columns).
 NARROW = [(150, ("cpu",)), (100, ("first", "last", "cold"))]
+# Columns of today's Lambda (issue 10), shown only when some environment needs them: requests at
+# once (now/max) when one ran more than one at a time (Managed Instances); the init type when one
+# is not on-demand (SnapStart, provisioned concurrency, Managed Instances).
+OPTIONAL = ("conc", "init")
+INIT_LABEL = {"provisioned-concurrency": "prov", "snap-start": "snap", "lambda-managed-instances": "lmi"}
 
 
-def columns_for(width: int, host_key: str = "hostname") -> list[str]:
+def _peak(c) -> int:
+    """Most requests seen at once, counting the ones running now (the model closes a peak at
+    REPORT; Managed Instances' requests may all still be running)."""
+    return max(getattr(c, "peak_concurrency", 0) or 0, getattr(c, "concurrency", 0) or 0)
+
+
+def optional_columns(fleet) -> frozenset:
+    """Which OPTIONAL columns this fleet needs (one pass over its containers)."""
+    need = set()
+    for c in fleet.containers.values():
+        # An on-demand environment runs one request at a time: an apparent overlap there is two
+        # lines' clocks, not concurrency. Only a multi-concurrency environment earns the column.
+        multi = (getattr(c, "max_concurrency", None) or 0) > 1 or c.init_type == "lambda-managed-instances"
+        if multi and _peak(c) > 1:
+            need.add("conc")
+        if c.init_type not in (None, "on-demand"):
+            need.add("init")
+        if len(need) == len(OPTIONAL):
+            break
+    return frozenset(need)
+
+
+def columns_for(width: int, host_key: str = "hostname", optional: frozenset = frozenset()) -> list[str]:
     """The column keys shown at a terminal `width`: all at 150+; no cpu below (the host column
     shows it when the host key is the CPU model, so never twice); no first/last/cold below 100
     (the lane's ◆ still marks the cold start), so the wave, the state and the timeline keep
     their room."""
     drop = {"cpu"} if host_key == "cpu_model" else set()
+    drop.update(k for k in OPTIONAL if k not in optional)
     for below, cols in NARROW:
         if width < below:
             drop.update(cols)
@@ -135,6 +165,8 @@ def row_cells(
         "–" if pre and host == "?" else host_label(host, host_key)[: _WIDTH["host"]],
         short_cpu(c.cpu_model)[: _WIDTH["cpu"]],
         f"{c.invocations:,}",
+        f"{getattr(c, 'concurrency', 0)}/{_peak(c)}",
+        INIT_LABEL.get(getattr(c, "init_type", None) or "", ""),
         "" if pre else fmt_cold(c),  # its init was not a cold start: no request waited for it
         fmt_offset(c.first_seen, origin),
         fmt_offset(c.last_seen, origin),
@@ -208,8 +240,10 @@ class ContainerTable(DataTable):
         self.sort_by = "first"
         self._resort = False
         self.updates = 0  # update_cell calls made, for tests and the benchmark
-        self.shown_columns: list[str] = list(COLUMN_KEYS)
-        self._col_i: list[int] = list(range(len(COLUMN_KEYS)))  # shown column -> index in row_cells
+        self._optional: frozenset = frozenset()  # OPTIONAL columns this fleet needs
+        self._width = 200
+        self.shown_columns: list[str] = columns_for(self._width)
+        self._col_i: list[int] = [COLUMN_KEYS.index(k) for k in self.shown_columns]  # shown -> row_cells index
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -224,7 +258,8 @@ class ContainerTable(DataTable):
 
     def fit_columns(self, terminal_width: int) -> None:
         """Show the columns for this terminal width (`columns_for`); rebuilds only on a change."""
-        wanted = columns_for(terminal_width, self.host_key)
+        self._width = terminal_width
+        wanted = columns_for(terminal_width, self.host_key, self._optional)
         if wanted == self.shown_columns:
             return
         self.shown_columns = wanted
@@ -271,6 +306,10 @@ class ContainerTable(DataTable):
         if sort is not None:
             self.sort_by = sort
         self._frame = (fleet, now, colour_of, story)
+        optional = optional_columns(fleet) if diff.added or diff.changed else self._optional
+        if optional != self._optional:  # e.g. the first environment serving two requests at once
+            self._optional = optional
+            self.fit_columns(self._width)
         for cid in diff.removed:
             if cid in self._shown:
                 self.remove_row(cid)
