@@ -40,6 +40,8 @@ CONTAINER_COLUMNS = [
     "restore_duration_ms",
     "init_failures",
     "timeouts",
+    "instance_id",
+    "instance_type",
 ]
 TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
 
@@ -70,6 +72,8 @@ def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: 
         "boot_id": c.boot_id,
         "cpu_mhz": c.cpu_mhz,
         "bogomips": c.bogomips,
+        "instance_id": getattr(c, "instance_id", None),
+        "instance_type": getattr(c, "instance_type", None),
         "confirmed": c.confirmed,
         "errors": c.errors,
         "max_memory_mb": c.max_memory_mb,
@@ -111,6 +115,13 @@ def snapshot(
                 "cpu_mhz": c.cpu_mhz,
                 "bogomips": c.bogomips,
                 "first_seen": c.first_seen,
+                # Where the host is an EC2 instance (Managed Instances), and how that is known:
+                # the probe read it from the instance's DMI; the AZ needs the capacity provider's
+                # system logs, which lambdascope does not read yet (unknown, never guessed).
+                "instance_id": getattr(c, "instance_id", None),
+                "instance_type": getattr(c, "instance_type", None),
+                "availability_zone": None,
+                "host_evidence": "probe (DMI)" if getattr(c, "instance_id", None) else "probe (hostname)",
             },
         )
         h["containers"] += 1

@@ -63,6 +63,8 @@ class Container:
     """One execution environment = one log stream."""
 
     __slots__ = (
+        "instance_id",
+        "instance_type",
         "container_id",
         "invocations",
         "confirmed",
@@ -129,6 +131,8 @@ class Container:
         self.max_concurrency: float | None = None  # AWS_LAMBDA_MAX_CONCURRENCY, as the probe saw it
         self.tenant_id: str | None = None  # tenant isolation mode: the tenant this environment serves
         self.hostname = ""
+        self.instance_id: str | None = None
+        self.instance_type: str | None = None
         self.boot_id = ""
         self.cpu_model = ""
         self.cpu_mhz = 0.0
@@ -653,6 +657,10 @@ class Fleet:
         c.cpu_model = rec.get("cpu_model") or ""
         c.cpu_mhz = rec.get("cpu_mhz") or 0.0
         c.bogomips = rec.get("bogomips") or 0.0
+        # An EC2 host names itself (Managed Instances run on the user's instances): the host has a
+        # real name for once. Evidence: the probe's DMI read.
+        c.instance_id = rec.get("instance_id")
+        c.instance_type = rec.get("instance_type")
 
     def _touch(self, c: Container, t: float) -> None:
         if t > c.last_seen:

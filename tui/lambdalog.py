@@ -70,7 +70,16 @@ _TIMEOUT = re.compile(r"(\S+)\s+Task timed out after\s+([0-9]+(?:\.[0-9]+)?)\s*s
 _PROBE_MARK = '{"lambdascope"'
 _DECODER = json.JSONDecoder()
 # The probe record's fields the model reads, by type. Everything else in it is ignored.
-_PROBE_TEXT = ("container_id", "hostname", "boot_id", "cpu_model", "init_type", "container_id_from")
+_PROBE_TEXT = (
+    "container_id",
+    "hostname",
+    "boot_id",
+    "cpu_model",
+    "init_type",
+    "container_id_from",
+    "instance_id",
+    "instance_type",
+)
 _PROBE_NUMBERS = ("cpu_mhz", "bogomips", "max_concurrency")
 # Text-format fields that are words, not numbers (INIT_REPORT, RESTORE_REPORT, REPORT since 2023-11:
 # LANDSCAPE-2026.md §1.4). Values are kept as written, known or not.

@@ -448,3 +448,12 @@ def test_snapstart_answers_wait_bounded_until_the_logs_name_their_stream():
     _, answer = _snapstart_pair("s", "tmp-env-9", "r1", 100.0)
     f.apply_outcomes([answer], 100.0)
     assert f.containers == {} and f.unplaced == 1  # not a container of its own: it waits
+
+
+def test_an_ec2_host_names_itself():
+    f = Fleet()
+    rec = probe("s", "r1", 100.0)
+    rec.data.update(instance_id="i-0123456789abcdef0", instance_type="m7i.xlarge")
+    f.apply_records([rec], 100.0)
+    c = f.containers["s"]
+    assert (c.instance_id, c.instance_type) == ("i-0123456789abcdef0", "m7i.xlarge")

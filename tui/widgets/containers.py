@@ -193,6 +193,8 @@ def row_detail(c, state: str, why: str | None = None) -> str:
     parts = [short_id(c.container_id), state + (f" ({why})" if why else "")]
     if c.hostname:
         parts.append(f"host {c.hostname}")
+    if getattr(c, "instance_id", None):  # an EC2 host names itself (Managed Instances)
+        parts.append(f"instance {c.instance_id}" + (f" ({c.instance_type})" if c.instance_type else ""))
     if getattr(c, "boot_id", ""):
         parts.append(f"boot {c.boot_id[:12]}")
     if c.cpu_model:
