@@ -139,7 +139,7 @@ async def run_experiment(
         await sweep_now()  # and once at the end, after the live reader stopped
     found = [n for n in swept if n is not None]
     swept_late = None if swept and swept[-1] is None else sum(found)
-    missing = sum(c.unconfirmed for c in fleet.containers.values())
+    missing = sum(c.unconfirmed for c in fleet.containers.values()) + fleet.unplaced
     finished = now()
     return Result(
         fleet,
@@ -214,7 +214,8 @@ async def _settle(
         t = now()
         if fleet.counters.invocations != seen:
             seen, last_change = fleet.counters.invocations, t
-        if all(c.unconfirmed == 0 and not c.in_flight for c in fleet.containers.values()):
+        # Answers still waiting for the logs to name their stream (SnapStart) are owed too.
+        if not fleet.unplaced and all(c.unconfirmed == 0 and not c.in_flight for c in fleet.containers.values()):
             known_at = t if known_at is None else known_at
             if _log_only(fleet, tally) >= tally.unknown:
                 return known_at - load_done

@@ -326,12 +326,13 @@ class Fleet:
         self._ids: OrderedDict[str, list] = OrderedDict()
         self._max_ids = max_tracked_ids
         # SnapStart hides the stream name from the function, so the probe names its environment
-        # by an id kept in /tmp (`container_id_from: "tmp"`). The log line it prints sits in the
-        # real stream: that ties the id to the stream. Answers for an id not tied yet wait here
-        # (bounded), and count the moment the logs tie it, so one environment is one container.
-        self._aliases: dict[str, str] = {}
-        self._unplaced: OrderedDict[str, list] = OrderedDict()  # probe id -> [(outcome, record, now)]
-        self._unplaced_n = 0
+        # by an id kept in /tmp (`container_id_from: "tmp"`), which is not the stream and may
+        # even be shared (restored from one snapshot). The request id is what both channels
+        # share: the probe's log line puts a request in its real stream. An answer whose stream
+        # the logs have not given yet waits here (bounded), and counts the moment they do, so one
+        # environment is one container.
+        self._rid_stream: OrderedDict[str, str] = OrderedDict()  # request id -> stream (tmp ids only)
+        self._unplaced: OrderedDict[str, tuple] = OrderedDict()  # request id -> (outcome, record, now)
         self._cohort = 0
         self._seq = 0
         self._cohort_last_first_seen: float | None = None
@@ -442,9 +443,8 @@ class Fleet:
                 self._report(c, rec, t, now)
             elif kind == _PROBE:
                 data = rec.data or {}
-                probe_id = data.get("container_id")
-                if data.get("container_id_from") == "tmp" and probe_id and probe_id != rec.stream:
-                    self._tie(probe_id, rec.stream)
+                if data.get("container_id_from") == "tmp" and rid:
+                    self._place(rid, rec.stream)
                 self._identity(c, data, t)
                 if rid:
                     self._invocation(c, rid, t, now, True, data.get("cold") is True)
@@ -507,9 +507,9 @@ class Fleet:
     def _apply_outcome(self, o, record: dict, t: float, now: float) -> None:
         cid = o.container_id
         if record.get("container_id_from") == "tmp":
-            stream = self._aliases.get(cid)
+            stream = self._rid_stream.get(o.request_id)
             if stream is None:
-                self._hold_unplaced(cid, o, record, now)
+                self._hold_unplaced(o, record, now)
                 return
             cid = stream
         c = self.containers.get(cid)
@@ -532,26 +532,23 @@ class Fleet:
     @property
     def unplaced(self) -> int:
         """Answers from SnapStart environments whose stream the logs have not named yet."""
-        return self._unplaced_n
+        return len(self._unplaced)
 
-    def _hold_unplaced(self, probe_id: str, o, record: dict, now: float) -> None:
-        self._unplaced.setdefault(probe_id, []).append((o, record, now))
-        self._unplaced_n += 1
-        while self._unplaced_n > MAX_UNPLACED:  # the oldest id's answers go: counted, never silent
-            _, dropped = self._unplaced.popitem(last=False)
-            self._unplaced_n -= len(dropped)
-            self.counters.evicted_ids += len(dropped)
+    def _hold_unplaced(self, o, record: dict, now: float) -> None:
+        self._unplaced[o.request_id] = (o, record, now)
+        while len(self._unplaced) > MAX_UNPLACED:  # the oldest answer goes: counted, never silent
+            self._unplaced.popitem(last=False)
+            self.counters.evicted_ids += 1
 
-    def _tie(self, probe_id: str, stream: str) -> None:
-        """The probe's own id for its environment is this stream: answers waiting for it count."""
-        if self._aliases.get(probe_id) == stream:
-            return
-        self._aliases[probe_id] = stream
-        waiting = self._unplaced.pop(probe_id, None)
-        if waiting:
-            self._unplaced_n -= len(waiting)
-            for o, record, at in waiting:
-                self._apply_outcome(o, record, o.sent_at + (o.latency_ms or 0.0) / 1000.0, at)
+    def _place(self, rid: str, stream: str) -> None:
+        """The logs put request `rid` in `stream`: its answer, if it waits, counts there."""
+        self._rid_stream[rid] = stream
+        if len(self._rid_stream) > self._max_ids:
+            self._rid_stream.popitem(last=False)
+        waiting = self._unplaced.pop(rid, None)
+        if waiting is not None:
+            o, record, at = waiting
+            self._apply_outcome(o, record, o.sent_at + (o.latency_ms or 0.0) / 1000.0, at)
 
     def forget(self, container_id: str) -> None:
         """Drop a container (the user asked, or the model holds too many)."""

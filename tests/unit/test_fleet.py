@@ -457,3 +457,13 @@ def test_an_ec2_host_names_itself():
     f.apply_records([rec], 100.0)
     c = f.containers["s"]
     assert (c.instance_id, c.instance_type) == ("i-0123456789abcdef0", "m7i.xlarge")
+
+
+def test_snapstart_environments_restored_from_one_snapshot_share_an_id_yet_stay_apart():
+    s1, s2 = "2026/12/01/[$LATEST]" + "1" * 32, "2026/12/01/[$LATEST]" + "2" * 32
+    f = Fleet()
+    pairs = [_snapstart_pair(s1, "snap-id", "r1", 100.0), _snapstart_pair(s2, "snap-id", "r2", 100.1)]
+    f.apply_outcomes([answer for _, answer in pairs], 101.0)  # the answers first, as usual
+    f.apply_records([line for line, _ in pairs], 102.0)
+    assert sorted(f.containers) == [s1, s2]
+    assert all(c.invocations == 1 and c.confirmed == 1 for c in f.containers.values())
