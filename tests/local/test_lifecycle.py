@@ -105,7 +105,8 @@ async def test_ctrl_c_on_the_command_stops_everything(http, tmp_path, runtime):
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "probe.local",
+        "tui.cli",
+        "local",
         "--profile-file",
         str(profile),
         stdout=asyncio.subprocess.PIPE,

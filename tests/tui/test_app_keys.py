@@ -88,13 +88,13 @@ async def test_m_switches_closed_and_open_loop_at_about_the_same_load(tmp_path):
         await until(pilot, lambda: "open loop: 100 req/s" in header(app))
         await pilot.press("m")
         assert load.calls[-1] == Plan("closed", 10)
-        # With responses, open loop takes the achieved rate.
+        # With responses, open loop starts a little under the achieved rate (it may be a ceiling).
         load.feed([], stats={"achieved_rps": 412.0, "p50_ms": 20.0, "in_flight": 10})
         await until(pilot, lambda: app.load_state.snapshot and app.load_state.snapshot.achieved_rps == 412.0)
         await pilot.press("m")
-        assert load.calls[-1] == Plan("open", 410.0)
+        assert load.calls[-1] == Plan("open", 330.0)
         await pilot.press("plus")
-        assert load.calls[-1] == Plan("open", 500.0)
+        assert load.calls[-1] == Plan("open", 400.0)
 
 
 async def test_space_pauses_and_resumes(tmp_path):
