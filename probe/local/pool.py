@@ -39,10 +39,11 @@ HISTORY = 10_000  # retired environments kept for introspection
 class Throttled(Exception):
     """No environment may serve this request now. `reason` is Lambda's throttle reason."""
 
-    def __init__(self, reason: str, wait_s: float | None = None):
+    def __init__(self, reason: str, wait_s: float | None = None, cold: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.wait_s = wait_s  # local only: how long the request may wait for room
+        self.cold = cold  # local only: it waits for a start slot, and is owed a new environment
 
     @property
     def local(self) -> bool:
@@ -165,8 +166,11 @@ class Pool:
             if len(self._waiters) >= QUEUE_PER_PROCESS * self.max_processes:
                 self.local_limited += 1
                 raise self._throttle(LOCAL_REASON) from None
-            wait_s = exc.wait_s
+            wait_s, cold = exc.wait_s, exc.cold
         # The machine is full: wait a moment for an environment to free up, as a queue would.
+        # A request that found no idle environment and waits only for a start slot is owed a
+        # new one, as Lambda would start for it: it never takes an environment another
+        # client's next request is about to reuse (ten clients still get ten environments).
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while True:
@@ -181,9 +185,10 @@ class Pool:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
             try:
-                env = self.acquire()
+                env = self.acquire(new=cold)
             except Throttled as exc:
                 if exc.local and loop.time() < deadline:
+                    cold = exc.cold
                     continue
                 if exc.local:
                     self.local_limited += 1
@@ -203,11 +208,12 @@ class Pool:
         ppe = self.profile.processes_per_env
         return max(0, (self.max_processes - len(self.live) * ppe) // ppe)
 
-    def acquire(self) -> Environment:
-        """Pick or start the environment for one request (synchronous: decisions are atomic)."""
+    def acquire(self, new: bool = False) -> Environment:
+        """Pick or start the environment for one request (synchronous: decisions are atomic).
+        `new`: start one (a request that already found none idle and waited for a start slot)."""
         if self.lmi:
             return self._acquire_slot()
-        env = self._pick_warm()
+        env = None if new else self._pick_warm()
         if env is None and self._unclaimed:
             _, env = self._unclaimed.popitem()
         if env is not None:
@@ -229,7 +235,7 @@ class Pool:
         if self._starting_now() >= self.init_slots:
             # This machine is busy starting environments: wait for one to be ready (as long as a
             # cold start may take) rather than start yet another that slows them all down.
-            raise Throttled(LOCAL_REASON, max(self.profile.queue_wait_s, INIT_WAIT_S))
+            raise Throttled(LOCAL_REASON, max(self.profile.queue_wait_s, INIT_WAIT_S), cold=True)
         env = self._new_env()
         if env is None:
             raise self._throttle("ConcurrentInvocationLimitExceeded")
