@@ -9,8 +9,7 @@ imported here, inside `draw`, with the Agg backend: nothing on the monitor's pat
 import io
 from datetime import datetime
 
-# Tableau's 10 colours, in the order hosts appear: the same order the monitor's legend uses.
-PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+from tui.palette import PALETTE  # hosts in order of first appearance, as on screen
 
 
 def _t(iso: str | None) -> float | None:

@@ -11,23 +11,8 @@ nothing on the monitor's start-up path pays for it (tests/unit/test_figures.py c
 import io
 
 from tui.findings import percentile
+from tui.palette import PALETTE  # the screen's host colours, in the same order
 
-# The screen's host colours (tui/widgets/legend.py PALETTE), in the same order: hosts take them
-# in order of first appearance, so a host is the same colour on screen and in a figure.
-PALETTE = [
-    "#4e9ddb",
-    "#e8a33d",
-    "#5cb85c",
-    "#d9534f",
-    "#a67fd8",
-    "#3fbfbf",
-    "#e377c2",
-    "#bcbd22",
-    "#8c9eff",
-    "#ff7f50",
-    "#7fcf9f",
-    "#c9a26b",
-]
 UNKNOWN = "#9a9a9a"
 MAX_LABELLED_LANES = 60  # beyond this the lanes keep their colour but lose their id labels
 

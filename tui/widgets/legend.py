@@ -4,24 +4,10 @@ containers each holds; plus the timeline's density scale."""
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.palette import PALETTE
 from tui.widgets.containers import host_label, is_pre_initialized
 from tui.widgets.lanes import DENSITY, density_scale
 
-# Distinct on dark and light terminals; fixed hex so snapshots do not depend on the theme.
-PALETTE = [
-    "#4e9ddb",
-    "#e8a33d",
-    "#5cb85c",
-    "#d9534f",
-    "#a67fd8",
-    "#3fbfbf",
-    "#e377c2",
-    "#bcbd22",
-    "#8c9eff",
-    "#ff7f50",
-    "#7fcf9f",
-    "#c9a26b",
-]
 HOST_KEY_NAMES = {"hostname": "hostname", "boot_id": "boot id", "cpu_model": "CPU model"}
 
 
