@@ -235,7 +235,7 @@ class MonitorApp(App):
         self._panel_chosen = False  # the user pressed f: the size no longer decides
         self._generation = 0  # a replay's seek back starts a new one; older batches are dropped
         self.replay = replay
-        self.steering = steering  # loadgen.ramp.Steering with --plan: it drives the load
+        self.steering = steering  # loadgen.steering.Steering with --plan: it drives the load
         self._when_ready = when_ready
         self._stopped = False
         self._redrawing = True

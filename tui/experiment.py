@@ -88,7 +88,7 @@ async def run_experiment(
     """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
     it goes) lets a caller print what was measured so far if the run is cancelled. `start_ms`:
     read the logs from then on (default a second before the start); `runner_options` go to the
-    load generator (timeouts). `steering` (a `loadgen.ramp.Steering`) drives the load through its
+    load generator (timeouts). `steering` (a `loadgen.steering.Steering`) drives the load through its
     stages and ends it when the plan is done; `on_batch` sees every outcome batch."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec

@@ -3,7 +3,7 @@
 
 Pure. Outcomes are binned by send time (BIN_S) as they come, so memory grows with the run's
 length, not its request count; when the run ends, each stage's windows (from
-`loadgen.ramp.Steering.stage_windows`: a held or skipped stage has several, or none) sum their
+`loadgen.steering.Steering.stage_windows`: a held or skipped stage has several, or none) sum their
 bins. Concurrency is Little's law over the window: the busy time of all requests divided by the
 window's length, which for a closed loop at N reads N whatever the latency.
 """

@@ -4,7 +4,8 @@
 import json
 
 from loadgen.plan import Plan
-from loadgen.ramp import Steering, parse
+from loadgen.ramp import parse
+from loadgen.steering import Steering
 from tests.tui.fakes import SIZE, T0, Clock, FakeLoad, make_app, until
 from tui.load import LoadState
 

@@ -110,10 +110,11 @@ def test_a_saved_plan_that_is_damaged_is_one_error():
 # ---- steering ---------------------------------------------------------------------------------
 
 from loadgen.plan import Plan  # noqa: E402
+from loadgen.steering import Steering  # noqa: E402
 
 
 def steering(text, t0=100.0):
-    return ramp.Steering(ramp.parse(text), Plan(mode="closed", level=1, max_in_flight=200), t0)
+    return Steering(ramp.parse(text), Plan(mode="closed", level=1, max_in_flight=200), t0)
 
 
 def test_steering_follows_the_stages_and_applies_only_changes():

@@ -62,7 +62,7 @@ async def handle(args) -> int:
 
     steering = tally = None
     if args.plan:
-        from loadgen.ramp import Steering
+        from loadgen.steering import Steering
         from tui.stage_figures import StageTally
 
         ramp_plan = load_ramp(args.plan)

@@ -102,7 +102,7 @@ async def handle(args) -> int:
     plan = plan_from_args(args)
     steering = None
     if args.plan:
-        from loadgen.ramp import Steering
+        from loadgen.steering import Steering
 
         ramp_plan = load_ramp(args.plan)
         plan = base_plan(ramp_plan, args.max_in_flight)
