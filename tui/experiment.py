@@ -171,8 +171,13 @@ async def _sweep(source, fleet: Fleet, now) -> int | None:
     return None if late is None else len(late)
 
 
-async def _steer(runner, steering, now, tick_s: float = 0.1) -> None:
-    """Apply the plan's load as its stages come; stop the runner when the plan is done."""
+async def _steer(runner, steering, now, tick_s: float = 0.02) -> None:
+    """Apply the plan's load as its stages come; stop the runner when the plan is done. The
+    plan's clock starts with the first request sent (connections and the first cold starts are
+    the run's, not the first stage's set-up), and a 20 ms tick keeps a stage's edge sharp."""
+    while runner.sent == 0 and not steering.events:
+        await asyncio.sleep(0.005)
+    steering.start(now())
     while not steering.done(now()):
         plan = steering.tick(now())
         if plan is not None:

@@ -58,8 +58,10 @@ class StageTally:
                     "new_environments": 0,
                 },
             )
-            lo = int(round((started_at + w["from_s"]) / BIN_S))
-            hi = int(round((started_at + w["to_s"]) / BIN_S))
+            lo = int((started_at + w["from_s"]) // BIN_S)
+            hi = int((started_at + w["to_s"]) // BIN_S)
+            if w["from_s"] <= 0 and self._bins:
+                lo = min(lo, min(self._bins))  # sent as the plan's clock started: the first stage's
             row["seconds"] += w["to_s"] - w["from_s"]
             for b in range(lo, hi):
                 r = self._bins.get(b)

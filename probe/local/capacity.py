@@ -16,6 +16,9 @@ MIN_CAP = 8
 # Inits (spawn + import until the first /next) run this many at a time per CPU: 64 at once on two
 # cores took 3 s each and served nothing meanwhile; a few at a time are ready in a fraction.
 INITS_PER_CPU = 2
+# ... but never fewer than this: ten clients must get ten environments started together, as on
+# Lambda, or the story's waves would show this machine's start queue (4, 4, 2) as Lambda's.
+MIN_INIT_SLOTS = 12
 LOCAL_REASON = "LocalMachineCapacityExceeded"  # not a Lambda reason: says whose limit it is
 LOCAL_LIMIT_HEADER = "X-Lambdascope-Limit"  # value "local-machine" on such a 429
 
@@ -43,4 +46,4 @@ def machine_cap(cpus: int | None = None, mem_kb: int | None = None) -> int:
 
 def init_slots(cpus: int | None = None) -> int:
     cpus = cpus if cpus is not None else (os.cpu_count() or 1)
-    return max(2, INITS_PER_CPU * cpus)
+    return max(MIN_INIT_SLOTS, INITS_PER_CPU * cpus)

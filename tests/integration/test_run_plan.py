@@ -33,7 +33,9 @@ def test_each_stage_runs_what_it_says(tmp_path):
     # stage's end spills over), and a stage's first requests wait for their cold start.
     assert 0.6 * 2 <= stages[0]["concurrency"] <= 1.3 * 2
     assert 0.6 * 5 <= stages[1]["concurrency"] <= 1.3 * 5
-    assert stages[2]["requests"] <= 10  # quiet: only what was in flight when it began
+    # Quiet: what was in flight when it began, and what a 20 ms tick let out (a few percent of a
+    # fast stage's rate, on a quiet machine hundreds a second).
+    assert stages[2]["requests"] <= max(10, 0.1 * stages[1]["requests"]), stages
     assert 14 <= stages[3]["rate"] <= 22  # open loop: the rate, whatever the latency
     assert all(s["throttled"] == 0 and s["errors"] == 0 for s in stages)
     assert doc["load"]["plan"]["text"] == "2c@2s, 5c@2s, 0@1s, 20r@2s"
