@@ -42,6 +42,8 @@ CONTAINER_COLUMNS = [
     "timeouts",
     "instance_id",
     "instance_type",
+    "availability_zone",
+    "host_evidence",
 ]
 TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
 
@@ -55,6 +57,7 @@ def iso(t: float | None) -> str | None:
 def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: findings.Story | None = None) -> dict:
     story = story or findings.tell(fleet, now, host_key=host_key)
     pre = findings._pre_initialized(c)
+    instance_id, inst, evidence = fleet.host_of(c)
     return {
         "container_id": c.container_id,
         "invocations": c.invocations,
@@ -72,8 +75,12 @@ def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: 
         "boot_id": c.boot_id,
         "cpu_mhz": c.cpu_mhz,
         "bogomips": c.bogomips,
-        "instance_id": getattr(c, "instance_id", None),
-        "instance_type": getattr(c, "instance_type", None),
+        # The EC2 instance (Managed Instances) and which evidence placed the environment there:
+        # the probe's DMI read, the capacity provider's system log, both, or a guess (it says so).
+        "instance_id": instance_id,
+        "instance_type": c.instance_type or (inst.instance_type if inst is not None else None),
+        "availability_zone": inst.availability_zone if inst is not None else None,
+        "host_evidence": None if pre else evidence,
         "confirmed": c.confirmed,
         "errors": c.errors,
         "max_memory_mb": c.max_memory_mb,
@@ -105,9 +112,10 @@ def snapshot(
     for c, row in zip(ordered, rows):
         if row["pre_initialized"]:
             continue  # initialised, never invoked: no host is known, and it is not one
-        h = hosts.setdefault(
-            row["host_key"],
-            {
+        h = hosts.get(row["host_key"])
+        if h is None:
+            inst = fleet.instances.get(row["instance_id"]) if row["instance_id"] else None
+            h = hosts[row["host_key"]] = {
                 "host_key": row["host_key"],
                 "containers": 0,
                 "invocations": 0,
@@ -115,21 +123,26 @@ def snapshot(
                 "cpu_mhz": c.cpu_mhz,
                 "bogomips": c.bogomips,
                 "first_seen": c.first_seen,
-                # Where the host is an EC2 instance (Managed Instances), and how that is known:
-                # the probe read it from the instance's DMI; the AZ needs the capacity provider's
-                # system logs, which lambdascope does not read yet (unknown, never guessed).
-                "instance_id": getattr(c, "instance_id", None),
-                "instance_type": getattr(c, "instance_type", None),
-                "availability_zone": None,
-                "host_evidence": "probe (DMI)" if getattr(c, "instance_id", None) else "probe (hostname)",
-            },
-        )
+                # Where the host is an EC2 instance (Managed Instances): its id and type (the
+                # probe's DMI read), its AZ and lifecycle (the capacity provider's system log;
+                # None where that log has not named it: unknown, never guessed).
+                "instance_id": row["instance_id"],
+                "instance_type": row["instance_type"],
+                "availability_zone": row["availability_zone"],
+                "launched_at": iso(inst.launched_at) if inst is not None else None,
+                "terminated_at": iso(inst.terminated_at) if inst is not None else None,
+                "host_evidence": row["host_evidence"],
+                "_evidence": set(),
+            }
         h["containers"] += 1
         h["invocations"] += c.invocations
         h["first_seen"] = min(h["first_seen"], c.first_seen)
+        h["_evidence"].add(row["host_evidence"])
     host_list = sorted(hosts.values(), key=lambda h: h["first_seen"])  # order of first appearance
     for h in host_list:
         h["first_seen"] = iso(h["first_seen"])
+        # One host keyed by hostname may hold environments placed by different evidence.
+        h["host_evidence"] = " | ".join(sorted(e for e in h.pop("_evidence") if e))
     counters = fleet.counters
     serving = [r for r in rows if r["invocations"] > 0]
     doc = {
@@ -152,15 +165,44 @@ def snapshot(
             "malformed_lines": counters.malformed,
             "logs_dropped": counters.logs_dropped,
             "log_lag_s": counters.log_lag_s,
+            "instances": len(fleet.instances),
+            "system_log_records": counters.system_records,
+            "system_log_unknown_events": counters.system_unknown,
+            "system_log_malformed": counters.system_malformed,
         },
         "containers": rows,
         "hosts": host_list,
+        "instances": instance_rows(fleet),
         "findings": story.findings,
         "load": load or {},
     }
     if extra:
         doc.update(extra)
     return doc
+
+
+def instance_rows(fleet: Fleet) -> list[dict]:
+    """Every EC2 instance the capacity provider's system log named, in order of first record:
+    its lifecycle as the log tells it (times None where no record said)."""
+    out = []
+    for inst in sorted(fleet.instances.values(), key=lambda i: i.up_from):
+        out.append(
+            {
+                "instance_id": inst.instance_id,
+                "instance_type": inst.instance_type,
+                "availability_zone": inst.availability_zone,
+                "state": inst.state,
+                "launching_at": iso(inst.launching_at),
+                "launched_at": iso(inst.launched_at),
+                "terminating_at": iso(inst.terminating_at),
+                "terminated_at": iso(inst.terminated_at),
+                "last_event": inst.last_event,
+                "events": inst.events,
+                "failures": dict(inst.failures),
+                "evidence": "system log",
+            }
+        )
+    return out
 
 
 def _bucket_s(fleet: Fleet) -> float:

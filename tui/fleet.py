@@ -29,6 +29,13 @@ MAX_UNPLACED = 50_000  # SnapStart answers waiting for the logs to name their st
 _APP, _MALFORMED, _REPORT, _PROBE, _START, _END = L.APP, L.MALFORMED, L.REPORT, L.PROBE, L.START, L.END
 _INIT_START, _RESTORE_START, _TIMEOUT, _CRASH = L.INIT_START, L.RESTORE_START, L.TIMEOUT, L.CRASH
 _INIT_REPORT, _RESTORE_REPORT, _LOGS_DROPPED = L.INIT_REPORT, L.RESTORE_REPORT, L.LOGS_DROPPED
+_SYSTEM = L.SYSTEM
+MAX_INSTANCES = 10_000  # EC2 instances a capacity provider's system log named (bounded, oldest go)
+# Where an environment's host came from (the snapshot's `host_evidence`), strongest first.
+EVIDENCE_BOTH = "system log + probe (DMI)"  # the probe read the instance id; the system log knows it
+EVIDENCE_DMI = "probe (DMI)"  # the probe read the instance id; the system log has not named it
+EVIDENCE_GUESS = "guess: the only instance the system log shows up"  # no probe id: placed by time
+EVIDENCE_HOSTNAME = "probe (hostname)"  # no instance: the host is what the probe's hostname says
 
 # Flags kept per request id while both channels may still report it.
 _SEEN_RESPONSE = 1
@@ -245,6 +252,71 @@ class Container:
         return "busy" if quiet < idle_after else "idle"
 
 
+class Instance:
+    """One EC2 instance of a capacity provider (Managed Instances), from its system log.
+
+    Every fact is a min, a max or a count, so records in any order give the same instance."""
+
+    __slots__ = (
+        "instance_id",
+        "instance_type",
+        "availability_zone",
+        "launching_at",
+        "launched_at",
+        "terminating_at",
+        "terminated_at",
+        "first_seen",
+        "last_seen",
+        "last_event",
+        "events",
+        "failures",
+    )
+
+    def __init__(self, instance_id: str, t: float):
+        self.instance_id = instance_id
+        self.instance_type: str | None = None
+        self.availability_zone: str | None = None
+        self.launching_at: float | None = None
+        self.launched_at: float | None = None  # ready to serve (the "Launched" event)
+        self.terminating_at: float | None = None
+        self.terminated_at: float | None = None
+        self.first_seen = t
+        self.last_seen = t
+        self.last_event: str | None = None  # the latest record's event (None: a kind not known)
+        self.events = 0
+        self.failures: dict[str, int] = {}  # LaunchFailed, TerminateFailed, HealthCheckFailed → count
+
+    @property
+    def up_from(self) -> float:
+        """The earliest time the system log puts this instance up (or on its way)."""
+        return min(t for t in (self.launching_at, self.launched_at, self.first_seen) if t is not None)
+
+    @property
+    def state(self) -> str:
+        if self.terminated_at is not None:
+            return "terminated"
+        if self.terminating_at is not None:
+            return "terminating"
+        if self.launched_at is not None:
+            return "running"
+        if self.failures.get("LaunchFailed"):
+            return "launch-failed"
+        return "launching" if self.launching_at is not None else "unknown"
+
+    def up_over(self, start: float, end: float) -> bool:
+        """The system log puts it up over the whole of [start, end]."""
+        gone = self.terminated_at if self.terminated_at is not None else self.terminating_at
+        return self.up_from <= start and (gone is None or gone >= end)
+
+
+_EVENT_TIME = {
+    "Launching": "launching_at",
+    "Launched": "launched_at",
+    "Terminating": "terminating_at",
+    "Terminated": "terminated_at",
+}
+
+
 @dataclass(slots=True)
 class Diff:
     """What changed since the last `take_diff`: container ids, in first-seen order for `added`."""
@@ -266,6 +338,9 @@ class Counters:
     logs_dropped: int = 0  # records Lambda says it dropped (platform.logsDropped): counts are short
     logs_dropped_bytes: int = 0
     unknown_stream_lines: int = 0
+    system_records: int = 0  # capacity-provider system log records read (Managed Instances)
+    system_unknown: int = 0  # of them, events of a kind not known (kept, counted)
+    system_malformed: int = 0  # system log records that could not be read (also in `malformed`)
     evicted_ids: int = 0  # request ids forgotten before both channels reported them
     log_lag_s: float | None = None  # last measured response → log confirmation lag
     log_lag_max_s: float = 0.0
@@ -311,6 +386,7 @@ class Fleet:
         max_containers: int = 20_000,
     ):
         self.containers: dict[str, Container] = {}
+        self.instances: OrderedDict[str, Instance] = OrderedDict()  # EC2 instance id → Instance
         self.counters = Counters()
         self.cohort_gap_s = cohort_gap_s
         self.idle_after_s = idle_after_s
@@ -420,6 +496,11 @@ class Fleet:
                 continue
             if kind == _MALFORMED:
                 counters.malformed += 1
+                if rec.data and rec.data.get("system"):
+                    counters.system_malformed += 1
+                continue
+            if kind == _SYSTEM:  # about an instance, not an environment: no container for it
+                self._system(rec)
                 continue
             if kind == _LOGS_DROPPED:  # about the delivery, not the environment: no container for it
                 dropped = rec.data or {}
@@ -617,7 +698,60 @@ class Fleet:
     def pre_initialized(self) -> int:
         return sum(1 for c in self.containers.values() if c.pre_initialized)
 
+    def host_of(self, c: Container) -> tuple[str | None, "Instance | None", str]:
+        """(instance id, its Instance if the system log named it, evidence) for `c`'s host.
+
+        The probe's DMI read names the instance; the system log adds its AZ and lifecycle. With
+        no instance id from the probe, an environment of Managed Instances is placed on the only
+        instance the system log shows up over its whole life, and the evidence says it is a
+        guess (the log names instances, never environments)."""
+        iid = c.instance_id
+        if iid:
+            inst = self.instances.get(iid)
+            return iid, inst, EVIDENCE_BOTH if inst is not None else EVIDENCE_DMI
+        if self.instances and c.init_type == "lambda-managed-instances" and c.invocations:
+            start = c.first_invoked if c.first_invoked is not None else c.first_seen
+            end = c.last_invoked if c.last_invoked is not None else c.last_seen
+            up = [i for i in self.instances.values() if i.up_over(start, end)]
+            if len(up) == 1:
+                return up[0].instance_id, up[0], EVIDENCE_GUESS
+        return None, None, EVIDENCE_HOSTNAME
+
     # ---- internals ----------------------------------------------------------------------
+    def _system(self, rec: L.Record) -> None:
+        """A capacity-provider system log record: the instance it names, its lifecycle."""
+        self.counters.system_records += 1
+        data = rec.data or {}
+        event = data.get("event")
+        if event is None:
+            self.counters.system_unknown += 1
+        iid = data.get("instance_id")
+        if not iid:
+            return  # about the capacity provider as a whole: counted, no instance to put it on
+        t = rec.timestamp / 1000.0
+        inst = self.instances.get(iid)
+        if inst is None:
+            inst = self.instances[iid] = Instance(iid, t)
+            if len(self.instances) > MAX_INSTANCES:
+                self.instances.popitem(last=False)
+        inst.events += 1
+        if t <= inst.first_seen:
+            inst.first_seen = t
+        if t >= inst.last_seen:
+            inst.last_seen = t
+            inst.last_event = event
+        if data.get("instance_type") and inst.instance_type is None:
+            inst.instance_type = data["instance_type"]
+        if data.get("availability_zone") and inst.availability_zone is None:
+            inst.availability_zone = data["availability_zone"]
+        field_name = _EVENT_TIME.get(event or "")
+        if field_name is not None:
+            old = getattr(inst, field_name)
+            if old is None or t < old:
+                setattr(inst, field_name, t)
+        elif event is not None and event.endswith("Failed"):
+            inst.failures[event] = inst.failures.get(event, 0) + 1
+
     def _container(self, cid: str, t: float, ms: int) -> Container:
         self._see_ms(ms)
         if self.started_at is None or t < self.started_at:

@@ -15,6 +15,7 @@ holds can make `parse_event` raise.
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from tui.printable import printable
 
@@ -32,6 +33,7 @@ RESTORE_REPORT = "restore_report"  # the end of a SnapStart restore
 LOGS_DROPPED = "logs_dropped"  # Lambda dropped log records: the counts are short
 APP = "app"  # a line the function wrote that is not the probe record
 MALFORMED = "malformed"  # looked like ours (probe or platform) but could not be read
+SYSTEM = "system"  # a capacity provider's system log record (Managed Instances: an EC2 instance event)
 
 # Bounds on what one line may put into the model: ids are keys of bounded tables, texts are
 # shown on screen, numbers go into sums and exports (JSON has no NaN or infinity).
@@ -90,6 +92,32 @@ _DURATION = re.compile(r"(?:Init|Restore) Duration\s*:\s*([0-9]+(?:\.[0-9]+)?)")
 # Stream names (AWS-FACTS.md §3.1, LANDSCAPE-2026.md §1.7): YYYY/MM/DD/[<version>]<id>, with a
 # custom log group YYYY/MM/DD/<function>[<version>]<id>; versions $LATEST, 12, $LATEST.PUBLISHED.
 _STREAM = re.compile(r"^(\d{4}/\d{2}/\d{2})/([^\[\]/]*)\[([^\]]*)\]\[?([^\[\]]+?)\]?$")
+# A capacity provider writes its system log to one stream, `<name>/managed-instances`
+# (docs lambda-managed-instances-cwl-configure.md), whatever log group it is sent to; a function's
+# streams are dated (above), so the name alone tells the two apart, in every source.
+SYSTEM_STREAM_SUFFIX = "/managed-instances"
+# The system log's events (docs lambda-managed-instances-monitoring-system-log-events.md). The
+# record names its event only in `message` ("Successfully launched c7g.xlarge instance i-… in
+# us-east-1a", the docs' one example): the verbs below read it. A message none of them matches is
+# kept as an event of unknown kind (None), never dropped: AWS says the list will grow.
+SYSTEM_EVENTS = (
+    "Launching",
+    "Launched",
+    "LaunchFailed",
+    "Terminating",
+    "Terminated",
+    "TerminateFailed",
+    "HealthCheckFailed",
+)
+_SYSTEM_VERBS = (
+    (re.compile(r"health ?check", re.I), "HealthCheckFailed"),
+    (re.compile(r"\b(fail(ed|ure)?\b.*\blaunch|launch\w*\b.*\bfail)", re.I), "LaunchFailed"),
+    (re.compile(r"\b(fail(ed|ure)?\b.*\bterminat|terminat\w*\b.*\bfail)", re.I), "TerminateFailed"),
+    (re.compile(r"^\s*(successfully\s+)?launched\b", re.I), "Launched"),
+    (re.compile(r"^\s*launching\b", re.I), "Launching"),
+    (re.compile(r"^\s*(successfully\s+)?terminated\b", re.I), "Terminated"),
+    (re.compile(r"^\s*terminating\b", re.I), "Terminating"),
+)
 
 
 @dataclass(slots=True)
@@ -193,6 +221,8 @@ def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
         or not 0 <= timestamp <= MAX_TIMESTAMP_MS
     ):
         return _bad_envelope(stream, timestamp, message)
+    if stream.endswith(SYSTEM_STREAM_SUFFIX):
+        return [parse_system(stream, timestamp, message)]
     try:
         nl = message.find("\n")
         if nl < 0 or nl == len(message) - 1:  # most events: one line, and its newline
@@ -442,3 +472,78 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
         return Record(TIMEOUT, stream, timestamp, rid, {"seconds": None})
     # runtimeDone, telemetry…: true platform facts the model does not need.
     return Record(APP, stream, timestamp, rid, {"line": line[:MAX_TEXT]})
+
+
+def system_event(message: str) -> str | None:
+    """The event a system log message tells (one of SYSTEM_EVENTS), or None for one not known."""
+    for pattern, event in _SYSTEM_VERBS:
+        if pattern.search(message):
+            return event
+    return None
+
+
+def _iso_ms(value) -> int | None:
+    """An ISO 8601 time as epoch ms, or None when it is absent or not one."""
+    if type(value) is not str or not 0 < len(value) <= 64:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return None  # a time without its zone: the event's own timestamp is the safer one
+    ms = int(dt.timestamp() * 1000)
+    return ms if 0 <= ms <= MAX_TIMESTAMP_MS else None
+
+
+def _opt_texts(value) -> list[str]:
+    """A JSON array of strings (availabilityZones, instanceTypes), validated; [] when absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 64:
+        raise _Bad
+    return [t for t in (_opt_text(v) for v in value) if t]
+
+
+def parse_system(stream: str, timestamp: int, message: str) -> Record:
+    """One capacity-provider system log record → a SYSTEM record (or MALFORMED, `system` set).
+
+    `{timestamp, level, message, metadata{instanceId, availabilityZones[], instanceTypes[],
+    capacityProviderArn}}` (docs lambda-managed-instances-monitoring-log-format.md), every field
+    optional. data: event (SYSTEM_EVENTS, or None when the message tells none known), message,
+    level, instance_id, instance_type, availability_zone (when the record names exactly one),
+    availability_zones, instance_types, capacity_provider_arn. The record's own ISO time is the
+    record's time when it has one: it says when the instance changed, not when it was shipped."""
+    line = message.strip() if type(message) is str else ""
+    try:
+        obj = json.loads(line)
+        if not isinstance(obj, dict):
+            raise _Bad
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = {}
+        elif not isinstance(meta, dict):
+            raise _Bad
+        text = _opt_text(obj.get("message")) or ""
+        operation = _opt_text(obj.get("operation"))
+        # `operation` (docs …-system-logs-usage.md names it, without its values): taken when it
+        # names a known event; else the message's verb tells.
+        event = operation if operation in SYSTEM_EVENTS else system_event(text)
+        zones = _opt_texts(meta.get("availabilityZones"))
+        kinds = _opt_texts(meta.get("instanceTypes"))
+        data = {
+            "event": event,
+            "operation": operation,
+            "message": text,
+            "level": _opt_text(obj.get("level")),
+            "instance_id": _opt_id(meta.get("instanceId")),
+            "availability_zone": zones[0] if len(zones) == 1 else None,
+            "instance_type": kinds[0] if len(kinds) == 1 else None,
+            "availability_zones": zones,
+            "instance_types": kinds,
+            "capacity_provider_arn": _opt_text(meta.get("capacityProviderArn")),
+        }
+    except (ValueError, RecursionError, _Bad):
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT], "system": True})
+    at = _iso_ms(obj.get("timestamp"))
+    return Record(SYSTEM, stream, timestamp if at is None else at, None, data)
