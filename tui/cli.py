@@ -27,11 +27,20 @@ def build_parser():
         prog="lambdascope",
         description="See the servers behind AWS Lambda while you load them.",
     )
-    parser.add_argument("--version", action="version", version=f"lambdascope {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"tui.commands.{name}").register(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version, read from the installed metadata only when asked (importlib.metadata costs
+    ~50 ms, and every start would pay it)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"lambdascope {_version()}")  # stdout, as argparse's own version action
+        parser.exit()
 
 
 def _version() -> str:

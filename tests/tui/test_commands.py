@@ -75,3 +75,26 @@ def test_a_bare_lambdascope_is_watch():
     # cli.main maps [] and leading flags to `watch`; parse what it would dispatch.
     assert parse("watch").handler is watch.handle
     assert parse("replay", "f.jsonl").handler is replay.handle
+
+
+def test_version_names_the_installed_release(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"lambdascope {version('lambdascope')}\n"
+
+
+def test_the_parser_imports_no_aws_sdk():
+    # Every start builds the whole parser: a command module that imports boto3/aioboto3 at the
+    # top makes every command (and the monitor's first frame) pay ~0.5 s for it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.cli; tui.cli.build_parser(); "
+        "print(sorted(m for m in ('aioboto3', 'boto3', 'aiobotocore', 'textual') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -6,7 +6,6 @@ import json
 import shlex
 import sys
 
-from probe.deploy import deploy, destroy
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
 from tui.aws_errors import aws_errors
 from tui.commands.options import add_aws_flags
@@ -75,6 +74,8 @@ async def _remember_credentials(args):
 
 
 async def run_deploy(args):
+    from probe.deploy import deploy  # aioboto3: imported when used, not for every command's parser
+
     with aws_errors(args):
         await _remember_credentials(args)
         result = await deploy(
@@ -95,6 +96,8 @@ async def run_deploy(args):
 
 
 async def run_destroy(args):
+    from probe.deploy import destroy
+
     with aws_errors(args):
         await _remember_credentials(args)
         result = await destroy(name=args.name, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
