@@ -119,35 +119,60 @@ class TargetInfo:
         }
 
 
-@asynccontextmanager
-async def local_target(profile_file: str | None = None, concurrency_limit: int | None = None):
-    """Start the embedded local Lambda for the duration of the block; stop all of it after."""
-    from probe.local import LocalLambda
-    from probe.local.profile import DEFAULT_PROFILE, load_profile
+class LocalTarget:
+    """The embedded local Lambda for the duration of `async with LocalTarget(...) as target`;
+    all of it stopped after.
 
-    try:
-        profile = load_profile(profile_file) if profile_file else None
-    except (OSError, ValueError) as exc:
-        raise UserError(str(exc).splitlines()[0] if str(exc) else f"cannot read {profile_file}") from None
-    kwargs = {"profile": profile}
-    if concurrency_limit is not None:
-        kwargs["concurrency_limit"] = concurrency_limit
-    async with LocalLambda(**kwargs) as ll:
-        key, secret = ll.credentials
-        yield Target(
-            label="LOCAL (simulated hosts)",
-            kind="local",
-            function_name=ll.function_name,
-            region=ll.region,
-            log_group=ll.log_group,
-            function_url=ll.function_url,
-            invoke_endpoint=ll.invoke_endpoint,
-            logs_endpoint=ll.logs_endpoint,
-            local_credentials={"aws_access_key_id": key, "aws_secret_access_key": secret},
-            simulated_hosts=True,
-            local_profile=profile.name if profile is not None else DEFAULT_PROFILE,
-            extra={"local": ll},
-        )
+    Made before the block on purpose: the profile is read here (a bad one is one line before any
+    screen) and moto's process, the slowest part (~0.8 s to boot), is spawned at once, so it boots
+    on the other core while the caller starts its screen (tests/bench/bench_startup.py). A target
+    never entered kills that process when it is collected, or at exit."""
+
+    def __init__(self, profile_file: str | None = None, concurrency_limit: int | None = None):
+        import weakref
+
+        from probe.local.moto_server import MotoServer
+        from probe.local.profile import load_profile
+
+        try:
+            self.profile = load_profile(profile_file) if profile_file else load_profile()
+        except (OSError, ValueError) as exc:
+            raise UserError(str(exc).splitlines()[0] if str(exc) else f"cannot read {profile_file}") from None
+        self._concurrency_limit = concurrency_limit
+        self._moto = MotoServer().spawn()
+        weakref.finalize(self, self._moto.kill_now)
+        self._running = None
+
+    async def __aenter__(self) -> "Target":
+        self._running = self._run()
+        return await self._running.__aenter__()
+
+    async def __aexit__(self, *exc):
+        return await self._running.__aexit__(*exc)
+
+    @asynccontextmanager
+    async def _run(self):
+        from probe.local import LocalLambda
+
+        kwargs = {"profile": self.profile, "moto": self._moto}
+        if self._concurrency_limit is not None:
+            kwargs["concurrency_limit"] = self._concurrency_limit
+        async with LocalLambda(**kwargs) as ll:
+            key, secret = ll.credentials
+            yield Target(
+                label="LOCAL (simulated hosts)",
+                kind="local",
+                function_name=ll.function_name,
+                region=ll.region,
+                log_group=ll.log_group,
+                function_url=ll.function_url,
+                invoke_endpoint=ll.invoke_endpoint,
+                logs_endpoint=ll.logs_endpoint,
+                local_credentials={"aws_access_key_id": key, "aws_secret_access_key": secret},
+                simulated_hosts=True,
+                local_profile=self.profile.name,
+                extra={"local": ll},
+            )
 
 
 def _url_region(url: str) -> str | None:
@@ -253,4 +278,4 @@ def open_target(args):
             f"--profile {profile} is an AWS profile, used only with --function or --url; "
             f"for a local Lambda profile use --profile-file {profile}"
         )
-    return local_target(getattr(args, "profile_file", None))
+    return LocalTarget(getattr(args, "profile_file", None))

@@ -46,7 +46,10 @@ class LocalLambda:
         concurrency_limit: int | None = None,
         runtime: str | None = None,
         log_format: str | None = None,
+        moto: MotoServer | None = None,
     ):
+        """`moto`: a MotoServer already spawned (`MotoServer().spawn()`), adopted and stopped
+        with the rest; by default one is started here."""
         prof = profile if isinstance(profile, Profile) else load_profile(profile)
         if concurrency_limit is not None:
             prof.concurrency_limit = concurrency_limit
@@ -79,7 +82,7 @@ class LocalLambda:
         self._port = port
         self._pids: set[int] = set()
         self._tmp: str | None = None
-        self.moto: MotoServer | None = None
+        self.moto: MotoServer | None = moto
         self.logs: LogsFront | None = None
         self.shipper: LogShipper | None = None
         self.system_log: CapacityProviderLog | None = None
@@ -162,8 +165,10 @@ class LocalLambda:
         for path in clean_stale():
             log.info("removed %s, left behind by a local Lambda that no longer runs", path)
         self._tmp = make_scratch()
-        self.moto = MotoServer(self._pids)
+        if self.moto is None:
+            self.moto = MotoServer(self._pids).spawn()
         await self.moto.start()
+        self._pids.add(self.moto.pid)  # an adopted one too: tests check none survives
         self.logs = LogsFront(self.moto.endpoint)
         await self.logs.start()
         self.shipper = LogShipper(

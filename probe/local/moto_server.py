@@ -12,6 +12,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +32,10 @@ class MotoServer:
         self._proc: subprocess.Popen | None = None
         self._pids = pids if pids is not None else set()
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     # ---- async (the local Lambda) ----------------------------------------------------------
     async def __aenter__(self):
         await self.start()
@@ -39,10 +44,20 @@ class MotoServer:
     async def __aexit__(self, *exc):
         await self.stop()
 
+    def spawn(self) -> "MotoServer":
+        """Start the process now and return at once (Popen: milliseconds); `start()` then waits
+        for it. moto takes ~0.8 s to boot: spawned first, it boots while the caller does its own
+        start-up (the monitor's screen) on the other core."""
+        if self._proc is None:
+            self._spawn()
+            threading.Thread(target=_warm_logs, args=(self.endpoint, self._proc), daemon=True).start()
+        return self
+
     async def start(self) -> None:
         # A port picked here can be taken before moto binds it: retry with a new one.
         for _ in range(3):
-            self._spawn()
+            if self._proc is None:
+                self._spawn()
             deadline = time.monotonic() + START_TIMEOUT_S
             while time.monotonic() < deadline and self._proc.poll() is None:
                 if await asyncio.to_thread(self._answers):
@@ -64,7 +79,8 @@ class MotoServer:
     # ---- sync (the tests' fixtures) ---------------------------------------------------------
     def start_blocking(self) -> "MotoServer":
         for _ in range(3):
-            self._spawn()
+            if self._proc is None:
+                self._spawn()
             deadline = time.monotonic() + START_TIMEOUT_S
             while time.monotonic() < deadline and self._proc.poll() is None:
                 if self._answers():
@@ -122,3 +138,28 @@ class MotoServer:
             return None
         kill_group(proc.pid, signal.SIGTERM if proc.poll() is None else signal.SIGKILL)
         return proc
+
+
+# moto builds a service's backend on its first request (~0.2 s for CloudWatch Logs). A read-only
+# call as soon as the server listens moves that off the first real call's path. moto reads the
+# service from the signature's credential scope and does not check the signature.
+_WARM_UP_HEADERS = {
+    "Content-Type": "application/x-amz-json-1.1",
+    "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+    "Authorization": "AWS4-HMAC-SHA256 Credential=warm-up/20260101/us-east-1/logs/aws4_request, "
+    "SignedHeaders=host, Signature=0",
+}
+
+
+def _warm_logs(endpoint: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline and proc.poll() is None:
+        request = urllib.request.Request(endpoint + "/", b"{}", _WARM_UP_HEADERS, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as resp:
+                resp.read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answered: warm either way
+        except (urllib.error.URLError, OSError):
+            time.sleep(_POLL_S)  # not listening yet

@@ -79,13 +79,13 @@ class FormatOne:
 
 def test_recording_size_against_format_one(tmp_path):
     from tui.sources.factory import open_source
-    from tui.target import local_target
+    from tui.target import LocalTarget
 
     new_path, old_path = tmp_path / "session.rec", tmp_path / "session-v1.jsonl"
     counts = SimpleNamespace(outcomes=0, events=0, log_batches=0, outcome_batches=0)
 
     async def session():
-        async with local_target() as target, open_source(target, "poll") as source:
+        async with LocalTarget() as target, open_source(target, "poll") as source:
             now = time.time()
             recorders = [Recorder(str(new_path), target.describe(), now), FormatOne(old_path, target.describe(), now)]
             process = LoadProcess(

@@ -62,9 +62,9 @@ def fake_keys():
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def local(fake_keys):
     """The local Lambda and its Target, for every scenario of the module (one start, ~2 s)."""
-    from tui.target import local_target
+    from tui.target import LocalTarget
 
-    async with local_target() as target:
+    async with LocalTarget() as target:
         yield target
 
 

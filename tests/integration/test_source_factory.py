@@ -8,7 +8,7 @@ import pytest
 from tui.analysis import feed
 from tui.fleet import Fleet
 from tui.sources.factory import choose, open_source
-from tui.target import Target, local_target
+from tui.target import LocalTarget, Target
 
 
 def test_defaults_livetail_on_aws_poll_locally():
@@ -21,7 +21,7 @@ def test_defaults_livetail_on_aws_poll_locally():
 
 @pytest.mark.parametrize("kind", ["poll", "livetail"])
 async def test_source_sees_every_invocation(kind):
-    async with local_target() as target:
+    async with LocalTarget() as target:
         async with open_source(target, kind) as source:
             fleet = Fleet()
 

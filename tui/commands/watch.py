@@ -95,8 +95,6 @@ async def handle(args) -> int:
     import asyncio
     from contextlib import AsyncExitStack
 
-    from tui.app import MonitorApp
-    from tui.load import LoadState
     from tui.target import open_target
 
     plan = plan_from_args(args)
@@ -107,7 +105,12 @@ async def handle(args) -> int:
         ramp_plan = load_ramp(args.plan)
         plan = base_plan(ramp_plan, args.max_in_flight)
         steering = Steering(ramp_plan, plan, time.time())
-    target = open_target(args)  # its checks need no IO: a bad flag is said before any screen
+    # Before the screen's imports: a bad flag or profile is said before any screen, and the local
+    # Lambda's moto process boots meanwhile (see tui.target.LocalTarget).
+    target = open_target(args)
+    from tui.app import MonitorApp
+    from tui.load import LoadState
+
     async with AsyncExitStack() as stack:
         starting: list[asyncio.Task] = []
         app = MonitorApp(
