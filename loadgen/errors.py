@@ -9,8 +9,8 @@ import errno
 import ssl
 import sys
 
-_RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
-_REFUSED_ERRNOS = {errno.ECONNREFUSED}
+_RESET_ERRNOS: set[int] = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
+_REFUSED_ERRNOS: set[int] = {errno.ECONNREFUSED}
 
 
 class ResponseError(Exception):
@@ -19,14 +19,14 @@ class ResponseError(Exception):
 
 # What a request may legitimately raise (each client adds its own: `AiohttpClient.errors`);
 # anything else is a bug in lambdascope and propagates.
-CLIENT_ERRORS = (OSError, asyncio.TimeoutError, ssl.SSLError, ResponseError)
+CLIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, ssl.SSLError, ResponseError)
 
 
 class CredentialsError(Exception):
     """No usable AWS credentials: the message names the fix and never contains a secret."""
 
 
-def classify_status(status):
+def classify_status(status: int) -> str | None:
     if status < 400:
         return None
     if status == 429:
@@ -36,12 +36,12 @@ def classify_status(status):
     return "http_5xx"
 
 
-def classify_exception(exc):
+def classify_exception(exc: BaseException) -> tuple[str, str]:
     """(error class, short detail) for an exception raised while sending a request."""
     return _error_class(exc), _detail(exc)
 
 
-def _error_class(exc):
+def _error_class(exc: BaseException) -> str:
     # aiohttp's own errors can only come from the aiohttp client, which imported it: the fast
     # client's path never pays for the import.
     aiohttp = sys.modules.get("aiohttp")
@@ -75,7 +75,7 @@ def _error_class(exc):
     return _errno_class(exc)
 
 
-def _errno_class(exc):
+def _errno_class(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno in _REFUSED_ERRNOS:
         return "refused"
     if isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS:
@@ -83,7 +83,7 @@ def _errno_class(exc):
     return "other"
 
 
-def _detail(exc):
+def _detail(exc: BaseException) -> str:
     # Exception text from the clients names the host and the reason, never request headers,
     # so no signature or token can leak through it. Bounded: it travels with every outcome.
     text = str(exc) or type(exc).__name__

@@ -6,6 +6,7 @@ monitor needs most are lifted out of it so a consumer never has to dig in `recor
 
 from dataclasses import dataclass
 from random import getrandbits
+from typing import Any
 
 # Every failure lands in exactly one class, so errors are counted apart from successes (a
 # refused connection "completes" very fast; counting it as a success makes throughput fake).
@@ -16,13 +17,32 @@ ERRORS = ("timeout", "refused", "reset", "throttled", "local_limit", "http_4xx",
 LOCAL_LIMIT_HEADER = "x-lambdascope-limit"
 REQUEST_ID_HEADER = "x-lambdascope-request-id"
 
+# The probe record: a JSON object (DESIGN.md, "Probe record"), read here as a plain dict.
+ProbeRecord = dict[str, Any]
+# Outcome.to_tuple(): the fields in declaration order, what crosses the process boundary.
+OutcomeRow = tuple[
+    int,  # seq
+    str,  # client_request_id
+    float,  # scheduled_at
+    float,  # sent_at
+    float | None,  # latency_ms
+    int | None,  # status
+    str | None,  # error
+    str | None,  # container_id
+    str | None,  # request_id
+    bool | None,  # cold
+    ProbeRecord | None,  # record
+    str | None,  # detail
+    float | None,  # init_duration_ms
+]
+
 # uuid4's layout: version nibble 4, variant bits 10. getrandbits is ~10x cheaper than
 # uuid.uuid4() and these ids only correlate requests with log lines; they guard no secret.
 _V4_CLEAR = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 _V4_SET = (0x4 << 76) | (0x2 << 62)
 
 
-def new_request_id():
+def new_request_id() -> str:
     """A random uuid4 as 32 hex digits (the `x-lambdascope-request-id` header value)."""
     return f"{(getrandbits(128) & _V4_CLEAR) | _V4_SET:032x}"
 
@@ -46,7 +66,7 @@ class Outcome:
     container_id: str | None = None
     request_id: str | None = None
     cold: bool | None = None
-    record: dict | None = None
+    record: ProbeRecord | None = None
     # A short human-readable reason when error is set (never credentials or headers).
     detail: str | None = None
     # From the Invoke API's log tail (REPORT line) when asked for: a cold-start cross-check
@@ -54,15 +74,15 @@ class Outcome:
     init_duration_ms: float | None = None
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.error is None
 
     @property
-    def lateness_ms(self):
+    def lateness_ms(self) -> float:
         """How long the request waited in the generator after it was due."""
         return (self.sent_at - self.scheduled_at) * 1000.0
 
-    def to_tuple(self, with_record=True):
+    def to_tuple(self, with_record: bool = True) -> OutcomeRow:
         return (
             self.seq,
             self.client_request_id,
@@ -80,5 +100,5 @@ class Outcome:
         )
 
     @classmethod
-    def from_tuple(cls, values):
+    def from_tuple(cls, values: OutcomeRow) -> "Outcome":
         return cls(*values)

@@ -9,6 +9,7 @@ line maps fields to its flags in one place (tui/commands/options.py).
 
 import math
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 MODES = ("closed", "open")
 MIN_RATE = 0.1
@@ -89,11 +90,11 @@ class Plan:
             text = f"open loop: {self.level:g} req/s"
         return text + (" · PAUSED" if self.paused else "")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Plan":
+    def from_dict(cls, values: dict[str, Any]) -> "Plan":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -119,7 +120,7 @@ def equivalent_level(mode: str, rate: float | None, p50_ms: float | None, fallba
 def _two_digits(x: float) -> float:
     if x <= 0:
         return x
-    digits = 10 ** (math.floor(math.log10(x)) - 1)
+    digits: float = 10 ** (math.floor(math.log10(x)) - 1)
     return round(x / digits) * digits
 
 

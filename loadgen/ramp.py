@@ -16,6 +16,7 @@ and `for`), or from a snapshot's `load.plan` (how a run is repeated exactly). Er
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 CLOSED, OPEN, PAUSE = "closed", "open", "pause"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -53,7 +54,7 @@ class Stage:
             level += f"..{_num(self.end)}{unit}"
         return f"{level}@{_fmt_duration(self.duration_s)}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "start": self.start, "end": self.end, "duration_s": self.duration_s}
 
 
@@ -96,7 +97,7 @@ class RampPlan:
     def text(self) -> str:
         return ", ".join(s.text() for s in self.stages)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"text": self.text(), "stages": [s.to_dict() for s in self.stages]}
 
 
@@ -116,7 +117,7 @@ def parse(text: str) -> RampPlan:
     return _checked(stages)
 
 
-def from_toml(doc: dict) -> RampPlan:
+def from_toml(doc: dict[str, Any]) -> RampPlan:
     """A plan from a parsed TOML document: `[[stage]]` tables (`load` + `for`, or `from` + `to` + `for`)."""
     raw = doc.get("stage") if isinstance(doc, dict) else None
     if not isinstance(raw, list) or not raw:
@@ -143,7 +144,7 @@ def from_toml(doc: dict) -> RampPlan:
     return parse(", ".join(str(t) for t in texts))
 
 
-def from_dict(doc: dict) -> RampPlan:
+def from_dict(doc: dict[str, Any]) -> RampPlan:
     """A plan as `to_dict` wrote it (a snapshot's or recording's `load.plan`)."""
     stages = doc.get("stages") if isinstance(doc, dict) else None
     if not isinstance(stages, list) or not stages:
@@ -229,7 +230,7 @@ def _fmt_duration(s: float) -> str:
     return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"
 
 
-def from_saved(doc: dict) -> RampPlan:
+def from_saved(doc: dict[str, Any]) -> RampPlan:
     """A snapshot's or recording's `load.plan`: what actually ran if it was kept, else the plan."""
     if isinstance(doc, dict) and isinstance(doc.get("effective"), dict):
         return from_dict(doc["effective"])

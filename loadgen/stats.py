@@ -11,11 +11,13 @@ totals cover the whole run.
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypedDict, Unpack
 
 from hdrh.histogram import HdrHistogram
 
-from loadgen.outcome import ERRORS
+from loadgen.outcome import ERRORS, Outcome
 from loadgen.plan import Plan
 
 _HIGHEST_US = 3_600_000_000  # one hour in microseconds: no request outlives Lambda's 15 minutes
@@ -34,7 +36,7 @@ class StatsSnapshot:
     p50_ms: float | None = None  # latency of successful requests, recent window
     p99_ms: float | None = None
     late_p99_ms: float | None = None  # scheduled-to-sent wait, recent window
-    errors: dict = field(default_factory=dict)  # error class -> count, whole run
+    errors: dict[str, int] = field(default_factory=dict)  # error class -> count, whole run
     cold: int = 0
     containers: int = 0
     # Filled in by the runner, which alone knows them.
@@ -43,12 +45,12 @@ class StatsSnapshot:
     sent: int = 0
     plan: Plan | None = None  # what the generator runs (mode, level, paused, limits)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON types, for recordings (the pipe carries the object itself)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "StatsSnapshot":
+    def from_dict(cls, values: dict[str, Any]) -> "StatsSnapshot":
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in values.items() if k in known}
         if isinstance(values.get("plan"), dict):
@@ -56,12 +58,21 @@ class StatsSnapshot:
         return cls(**values)
 
 
+class RunnerFields(TypedDict, total=False):
+    """The StatsSnapshot fields only the runner knows (`Stats.snapshot(**runner_fields)`)."""
+
+    in_flight: int
+    held_back: int
+    sent: int
+    plan: Plan | None
+
+
 class Stats:
     """Accumulates outcomes. `window` seconds of per-100 ms buckets give the achieved rate."""
 
-    def __init__(self, window=5.0, max_containers=100_000):
+    def __init__(self, window: float = 5.0, max_containers: int = 100_000) -> None:
         self.window = window
-        self._buckets = deque(maxlen=int(math.ceil(window / _BUCKET_S)) + 2)  # [index, n, ok]
+        self._buckets: deque[list[int]] = deque(maxlen=int(math.ceil(window / _BUCKET_S)) + 2)  # [index, n, ok]
         self._recent = _Rotating(window)
         self._late = _Rotating(window)
         self.completed = 0
@@ -70,13 +81,13 @@ class Stats:
         self.errors = dict.fromkeys(ERRORS, 0)
         # Distinct containers, bounded: past the bound the count stops growing (and says so
         # through `containers_capped`) rather than memory.
-        self._containers = set()
+        self._containers: set[str] = set()
         self._max_containers = max_containers
         self.containers_capped = False
-        self._first_done = None
-        self._last_done = None
+        self._first_done: float | None = None
+        self._last_done: float | None = None
 
-    def add(self, outcomes: list) -> None:
+    def add(self, outcomes: list[Outcome]) -> None:
         buckets = self._buckets
         for o in outcomes:
             self.completed += 1
@@ -93,10 +104,10 @@ class Stats:
                 bucket[2] += ok
             self._late.record((o.sent_at - o.scheduled_at) * 1000.0, o.sent_at)
             if not ok:
-                self.errors[o.error] = self.errors.get(o.error, 0) + 1
+                self.errors[o.error] = self.errors.get(o.error, 0) + 1  # type: ignore[index, arg-type]  # not ok: set
                 continue
             self.ok += 1
-            self._recent.record(o.latency_ms, o.sent_at)
+            self._recent.record(o.latency_ms, o.sent_at)  # type: ignore[arg-type]  # a success has its latency
             if o.cold:
                 self.cold += 1
             if o.container_id is not None and o.container_id not in self._containers:
@@ -105,7 +116,7 @@ class Stats:
                 else:
                     self.containers_capped = True
 
-    def snapshot(self, now: float | None = None, **runner_fields) -> StatsSnapshot:
+    def snapshot(self, now: float | None = None, **runner_fields: Unpack[RunnerFields]) -> StatsSnapshot:
         """Read everything once. `now` is epoch seconds (injected in tests)."""
         now = time.time() if now is None else now
         rps, ok_rps = self._rates(now)
@@ -126,8 +137,8 @@ class Stats:
             **runner_fields,
         )
 
-    def _rates(self, now):
-        if self._last_done is None:
+    def _rates(self, now: float) -> tuple[float, float]:
+        if self._last_done is None or self._first_done is None:  # (set together)
             return 0.0, 0.0
         # Outcomes arrive a batch interval after they complete: end the window at the latest
         # completion seen unless that is stale (load stopped), so the rate neither dips at
@@ -146,7 +157,7 @@ class Stats:
         return n / span, ok / span
 
 
-def _bucket_for(buckets, index):
+def _bucket_for(buckets: deque[list[int]], index: int) -> list[int] | None:
     """The [index, n, ok] bucket for `index`, appending one if it is the newest."""
     if buckets and buckets[-1][0] == index:
         return buckets[-1]
@@ -165,14 +176,14 @@ class _Rotating:
     """Two HdrHistograms swapped every `window` seconds: the recent past, with no per-request
     bookkeeping. A reading uses the current one once it has enough samples, else the previous."""
 
-    def __init__(self, window, min_samples=100):
+    def __init__(self, window: float, min_samples: int = 100) -> None:
         self.window = window
         self.min_samples = min_samples
         self._current = HdrHistogram(1, _HIGHEST_US, 3)
         self._previous = HdrHistogram(1, _HIGHEST_US, 3)
-        self._started = None
+        self._started: float | None = None
 
-    def record(self, value_ms, at):
+    def record(self, value_ms: float, at: float) -> None:
         if self._started is None:
             self._started = at
         elif at - self._started >= self.window:
@@ -180,12 +191,12 @@ class _Rotating:
         us = int(value_ms * 1000.0)
         self._current.record_value(min(max(us, 1), _HIGHEST_US))
 
-    def _rotate(self, at):
+    def _rotate(self, at: float) -> None:
         self._previous, self._current = self._current, self._previous
         self._current.reset()
         self._started = at
 
-    def percentiles(self, now, which):
+    def percentiles(self, now: float, which: Sequence[int]) -> tuple[float | None, ...]:
         if self._started is not None and now - self._started >= 2 * self.window:
             # Nothing recorded for two windows: old numbers would look current.
             return tuple(None for _ in which)

@@ -5,7 +5,53 @@ says which load plan to apply at a moment, and keeps what really ran (held, skip
 stretches included), so a run can be repeated exactly.
 """
 
+from typing import Any, Literal, NotRequired, TypedDict
+
+from loadgen.plan import Plan
 from loadgen.ramp import PAUSE, Position, RampPlan, Stage
+
+
+class SteerDict(TypedDict):
+    """The steerable part of a Plan, as kept in segments and events."""
+
+    mode: str
+    level: float
+    paused: bool
+
+
+class HeldSegment(TypedDict):
+    """A stretch while the plan was held: the load that ran (None before any ran)."""
+
+    from_s: float
+    to_s: float
+    source: Literal["held"]
+    plan: SteerDict | None
+
+
+class PlanSegment(TypedDict):
+    """A stretch the plan drove: wall-clock `from_s..to_s` ran plan time `plan_from_s..plan_to_s`."""
+
+    from_s: float
+    to_s: float
+    source: Literal["plan"]
+    plan_from_s: float
+    plan_to_s: float
+
+
+Segment = HeldSegment | PlanSegment
+
+
+class StageWindow(TypedDict):
+    stage: int
+    text: str
+    from_s: float
+    to_s: float
+
+
+class Event(TypedDict):
+    at_s: float
+    what: str  # hold, resume, skip or key
+    plan: NotRequired[SteerDict]  # with "key": the plan set by hand
 
 
 class Steering:
@@ -19,17 +65,17 @@ class Steering:
     snapshot repeats it exactly.
     """
 
-    def __init__(self, plan: RampPlan, base, started_at: float) -> None:
+    def __init__(self, plan: RampPlan, base: Plan, started_at: float) -> None:
         self.plan = plan
-        self.base = base  # a loadgen.plan.Plan: its limits (max_in_flight) bound every stage
+        self.base = base  # its limits (max_in_flight) bound every stage
         self.started_at = started_at
         self.held = False
         self._clock = 0.0  # seconds into the plan
         self._clock_at = started_at  # when _clock was last brought up to date
-        self._manual = None  # the plan a person set by hand (while held)
-        self._last = None
-        self._segments: list[dict] = []
-        self.events: list[dict] = []
+        self._manual: Plan | None = None  # the plan a person set by hand (while held)
+        self._last: Plan | None = None
+        self._segments: list[Segment] = []
+        self.events: list[Event] = []
 
     # ---- time ------------------------------------------------------------------------------
     def start(self, now: float) -> None:
@@ -71,7 +117,7 @@ class Steering:
         return not self.held and self.position(now).done
 
     # ---- what to apply -----------------------------------------------------------------------
-    def tick(self, now: float):
+    def tick(self, now: float) -> Plan | None:
         """The plan to apply now, if it changed since the last tick (else None)."""
         if self.held:
             want = self._manual or self._last
@@ -82,7 +128,7 @@ class Steering:
         self._last = want
         return want
 
-    def plan_for(self, pos: Position):
+    def plan_for(self, pos: Position) -> Plan:
         """A position as a load plan within the base's limits."""
         if pos.mode == PAUSE:
             last = self._last or self.base
@@ -107,15 +153,15 @@ class Steering:
         self.held, self._manual = False, None
         self._event(now, "skip")
 
-    def manual(self, now: float, plan) -> None:
+    def manual(self, now: float, plan: Plan) -> None:
         """The person set the load by hand: hold the plan and run theirs."""
         self._advance(now)
         self.held = True
         self._manual = plan
         self._event(now, "key", plan)
 
-    def _event(self, now: float, what: str, plan=None) -> None:
-        e = {"at_s": round(now - self.started_at, 3), "what": what}
+    def _event(self, now: float, what: str, plan: Plan | None = None) -> None:
+        e: Event = {"at_s": round(now - self.started_at, 3), "what": what}
         if plan is not None:
             e["plan"] = _steer_dict(plan)
         self.events.append(e)
@@ -134,9 +180,9 @@ class Steering:
         head = "held at " if self.held else ""
         return f"{head}stage {pos.index + 1}/{n} {stage.text()} · {pct:.0f}% · next {nxt}"
 
-    def stage_windows(self, now: float) -> list[dict]:
+    def stage_windows(self, now: float) -> list[StageWindow]:
         """Each stage's wall-clock windows (seconds since start) while the plan drove it."""
-        windows: list[dict] = []
+        windows: list[StageWindow] = []
         for seg in self.segments(now):
             if seg["source"] != "plan":
                 continue
@@ -150,7 +196,7 @@ class Steering:
                 start += s.duration_s
         return windows
 
-    def segments(self, now: float) -> list[dict]:
+    def segments(self, now: float) -> list[Segment]:
         """Every interval so far, the open one included (read-only: nothing is closed)."""
         out = list(self._segments)
         start = self._clock_at - self.started_at
@@ -195,7 +241,7 @@ class Steering:
         stages = [s for s in stages if s.duration_s > 1e-6]
         return RampPlan(tuple(stages)) if stages and any(s.mode != PAUSE for s in stages) else None
 
-    def to_dict(self, now: float) -> dict:
+    def to_dict(self, now: float) -> dict[str, Any]:
         eff = self.effective(now)
         return {
             **self.plan.to_dict(),
@@ -205,5 +251,5 @@ class Steering:
         }
 
 
-def _steer_dict(plan) -> dict:
+def _steer_dict(plan: Plan) -> SteerDict:
     return {"mode": plan.mode, "level": plan.level, "paused": plan.paused}

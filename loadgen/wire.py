@@ -8,6 +8,7 @@ echoes the plan the runner runs), `Log` (stray output of the child), `Failed` (o
 
 from dataclasses import dataclass
 
+from loadgen.outcome import OutcomeRow
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
 
@@ -27,7 +28,7 @@ Command = Apply | Stop
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    outcomes: list  # Outcome.to_tuple() rows
+    outcomes: list[OutcomeRow]  # Outcome.to_tuple() rows
 
 
 @dataclass(frozen=True, slots=True)
