@@ -6,8 +6,8 @@ logging's last-resort handler, asyncio's exception handler) goes to the parent a
 messages. A failure goes to the parent as one "error" message and exit code 1.
 
 What crosses the pipe is typed (loadgen/wire.py): reports `Batch`, `Stats`, `Log`, `Failed`,
-`Done` to the parent; commands `Apply(plan)` and `Stop()` from it. End of file on the command
-pipe means the parent is gone: stop.
+`Done` to the parent; commands `Begin(...)` (once, first), `Apply(plan)` and `Stop()` from it.
+End of file on the command pipe means the parent is gone: stop.
 """
 
 import asyncio
@@ -26,23 +26,29 @@ MAX_RECORDS_SEEN = 100_000
 CHUNK = 1000  # outcomes per message: keeps each pickle (and the parent's unpickle) short
 
 
-def main(spec, plan, options, records, env, cmd_conn, out_conn, event_loop="asyncio"):
-    """Entry point of the spawned process (arguments are all picklable)."""
+def main(cmd_conn, out_conn):
+    """Entry point of the spawned process: import the generator, then wait for `wire.Begin`
+    (the parent sends it once its target is up) and run it."""
     # The parent owns the terminal and its Ctrl-C; it stops us through the command pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.update(env)
     outbox = _Outbox(out_conn)
     _silence(outbox)
     code = 0
     try:
-        run = asyncio.run
-        if event_loop == "uvloop":
-            import uvloop
+        # Imported before Begin arrives: this is what the parent's head start buys (~0.4 s), and
+        # an import failure is reported like any other failure.
+        import uvloop
 
-            run = uvloop.run
-        run(_run(spec, plan, options, records, cmd_conn, outbox))
-    except _ParentGone:
-        code = 0  # nobody to report to
+        from loadgen import runner, targets  # noqa: F401
+
+        begin = cmd_conn.recv()
+        if not isinstance(begin, wire.Begin):
+            raise TypeError(f"the first command must be Begin, not {begin!r:.80}")
+        os.environ.update(begin.env)
+        run = uvloop.run if begin.event_loop == "uvloop" else asyncio.run
+        run(_run(begin.spec, begin.plan, begin.options, begin.records, cmd_conn, outbox))
+    except (_ParentGone, EOFError):
+        code = 0  # nobody to report to (EOF before Begin: the parent never needed us)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit 1
         outbox.put_nowait(wire.Failed(one_line(exc)))
         code = 1
@@ -61,7 +67,6 @@ def one_line(exc):
 
 
 async def _run(spec, plan, options, records, cmd_conn, outbox):
-    # Imported here so an import failure is reported like any other failure.
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 

@@ -47,6 +47,7 @@ class LoadProcess:
     the spec itself never carries credentials.
     `event_loop`: "uvloop" (default: about a third less CPU per request than asyncio's loop in
     tests/bench/bench_loadgen.py) or "asyncio".
+    `warm`: a WarmStart spawned earlier, taken over by `start()` (else it spawns one itself).
     `apply` returns False once the child has finished (nothing to control).
     """
 
@@ -58,6 +59,7 @@ class LoadProcess:
         records: str = "all",
         env: dict | None = None,
         event_loop: str = "uvloop",
+        warm: "WarmStart | None" = None,
         **runner_options,
     ) -> None:
         if event_loop not in ("uvloop", "asyncio"):
@@ -72,6 +74,7 @@ class LoadProcess:
         self._env = dict(env or {})
         self._options = runner_options
         self._event_loop = event_loop
+        self._warm = warm
         self.stats: StatsSnapshot | None = None  # latest snapshot from the child
         self.error: str | None = None  # one line, when the child failed
         self.logs: deque = deque(maxlen=MAX_LOGS)  # stray output of the child, never on the terminal
@@ -87,35 +90,12 @@ class LoadProcess:
     # ---- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> "LoadProcess":
-        import multiprocessing
-
         if self._process is not None:
             raise RuntimeError("a LoadProcess starts once")
-        ctx = multiprocessing.get_context("spawn")
-        cmd_read, self._cmd = ctx.Pipe(duplex=False)
-        self._out, out_write = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(
-            target=child.main,
-            name="lambdascope-load",
-            daemon=True,
-            args=(
-                self.spec,
-                self._start_plan,
-                self._options,
-                self._records,
-                self._env,
-                cmd_read,
-                out_write,
-                self._event_loop,
-            ),
-        )
-        with _main_module_hidden(), _real_std_streams():
-            self._process.start()
-        # Drop our copies of the child's ends: then each side sees end-of-file when the
-        # other goes away (the child stops when we die; we notice when it dies).
-        cmd_read.close()
-        out_write.close()
+        warm, self._warm = self._warm or WarmStart(), None
+        self._process, self._cmd, self._out = warm.take()
         self._finalizer = weakref.finalize(self, _reap, self._process)
+        self._send(wire.Begin(self.spec, self._start_plan, self._options, self._records, self._env, self._event_loop))
         return self
 
     @property
@@ -279,6 +259,53 @@ class LoadProcess:
             if self.error is None:
                 self.error = f"load process exited unexpectedly (exit code {self._process.exitcode})"
             self.done = True
+
+
+class WarmStart:
+    """A load process spawned before its target is known: it imports the generator (aiohttp,
+    uvloop; ~0.4 s) while the caller starts the target, and waits for `wire.Begin`. A LoadProcess
+    given it (`warm=`) takes it over at `start()`. One never taken over ends when closed, when
+    collected, or with this process (its command pipe closes: the child sees EOF and exits)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        cmd_read, cmd = ctx.Pipe(duplex=False)
+        out, out_write = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=child.main, name="lambdascope-load", daemon=True, args=(cmd_read, out_write))
+        with _main_module_hidden(), _real_std_streams():
+            process.start()
+        # Drop our copies of the child's ends: then each side sees end-of-file when the
+        # other goes away (the child stops when we die; we notice when it dies).
+        cmd_read.close()
+        out_write.close()
+        self._parts: tuple | None = (process, cmd, out)
+        self._finalizer = weakref.finalize(self, _abandon, process, cmd, out)
+
+    @property
+    def pid(self) -> int | None:
+        return self._parts[0].pid if self._parts is not None else None
+
+    def take(self) -> tuple:
+        """(process, command pipe, report pipe), once."""
+        if self._parts is None:
+            raise RuntimeError("this WarmStart was taken over or closed already")
+        parts, self._parts = self._parts, None
+        self._finalizer.detach()
+        return parts
+
+    def close(self) -> None:
+        """End the process if nobody took it over (a no-op after `take`)."""
+        if self._parts is not None:
+            self._parts = None
+            self._finalizer()
+
+
+def _abandon(process, cmd, out) -> None:
+    cmd.close()  # EOF before Begin: the child exits by itself
+    out.close()
+    _reap(process)
 
 
 @contextlib.contextmanager

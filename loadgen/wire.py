@@ -1,6 +1,8 @@
 """What crosses the pipe between the parent and the load process: typed objects, never names.
 
-Commands (parent -> child): `Apply(plan)` (run this plan's mode, level and paused) and `Stop()`.
+Commands (parent -> child): `Begin(...)` first (what to run: the child is spawned before its
+target is known, see process.WarmStart), then `Apply(plan)` (run this plan's mode, level and
+paused) and `Stop()`.
 Reports (child -> parent): `Batch` (outcomes as compact tuples), `Stats` (a StatsSnapshot that
 echoes the plan the runner runs), `Log` (stray output of the child), `Failed` (one line) and
 `Done` (the final snapshot). Both sides match on the type; an unknown object is a bug.
@@ -14,6 +16,16 @@ from loadgen.stats import StatsSnapshot
 
 
 @dataclass(frozen=True, slots=True)
+class Begin:
+    spec: dict  # loadgen.targets.target_from_spec's input; never credentials
+    plan: Plan
+    options: dict  # Runner keyword arguments
+    records: str  # "all" | "new" | "none"
+    env: dict  # set in the child before the target is built
+    event_loop: str  # "uvloop" | "asyncio"
+
+
+@dataclass(frozen=True, slots=True)
 class Apply:
     plan: Plan
 
@@ -23,7 +35,7 @@ class Stop:
     pass
 
 
-Command = Apply | Stop
+Command = Begin | Apply | Stop
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from loadgen.plan import Plan
-from loadgen.process import LoadError, LoadProcess
+from loadgen.process import LoadError, LoadProcess, WarmStart
 
 
 def gone(pid):
@@ -46,6 +46,33 @@ async def test_streams_every_outcome_then_exits(server, capfd):
     assert all(o.container_id for o in outcomes if o.error is None)
     # The child never writes to the terminal the parent's UI owns.
     assert capfd.readouterr() == ("", "")
+
+
+async def test_a_warm_start_spawned_before_the_target_is_taken_over(server):
+    warm = WarmStart()  # no target yet: the monitor spawns it before its screen is up
+    pid = warm.pid
+    spec = {"kind": "url", "url": f"{server.url}/ok"}
+    async with LoadProcess(spec, Plan("closed", 2, requests=20), warm=warm) as proc:
+        assert proc.pid == pid
+        outcomes = [o async for batch, _ in proc.batches() for o in batch]
+    assert len(outcomes) == 20 and all(o.error is None for o in outcomes)
+    assert gone(pid)
+    warm.close()  # taken over: nothing left to close
+    with pytest.raises(RuntimeError):
+        warm.take()
+
+
+async def test_a_warm_start_never_taken_over_ends_when_closed_or_collected():
+    import gc
+
+    closed, dropped = WarmStart(), WarmStart()
+    pids = closed.pid, dropped.pid
+    closed.close()
+    del dropped
+    gc.collect()
+    async with asyncio.timeout(10):
+        while not all(gone(pid) for pid in pids):
+            await asyncio.sleep(0.05)
 
 
 async def test_the_plan_is_the_command_and_comes_back_in_the_stats(server):

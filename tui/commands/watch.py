@@ -72,16 +72,17 @@ class WatchSession:
 
 
 @asynccontextmanager
-async def open_watch(args, plan, target=None):
+async def open_watch(args, plan, target=None, warm=None):
     """Start the target (`target`: what `tui.target.open_target(args)` gave, if called already),
-    its log source and the load process; stop them all on the way out."""
+    its log source and the load process (taking over `warm`, a loadgen.process.WarmStart, if
+    given); stop them all on the way out."""
     from loadgen.process import LoadProcess
     from tui.load import ProcessLoad
     from tui.sources.factory import open_source
     from tui.target import open_target
 
     async with target or open_target(args) as target, open_source(target, args.logs) as source:
-        process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client)
+        process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client, warm=warm)
         process.start()
         try:
             yield WatchSession(target, ProcessLoad(process), [source])
@@ -105,9 +106,7 @@ async def handle(args) -> int:
         ramp_plan = load_ramp(args.plan)
         plan = base_plan(ramp_plan, args.max_in_flight)
         steering = Steering(ramp_plan, plan, time.time())
-    # Before the screen's imports: a bad flag or profile is said before any screen, and the local
-    # Lambda's moto process boots meanwhile (see tui.target.LocalTarget).
-    target = open_target(args)
+    target = open_target(args)  # its checks need no IO: a bad flag or profile is said before any screen
     from tui.app import MonitorApp
     from tui.load import LoadState
 
@@ -152,6 +151,13 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
     """Start the session into `stack` and attach it to the app; the error (or None) that stopped it."""
     import asyncio
 
+    from loadgen.process import WarmStart
+
+    # First, so it boots (imports the generator) on the other core while the target starts; after
+    # the first frame, so the screen comes up before anything competes with it for a core.
+    warm = WarmStart()
+    stack.callback(warm.close)  # a no-op once the load process took it over
+
     local = not (args.function or args.url)
     app.status.say("starting the local Lambda…" if local else "looking up the function…")
     try:
@@ -163,7 +169,7 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
         from tui.target import TargetInfo
 
         with aws_errors(args):
-            session = await stack.enter_async_context(open_watch(args, plan, target))
+            session = await stack.enter_async_context(open_watch(args, plan, target, warm))
         recorder = Recorder(args.record, session.target.describe(), time.time()) if args.record else None
         if recorder is not None:
             stack.callback(recorder.close)
