@@ -357,6 +357,11 @@ def to_table(doc: dict) -> str:
         ("hostname", "hostname", 0),
         ("cpu model", "cpu_model", 0),
     ]
+    # Managed Instances: the EC2 instance and its AZ, when any environment has one; a host placed
+    # by a guess is marked `?` (the JSON's host_evidence says which evidence placed it).
+    ec2 = any(r.get("instance_id") for r in doc["containers"])
+    if ec2:
+        cols += [("instance", "instance_id", 0), ("az", "availability_zone", 0)]
     rows = []
     for r in doc["containers"]:
         if r.get("pre_initialized"):
@@ -376,6 +381,14 @@ def to_table(doc: dict) -> str:
                 r["hostname"] or "",
                 r["cpu_model"] or "",
             ]
+            + (
+                [
+                    (r.get("instance_id") or "") + ("?" if "guess" in (r.get("host_evidence") or "") else ""),
+                    r.get("availability_zone") or "",
+                ]
+                if ec2
+                else []
+            )
         )
     widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, (h, _, _) in enumerate(cols)]
 
@@ -396,12 +409,25 @@ def to_table(doc: dict) -> str:
         n = t["pre_initialized"]
         total += f"; {n} pre-initialised environment{'s' if n != 1 else ''} (never invoked)"
     lines.append(total)
+    if doc.get("instances"):
+        lines.append(_instances_line(doc["instances"]))
     story = _story_lines(doc.get("findings", ()))
     if story:
         lines.append("")
         lines.append("findings:")
         lines += [f"  {text}" for text in story]
     return "\n".join(lines) + "\n"
+
+
+def _instances_line(instances: list[dict]) -> str:
+    """'3 EC2 instances in the system log (us-east-1a, us-east-1b, us-east-1c): 3 running'."""
+    zones = sorted({i["availability_zone"] for i in instances if i.get("availability_zone")})
+    states: dict[str, int] = {}
+    for i in instances:
+        states[i["state"]] = states.get(i["state"], 0) + 1
+    where = f" ({', '.join(zones)})" if zones else ""
+    told = ", ".join(f"{n} {state}" for state, n in states.items())
+    return f"{len(instances)} EC2 instance{'s' if len(instances) != 1 else ''} in the system log{where}: {told}"
 
 
 def _story_lines(found, max_waves: int = 8) -> list[str]:

@@ -28,6 +28,9 @@ class Target:
     auth: str = "NONE"  # function URL AuthType: "NONE" or "AWS_IAM" (SigV4-signed)
     simulated_hosts: bool = False
     local_profile: str | None = None  # the local Lambda's profile name ("today", "blog", …)
+    # Managed Instances: the capacity provider's system log group, read beside the function's
+    # (instance ids, AZs, launches and terminations). None for any other function.
+    capacity_provider_log_group: str | None = None
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
@@ -41,6 +44,11 @@ class Target:
             "function_url": self.function_url,
             "simulated_hosts": self.simulated_hosts,
             **({"local_profile": self.local_profile} if self.local_profile else {}),
+            **(
+                {"capacity_provider_log_group": self.capacity_provider_log_group}
+                if self.capacity_provider_log_group
+                else {}
+            ),
             "profile": self.local_profile,  # DESIGN.md: source.profile, None on AWS
         }
 
@@ -176,6 +184,7 @@ class LocalTarget:
                 local_credentials={"aws_access_key_id": key, "aws_secret_access_key": secret},
                 simulated_hosts=True,
                 local_profile=self.profile.name,
+                capacity_provider_log_group=ll.capacity_provider_log_group,
                 extra={"local": ll},
             )
 

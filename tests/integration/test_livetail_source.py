@@ -419,3 +419,62 @@ def test_constructor_wants_an_arn():
         LiveTailSource(lambda: None, "/aws/lambda/fn")
     src = LiveTailSource(lambda: None, f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:/aws/lambda/fn:*")
     assert src.log_group_arn.endswith(":/aws/lambda/fn") and src.log_group_name == "/aws/lambda/fn"
+
+
+async def test_front_two_groups_in_one_session_with_the_second_ones_history(moto_endpoint, fake_aws_env):
+    # A Managed Instances function: its group, and its capacity provider's system log beside it,
+    # whose instance launched a day before the run (read once from `history`), then live.
+    name, arn = group_names()
+    cp_name = f"/aws/lambda/capacity-provider/{uuid.uuid4().hex[:8]}"
+    cp_arn = f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:{cp_name}"
+    since = now_ms()
+    async with LogsFront(moto_endpoint, update_interval=0.1) as front:
+        async with factory(front.url)() as logs:
+            await make_group(logs, name)
+            await make_group(logs, cp_name)
+            old = [{"timestamp": since - 86_400_000, "message": "launched yesterday"}]
+            await logs.put_log_events(logGroupName=cp_name, logStreamName=STREAM, logEvents=old)
+            source = LiveTailSource(
+                factory(front.url),
+                [arn, cp_arn],
+                since_ms=since,
+                history={cp_name: since - 2 * 86_400_000},
+                backfill_interval_s=0.2,
+                backfill_margin_ms=3000,
+            )
+            col = Collector(source)
+            await until(lambda: source.status.extra["sessions"] >= 1)
+            fn = events(now_ms(), 0, 5)
+            cp = [{"timestamp": now_ms(), "message": "launched now"}]
+            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=fn)
+            front.publish(name, STREAM, fn)
+            await logs.put_log_events(logGroupName=cp_name, logStreamName=STREAM, logEvents=cp)
+            front.publish(cp_name, STREAM, cp)
+            await col.wait_for(len(fn) + 2)
+            await col.stop()
+    col.assert_exactly(fn + cp + old)
+    assert source.status.extra["groups"][cp_name]["error"] is None
+
+
+async def test_front_a_failing_extra_group_never_holds_the_functions_gap_open(moto_endpoint, fake_aws_env):
+    name, arn = group_names()
+    missing = "/aws/lambda/capacity-provider/never-logged"
+    async with LogsFront(moto_endpoint, update_interval=0.1) as front:
+        async with factory(front.url)() as logs:
+            await make_group(logs, name)
+            # Only the function's group is in the session; the other is read by history and
+            # backfill alone, and both fail: noted, not raised.
+            source = LiveTailSource(factory(front.url), arn, backfill_interval_s=0.2, backfill_margin_ms=3000)
+            source.log_group_names.append(missing)
+            source.status.extra["groups"] = {missing: {"events": 0, "error": None}}
+            source._history[missing] = now_ms() - 86_400_000
+            col = Collector(source)
+            await until(lambda: source.status.extra["sessions"] >= 1 and not source.status.behind)
+            sent = events(now_ms(), 0, 5)
+            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=sent)
+            front.publish(name, STREAM, sent)
+            await col.wait_for(len(sent))
+            await col.stop()
+    col.assert_exactly(sent)
+    assert "not found" in source.status.extra["groups"][missing]["error"]
+    assert source.status.error is None

@@ -144,3 +144,40 @@ async def test_no_sweep_once_ids_were_pruned(logs):
     await src.poll_once()
     await src.poll_once()  # the window has moved on: ids before it are forgotten (keep_ids=5)
     assert src.pruned and await src.sweep() is None  # it could not tell old from new: it says so
+
+
+CP_GROUP = "/aws/lambda/capacity-provider/poll-test"
+CP_STREAM = "poll-test/managed-instances"
+DAY_MS = 86_400_000
+
+
+async def test_an_extra_group_is_read_from_its_own_start_and_never_twice(logs):
+    # The system log's launch is a day older than the run: the extra group's start reaches it.
+    await put(logs, "2026/11/27/[$LATEST]aaaa", [(T0 + 10, "START RequestId: r1 Version: $LATEST")])
+    await logs.create_log_group(logGroupName=CP_GROUP)
+    await logs.create_log_stream(logGroupName=CP_GROUP, logStreamName=CP_STREAM)
+    await logs.put_log_events(
+        logGroupName=CP_GROUP, logStreamName=CP_STREAM, logEvents=[{"timestamp": T0 - DAY_MS, "message": "{}"}]
+    )
+    clock = Clock(T0 / 1000 + 1)
+    source = PollSource(logs, GROUP, T0, now=clock, sleep=clock.sleep, extra_groups=[(CP_GROUP, T0 - 2 * DAY_MS)])
+    first = await source.poll_once()
+    assert sorted(e.stream for e in first) == ["2026/11/27/[$LATEST]aaaa", CP_STREAM]
+    await logs.put_log_events(
+        logGroupName=CP_GROUP, logStreamName=CP_STREAM, logEvents=[{"timestamp": T0 + 20, "message": "{}"}]
+    )
+    second = await source.poll_once()
+    assert [(e.stream, e.timestamp) for e in second] == [(CP_STREAM, T0 + 20)]
+    assert await source.sweep() == []  # the whole of both groups again: nothing new
+    assert source.status.extra["groups"][CP_GROUP] == {"events": 2, "error": None}
+
+
+async def test_a_missing_extra_group_costs_the_functions_events_nothing(logs):
+    await put(logs, "2026/11/27/[$LATEST]aaaa", [(T0 + 10, "START RequestId: r1 Version: $LATEST")])
+    clock = Clock(T0 / 1000 + 1)
+    source = PollSource(logs, GROUP, T0, now=clock, sleep=clock.sleep, extra_groups=[(CP_GROUP, T0 - DAY_MS)])
+    got = await source.poll_once()
+    assert [e.stream for e in got] == ["2026/11/27/[$LATEST]aaaa"]
+    assert "not found" in source.status.extra["groups"][CP_GROUP]["error"]
+    assert source.status.error is None
+    assert await source.sweep() == []

@@ -33,7 +33,16 @@ def test_managed_instances_many_requests_per_environment_on_named_instances(tmp_
     assert all(c["peak_concurrency"] > 1 for c in envs)
     assert t["cold_starts"] == 0  # scaling is asynchronous: no request waited for an init
     assert all(h["instance_id"] and h["instance_id"].startswith("i-") for h in doc["hosts"])
-    assert all(h["host_evidence"] == "probe (DMI)" for h in doc["hosts"])
+    # The capacity provider's system log is read beside the function's, by itself: each host is
+    # an instance both the probe's DMI read and the system log name, with its AZ.
+    assert doc["source"]["capacity_provider_log_group"] == "/aws/lambda/capacity-provider/lambdascope-local"
+    assert all(h["host_evidence"] == "system log + probe (DMI)" for h in doc["hosts"])
+    assert all(h["availability_zone"] and h["availability_zone"].startswith("us-east-1") for h in doc["hosts"])
+    assert all(h["launched_at"] for h in doc["hosts"])
+    assert len({h["availability_zone"] for h in doc["hosts"]}) == len(doc["hosts"])  # one host per AZ here
+    launched = {i["instance_id"] for i in doc["instances"] if i["launched_at"]}
+    assert {h["instance_id"] for h in doc["hosts"]} <= launched
+    assert t["system_log_records"] >= 2 * len(launched) and t["system_log_malformed"] == 0
 
 
 def test_snapstart_restores_one_container_per_environment(tmp_path):

@@ -4,14 +4,29 @@ Live Tail is the default on AWS (pushed every second; AWS-FACTS §1.1), made com
 FilterLogEvents backfill. Polling is the default on the local Lambda, whose fleets easily write
 more than the 500 events/s at which Live Tail starts sampling, and the fallback anywhere
 (`--logs poll`). Both read the same CloudWatch Logs API, local or not.
+
+For a Managed Instances function the capacity provider's system log group
+(`target.capacity_provider_log_group`) is read beside the function's, by the same source: one
+Live Tail session over both groups, or one polling source with both windows. Its history reaches
+CP_HISTORY_S back: the instances serving the run may have launched long before it.
 """
 
+import logging
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from tui.target import Target
 
+log = logging.getLogger(__name__)
+
 KINDS = ("auto", "livetail", "poll")
+# Managed Instances rotate instances at least every 14 days (LANDSCAPE-2026.md §1.1, third-party):
+# the launch of any instance still serving lies within this. A system log is a few records an
+# instance, so one read of it is cheap.
+CP_HISTORY_S = 15 * 86400
+# The system log changes when instances do: on AWS it is polled every this many rounds of the
+# function's (its 5 TPS budget is the account's); locally every round.
+CP_POLL_EVERY_AWS = 5
 
 
 def choose(kind: str, target: Target) -> str:
@@ -42,19 +57,28 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
             max_attempts=2,
         )
 
+    cp_group = getattr(target, "capacity_provider_log_group", None)
+    cp_start = start_ms - CP_HISTORY_S * 1000
     async with AsyncExitStack() as stack:
         if kind == "poll":
             from tui.sources.poll import PollSource
 
             logs = await stack.enter_async_context(client())
             source = PollSource(
-                logs, target.log_group, start_ms, budget_per_s=4.0 if target.kind == "local" else 2.0, **poll_options
+                logs,
+                target.log_group,
+                start_ms,
+                budget_per_s=4.0 if target.kind == "local" else 2.0,
+                extra_groups=[(cp_group, cp_start)] if cp_group else (),
+                extra_every=1 if target.kind == "local" else CP_POLL_EVERY_AWS,
+                **poll_options,
             )
         else:
             from tui.sources.livetail import LiveTailSource
 
             async with client() as logs:
                 arn = await _group_arn(logs, target.log_group)
+                cp_arn = await _group_arn(logs, cp_group) if cp_group else None
             if arn is None:
                 async with aws.client(
                     session,
@@ -66,7 +90,17 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
                 ) as sts:
                     account = (await sts.get_caller_identity())["Account"]
                 arn = f"arn:aws:logs:{target.region}:{account}:log-group:{target.log_group}"
-            source = LiveTailSource(client, arn, since_ms=start_ms)
+            # A session naming a group that does not exist fails whole, so the system log joins it
+            # only when it exists (a capacity provider whose operator role may not write logs
+            # never creates it: docs lambda-managed-instances-monitoring-cwl.md).
+            if cp_group and cp_arn is None:
+                log.warning("%s does not exist: no instance ids or AZs from the system log", cp_group)
+            source = LiveTailSource(
+                client,
+                [arn, cp_arn] if cp_arn else arn,
+                since_ms=start_ms,
+                history={cp_group: cp_start} if cp_arn else None,
+            )
         try:
             yield source
         finally:

@@ -9,6 +9,13 @@ Live and backfilled events pass through one de-dup memory keyed by (stream, time
 so nothing is yielded twice. Events stamped identically in the same stream with the same text are
 indistinguishable to Live Tail and collapse into one.
 
+One session can tail several groups (StartLiveTail takes up to 10 `logGroupIdentifiers`): the
+function's, and a Managed Instances capacity provider's system log beside it. Every group after
+the first is an extra: its backfill failures (a group that does not exist, a permission the
+operator role lacks) are noted in `status.extra["groups"]` and never hold the function's gap
+open; and a group in `history` is read once, from its own start up to `since`, since a system
+log's instance records are older than the run (an instance launched days ago still serves it).
+
 The client comes from `client_factory`: an async context manager yielding an aiobotocore
 CloudWatch Logs client. Against a local endpoint it must be created with
 `AioConfig(inject_host_prefix=False)`, or botocore dials `streaming-<host>`.
@@ -26,7 +33,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EventStreamError
 
-from tui.errors import one_line
+from tui.errors import UserError, one_line
 from tui.sources.backoff import Backoff
 from tui.sources.base import LogEvent, SourceStatus
 from tui.sources.failures import TRANSIENT, error_code, one_line_error, retryable
@@ -51,8 +58,9 @@ class LiveTailSource:
     def __init__(
         self,
         client_factory: ClientFactory,
-        log_group_arn: str,
+        log_group_arn: str | Sequence[str],
         *,
+        history: dict[str, int] | None = None,
         stream_prefixes: Sequence[str] | None = None,
         filter_pattern: str = "",
         name: str = "live tail",
@@ -69,14 +77,22 @@ class LiveTailSource:
         max_queued_batches: int = 64,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        match = _ARN.match(log_group_arn)
-        if not match:
-            raise ValueError(
-                f"Live Tail needs a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME), got {log_group_arn!r}"
-            )
+        arns = [log_group_arn] if isinstance(log_group_arn, str) else list(log_group_arn)
+        names = []
+        for arn in arns:
+            match = _ARN.match(arn)
+            if not match:
+                raise ValueError(
+                    f"Live Tail needs a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME), got {arn!r}"
+                )
+            names.append(match["name"])
         # The `:*` form from DescribeLogGroups' legacy `arn` is refused by StartLiveTail.
-        self.log_group_arn = log_group_arn.removesuffix(":*")
-        self.log_group_name = match["name"]
+        self.log_group_arns = [arn.removesuffix(":*") for arn in arns]
+        self.log_group_arn = self.log_group_arns[0]
+        self.log_group_names = names
+        self.log_group_name = names[0]
+        # extra group's name -> epoch ms its history is read from (once, up to `since`)
+        self._history = dict(history or {})
         self.stream_prefixes = tuple(stream_prefixes) if stream_prefixes else None
         self.filter_pattern = filter_pattern
         self.status = SourceStatus(
@@ -89,6 +105,7 @@ class LiveTailSource:
                 "duplicates": 0,
                 "backfill_passes": 0,
                 "backfill_clamped": 0,
+                **({"groups": {n: {"events": 0, "error": None} for n in names[1:]}} if len(names) > 1 else {}),
             },
         )
         self._factory = client_factory
@@ -213,8 +230,9 @@ class LiveTailSource:
             await asyncio.sleep(delay)
 
     async def _one_session(self, client: Any) -> None:
-        params: dict[str, Any] = {"logGroupIdentifiers": [self.log_group_arn]}
-        if self.stream_prefixes:
+        params: dict[str, Any] = {"logGroupIdentifiers": list(self.log_group_arns)}
+        # AWS takes stream prefixes with one group only.
+        if self.stream_prefixes and len(self.log_group_arns) == 1:
             params["logStreamNamePrefixes"] = list(self.stream_prefixes)
         if self.filter_pattern:
             params["logEventFilterPattern"] = self.filter_pattern
@@ -288,7 +306,9 @@ class LiveTailSource:
 
     async def _backfill_loop(self, client: Any) -> None:
         # The same reader as polling: paging, a request budget, one classification of failures.
-        reader = FilterLogEventsReader(client, self.log_group_name, self.status, budget_per_s=self._backfill_budget)
+        # One budget for all groups: the account's 5 TPS does not grow with them.
+        budget = self._backfill_budget / len(self.log_group_names)
+        readers = [FilterLogEventsReader(client, n, self.status, budget_per_s=budget) for n in self.log_group_names]
         loop = asyncio.get_running_loop()
         last_pass = -float("inf")
         backoff = Backoff(self._backoff_initial, self._backoff_max)
@@ -298,6 +318,9 @@ class LiveTailSource:
             await asyncio.wait_for(self._started.wait(), self._backfill_interval)
         except TimeoutError:
             log.debug("no Live Tail session yet for %s: backfilling anyway", self.log_group_name)
+        for reader in readers[1:]:
+            if reader.log_group in self._history:
+                await self._read_history(reader, self._history[reader.log_group])
         while True:
             await self._gap_event.wait()
             # At most one pass per interval: FilterLogEvents has 5 TPS per account (AWS-FACTS §1.2).
@@ -309,10 +332,12 @@ class LiveTailSource:
             last_pass = loop.time()
             pass_time = self._now()
             try:
-                await self._backfill(reader, gap_from, pass_time)
+                await self._backfill(readers[0], gap_from, pass_time)
             except Transient as exc:  # credentials and permissions (UserError) end the source
                 await self._backfill_failed(exc, backoff.next())
                 continue
+            for reader in readers[1:]:
+                await self._extra_backfill(reader, gap_from, pass_time)
             backoff.reset()
             # The pass saw everything stored before pass_time. If the live stream has been
             # complete since before then, nothing can be missing any more.
@@ -323,13 +348,38 @@ class LiveTailSource:
                 self._gap_from = pass_time
                 self._gap_event.set()
 
+    async def _extra_backfill(self, reader: FilterLogEventsReader, gap_from: int, pass_time: int) -> None:
+        """An extra group's pass over the same gap: a failure is noted, never raised."""
+        note = self.status.extra["groups"][reader.log_group]
+        try:
+            await self._backfill(reader, gap_from, pass_time, note)
+            note["error"] = None
+        except (Transient, UserError) as exc:
+            note["error"] = one_line(exc)
+
+    async def _read_history(self, reader: FilterLogEventsReader, start: int) -> None:
+        """An extra group's events before `since`, once (below the de-dup horizon, and so kept
+        apart from it: the live stream and the backfill start at `since`)."""
+        note = self.status.extra["groups"][reader.log_group]
+        since = self._since_ms if self._since_ms is not None else self._now()
+        if start >= since:
+            return
+        try:
+            async for page in reader.pages({"startTime": start, "endTime": since - 1}):
+                note["events"] += len(page)
+                await self._emit(page, len(page))
+        except (Transient, UserError) as exc:
+            note["error"] = one_line(exc)
+
     async def _backfill_failed(self, exc: Transient, delay: float) -> None:
         self.status.error = one_line(exc)
         log.warning("backfill of %s failed: %s", self.log_group_name, self.status.error)
         self._gap_event.set()
         await asyncio.sleep(delay)
 
-    async def _backfill(self, reader: FilterLogEventsReader, gap_from: int, pass_time: int) -> None:
+    async def _backfill(
+        self, reader: FilterLogEventsReader, gap_from: int, pass_time: int, note: dict | None = None
+    ) -> None:
         # The margin covers ingestion lag and clock skew: an event stored after the gap opened
         # can carry a timestamp from a little before it.
         start = gap_from - self._margin_ms
@@ -358,6 +408,8 @@ class LiveTailSource:
                 if not self._keys.too_old(e.timestamp) and self._keys.add(e.stream, e.timestamp, e.message)
             ]
             self.status.extra["backfilled"] += len(fresh)
+            if note is not None:
+                note["events"] += len(fresh)
             await self._emit(fresh, len(events))
 
     # --- output ------------------------------------------------------------------------------

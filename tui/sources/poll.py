@@ -14,13 +14,19 @@ jittered), the reason in the status line, and `behind` once the source's view of
 BEHIND_S old. Only credentials and permissions are fatal. `status.lag_ms` is measured against
 the clock on every round: since the newest event when events came, else since the last poll
 that succeeded, so it grows while events are missing.
+
+Beside the function's group it can read others (`extra_groups`: a Managed Instances capacity
+provider's system log), each from its own start (the system log's instance records are older
+than the run: an instance launched days ago still hosts it), through its own window and reader,
+polled every `extra_every` rounds. An extra group never costs the function's events: its
+failures (missing, throttled, not allowed) are kept in `status.extra["groups"]`, not raised.
 """
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from tui.errors import one_line
+from tui.errors import UserError, one_line
 from tui.sources.backoff import Backoff
 from tui.sources.base import LogEvent, SourceStatus
 from tui.sources.filterlogs import FilterLogEventsReader, LogGroupMissing, TokenBucket, Transient, Unreachable
@@ -31,8 +37,21 @@ BEHIND_S = 10.0  # the source's view of the group this old: it is falling behind
 BACKOFF_MAX_S = 10.0
 
 
+class _Window:
+    """One group's read position: its start, the newest event seen, how far back to look."""
+
+    def __init__(self, reader: FilterLogEventsReader, start_ms: int, lookback_ms: int):
+        self.reader = reader
+        self.start_ms = start_ms
+        self.newest_ms = start_ms
+        self.lookback_ms = lookback_ms
+        self.seen: dict[str, int] = {}  # its own ids: its window lies elsewhere in time
+        self.pruned = False  # some were forgotten: a sweep would repeat them, so it skips this one
+
+
 class PollSource:
-    """Yield new events of one log group, every `interval` seconds, each event once."""
+    """Yield new events of one log group (and any `extra_groups`), every `interval` seconds,
+    each event once."""
 
     def __init__(
         self,
@@ -47,6 +66,8 @@ class PollSource:
         keep_ids: int = 4096,
         now: Callable[[], float] = time.time,
         sleep=asyncio.sleep,
+        extra_groups: Sequence[tuple[str, int]] = (),
+        extra_every: int = 1,
     ):
         self.client = client
         self.log_group = log_group
@@ -63,6 +84,17 @@ class PollSource:
         self._reader = FilterLogEventsReader(
             client, log_group, self.status, budget_per_s=budget_per_s, now=now, sleep=sleep
         )
+        # One budget for every group: the account's 5 TPS does not grow with the groups read.
+        bucket = self._reader._bucket
+        self._extra: list[tuple[str, _Window]] = []
+        for name, start in extra_groups:
+            reader = FilterLogEventsReader(client, name, self.status, budget_per_s=budget_per_s, now=now, sleep=sleep)
+            reader._bucket = bucket
+            self._extra.append((name, _Window(reader, start, min_lookback_ms)))
+        self._extra_every = max(1, extra_every)
+        self._rounds = 0
+        if self._extra:
+            self.status.extra["groups"] = {name: {"events": 0, "error": None} for name, _ in self._extra}
         self._closed = False
         self._failures = 0
         self._ok_at: float | None = None  # when the last poll that succeeded started
@@ -106,27 +138,62 @@ class PollSource:
         self.status.behind = lag >= BEHIND_S * 1000 or self._failures > 2
 
     async def poll_once(self) -> list[LogEvent]:
-        """One sweep of the window, all pages; returns the events not yielded before."""
+        """One sweep of the window, all pages; returns the events not yielded before (the
+        extra groups' too, on the rounds they are due)."""
         start = max(self._start_ms, self._newest_ms - self._lookback_ms)
         out: list[LogEvent] = []
-        max_delay = 0
-        async for page in self._reader.pages({"startTime": start}):
-            for e in page:
-                if e.event_id is not None:
-                    if e.event_id in self._seen:
-                        continue
-                    self._seen[e.event_id] = e.timestamp
-                if e.ingestion_time is not None and e.ingestion_time - e.timestamp > max_delay:
-                    max_delay = e.ingestion_time - e.timestamp
-                out.append(e)
+        max_delay = await self._window_events(self._reader, start, out, self._seen)
         if out:
             newest = max(e.timestamp for e in out)
             self._newest_ms = max(self._newest_ms, newest)
             self.status.events += len(out)
         # Look back twice the longest ingestion delay seen, within bounds.
         self._lookback_ms = max(self._min_lookback, min(self._max_lookback, max(self._lookback_ms, 2 * max_delay)))
+        if self._extra and self._rounds % self._extra_every == 0:
+            for name, window in self._extra:
+                out.extend(await self._poll_extra(name, window))
+        self._rounds += 1
         self._prune(start)
         return out
+
+    @staticmethod
+    async def _window_events(reader: FilterLogEventsReader, start: int, out: list[LogEvent], seen: dict) -> int:
+        """The window's events not in `seen` (then added), appended to `out`; the longest
+        ingestion delay."""
+        max_delay = 0
+        async for page in reader.pages({"startTime": start}):
+            for e in page:
+                if e.event_id is not None:
+                    if e.event_id in seen:
+                        continue
+                    seen[e.event_id] = e.timestamp
+                if e.ingestion_time is not None and e.ingestion_time - e.timestamp > max_delay:
+                    max_delay = e.ingestion_time - e.timestamp
+                out.append(e)
+        return max_delay
+
+    async def _poll_extra(self, name: str, window: _Window) -> list[LogEvent]:
+        """An extra group's new events; its failure noted, never raised (see the module doc)."""
+        note = self.status.extra["groups"][name]
+        start = max(window.start_ms, window.newest_ms - window.lookback_ms)
+        got: list[LogEvent] = []
+        try:
+            max_delay = await self._window_events(window.reader, start, got, window.seen)
+        except (Transient, UserError) as exc:
+            note["error"] = one_line(exc)
+            return got  # what came before the failure is new, and its ids are remembered
+        note["error"] = None
+        if got:
+            window.newest_ms = max(window.newest_ms, max(e.timestamp for e in got))
+            note["events"] += len(got)
+            self.status.events += len(got)
+        window.lookback_ms = max(self._min_lookback, min(self._max_lookback, max(window.lookback_ms, 2 * max_delay)))
+        if len(window.seen) >= self._keep_ids:  # a system log is small; bounded all the same
+            floor = start - window.lookback_ms
+            kept = {k: v for k, v in window.seen.items() if v >= floor}
+            window.pruned = window.pruned or len(kept) < len(window.seen)
+            window.seen = kept
+        return got
 
     def _prune(self, start: int) -> None:
         if len(self._seen) < self._keep_ids:
@@ -143,11 +210,19 @@ class PollSource:
         if self.pruned:
             return None
         out: list[LogEvent] = []
-        async for page in self._reader.pages({"startTime": self._start_ms}):
-            for e in page:
-                if e.event_id is None or e.event_id in self._seen:
-                    continue
-                self._seen[e.event_id] = e.timestamp
-                out.append(e)
+        groups = [(self._reader, self._start_ms, self._seen, None)]
+        groups += [(w.reader, w.start_ms, w.seen, n) for n, w in self._extra if not w.pruned]
+        for reader, start, seen, name in groups:
+            try:
+                async for page in reader.pages({"startTime": start}):
+                    for e in page:
+                        if e.event_id is None or e.event_id in seen:
+                            continue
+                        seen[e.event_id] = e.timestamp
+                        out.append(e)
+            except (Transient, UserError) as exc:
+                if name is None:
+                    raise
+                self.status.extra["groups"][name]["error"] = one_line(exc)
         self.status.events += len(out)
         return out
