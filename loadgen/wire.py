@@ -9,6 +9,7 @@ echoes the plan the runner runs), `Log` (stray output of the child), `Failed` (o
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from loadgen.outcome import OutcomeRow
 from loadgen.plan import Plan
@@ -17,11 +18,11 @@ from loadgen.stats import StatsSnapshot
 
 @dataclass(frozen=True, slots=True)
 class Begin:
-    spec: dict  # loadgen.targets.target_from_spec's input; never credentials
+    spec: dict[str, Any]  # loadgen.targets.target_from_spec's input; never credentials
     plan: Plan
-    options: dict  # Runner keyword arguments
+    options: dict[str, Any]  # Runner keyword arguments
     records: str  # "all" | "new" | "none"
-    env: dict  # set in the child before the target is built
+    env: dict[str, str]  # set in the child before the target is built
     event_loop: str  # "uvloop" | "asyncio"
 
 
