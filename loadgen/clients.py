@@ -2,9 +2,12 @@
 (plain http:// only).
 
 Both have one shape: `await start()`, `await request(method, url, headers, body)` returning
-(status, headers with case-insensitive or lower-case `get`, body bytes), `await close()`.
-One client per run: one connection pool, explicit limits and timeouts.
+(status, headers with case-insensitive or lower-case `get`, body bytes), `await close()`:
+the `HttpClient` protocol. One client per run: one connection pool, explicit limits and timeouts.
 """
+
+from collections.abc import Mapping
+from typing import Protocol
 
 from yarl import URL
 
@@ -14,7 +17,29 @@ from loadgen.fastclient import KEEPALIVE_S, FastClient
 CLIENTS = ("aiohttp", "fast")
 
 
-def make_client(kind, *, limit, timeout, connect_timeout):
+class HttpClient(Protocol):
+    """What a Runner sends with (AiohttpClient, FastClient). Response headers are aiohttp's
+    case-insensitive CIMultiDictProxy or the fast client's dict with lower-case names: read
+    them with lower-case names."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        """What a request may legitimately raise (anything else is a bug and propagates)."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> tuple[int, Mapping[str, str], bytes]: ...
+
+    async def close(self) -> None: ...
+
+
+def make_client(kind: str, *, limit: int, timeout: float, connect_timeout: float) -> HttpClient:
     if kind == "aiohttp":
         return AiohttpClient(limit=limit, timeout=timeout, connect_timeout=connect_timeout)
     if kind == "fast":
@@ -27,17 +52,17 @@ class AiohttpClient:
 
     name = "aiohttp"
 
-    def __init__(self, *, limit, timeout, connect_timeout):
+    def __init__(self, *, limit: int, timeout: float, connect_timeout: float) -> None:
         import aiohttp  # here, not at the top: the fast client's load process never needs it
 
         self._aiohttp = aiohttp
-        self.errors = (aiohttp.ClientError, *CLIENT_ERRORS)
+        self.errors: tuple[type[BaseException], ...] = (aiohttp.ClientError, *CLIENT_ERRORS)
         self._limit = limit
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
-        self._session = None
-        self._urls = {}  # url string -> yarl URL, built once (targets have one URL)
+        self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}  # url string -> yarl URL, built once (targets have one URL)
 
-    async def start(self):
+    async def start(self) -> None:
         aiohttp = self._aiohttp
         # The pool never makes a request wait (limit = the runner's in-flight cap), so queueing
         # shows as lateness in the runner, not as hidden latency inside aiohttp.
@@ -55,17 +80,21 @@ class AiohttpClient:
             raise_for_status=False,
         )
 
-    async def request(self, method, url, headers, body):
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
         yurl = self._urls.get(url)
         if yurl is None:
             # encoded=True: send the path exactly as signed (yarl would otherwise re-normalise
             # %3A in an ARN to ':', and the signature would no longer match).
             yurl = self._urls[url] = URL(url, encoded=True)
-        async with self._session.request(method, yurl, headers=headers, data=body, allow_redirects=False) as response:
+        async with self._session.request(  # type: ignore[union-attr]  # start() opened it
+            method, yurl, headers=headers, data=body, allow_redirects=False
+        ) as response:
             payload = await response.read()
             return response.status, response.headers, payload
 
-    async def close(self):
+    async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None

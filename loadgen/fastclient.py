@@ -17,6 +17,7 @@ Errors are the standard ones (ConnectionRefusedError, ConnectionResetError, Time
 import asyncio
 import errno
 from collections import deque
+from collections.abc import Mapping
 
 import httptools
 from yarl import URL
@@ -31,24 +32,31 @@ _USER_AGENT = "lambdascope"
 # default is the same 15 s).
 KEEPALIVE_S = 15.0
 
+# What a connection resolves a request's future with: status, headers (lower-case names), body,
+# and whether the connection may be reused.
+_Response = tuple[int, dict[str, str], bytes, bool]
+
 
 class FastClient:
     name = "fast"
-    errors = (OSError, asyncio.TimeoutError, ResponseError)  # what a request may raise
+    errors: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, ResponseError)  # what a request may raise
 
-    def __init__(self, *, limit, timeout, connect_timeout, max_body=_MAX_BODY):
+    def __init__(self, *, limit: int, timeout: float, connect_timeout: float, max_body: int = _MAX_BODY) -> None:
         self._limit = limit
         self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._max_body = max_body
-        self._pools = {}  # (scheme, host, port) -> _Pool
-        self._prepared = {}  # (method, url) -> (pool, request line and fixed headers)
-        self._loop = None
+        self._pools: dict[tuple[str, int], _Pool] = {}  # (host, port) -> _Pool
+        # (method, url) -> (pool, request line and fixed headers)
+        self._prepared: dict[tuple[str, str], tuple[_Pool, str]] = {}
+        self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by start(), before any request
 
-    async def start(self):
+    async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
 
-    async def request(self, method, url, headers, body):
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
         prepared = self._prepared.get((method, url))
         if prepared is None:
             prepared = self._prepared[(method, url)] = self._prepare(method, url)
@@ -57,7 +65,7 @@ class FastClient:
         loop = self._loop
         deadline = loop.time() + self._timeout
         conn = await pool.acquire(deadline)
-        fut = loop.create_future()
+        fut: asyncio.Future[_Response] = loop.create_future()
         timer = loop.call_at(deadline, _expire, fut, conn, self._timeout)
         keep = False
         try:
@@ -68,9 +76,10 @@ class FastClient:
             timer.cancel()
             pool.release(conn, keep)
 
-    def _prepare(self, method, url):
+    def _prepare(self, method: str, url: str) -> tuple["_Pool", str]:
         parsed = URL(url, encoded=True)
-        if parsed.scheme != "http" or not parsed.host:
+        # (raw_host is set when host is, and an http URL always has a port: 80 if it names none)
+        if parsed.scheme != "http" or not parsed.host or not parsed.raw_host or parsed.port is None:
             # TLS is aiohttp's job (tui/target.py picks the client by scheme).
             raise ValueError(f"the fast client sends plain http:// only (got {url!r})")
         key = (parsed.host, parsed.port)
@@ -84,14 +93,14 @@ class FastClient:
         target = parsed.raw_path_qs or "/"
         return pool, f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {_USER_AGENT}\r\n"
 
-    async def close(self):
+    async def close(self) -> None:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
         self._prepared.clear()
 
 
-def _serialize(head, method, headers, body):
+def _serialize(head: str, method: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
     lines = [head]
     for name, value in headers.items():
         value = str(value)
@@ -107,7 +116,7 @@ def _serialize(head, method, headers, body):
     return "".join(lines).encode("latin-1")
 
 
-def _expire(fut, conn, timeout):
+def _expire(fut: "asyncio.Future[_Response]", conn: "_Conn", timeout: float) -> None:
     if not fut.done():
         fut.set_exception(TimeoutError(f"no response within {timeout:g} s"))
     conn.abort()
@@ -117,15 +126,16 @@ class _Pool:
     """Connections to one origin: idle ones reused most-recent first (least likely to have been
     closed by the server), at most `limit` open, waiters served in order."""
 
-    def __init__(self, client, host, port):
+    def __init__(self, client: FastClient, host: str, port: int) -> None:
         self._client = client
         self._host = host
         self._port = port
-        self._idle = deque()
-        self._waiters = deque()
+        self._idle: deque[_Conn] = deque()
+        self._waiters: deque[asyncio.Future[_Conn | None]] = deque()  # a connection, or None: a free slot
         self.open = 0
 
-    async def acquire(self, deadline):
+    async def acquire(self, deadline: float) -> "_Conn":
+        conn: _Conn | None  # an idle one, or what a release handed on (None: a free slot)
         while True:
             now = self._client._loop.time()
             while self._idle:
@@ -142,7 +152,7 @@ class _Pool:
                     self.open -= 1
                     raise
             # Only when more requests are outstanding than the limit: wait for a release.
-            waiter = self._client._loop.create_future()
+            waiter: asyncio.Future[_Conn | None] = self._client._loop.create_future()
             self._waiters.append(waiter)
             try:
                 conn = await waiter
@@ -160,7 +170,7 @@ class _Pool:
             if conn is not None:
                 self.open -= 1
 
-    async def _connect(self, deadline):
+    async def _connect(self, deadline: float) -> "_Conn":
         client = self._client
         loop = client._loop
         timeout = max(0.0, min(client._connect_timeout, deadline - loop.time()))
@@ -175,7 +185,7 @@ class _Pool:
             raise
         return conn
 
-    def release(self, conn, keep):
+    def release(self, conn: "_Conn", keep: bool) -> None:
         if keep and not conn.closed:
             if not self._hand_on(conn):
                 conn.idle_since = self._client._loop.time()
@@ -185,7 +195,7 @@ class _Pool:
         self.open -= 1
         self._hand_on(None)  # a slot is free: a waiter opens a connection
 
-    def _hand_on(self, conn):
+    def _hand_on(self, conn: "_Conn | None") -> bool:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -193,7 +203,7 @@ class _Pool:
                 return True
         return False
 
-    def close(self):
+    def close(self) -> None:
         while self._idle:
             self._idle.pop().abort()
         for waiter in self._waiters:
@@ -206,40 +216,40 @@ class _Conn(asyncio.Protocol):
     """One connection, parsed by httptools (llhttp): sends a request, resolves the future with
     (status, headers, body, keep_alive) once the response is complete."""
 
-    def __init__(self, max_body):
+    def __init__(self, max_body: int) -> None:
         self._max_body = max_body
         self._parser = httptools.HttpResponseParser(self)
-        self.transport = None
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]  # set by connection_made
         self.closed = False
         self.idle_since = 0.0
-        self._fut = None
-        self._result = None
+        self._fut: asyncio.Future[_Response] | None = None
+        self._result: _Response | None = None
         self._stray = False
         self._reset()
 
-    def _reset(self):
-        self._headers = {}
-        self._body = []
+    def _reset(self) -> None:
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
         self._size = 0
         self._started = False
         self._framed = False  # Content-Length or chunked: else the body runs to the close
         self._keep = False
 
-    def connection_made(self, transport):
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a stream connection's: an asyncio.Transport
 
-    def send(self, data, fut):
+    def send(self, data: bytes, fut: "asyncio.Future[_Response]") -> None:
         self._fut = fut
         self._result = None
         self._reset()
         self.transport.write(data)
 
-    def abort(self):
+    def abort(self) -> None:
         if not self.closed:
             self.closed = True
             self.transport.abort()
 
-    def data_received(self, data):
+    def data_received(self, data: bytes) -> None:
         fut = self._fut
         if fut is None or fut.done():
             # Bytes nobody asked for (or after a timeout): the stream is out of step.
@@ -262,30 +272,30 @@ class _Conn(asyncio.Protocol):
 
     # ---- httptools callbacks, called from feed_data ----
 
-    def on_message_begin(self):
+    def on_message_begin(self) -> None:
         if self._result is not None:
             self._stray = True  # a second response nobody asked for
         self._started = True
 
-    def on_header(self, name, value):
+    def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
         self._headers[key] = value.decode("latin-1").strip()
         if key in ("content-length", "transfer-encoding"):
             self._framed = True
 
-    def on_headers_complete(self):
+    def on_headers_complete(self) -> None:
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body:
             raise ResponseError(f"response body of {length} bytes refused")
         self._keep = self._parser.should_keep_alive()
 
-    def on_body(self, body):
+    def on_body(self, body: bytes) -> None:
         self._size += len(body)
         if self._size > self._max_body:
             raise ResponseError(f"response body larger than {self._max_body} bytes")
         self._body.append(body)
 
-    def on_message_complete(self):
+    def on_message_complete(self) -> None:
         status = self._parser.get_status_code()
         if 100 <= status < 200:
             self._reset()  # an interim 1xx response: the real one follows
@@ -293,10 +303,10 @@ class _Conn(asyncio.Protocol):
         if self._result is None:
             self._result = (status, self._headers, b"".join(self._body), self._keep)
 
-    def eof_received(self):
+    def eof_received(self) -> bool:
         return False  # close our side too
 
-    def connection_lost(self, exc):
+    def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         fut, self._fut = self._fut, None
         if fut is None or fut.done():
@@ -312,7 +322,7 @@ class _Conn(asyncio.Protocol):
             )
         fut.set_exception(exc)
 
-    def _fail(self, exc):
+    def _fail(self, exc: BaseException) -> None:
         fut, self._fut = self._fut, None
         if fut is not None and not fut.done():
             fut.set_exception(exc)

@@ -10,6 +10,9 @@ mixes an old key with a new secret.
 No credential is ever stored in a field that prints: `repr()` of a signer shows the region only.
 """
 
+from collections.abc import Mapping
+from typing import Protocol, Self
+
 import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -18,10 +21,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 from loadgen.errors import CredentialsError
 
 
+class CredentialsProvider(Protocol):
+    """botocore's credentials (static or refreshable): one consistent key, secret and token per
+    call, handed to botocore's SigV4Auth as they are."""
+
+    def get_frozen_credentials(self) -> object: ...
+
+
 class SigV4Signer:
     """Signs one request at a time. `credentials` has `get_frozen_credentials()` (botocore's)."""
 
-    def __init__(self, region, credentials, service="lambda", profile=None):
+    def __init__(
+        self,
+        region: str | None,
+        credentials: CredentialsProvider | None,
+        service: str = "lambda",
+        profile: str | None = None,
+    ) -> None:
         if not region:
             raise CredentialsError("no AWS region for signing: pass --region or set AWS_REGION")
         if credentials is None:
@@ -32,12 +48,12 @@ class SigV4Signer:
         self._credentials = credentials
 
     @classmethod
-    def from_chain(cls, region=None, profile=None, service="lambda"):
+    def from_chain(cls, region: str | None = None, profile: str | None = None, service: str = "lambda") -> Self:
         """Credentials and default region from botocore's standard chain (optionally a profile)."""
         credentials, default_region = chain_credentials(profile)
         return cls(region or default_region, credentials, service, profile)
 
-    def sign(self, method, url, headers, body):
+    def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         """Headers to send: `headers` plus X-Amz-Date, Authorization and, for temporary
         credentials, X-Amz-Security-Token. `url` must be exactly the URL sent on the wire."""
         try:
@@ -49,11 +65,11 @@ class SigV4Signer:
         SigV4Auth(frozen, self.service, self.region).add_auth(request)
         return dict(request.headers.items())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"SigV4Signer(region={self.region!r}, service={self.service!r})"
 
 
-def chain_credentials(profile=None):
+def chain_credentials(profile: str | None = None) -> tuple[CredentialsProvider | None, str | None]:
     """(credentials, default region) from botocore's standard chain; credentials may be None."""
     try:
         session = botocore.session.Session(profile=profile)
