@@ -250,3 +250,38 @@ def test_open_loop_rate_accuracy_and_lateness(server_url):
                 f"{late[int(len(late) * 0.99)]:>8.2f}m {late[-1]:>8.1f}m "
                 f"{runner.held_back:>9} {errors:>7}"
             )
+
+
+def test_probe_record_parse_json_against_orjson():
+    """The record in every response is parsed in the load process (container id, cold flag):
+    the stdlib's json beside orjson, which loadgen/targets.py uses, on a real record's size."""
+    import json
+    import timeit
+
+    import orjson
+
+    record = {
+        "lambdascope": 1,
+        "container_id": "64f6bd02b3c7418199514d5a2fda3313",
+        "request_id": "0e3f2b1c-1111-2222-3333-444455556666",
+        "cold": False,
+        "hostname": "ip-10-0-1-27.ec2.internal",
+        "cpu_model": "Intel(R) Xeon(R) Platinum 8488C",
+        "boot_id": "7c0d5e4a-0b1f-4b7e-9a39-3f1b7a1e2d44",
+        "uptime_s": 1234.5,
+        "invocations": 12,
+        "memory_mb": 128,
+        "init_type": "on-demand",
+    }
+    body = json.dumps(record).encode()
+    n = 50_000
+    rounds = {"json": [], "orjson": []}
+    for _ in range(5):  # interleaved, so drift on a shared machine hits both alike
+        rounds["json"].append(timeit.timeit(lambda: json.loads(body), number=n) / n * 1e6)
+        rounds["orjson"].append(timeit.timeit(lambda: orjson.loads(body), number=n) / n * 1e6)
+    med = {k: statistics.median(v) for k, v in rounds.items()}
+    print(f"\n\nProbe record parse ({len(body)} bytes), median of 5 x {n:,}:")
+    print("| parser | us per record | x json |")
+    print("|---|---|---|")
+    for name, us in med.items():
+        print(f"| {name} | {us:.2f} | {us / med['json']:.2f} |")
