@@ -15,15 +15,20 @@ outcome through a fixed offset taken at start.
 
 import asyncio
 import time
+from collections.abc import AsyncGenerator, Coroutine
 from time import perf_counter
+from typing import TYPE_CHECKING, Any
 
 from loadgen.batcher import Batcher
-from loadgen.clients import make_client
+from loadgen.clients import HttpClient, make_client
 from loadgen.errors import classify_exception
 from loadgen.outcome import Outcome, new_request_id
 from loadgen.plan import Plan
 from loadgen.schedule import Budget, ClosedLoop, OpenLoop
 from loadgen.stats import Stats, StatsSnapshot
+
+if TYPE_CHECKING:
+    from loadgen.targets import Target
 
 _DONE, _SWITCH, _STOP = "done", "switch", "stop"
 
@@ -37,18 +42,18 @@ class Runner:
 
     def __init__(
         self,
-        target,
-        plan,
-        batch_interval=0.1,
+        target: "Target",
+        plan: Plan,
+        batch_interval: float = 0.1,
         *,
-        timeout=30.0,
-        connect_timeout=5.0,
-        client="aiohttp",
-        max_batch=1000,
-        max_queued_batches=50,
-        stop_grace=2.0,
-        stats_window=5.0,
-    ):
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        client: str = "aiohttp",
+        max_batch: int = 1000,
+        max_queued_batches: int = 50,
+        stop_grace: float = 2.0,
+        stats_window: float = 5.0,
+    ) -> None:
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be more than 0 (got {batch_interval})")
         self.target = target
@@ -60,7 +65,7 @@ class Runner:
         self._stop_grace = stop_grace
         self.stats = Stats(stats_window)
         self._batches = Batcher(self.stats, max_batch, max_queued_batches)
-        self._tasks = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0  # requests sent and not finished
         self._starting = 0  # open-loop requests spawned but not yet running: they count too
         self._unpaused = asyncio.Event()
@@ -68,37 +73,38 @@ class Runner:
             self._unpaused.set()
         self._stopping = False
         self._started = False
-        self._failure = None
-        self._waker = None
+        self._failure: BaseException | None = None
+        self._waker: asyncio.Future[None] | None = None
         self._wake_on_completion = False
-        self._closed_loop = None
-        self._open_loop = None
+        self._closed_loop: ClosedLoop | None = None
+        self._open_loop: OpenLoop | None = None
         self._held_back_before = 0
         self._budget = Budget(plan.requests)
         self._epoch_offset = 0.0
-        self._client = None
-        self._loop = None
+        # Both set by run(), before anything uses them (a Runner runs once).
+        self._client: HttpClient = None  # type: ignore[assignment]
+        self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
 
     # ---- state -------------------------------------------------------------------------
 
     @property
-    def plan(self):
+    def plan(self) -> Plan:
         return self._plan
 
     @property
-    def in_flight(self):
+    def in_flight(self) -> int:
         return self._in_flight
 
     @property
-    def sent(self):
+    def sent(self) -> int:
         return self._budget.issued
 
     @property
-    def paused(self):
+    def paused(self) -> bool:
         return self._plan.paused
 
     @property
-    def held_back(self):
+    def held_back(self) -> int:
         """Open-loop arrivals the in-flight cap made wait (or never let out)."""
         current = self._open_loop.held_back if self._open_loop is not None else 0
         return self._held_back_before + current
@@ -130,7 +136,7 @@ class Runner:
         self._unpaused.set()  # paused workers must see the stop
         self._wake()
 
-    def _apply_level(self):
+    def _apply_level(self) -> None:
         tokens = self._closed_loop
         if tokens is not None:
             # Leaving closed loop: no worker may start another request, even before the
@@ -143,7 +149,7 @@ class Runner:
 
     # ---- the run -----------------------------------------------------------------------
 
-    async def run(self):
+    async def run(self) -> AsyncGenerator[list[Outcome], None]:
         """Async generator of outcome batches; ends when the plan is done or stop() is called.
 
         Raises what broke the run (e.g. CredentialsError when credentials cannot be refreshed).
@@ -183,7 +189,7 @@ class Runner:
             await self._cancel_tasks()
             await self._client.close()
 
-    async def _drive(self):
+    async def _drive(self) -> None:
         ticker = self._loop.create_task(self._batches.tick(self._batch_interval))
         try:
             reason = _SWITCH
@@ -202,7 +208,7 @@ class Runner:
         await self._cancel_tasks()
         await self._batches.close()
 
-    async def _closed_phase(self):
+    async def _closed_phase(self) -> str:
         tokens = self._closed_loop = ClosedLoop()
         self._apply_level()
         try:
@@ -228,7 +234,7 @@ class Runner:
         finally:
             self._closed_loop = None
 
-    async def _worker(self, tokens, worker_id):
+    async def _worker(self, tokens: ClosedLoop, worker_id: int) -> None:
         budget = self._budget
         try:
             while tokens.keep(worker_id) and not self._stopping:
@@ -247,7 +253,7 @@ class Runner:
             if not tokens.running:
                 self._wake()
 
-    async def _open_phase(self):
+    async def _open_phase(self) -> str:
         plan = self._plan
         arrivals = self._open_loop = OpenLoop(plan.level, perf_counter(), plan.max_in_flight, self._budget)
         try:
@@ -277,7 +283,7 @@ class Runner:
             self._held_back_before += arrivals.held_back
             self._open_loop = None
 
-    async def _send(self, seq, scheduled, starting=False):
+    async def _send(self, seq: int, scheduled: float, starting: bool = False) -> None:
         if starting:
             self._starting -= 1
         client_request_id = new_request_id()
@@ -344,27 +350,27 @@ class Runner:
 
     # ---- plumbing ----------------------------------------------------------------------
 
-    def _spawn(self, coro):
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task):
+    def _task_done(self, task: "asyncio.Task[None]") -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None and self._failure is None:
             self._failure = task.exception()
             self._wake()
 
-    def _raise_failure(self):
+    def _raise_failure(self) -> None:
         if self._failure is not None:
             raise self._failure
 
-    def _wake(self):
+    def _wake(self) -> None:
         waker = self._waker
         if waker is not None and not waker.done():
             waker.set_result(None)
 
-    async def _sleep(self, until=None):
+    async def _sleep(self, until: float | None = None) -> None:
         """Wait for a control call, a worker change or (if given) perf_counter time `until`."""
         handle = None
         if until is not None:
@@ -383,7 +389,7 @@ class Runner:
             if handle is not None:
                 handle.cancel()
 
-    async def _drain(self, grace):
+    async def _drain(self, grace: float | None) -> None:
         """Wait for outstanding requests; once stopping, for at most `stop_grace` seconds.
         Waits in short slices so a stop() during a natural drain still cuts it short."""
         deadline = None if grace is None else perf_counter() + grace
@@ -396,7 +402,7 @@ class Runner:
             await asyncio.wait(set(self._tasks), timeout=0.1)
         self._raise_failure()
 
-    async def _cancel_tasks(self):
+    async def _cancel_tasks(self) -> None:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -405,6 +411,6 @@ class Runner:
             await asyncio.wait(tasks)
 
 
-def _resolve(fut):
+def _resolve(fut: "asyncio.Future[None]") -> None:
     if not fut.done():
         fut.set_result(None)

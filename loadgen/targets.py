@@ -15,17 +15,44 @@ Signed targets read credentials from botocore's standard chain in the process th
 
 import base64
 import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 from urllib.parse import quote
 
 import orjson
 from yarl import URL
 
 from loadgen.errors import classify_status
-from loadgen.outcome import LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER
+from loadgen.outcome import LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER, ProbeRecord
+
+if TYPE_CHECKING:
+    from loadgen.signing import CredentialsProvider, SigV4Signer
 
 _URL_REGION = re.compile(r"\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 _INIT_DURATION = re.compile(rb"(?:Init|Restore) Duration: ([0-9.]+) ms")
 _JSON = "application/json"
+
+
+class UrlSpec(TypedDict):
+    kind: Literal["url"]
+    url: str
+    method: str
+    auth: Literal["none", "aws_iam"]
+    region: str | None
+    profile: str | None
+
+
+class InvokeSpec(TypedDict):
+    kind: Literal["invoke"]
+    function_name: str
+    region: str
+    endpoint_url: str | None
+    qualifier: str | None
+    log_tail: bool
+    profile: str | None
+
+
+TargetSpec = UrlSpec | InvokeSpec
 
 
 class Response:
@@ -33,11 +60,35 @@ class Response:
 
     __slots__ = ("error", "record", "detail", "init_duration_ms")
 
-    def __init__(self, error=None, record=None, detail=None, init_duration_ms=None):
+    def __init__(
+        self,
+        error: str | None = None,
+        record: ProbeRecord | None = None,
+        detail: str | None = None,
+        init_duration_ms: float | None = None,
+    ) -> None:
         self.error = error
         self.record = record
         self.detail = detail
         self.init_duration_ms = init_duration_ms
+
+
+class Target(Protocol):
+    """What a Runner drives (UrlTarget, InvokeTarget): it builds each request and reads each
+    response; the runner does the IO. Response headers are read with lower-case names."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def prepare(self, client_request_id: str) -> tuple[str, str, Mapping[str, str], bytes | None]:
+        """(method, url, headers, body) for one request."""
+        ...
+
+    def read(self, status: int, headers: Mapping[str, str], body: bytes) -> Response: ...
+
+    def spec(self) -> TargetSpec:
+        """The picklable description `target_from_spec` rebuilds the target from."""
+        ...
 
 
 class UrlTarget:
@@ -49,7 +100,7 @@ class UrlTarget:
 
     kind = "url"
 
-    def __init__(self, url, signer=None, method="GET"):
+    def __init__(self, url: str, signer: "SigV4Signer | None" = None, method: str = "GET") -> None:
         parsed = URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"--url must be an http(s) URL with a host (got {url!r})")
@@ -61,7 +112,7 @@ class UrlTarget:
         self.method = method
         self.signer = signer
 
-    def prepare(self, client_request_id):
+    def prepare(self, client_request_id: str) -> tuple[str, str, dict[str, str], bytes | None]:
         """(method, url, headers, body) for one request."""
         headers = {REQUEST_ID_HEADER: client_request_id}
         body = None
@@ -72,10 +123,10 @@ class UrlTarget:
             headers = self.signer.sign(self.method, self.url, headers, body)
         return self.method, self.url, headers, body
 
-    def read(self, status, headers, body):
+    def read(self, status: int, headers: Mapping[str, str], body: bytes) -> Response:
         return _read_probe_response(status, headers, body)
 
-    def spec(self):
+    def spec(self) -> UrlSpec:
         signer = self.signer
         return {
             "kind": "url",
@@ -86,7 +137,7 @@ class UrlTarget:
             "profile": signer.profile if signer else None,
         }
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"UrlTarget({self.url!r}, auth={'aws_iam' if self.signer else 'none'})"
 
 
@@ -101,8 +152,16 @@ class InvokeTarget:
     kind = "invoke"
 
     def __init__(
-        self, endpoint_url, function_name, region, credentials_provider, *, qualifier=None, log_tail=False, profile=None
-    ):
+        self,
+        endpoint_url: str | None,
+        function_name: str | None,
+        region: str | None,
+        credentials_provider: "CredentialsProvider | None",
+        *,
+        qualifier: str | None = None,
+        log_tail: bool = False,
+        profile: str | None = None,
+    ) -> None:
         if not function_name:
             raise ValueError("--function must name a Lambda function (got an empty name)")
         if not region:
@@ -130,7 +189,7 @@ class InvokeTarget:
         self.signer = SigV4Signer(region, credentials_provider, profile=profile)
         self.method = "POST"
 
-    def prepare(self, client_request_id):
+    def prepare(self, client_request_id: str) -> tuple[str, str, dict[str, str], bytes | None]:
         # The Invoke API passes no HTTP headers to the function: the id travels in the event.
         # Few headers, since each one costs signing time (RequestResponse is the default type).
         body = b'{"client_request_id":"%s"}' % client_request_id.encode()
@@ -139,7 +198,7 @@ class InvokeTarget:
             headers["X-Amz-Log-Type"] = "Tail"
         return "POST", self.url, self.signer.sign("POST", self.url, headers, body), body
 
-    def read(self, status, headers, body):
+    def read(self, status: int, headers: Mapping[str, str], body: bytes) -> Response:
         response = _read_probe_response(status, headers, body)
         function_error = headers.get("x-amz-function-error")
         if function_error and response.error is None:
@@ -151,7 +210,7 @@ class InvokeTarget:
             response.init_duration_ms = _init_duration(tail)
         return response
 
-    def spec(self):
+    def spec(self) -> InvokeSpec:
         return {
             "kind": "invoke",
             "function_name": self.function_name,
@@ -162,11 +221,11 @@ class InvokeTarget:
             "profile": self.profile,
         }
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"InvokeTarget({self.function_name!r}, region={self.region!r})"
 
 
-def target_from_spec(spec):
+def target_from_spec(spec: Mapping[str, Any]) -> UrlTarget | InvokeTarget:
     """Build a target from its spec; credentials come from the standard chain, here."""
     spec = dict(spec)
     kind = spec.pop("kind", None)
@@ -199,19 +258,19 @@ def target_from_spec(spec):
     raise ValueError(f"target kind must be 'url' or 'invoke' (got {kind!r})")
 
 
-def _only(spec, allowed):
+def _only(spec: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(spec) - allowed)
     if unknown:
         known = ", ".join(sorted(allowed))
         raise ValueError(f"unknown target setting {unknown[0]!r} (known: {known})")
 
 
-def _region_from_url(url):
+def _region_from_url(url: str) -> str | None:
     match = _URL_REGION.search(URL(url).host or "")
     return match.group(1) if match else None
 
 
-def _read_probe_response(status, headers, body):
+def _read_probe_response(status: int, headers: Mapping[str, str], body: bytes) -> Response:
     error = classify_status(status)
     if error == "throttled" and headers.get(LOCAL_LIMIT_HEADER) == "local-machine":
         return Response("local_limit", None, "the local machine is at its limit (not Lambda)")
@@ -221,7 +280,7 @@ def _read_probe_response(status, headers, body):
     return Response(None, _parse_record(body))
 
 
-def _parse_record(body):
+def _parse_record(body: bytes) -> ProbeRecord | None:
     # A 2xx that is not a JSON object is still a success at the HTTP level; it just names no
     # container (a wrong URL, or not the probe), so the record stays None.
     if not body or body[:1] != b"{":
@@ -233,12 +292,12 @@ def _parse_record(body):
     return record if isinstance(record, dict) else None
 
 
-def _short(prefix, body):
+def _short(prefix: str, body: bytes | None) -> str:
     text = (body or b"")[:120].decode("utf-8", "replace").replace("\n", " ").strip()
     return f"{prefix}: {text}" if text else prefix
 
 
-def _init_duration(tail_b64):
+def _init_duration(tail_b64: str) -> float | None:
     try:
         text = base64.b64decode(tail_b64)
     except ValueError:
