@@ -654,8 +654,21 @@ def _cold_start(M, fleet, serving):
         if n == len(serving) and n
         else f"{n} cold start{'s' if n != 1 else ''} in {len(serving)} serving containers"
     )
+    restores = sum(1 for c in cold if c.cold_kind == "restore")
+    if restores:
+        # SnapStart: a restore from the snapshot, not an init (its REPORT says Restore Duration).
+        text += " (SnapStart restores, not inits)" if restores == n else f" ({restores} of them SnapStart restores)"
     if inits:
-        text += f"; Init Duration p50 {_ms(p50)}, p99 {_ms(p99)}"
+        has_init = any(c.init_duration_ms is not None for c in serving)
+        has_restore = any(c.init_duration_ms is None and c.restore_duration_ms is not None for c in serving)
+        name = (
+            "Init/Restore Duration"
+            if has_init and has_restore
+            else "Restore Duration"
+            if has_restore
+            else "Init Duration"
+        )
+        text += f"; {name} p50 {_ms(p50)}, p99 {_ms(p99)}"
     f = {
         "kind": "cold_start",
         "text": "",
@@ -664,6 +677,7 @@ def _cold_start(M, fleet, serving):
         "init_ms_p50": _r(p50, 2),
         "init_ms_p99": _r(p99, 2),
         "init_samples": len(inits),
+        "restores": restores,
         "cold_latency_ms_p50": None,
         "cold_latency_ms_p99": None,
         "warm_latency_ms_p50": None,

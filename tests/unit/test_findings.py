@@ -313,3 +313,27 @@ def test_the_teller_tells_again_on_a_new_environment_a_new_host_key_or_after_its
     b.env("host-3", 10.0, [10.1])
     f.apply_records(b.records[-3:], now=T0 + 10.9)
     assert len(teller.story(f, T0 + 10.9, host_key="cpu_model").wave_of) == 39
+
+
+def test_snapstart_restores_are_told_as_restores_not_inits():
+    b = Build()
+    restored = [b.env("h1", 0.0, calls=[0.5, 1.0]), b.env("h1", 0.01, calls=[0.5, 1.0])]
+    # Make them SnapStart's: a restore line instead of the init, Restore Duration in the REPORT.
+    for r in b.records:
+        if r.kind == L.INIT_START:
+            r.kind = L.RESTORE_START
+        if r.kind == L.REPORT and "init_duration_ms" in r.data:
+            r.data["restore_duration_ms"] = r.data.pop("init_duration_ms")
+    f = Fleet()
+    f.apply_records(b.records, now=T0 + 5)
+    cs = F.tell(f, T0 + 5).of_kind("cold_start")[0]
+    assert cs["count"] == 2 and cs["restores"] == 2 and len(restored) == 2
+    assert "SnapStart restores, not inits" in cs["text"] and "Restore Duration p50" in cs["text"]
+    assert "Init Duration" not in cs["text"]
+
+    b.env("h2", 0.02, calls=[0.6])  # one on-demand environment beside them
+    f = Fleet()
+    f.apply_records(b.records, now=T0 + 5)
+    cs = F.tell(f, T0 + 5).of_kind("cold_start")[0]
+    assert cs["count"] == 3 and cs["restores"] == 2
+    assert "2 of them SnapStart restores" in cs["text"] and "Init/Restore Duration p50" in cs["text"]
