@@ -237,6 +237,7 @@ class MonitorApp(App):
         self.replay = replay
         self.steering = steering  # loadgen.steering.Steering with --plan: it drives the load
         self._when_ready = when_ready
+        self._starting = when_ready is not None  # until attach(): the header says so
         self._stopped = False
         self._redrawing = True
 
@@ -289,6 +290,7 @@ class MonitorApp(App):
         if self._stopped:
             return False
         self.target, self.load, self.sources, self.recorder = target, load, list(sources), recorder
+        self._starting = False
         if steering is not None:
             self.steering = steering
         self._start_producers()
@@ -426,7 +428,16 @@ class MonitorApp(App):
             if self.replay is not None:
                 load = f"{load}  {replay_position(self.replay.clock)}"
             self.header.show(
-                header_text(self.target, load, stats, fleet, [s.status for s in self.sources], self.failures, elapsed)
+                header_text(
+                    self.target,
+                    load,
+                    stats,
+                    fleet,
+                    [s.status for s in self.sources],
+                    self.failures,
+                    elapsed,
+                    starting=self._starting,
+                )
             )
         self.ticks += 1
 
@@ -468,6 +479,9 @@ class MonitorApp(App):
                 yield cmd
 
     def _can_control(self) -> bool:
+        if self.load is None and self._starting:
+            self.status.say("the load generator is still starting: try again in a moment")
+            return False
         if self.load is None or not self.load_state.controllable:
             self.status.say("no load generator to control here", error=True)
             return False

@@ -32,8 +32,11 @@ async def test_the_screen_comes_first_and_the_session_is_attached_after(tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: ready)
         assert "starting the local Lambda…" in header(app)  # drawn before anything is started
+        # Said as starting, not as a monitor without load (which it will not be).
+        assert "load generator: starting…" in header(app) and "logs: starting…" in header(app)
+        assert "no load generator" not in header(app)
         await pilot.press("plus")
-        assert app.status.message == "no load generator to control here"  # nothing to steer yet
+        assert app.status.message == "the load generator is still starting: try again in a moment"
         load, source = FakeLoad(), FakeSource("poll")
         assert app.attach(
             target=TargetInfo("local", "lambdascope-probe", simulated_hosts=True), load=load, sources=[source]
@@ -42,6 +45,7 @@ async def test_the_screen_comes_first_and_the_session_is_attached_after(tmp_path
         load.feed([o])
         source.feed(events)
         await until(pilot, lambda: app.fleet.counters.invocations == 1)
+        assert "starting…" not in header(app)
         await pilot.press("plus")
         assert load.calls[-1] == Plan("closed", 11)
         await pilot.press("q")

@@ -85,8 +85,10 @@ def header_text(
     statuses: list[SourceStatus],
     failures: dict[str, str],
     elapsed: float | None,
+    starting: bool = False,
 ) -> Text:
-    """Four lines: target and load; achieved load; the fleet; the log channel."""
+    """Four lines: target and load; achieved load; the fleet; the log channel. `starting`: the
+    target, the load and the log source are still starting (the screen comes up first)."""
     t = Text(no_wrap=True, overflow="ellipsis")
     t.append(" lambdascope ", style="bold reverse")
     # The clock and the load first: on a narrow terminal the line is cut at the right.
@@ -98,7 +100,9 @@ def header_text(
     t.append(target.label(), style="bold cyan")
     t.append("\n")
 
-    if stats is None:
+    if stats is None and starting:
+        t.append(" load generator: starting…", style="dim")
+    elif stats is None:
         t.append(" no load generator: watching the logs only", style="dim")
     else:
         t.append(f" {fmt_rate(stats['rate'])} req/s", style="bold")
@@ -145,6 +149,9 @@ def header_text(
         warnings.insert(0, f"Lambda dropped {dropped:,} log records: the counts are short")
     if behind and not any(s.behind for s in statuses):
         warnings.insert(0, f"logs {lag:.0f} s behind")
+    if starting and not statuses:
+        t.append(" logs: starting…", style="dim")
+        return t
     names = ", ".join(s.name for s in statuses) or "no log source"
     t.append(f" logs ({names}): ")
     t.append(f"lag {'–' if lag is None else f'{lag:.1f} s'}", style="bold red" if behind else "")
