@@ -19,14 +19,22 @@ import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, Any, Never, NoReturn
 
 from loadgen import wire
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from loadgen.outcome import Outcome
+    from loadgen.plan import Plan
+    from loadgen.runner import Runner
 
 MAX_RECORDS_SEEN = 100_000
 CHUNK = 1000  # outcomes per message: keeps each pickle (and the parent's unpickle) short
 
 
-def main(cmd_conn, out_conn):
+def main(cmd_conn: "Connection[Never, object]", out_conn: "Connection[wire.Report, Never]") -> NoReturn:
     """Entry point of the spawned process: import the generator, then wait for `wire.Begin`
     (the parent sends it once its target is up) and run it."""
     # The parent owns the terminal and its Ctrl-C; it stops us through the command pipe.
@@ -58,7 +66,7 @@ def main(cmd_conn, out_conn):
     os._exit(code)
 
 
-def one_line(exc):
+def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     # Our own errors (ValueError from plans and specs, CredentialsError) read well bare.
     if type(exc).__name__ in ("ValueError", "PlanError", "CredentialsError") and text:
@@ -66,7 +74,14 @@ def one_line(exc):
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-async def _run(spec, plan, options, records, cmd_conn, outbox):
+async def _run(
+    spec: dict[str, Any],
+    plan: "Plan",
+    options: wire.RunnerOptions,
+    records: str,
+    cmd_conn: "Connection[Never, object]",
+    outbox: "_Outbox",
+) -> None:
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
@@ -76,7 +91,7 @@ async def _run(spec, plan, options, records, cmd_conn, outbox):
     runner = Runner(target_from_spec(spec), plan, **options)
     fd = cmd_conn.fileno()
 
-    def on_command():
+    def on_command() -> None:
         try:
             while cmd_conn.poll():
                 _obey(runner, cmd_conn.recv(), outbox)
@@ -85,7 +100,7 @@ async def _run(spec, plan, options, records, cmd_conn, outbox):
             runner.stop()  # the parent is gone (or closed its end): finish quickly
 
     loop.add_reader(fd, on_command)
-    seen = set()
+    seen: set[str | None] = set()
     interval = options.get("batch_interval", 0.1)
     last_stats = 0.0
     try:
@@ -103,7 +118,7 @@ async def _run(spec, plan, options, records, cmd_conn, outbox):
     await outbox.put(wire.Done(runner.snapshot()))
 
 
-def _obey(runner, command, outbox):
+def _obey(runner: "Runner", command: object, outbox: "_Outbox") -> None:
     match command:
         case wire.Apply(plan):
             try:
@@ -116,7 +131,7 @@ def _obey(runner, command, outbox):
             raise TypeError(f"unknown command from the parent: {command!r}")
 
 
-def _keep_record(outcome, records, seen):
+def _keep_record(outcome: "Outcome", records: str, seen: set[str | None]) -> bool:
     """Whether this outcome carries its probe record across: 'all', 'none', or 'new' (the first
     record of each container, and cold ones: host facts do not change within a container)."""
     if records == "all" or outcome.record is None:
@@ -143,25 +158,26 @@ class _Outbox:
     (back-pressure) without a busy wait. Logs and the final error never wait: at most
     `max_logs` are queued, the rest dropped and counted."""
 
-    def __init__(self, conn, slots=16, max_logs=64):
+    def __init__(self, conn: "Connection[wire.Report, Never]", slots: int = 16, max_logs: int = 64) -> None:
         self._conn = conn
-        self._queue = queue.SimpleQueue()  # (report, holds_a_slot); bounded by slots + max_logs
+        # (report, holds_a_slot), or None to end; bounded by slots + max_logs
+        self._queue: queue.SimpleQueue[tuple[wire.Report, bool] | None] = queue.SimpleQueue()
         self._max_logs = max_logs
         self._logs_queued = 0
         self._slots_total = slots
-        self._slots = None
-        self._loop = None
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.broken = False
         self.dropped_logs = 0
         self._thread = threading.Thread(target=self._send_loop, name="outbox", daemon=True)
         self._thread.start()
 
-    def bind(self, loop):
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Use `loop` for back-pressure (call from inside it, before the first `put`)."""
         self._loop = loop
         self._slots = asyncio.Semaphore(self._slots_total)
 
-    def _send_loop(self):
+    def _send_loop(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
@@ -178,14 +194,15 @@ class _Outbox:
             else:
                 self._logs_queued -= 1
 
-    def _release(self, n):
+    def _release(self, n: int) -> None:
         if self._loop is None or self._slots is None:
             return
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
             for _ in range(n):
                 self._loop.call_soon_threadsafe(self._slots.release)
 
-    async def put(self, report):
+    async def put(self, report: wire.Report) -> None:
+        assert self._slots is not None, "bind() comes before the first put"
         if self.broken:
             raise _ParentGone()
         await self._slots.acquire()
@@ -193,7 +210,7 @@ class _Outbox:
             raise _ParentGone()
         self._queue.put((report, True))
 
-    def put_nowait(self, report):
+    def put_nowait(self, report: wire.Report) -> None:
         """For logs and the final error: never blocks; dropped (and counted) past max_logs."""
         if self._logs_queued >= self._max_logs:
             self.dropped_logs += 1
@@ -201,7 +218,7 @@ class _Outbox:
         self._logs_queued += 1
         self._queue.put((report, False))
 
-    def close(self, timeout):
+    def close(self, timeout: float) -> None:
         self._queue.put(None)
         self._thread.join(timeout)
         with contextlib.suppress(OSError):
@@ -211,15 +228,15 @@ class _Outbox:
 class _LogWriter(io.TextIOBase):
     """sys.stdout/sys.stderr stand-in: complete lines become `Log` reports to the parent."""
 
-    def __init__(self, outbox, name):
+    def __init__(self, outbox: _Outbox, name: str) -> None:
         self._outbox = outbox
         self._name = name
         self._partial = ""
 
-    def writable(self):
+    def writable(self) -> bool:
         return True
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         self._partial += text
         while "\n" in self._partial:
             line, self._partial = self._partial.split("\n", 1)
@@ -231,7 +248,7 @@ class _LogWriter(io.TextIOBase):
         return len(text)
 
 
-def _silence(outbox):
+def _silence(outbox: _Outbox) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)

@@ -22,11 +22,21 @@ import sys
 import types
 import weakref
 from collections import deque
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Never, Unpack
 
 from loadgen import child, wire
 from loadgen.outcome import Outcome
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    # The child and the parent's ends of its two one-way pipes: commands out, reports in (any
+    # object: an unknown one is reported, not trusted).
+    _Parts = tuple[BaseProcess, Connection[wire.Command, Never], Connection[Never, object]]
 
 RECORDS = ("all", "new", "none")
 MAX_MESSAGES_PER_POLL = 200
@@ -53,14 +63,14 @@ class LoadProcess:
 
     def __init__(
         self,
-        spec: dict,
+        spec: Mapping[str, Any],
         plan: Plan,
         *,
         records: str = "all",
-        env: dict | None = None,
+        env: Mapping[str, str] | None = None,
         event_loop: str = "uvloop",
         warm: "WarmStart | None" = None,
-        **runner_options,
+        **runner_options: Unpack[wire.RunnerOptions],
     ) -> None:
         if event_loop not in ("uvloop", "asyncio"):
             raise ValueError(f"event_loop must be 'uvloop' or 'asyncio' (got {event_loop!r})")
@@ -77,15 +87,16 @@ class LoadProcess:
         self._warm = warm
         self.stats: StatsSnapshot | None = None  # latest snapshot from the child
         self.error: str | None = None  # one line, when the child failed
-        self.logs: deque = deque(maxlen=MAX_LOGS)  # stray output of the child, never on the terminal
+        self.logs: deque[str] = deque(maxlen=MAX_LOGS)  # stray output of the child, never on the terminal
         self.done = False
-        self._process = None
-        self._cmd = None
-        self._out = None
-        self._ready: deque = deque()  # (outcomes, snapshot or None) read but not yet handed out
-        self._waiters: list = []  # futures of consumers waiting for the pipe
-        self._loop = None
-        self._finalizer = None
+        self._process: BaseProcess | None = None
+        self._cmd: Connection[wire.Command, Never] | None = None
+        self._out: Connection[Never, object] | None = None
+        # (outcomes, snapshot or None) read but not yet handed out
+        self._ready: deque[tuple[list[Outcome], StatsSnapshot | None]] = deque()
+        self._waiters: list[asyncio.Future[None]] = []  # futures of consumers waiting for the pipe
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._finalizer: weakref.finalize[[BaseProcess], LoadProcess] | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -129,6 +140,7 @@ class LoadProcess:
         self._finish()
 
     def _finish(self) -> None:
+        assert self._process is not None, "stop() finishes a started process"
         self._read_available()
         _reap(self._process)
         if self._finalizer is not None:
@@ -144,7 +156,7 @@ class LoadProcess:
     async def __aenter__(self) -> "LoadProcess":
         return self.start()
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     # ---- control -------------------------------------------------------------------------
@@ -167,7 +179,7 @@ class LoadProcess:
 
     # ---- reports -------------------------------------------------------------------------
 
-    async def batches(self):
+    async def batches(self) -> AsyncGenerator[tuple[list[Outcome], StatsSnapshot | None], None]:
         """(outcomes, snapshot or None) as they arrive, until the child finishes: a list of
         Outcome per batch, with the latest StatsSnapshot when one came with it. Raises
         LoadError if the child failed (after the outcomes that came before the failure)."""
@@ -185,7 +197,7 @@ class LoadProcess:
         """Until the pipe has something (or the child is gone). The pipe is watched only while
         someone waits: unread reports stay in the pipe and hold the child back."""
         loop = self._loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        fut: asyncio.Future[None] = loop.create_future()
         self._waiters.append(fut)
         if len(self._waiters) == 1 and self._out is not None:
             loop.add_reader(self._out.fileno(), self._on_readable)
@@ -225,6 +237,7 @@ class LoadProcess:
             self._read_one()
 
     def _read_one(self) -> None:
+        assert self._out is not None, "called by _read_available, which checks"
         try:
             report = self._out.recv()
         except (EOFError, OSError):
@@ -255,6 +268,7 @@ class LoadProcess:
 
     def _child_gone(self) -> None:
         if not self.done:
+            assert self._process is not None, "only a started process reports"
             self._process.join(1.0)
             if self.error is None:
                 self.error = f"load process exited unexpectedly (exit code {self._process.exitcode})"
@@ -280,14 +294,14 @@ class WarmStart:
         # other goes away (the child stops when we die; we notice when it dies).
         cmd_read.close()
         out_write.close()
-        self._parts: tuple | None = (process, cmd, out)
+        self._parts: _Parts | None = (process, cmd, out)
         self._finalizer = weakref.finalize(self, _abandon, process, cmd, out)
 
     @property
     def pid(self) -> int | None:
         return self._parts[0].pid if self._parts is not None else None
 
-    def take(self) -> tuple:
+    def take(self) -> "_Parts":
         """(process, command pipe, report pipe), once."""
         if self._parts is None:
             raise RuntimeError("this WarmStart was taken over or closed already")
@@ -302,14 +316,14 @@ class WarmStart:
             self._finalizer()
 
 
-def _abandon(process, cmd, out) -> None:
+def _abandon(process: "BaseProcess", cmd: "Connection[wire.Command, Never]", out: "Connection[Never, object]") -> None:
     cmd.close()  # EOF before Begin: the child exits by itself
     out.close()
     _reap(process)
 
 
 @contextlib.contextmanager
-def _main_module_hidden():
+def _main_module_hidden() -> Iterator[None]:
     """Spawn re-runs the parent's __main__ in the child unless it cannot find it. The child
     needs nothing from it (its entry point is importable by name), and re-running it costs
     startup time, imports the UI into the load process, and crashes a script that starts
@@ -324,7 +338,7 @@ def _main_module_hidden():
 
 
 @contextlib.contextmanager
-def _real_std_streams():
+def _real_std_streams() -> Iterator[None]:
     """multiprocessing hands sys.stderr's file descriptor to the resource tracker it starts. A
     full-screen UI that captures output (Textual does) leaves a stream whose fileno() is unusable,
     and the spawn fails ("bad value(s) in fds_to_keep"): use the process's real streams while
@@ -343,7 +357,7 @@ def _real_std_streams():
         sys.stdout, sys.stderr = saved
 
 
-def _reap(process):
+def _reap(process: "BaseProcess") -> None:
     """Make sure the child is gone: join, then terminate, then kill."""
     if process.is_alive():
         process.join(0.5)

@@ -9,18 +9,31 @@ echoes the plan the runner runs), `Log` (stray output of the child), `Failed` (o
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from loadgen.outcome import OutcomeRow
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
 
 
+class RunnerOptions(TypedDict, total=False):
+    """`loadgen.runner.Runner`'s keyword arguments, as a LoadProcess passes them on."""
+
+    batch_interval: float
+    timeout: float
+    connect_timeout: float
+    client: str  # "aiohttp" | "fast"
+    max_batch: int
+    max_queued_batches: int
+    stop_grace: float
+    stats_window: float
+
+
 @dataclass(frozen=True, slots=True)
 class Begin:
     spec: dict[str, Any]  # loadgen.targets.target_from_spec's input; never credentials
     plan: Plan
-    options: dict[str, Any]  # Runner keyword arguments
+    options: RunnerOptions
     records: str  # "all" | "new" | "none"
     env: dict[str, str]  # set in the child before the target is built
     event_loop: str  # "uvloop" | "asyncio"
