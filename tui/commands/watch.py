@@ -153,16 +153,15 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
 
     from loadgen.process import WarmStart
 
-    # First, so it boots (imports the generator) on the other core while the target starts; after
-    # the first frame, so the screen comes up before anything competes with it for a core.
-    warm = WarmStart()
-    stack.callback(warm.close)  # a no-op once the load process took it over
-
     local = not (args.function or args.url)
     app.status.say("starting the local Lambda…" if local else "looking up the function…")
     try:
-        # The heavy imports (botocore, aiohttp, the local Lambda) off the event loop: the screen
-        # stays live meanwhile.
+        # First, so it boots (imports the generator) on the other core while the target starts;
+        # after the first frame, so the screen comes up before anything competes with it.
+        warm = WarmStart()
+        stack.callback(warm.close)  # a no-op once the load process took it over
+        # botocore (for the error classes) off the event loop: the screen stays live meanwhile.
+        # The local Lambda imports its own parts in a thread while moto boots (tui.target).
         await asyncio.to_thread(_import_session_modules)
         from tui.aws_errors import aws_errors
         from tui.recording import Recorder
