@@ -37,7 +37,7 @@ test: lint $(AWSCLI_STAMP)
 test-unit: $(STAMP)
 	$(PY) -m pytest -q -m unit $(PYTEST_ARGS)
 
-# The house rules a machine checks: lint and format (ruff), types of the pure core (mypy), the
+# The house rules a machine checks: lint and format (ruff), types of the pure core and loadgen (mypy), the
 # import layers (import-linter). Configured in pyproject.toml.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

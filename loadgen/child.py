@@ -202,9 +202,9 @@ class _Outbox:
                 self._loop.call_soon_threadsafe(self._slots.release)
 
     async def put(self, report: wire.Report) -> None:
-        assert self._slots is not None, "bind() comes before the first put"
         if self.broken:
             raise _ParentGone()
+        assert self._slots is not None, "bind() comes before the first put"
         await self._slots.acquire()
         if self.broken:
             raise _ParentGone()

@@ -88,9 +88,8 @@ class AiohttpClient:
             # encoded=True: send the path exactly as signed (yarl would otherwise re-normalise
             # %3A in an ARN to ':', and the signature would no longer match).
             yurl = self._urls[url] = URL(url, encoded=True)
-        async with self._session.request(  # type: ignore[union-attr]  # start() opened it
-            method, yurl, headers=headers, data=body, allow_redirects=False
-        ) as response:
+        # (start() opened the session)
+        async with self._session.request(method, yurl, headers=headers, data=body, allow_redirects=False) as response:  # type: ignore[union-attr]
             payload = await response.read()
             return response.status, response.headers, payload
 
