@@ -206,15 +206,21 @@ async def aws_target(
     profile: str | None = None,
     endpoint_url: str | None = None,
     use_invoke: bool = False,
+    capacity_provider: str | None = None,
 ):
-    """A function on AWS (or behind --endpoint-url): its URL and AuthType, its log group.
+    """A function on AWS (or behind --endpoint-url): its URL and AuthType, its log group, and for
+    Managed Instances its capacity provider's system log group (`capacity_provider` names it, else
+    the function's configuration does: tui/capacity_provider.py).
 
     Credentials come from the standard chain at call time; none are kept here.
     """
     from botocore.exceptions import ClientError
 
     from tui import aws
+    from tui import capacity_provider as capacity
     from tui.aws_errors import aws_errors
+
+    cp_group = capacity.log_group_for(capacity_provider) if capacity_provider else None
 
     if not function:
         raise UserError("give --function NAME too: its log group is where lambdascope reads the containers")
@@ -225,7 +231,9 @@ async def aws_target(
         region = region or session.region_name
         if not region:
             raise UserError("no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION")
+        raw_config: dict = {}
         async with aws.client(session, "lambda", endpoint_url=endpoint_url, region=region, max_attempts=2) as lam:
+            capacity.keep_raw_config(lam, raw_config)
             try:
                 cfg = await lam.get_function_configuration(FunctionName=function)
             except ClientError as exc:
@@ -257,6 +265,7 @@ async def aws_target(
         logs_endpoint=endpoint_url,
         profile=profile,
         auth=auth,
+        capacity_provider_log_group=cp_group or capacity.group_from_config(raw_config),
         extra={
             "memory_mb": cfg.get("MemorySize"),
             "runtime": cfg.get("Runtime"),
@@ -284,6 +293,7 @@ def open_target(args):
             getattr(args, "profile", None),
             getattr(args, "endpoint_url", None),
             getattr(args, "invoke", False),
+            getattr(args, "capacity_provider", None),
         )
     profile = getattr(args, "profile", None)
     if profile:
@@ -291,5 +301,10 @@ def open_target(args):
         raise UserError(
             f"--profile {profile} is an AWS profile, used only with --function or --url; "
             f"for a local Lambda profile use --profile-file {profile}"
+        )
+    if getattr(args, "capacity_provider", None):
+        raise UserError(
+            "--capacity-provider is for a function on AWS (with --function); "
+            "the local Lambda's lmi profile reads its own capacity provider's log"
         )
     return LocalTarget(getattr(args, "profile_file", None))

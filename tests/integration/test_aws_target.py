@@ -40,9 +40,29 @@ def fake_aws_env(tmp_path):
 @pytest.fixture
 def local_aws(tmp_path):
     """`lambdascope local` as a subprocess; yields its endpoints; stops it and checks for leftovers."""
+    yield from _local(tmp_path)
+
+
+@pytest.fixture
+def local_aws_lmi():
+    """The same, on the Managed Instances profile: a function on a capacity provider. In a short
+    folder: its environments bind a unix socket there, and pytest's tmp_path can be longer than a
+    socket path may be (108 bytes)."""
+    import pathlib
+    import shutil
+    import tempfile
+
+    short = pathlib.Path(tempfile.mkdtemp(prefix="lscp-", dir="/tmp"))
+    try:
+        yield from _local(short, "--profile-file", "lmi")
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def _local(tmp_path, *args):
     env = fake_aws_env(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "local"],
+        [sys.executable, "-m", "tui.cli", "local", *args],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -137,3 +157,58 @@ def test_unknown_function_is_one_line(local_aws, tmp_path):
     assert out.stderr.startswith("lambdascope: error: function 'no-such-fn' not found in us-east-1")
     assert out.stderr.count("\n") == 1
     no_secret_in(out.stdout, out.stderr)
+
+
+def test_a_managed_instances_function_names_its_capacity_provider(local_aws_lmi, tmp_path):
+    # On AWS nothing says "read the system log" but the function's CapacityProviderConfig, which
+    # this botocore's model drops: it must be read from the raw answer.
+    endpoints, env = local_aws_lmi
+    _until_published(endpoints["status_url"])
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "run",
+            "--function",
+            endpoints["function_name"],
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoints["endpoint_url"],
+            "--requests",
+            "100",
+            "--concurrency",
+            "8",
+            "--format",
+            "json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    no_secret_in(out.stdout, out.stderr)
+    doc = json.loads(out.stdout)
+    assert doc["source"]["capacity_provider_log_group"] == endpoints["capacity_provider_log_group"]
+    assert doc["hosts"] and all(h["availability_zone"] for h in doc["hosts"])
+    assert all(h["host_evidence"] == "system log + probe (DMI)" for h in doc["hosts"])
+
+
+def _until_published(status_url: str, timeout: float = 60.0) -> None:
+    """Managed Instances throttle a request no environment has a slot for (no cold start on the
+    request path): wait until publishing's environments have started, as a user of an LMI
+    function waits for its version to be published."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(status_url, timeout=5) as r:
+            status = json.load(r)
+        if status["environments"] >= 3 and status["starting"] == 0:
+            return
+        assert time.monotonic() < deadline, json.dumps(status)
+        time.sleep(0.1)

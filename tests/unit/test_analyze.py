@@ -161,3 +161,39 @@ def test_bad_flags_give_one_line_and_exit_2(capsys, argv, needle):
     err = capsys.readouterr().err
     assert needle in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_capacity_providers_export_beside_the_functions_gives_hosts_their_zone(tmp_path, capsys):
+    # Managed Instances: `aws logs filter-log-events` of each group, one file each.
+    fn = []
+    for i, rid in enumerate(("r1", "r2")):
+        rec = json.loads(probe_line(STREAM_A, rid, False, "ip-10-0-1-27.ec2.internal"))
+        rec.update(instance_id="i-0abc123def456789", instance_type="c7g.xlarge", init_type="lambda-managed-instances")
+        fn.append(ev(STREAM_A, 10 + i, json.dumps(rec)))
+    launched = {
+        "timestamp": "2026-11-27T00:00:00.000Z",
+        "level": "INFO",
+        "message": "Successfully launched c7g.xlarge instance i-0abc123def456789 in us-east-1a",
+        "metadata": {
+            "instanceId": "i-0abc123def456789",
+            "availabilityZones": ["us-east-1a"],
+            "instanceTypes": ["c7g.xlarge"],
+            "capacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp",
+        },
+    }
+    cp = [ev("cp/managed-instances", 0, json.dumps(launched), eid="cp0"), ev("cp/managed-instances", 1, "{oops")]
+    (tmp_path / "fn.json").write_text(json.dumps({"events": fn}))
+    (tmp_path / "cp.json").write_text(json.dumps({"events": cp}))
+    assert main(["analyze", str(tmp_path / "fn.json"), str(tmp_path / "cp.json"), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    [host] = doc["hosts"]
+    assert host["availability_zone"] == "us-east-1a" and host["host_evidence"] == "system log + probe (DMI)"
+    assert doc["instances"][0]["launched_at"] == "2026-11-27T00:00:00.000Z"
+    assert doc["totals"]["system_log_malformed"] == 1 and doc["totals"]["invocations"] == 2
+    assert doc["source"]["paths"] == [str(tmp_path / "fn.json"), str(tmp_path / "cp.json")]
+
+
+def test_capacity_provider_flag_is_for_a_log_group(tmp_path, capsys):
+    (tmp_path / "fn.json").write_text(json.dumps({"events": experiment_events()}))
+    assert main(["analyze", str(tmp_path / "fn.json"), "--capacity-provider", "cp"]) == 2
+    assert "another FILE" in capsys.readouterr().err

@@ -22,8 +22,19 @@ def add_target_flags(p) -> None:
     g.add_argument("--url", help="the function URL to load (with --function, for its logs)")
     g.add_argument("--invoke", action="store_true", help="load through the Invoke API, not the function URL")
     add_aws_flags(g)
+    add_capacity_provider_flag(g)
     g.add_argument(
         "--profile-file", help="local Lambda profile: a TOML file or a shipped name (today, blog, lmi, snapstart)"
+    )
+
+
+def add_capacity_provider_flag(p, default: str = "from the function's configuration") -> None:
+    p.add_argument(
+        "--capacity-provider",
+        metavar="NAME",
+        help="Managed Instances: read this capacity provider's system log beside the function's "
+        "(instance ids, AZs, launches); a NAME, or its log group if not the default "
+        f"/aws/lambda/capacity-provider/NAME (default: {default})",
     )
 
 

@@ -25,6 +25,24 @@ def read_events(path: str) -> list[LogEvent]:
     return parse_events(text, path)
 
 
+def read_files(paths: list[str]) -> list[LogEvent]:
+    """Every event of several files (a function's export and its capacity provider's), one
+    event id once, in timestamp order."""
+    if len(paths) == 1:
+        return read_events(paths[0])
+    seen: set[str] = set()
+    out: list[LogEvent] = []
+    for path in paths:
+        for e in read_events(path):
+            if e.event_id is not None:
+                if e.event_id in seen:
+                    continue
+                seen.add(e.event_id)
+            out.append(e)
+    out.sort(key=lambda e: e.timestamp)
+    return out
+
+
 def parse_events(text: str, name: str = "input") -> list[LogEvent]:
     """Every event in `text`, de-duplicated by event id, in timestamp order."""
     decoder = json.JSONDecoder()
