@@ -43,7 +43,7 @@ from tui.widgets.findings_panel import FindingsPanel
 from tui.widgets.header import MonitorHeader, header_text
 from tui.widgets.keybar import KeyBar, entries_from_bindings
 from tui.widgets.lanes import TimelineLanes, scale_text
-from tui.widgets.legend import HostLegend, HostPalette, serving_hosts
+from tui.widgets.legend import HostLegend, HostPalette, host_zones, serving_hosts
 from tui.widgets.status import StatusLine, exit_summary
 
 BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
@@ -416,6 +416,8 @@ class MonitorApp(App):
                 pre,
                 scale_text(self.timeline.top),
                 timeview.describe(self.timeline.frame),
+                zones=host_zones(fleet, host_key),
+                instances=len(getattr(fleet, "instances", ())),
             )
             if self.panel.display:
                 self.panel.show(story.findings)
@@ -618,7 +620,7 @@ class MonitorApp(App):
         story = getattr(self, "story", None)
         if c is None or story is None:
             return
-        self.status.say(row_detail(c, story.state(c, self.clock()), story.retired.get(cid)))
+        self.status.say(row_detail(c, story.state(c, self.clock()), story.retired.get(cid), self.fleet))
 
     def action_host_key(self) -> None:
         self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]

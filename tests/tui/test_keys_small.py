@@ -52,8 +52,9 @@ def test_the_bar_fits_the_width_and_keeps_help_and_quit(width, keys):
 
 
 def test_columns_narrow_with_the_terminal_and_never_show_the_cpu_twice():
-    assert columns_for(200) == [k for k in COLUMN_KEYS if k not in ("conc", "init")]
-    assert columns_for(200, optional=frozenset({"conc", "init"})) == COLUMN_KEYS
+    assert columns_for(200) == [k for k in COLUMN_KEYS if k not in ("conc", "init", "az")]
+    assert columns_for(200, optional=frozenset({"conc", "init", "az"})) == COLUMN_KEYS
+    assert "az" not in columns_for(99, optional=frozenset({"az"}))  # the legend has the AZ there
     assert "cpu" not in columns_for(120) and "first" in columns_for(120)
     assert columns_for(80) == ["log", "id", "wave", "host", "inv", "state"]
     assert "cpu" not in columns_for(200, "cpu_model")
@@ -68,7 +69,7 @@ async def test_at_80_columns_the_bar_keeps_help_and_quit_and_the_state_column_sh
         assert app.table.shown_columns == ["log", "id", "wave", "host", "inv", "state"]
         await pilot.resize_terminal(200, 50)
         await pilot.pause()
-        assert app.table.shown_columns == [k for k in COLUMN_KEYS if k not in ("conc", "init")]
+        assert app.table.shown_columns == [k for k in COLUMN_KEYS if k not in ("conc", "init", "az")]
         assert "+ load+" in app.query_one(KeyBar).plain
 
 

@@ -10,6 +10,7 @@ from tui.lambdalog import parse_event
 from tui.sources.base import SourceStatus
 from tui.target import TargetInfo
 from tui.widgets.containers import (
+    COLUMN_KEYS,
     fmt_cold,
     fmt_offset,
     row_cells,
@@ -80,10 +81,11 @@ def test_row_cells_mark_unconfirmed_rows():
     o, events = Traffic().invoke(0, T0)
     f.apply_outcomes([o], T0)
     c = f.containers[o.container_id]
-    cells = row_cells(c, "busy", "host-a", f.started_at)
-    assert cells[0] == "◌" and cells[5] == "1" and cells[-1] == "busy"
-    assert cells[6] == "0/0" or cells[6].endswith("/1")  # requests at once: now/max
-    assert cells[7] == ""  # on-demand: no init type shown
+    cells = dict(zip(COLUMN_KEYS, row_cells(c, "busy", "host-a", f.started_at)))
+    assert cells["log"] == "◌" and cells["inv"] == "1" and cells["state"] == "busy"
+    assert cells["conc"] == "0/0" or cells["conc"].endswith("/1")  # requests at once: now/max
+    assert cells["init"] == ""  # on-demand: no init type shown
+    assert cells["az"] == ""  # no capacity provider's system log: no AZ
 
 
 def test_density_is_log2_and_the_legend_scale_matches_it():

@@ -24,6 +24,7 @@ COLUMNS = [
     ("id", "id", 8, False),
     ("wave", "wave", 4, True),
     ("host", "host", 15, False),
+    ("az", "az", 10, False),
     ("cpu", "cpu", 15, False),
     ("inv", "inv", 7, True),
     ("conc", "now/max", 7, True),
@@ -51,11 +52,12 @@ STATE_STYLE = {
 STATE_LABEL = {"pre-initialised": "pre-init"}  # the column is 8 wide
 INIT_GRACE_S = 10.0  # Lambda's init limit: an environment initialising this recently may still serve
 # Columns a narrower terminal drops, widest-first: (terminal width below which, columns).
-NARROW = [(150, ("cpu",)), (100, ("first", "last", "cold"))]
+NARROW = [(150, ("cpu",)), (100, ("first", "last", "cold", "az"))]
 # Columns of today's Lambda (issue 10), shown only when some environment needs them: requests at
 # once (now/max) when one ran more than one at a time (Managed Instances); the init type when one
-# is not on-demand (SnapStart, provisioned concurrency, Managed Instances).
-OPTIONAL = ("conc", "init")
+# is not on-demand (SnapStart, provisioned concurrency, Managed Instances); the host's AZ when the
+# capacity provider's system log gave one (Managed Instances; below 100 columns the legend has it).
+OPTIONAL = ("conc", "init", "az")
 INIT_LABEL = {"provisioned-concurrency": "prov", "snap-start": "snap", "lambda-managed-instances": "lmi"}
 
 
@@ -65,9 +67,22 @@ def _peak(c) -> int:
     return max(getattr(c, "peak_concurrency", 0) or 0, getattr(c, "concurrency", 0) or 0)
 
 
+def host_zone(fleet, c) -> str:
+    """The AZ of `c`'s host where the capacity provider's system log gave one, else ''; a host
+    placed by a guess says so with '?'."""
+    host_of = getattr(fleet, "host_of", None)
+    if host_of is None or not getattr(fleet, "instances", None):
+        return ""
+    _, inst, evidence = host_of(c)
+    zone = getattr(inst, "availability_zone", None) or ""
+    return zone + "?" if zone and "guess" in evidence else zone
+
+
 def optional_columns(fleet) -> frozenset:
     """Which OPTIONAL columns this fleet needs (one pass over its containers)."""
     need = set()
+    if any(getattr(i, "availability_zone", None) for i in getattr(fleet, "instances", {}).values()):
+        need.add("az")
     for c in fleet.containers.values():
         # An on-demand environment runs one request at a time: an apparent overlap there is two
         # lines' clocks, not concurrency. Only a multi-concurrency environment earns the column.
@@ -153,7 +168,13 @@ def is_pre_initialized(c) -> bool:
 
 
 def row_cells(
-    c: Container, state: str, host: str, origin: float | None, host_key: str = "hostname", wave: int | None = None
+    c: Container,
+    state: str,
+    host: str,
+    origin: float | None,
+    host_key: str = "hostname",
+    wave: int | None = None,
+    zone: str = "",
 ) -> list[str]:
     """The plain text of one row, in COLUMNS order. ◌ only for a container the responses
     reported and the logs have not shown an invocation of yet."""
@@ -163,6 +184,7 @@ def row_cells(
         short_id(c.container_id),
         "" if wave is None else str(wave + 1),
         "–" if pre and host == "?" else host_label(host, host_key)[: _WIDTH["host"]],
+        zone[: _WIDTH["az"]],
         short_cpu(c.cpu_model)[: _WIDTH["cpu"]],
         f"{c.invocations:,}",
         f"{getattr(c, 'concurrency', 0)}/{_peak(c)}",
@@ -187,14 +209,19 @@ def sorted_rows(fleet: Fleet, sort: str, host_key: str) -> list[Container]:
     return sorted(by_first, key=lambda c: (is_pre_initialized(c), rank[c.host_key(host_key)]))  # stable
 
 
-def row_detail(c, state: str, why: str | None = None) -> str:
+def row_detail(c, state: str, why: str | None = None, fleet=None) -> str:
     """One line about a container for the status line (Enter or a click on its row): what the
     table has no room for. Fields the model lacks are left out."""
     parts = [short_id(c.container_id), state + (f" ({why})" if why else "")]
     if c.hostname:
         parts.append(f"host {c.hostname}")
-    if getattr(c, "instance_id", None):  # an EC2 host names itself (Managed Instances)
-        parts.append(f"instance {c.instance_id}" + (f" ({c.instance_type})" if c.instance_type else ""))
+    host_of = getattr(fleet, "host_of", None)
+    iid, inst, evidence = host_of(c) if host_of is not None else (getattr(c, "instance_id", None), None, "")
+    if iid:  # an EC2 host (Managed Instances): which evidence placed it there, a guess said so
+        kind = getattr(c, "instance_type", None) or getattr(inst, "instance_type", None)
+        zone = getattr(inst, "availability_zone", None)
+        facts = ", ".join(x for x in (kind, zone) if x)
+        parts.append(f"instance {iid}" + (f" ({facts})" if facts else "") + (f" from {evidence}" if evidence else ""))
     if getattr(c, "boot_id", ""):
         parts.append(f"boot {c.boot_id[:12]}")
     if c.cpu_model:
@@ -338,7 +365,8 @@ class ContainerTable(DataTable):
         if state == "pre-initialised" and now - c.first_seen < INIT_GRACE_S:
             state = "init…"  # its first request may be on the way: not "never invoked" yet
         style = "dim" if is_pre_initialized(c) else colour_of(host)
-        return row_cells(c, state, host, fleet.started_at, self.host_key, wave), style
+        zone = host_zone(fleet, c) if "az" in self._optional else ""
+        return row_cells(c, state, host, fleet.started_at, self.host_key, wave, zone), style
 
     def visible_rows(self) -> range:
         top = int(self.scroll_y)

@@ -7,6 +7,9 @@ containers cost what 40 do. Which stretch of the run, at what zoom, is a `TimeVi
 (tui/widgets/timeview.py): the whole run by default. Each column sums `per` buckets of the
 fleet's timeline; the character is the count on a log2 scale topped at the busiest visible
 column, coloured by host; ◆ marks the cold start, ✕ a retirement; a column still filling is dim.
+On Managed Instances, ↑ and ↓ mark when the environment's EC2 instance launched and terminated,
+as the capacity provider's system log tells it, on the lanes of the environments it hosts (off
+the lane when it happened outside the view: an instance launched days before the run).
 """
 
 import math
@@ -22,6 +25,21 @@ from tui.widgets.timeview import TimeView, axis_text, frame
 DENSITY = " ▁▂▃▄▅▆▇█"
 COLD_MARK = "◆"
 RETIRED_MARK = "✕"
+LAUNCH_MARK = "↑"
+TERMINATE_MARK = "↓"
+
+
+def instance_marks(fleet, c) -> tuple[float | None, float | None] | None:
+    """(launched, terminated) times of `c`'s EC2 instance from the system log, or None."""
+    host_of = getattr(fleet, "host_of", None)
+    if host_of is None or not getattr(fleet, "instances", None):
+        return None
+    inst = host_of(c)[1]
+    if inst is None:
+        return None
+    launched = inst.launched_at if inst.launched_at is not None else inst.launching_at
+    gone = inst.terminated_at if inst.terminated_at is not None else inst.terminating_at
+    return launched, gone
 
 
 def density_level(n: int) -> int:
@@ -186,20 +204,28 @@ class TimelineLanes(Widget):
             self._cache_key = key
         colour = self._colour_of(c)
         retired = self._retired.get(cid)
-        stamp = (c.invocations, colour, c.cold_at, retired)
+        host_marks = instance_marks(fleet, c)
+        stamp = (c.invocations, colour, c.cold_at, retired, host_marks)
         hit = self._cache.get(cid)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-        strip = self._lane(c, width, base, colour, retired)
+        strip = self._lane(c, width, base, colour, retired, host_marks)
         self._cache[cid] = (stamp, strip)
         self.rendered_lanes += 1
         return strip
 
-    def _lane(self, c, width: int, base: Style, colour: str, retired: float | None) -> Strip:
+    def _lane(
+        self, c, width: int, base: Style, colour: str, retired: float | None, host_marks: tuple | None = None
+    ) -> Strip:
         f = self.frame
         chars = list(scaled_chars(self._lane_counts(c), self.top))
         style = base + Style(color=colour) if colour else base
         marks: dict[int, tuple[str, Style]] = {}
+        if host_marks is not None:  # under the environment's own marks: those say more about it
+            for t, mark, tint in ((host_marks[0], LAUNCH_MARK, "green"), (host_marks[1], TERMINATE_MARK, "red")):
+                x = f.column_of(t) if t is not None else None
+                if x is not None:
+                    marks[x] = (mark, base + Style(color=tint, bold=True))
         x = f.column_of(c.cold_at)
         if x is not None:
             marks[x] = (COLD_MARK, style + Style(bold=True))

@@ -5,8 +5,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.palette import PALETTE
-from tui.widgets.containers import host_label, is_pre_initialized
-from tui.widgets.lanes import DENSITY, density_scale
+from tui.widgets.containers import host_label, host_zone, is_pre_initialized
+from tui.widgets.lanes import DENSITY, LAUNCH_MARK, TERMINATE_MARK, density_scale
+
+# An EC2 host's DNS suffix says nothing its AZ beside it does not (ip-10-0-1-27 us-east-1a).
+_EC2_SUFFIXES = (".ec2.internal", ".compute.internal")
 
 HOST_KEY_NAMES = {"hostname": "hostname", "boot_id": "boot id", "cpu_model": "CPU model"}
 
@@ -62,6 +65,20 @@ def serving_hosts(containers, host_key: str) -> tuple[dict[str, int], int]:
     return hosts, pre
 
 
+def host_zones(fleet, host_key: str) -> dict[str, str]:
+    """{host: its AZ} for the hosts the capacity provider's system log put in one (Managed
+    Instances); a host of environments in several AZs (keyed by CPU model, say) gets none."""
+    if not getattr(fleet, "instances", None):
+        return {}
+    zones: dict[str, set] = {}
+    for c in fleet.containers.values():
+        if c.invocations:
+            zone = host_zone(fleet, c)
+            if zone:
+                zones.setdefault(c.host_key(host_key), set()).add(zone)
+    return {host: next(iter(z)) for host, z in zones.items() if len(z) == 1}
+
+
 def legend_text(
     hosts: dict[str, int],
     palette: HostPalette,
@@ -71,8 +88,13 @@ def legend_text(
     pre_initialized: int = 0,
     scale: str = "",
     view: str = "",
+    zones: dict[str, str] | None = None,
+    instances: int = 0,
 ) -> Text:
-    """'hosts by hostname (3): ■ ip-10-1 4  ■ ip-10-2 10 …   timeline: ▁1 … █128+/bucket ◆ cold'"""
+    """'hosts by hostname (3): ■ ip-10-1 4  ■ ip-10-2 10 …   timeline: ▁1 … █128+/bucket ◆ cold';
+    with Managed Instances each host's AZ ('■ ip-10-0-1-27 us-east-1a 2'), and the instances'
+    launch and termination marks in the timeline's key."""
+    zones = zones or {}
     out = Text()
     out.append(f"hosts by {HOST_KEY_NAMES.get(host_key, host_key)} ({len(hosts)}): ", style="bold")
     for i, (host, n) in enumerate(hosts.items()):
@@ -81,8 +103,16 @@ def legend_text(
             break
         out.append("■ ", style=palette.colour(host))
         label = host_label(host, host_key)
+        zone = zones.get(host)
+        if zone:
+            label = next((label[: -len(x)] for x in _EC2_SUFFIXES if label.endswith(x)), label)
         label = label if len(label) <= 24 else label[:23] + "…"
-        out.append(f"{label} {n}  ")
+        if zone:
+            out.append(f"{label} ")
+            out.append(zone, style="bold")
+            out.append(f" {n}  ")
+        else:
+            out.append(f"{label} {n}  ")
     if not hosts:
         out.append("none yet  ", style="dim")
     if pre_initialized:
@@ -94,6 +124,12 @@ def legend_text(
     out.append(" cold ")
     out.append("✕", style="bold yellow")
     out.append(" retired")
+    if instances:
+        out.append(" ")
+        out.append(LAUNCH_MARK, style="bold green")
+        out.append(" launched ")
+        out.append(TERMINATE_MARK, style="bold red")
+        out.append(" terminated")  # short: at 80 columns the key is the legend's last line
     return out
 
 
@@ -113,11 +149,20 @@ class HostLegend(Static):
         pre_initialized: int = 0,
         scale: str = "",
         view: str = "",
+        zones: dict[str, str] | None = None,
+        instances: int = 0,
     ) -> None:
-        key = (host_key, tuple(hosts.items()), pre_initialized, scale, view)
+        key = (host_key, tuple(hosts.items()), pre_initialized, scale, view, tuple((zones or {}).items()), instances)
         if key != self._last:  # a relayout only when the legend really changed
             self._last = key
             self._last_text = legend_text(
-                hosts, palette, host_key, pre_initialized=pre_initialized, scale=scale, view=view
+                hosts,
+                palette,
+                host_key,
+                pre_initialized=pre_initialized,
+                scale=scale,
+                view=view,
+                zones=zones,
+                instances=instances,
             )
             self.update(self._last_text)
