@@ -81,7 +81,7 @@ def alive(pid: int) -> bool:
 
 def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
     exe = Path(sys.executable).with_name("lambdascope")
-    command = f"{exe} --snapshot-dir snaps; echo $? > exit-code"
+    command = f"echo what-was-on-the-terminal; {exe} --snapshot-dir snaps; echo $? > exit-code; sleep 60"
     tmux = Tmux(tmp_path)
     seen: set[int] = set()
     tmux.start(command)
@@ -127,6 +127,9 @@ def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
             tmux.screen,
         )
         assert code == "0"
+        # The first frame (tui/splash.py) and the app shared the alternate screen: the terminal
+        # is back as it was.
+        assert "what-was-on-the-terminal" in tmux.screen() and "lambdascope " not in tmux.screen()
         assert len(seen) >= 3  # lambdascope, its load process, moto and the environments were seen
         wait_for(lambda: not [p for p in seen if alive(p)], 15, "every process to be gone")
     finally:

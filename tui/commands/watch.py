@@ -91,11 +91,11 @@ async def open_watch(args, plan, target=None, warm=None):
 
 
 async def handle(args) -> int:
-    """The screen first, then the rest: the local Lambda (or the AWS lookup), the log source and
-    the load process start in a task once the first frame is up, and are handed to the app."""
-    import asyncio
-    from contextlib import AsyncExitStack
-
+    """The screen first, then the rest: a first frame before Textual is even imported
+    (tui/splash.py), the app's own screen over it, and then the local Lambda (or the AWS lookup),
+    the log source and the load process, started in a task once the app's first frame is up and
+    handed to the app."""
+    from tui.splash import splash
     from tui.target import open_target
 
     plan = plan_from_args(args)
@@ -107,6 +107,14 @@ async def handle(args) -> int:
         plan = base_plan(ramp_plan, args.max_in_flight)
         steering = Steering(ramp_plan, plan, time.time())
     target = open_target(args)  # its checks need no IO: a bad flag or profile is said before any screen
+    with splash(plan.describe(), pending_target(args).label(), _starting_text(args)) as first_frame:
+        return await _watch(args, plan, target, steering, first_frame)
+
+
+async def _watch(args, plan, target, steering, first_frame) -> int:
+    import asyncio
+    from contextlib import AsyncExitStack
+
     from tui.app import MonitorApp
     from tui.load import LoadState
 
@@ -121,6 +129,7 @@ async def handle(args) -> int:
         )
         with quit_on_signals(app, stack):
             try:
+                first_frame.taken()  # Textual draws over it, and leaves the screen itself
                 await app.run_async()
             finally:
                 if starting:
@@ -138,6 +147,10 @@ async def handle(args) -> int:
     return app.return_code or 0
 
 
+def _starting_text(args) -> str:
+    return "looking up the function…" if args.function or args.url else "starting the local Lambda…"
+
+
 def pending_target(args):
     """What the header names while the target starts (the started target replaces it)."""
     from tui.target import TargetInfo
@@ -153,8 +166,7 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
 
     from loadgen.process import WarmStart
 
-    local = not (args.function or args.url)
-    app.status.say("starting the local Lambda…" if local else "looking up the function…")
+    app.status.say(_starting_text(args))
     try:
         # First, so it boots (imports the generator) on the other core while the target starts;
         # after the first frame, so the screen comes up before anything competes with it.
