@@ -623,7 +623,9 @@ class MonitorApp(App):
         self.status.say(row_detail(c, story.state(c, self.clock()), story.retired.get(cid), self.fleet))
 
     def action_host_key(self) -> None:
-        self.host_key = HOST_KEYS[(HOST_KEYS.index(self.host_key) + 1) % len(HOST_KEYS)]
+        keys = self.fleet.host_keys() if hasattr(self.fleet, "host_keys") else HOST_KEYS
+        at = keys.index(self.host_key) if self.host_key in keys else -1
+        self.host_key = keys[(at + 1) % len(keys)]
         self.palette.use(self.host_key)
         self.table.set_host_key(self.host_key)
         self.status.say(f"hosts keyed by {self.host_key}")

@@ -23,6 +23,8 @@ from tui import lambdalog as L
 from tui.timeline import Clock, Timeline
 
 HOST_KEYS = ("hostname", "boot_id", "cpu_model")
+# Managed Instances: the EC2 instance the probe's DMI read names, offered by `g` where one does.
+INSTANCE_KEY = "instance_id"
 MAX_UNPLACED = 50_000  # SnapStart answers waiting for the logs to name their stream
 
 # Record kinds, bound once (the feeding loop is the hot path of the whole tool).
@@ -669,10 +671,17 @@ class Fleet:
             c.order = i
         if sort == "invocations":
             return sorted(by_first, key=lambda c: -c.invocations)
-        if sort in HOST_KEYS or sort == "host":
+        if sort in HOST_KEYS or sort == INSTANCE_KEY or sort == "host":
             key = "hostname" if sort == "host" else sort
             return sorted(by_first, key=lambda c: c.host_key(key))
         return by_first
+
+    def host_keys(self) -> tuple[str, ...]:
+        """The host keys worth offering: HOST_KEYS, and the EC2 instance where some environment
+        named one (Managed Instances)."""
+        if any(c.instance_id for c in self.containers.values()):
+            return HOST_KEYS + (INSTANCE_KEY,)
+        return HOST_KEYS
 
     @property
     def serving(self) -> int:

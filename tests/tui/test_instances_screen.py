@@ -133,3 +133,28 @@ async def test_no_system_log_no_marks_and_no_zone_column():
         assert LAUNCH_MARK not in lane_text(app, env_stream(0))
         assert "launched" not in app.query_one(HostLegend)._last_text.plain
         assert "az" not in app.table.shown_columns
+
+
+async def test_g_offers_the_ec2_instance_as_the_host_key_where_the_probe_named_one():
+    app, source = fed_app()
+    async with app.run_test(size=(150, 40)) as pilot:
+        source.feed(events())
+        await until(pilot, lambda: app.fleet.counters.invocations == 40)
+        app.refresh_view()
+        for _ in range(3):  # hostname → boot id → CPU model → EC2 instance
+            await pilot.press("g")
+        await pilot.pause()
+        assert app.host_key == "instance_id"
+        legend = app.query_one(HostLegend)._last_text.plain
+        assert "hosts by EC2 instance (2)" in legend and "i-0aaaaaaaaaaaaaaa1 us-east-1a 1" in legend
+        await pilot.press("g")
+        assert app.host_key == "hostname"  # and round again
+
+
+async def test_g_skips_the_instance_key_where_no_environment_named_one():
+    app, source = fed_app()
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("g")
+        assert app.host_key == "hostname"

@@ -38,7 +38,12 @@ COLUMN_KEYS = [c[0] for c in COLUMNS]
 _RIGHT = {c[0] for c in COLUMNS if c[3]}
 _WIDTH = {c[0]: c[2] for c in COLUMNS}
 _HOST_I = COLUMN_KEYS.index("host")
-HOST_KEY_LABELS = {"hostname": "host", "boot_id": "host (boot id)", "cpu_model": "host (cpu)"}
+HOST_KEY_LABELS = {
+    "hostname": "host",
+    "boot_id": "host (boot id)",
+    "cpu_model": "host (cpu)",
+    "instance_id": "host (instance)",
+}
 UNCONFIRMED_MARK = "◌"
 SORTS = ("first", "invocations", "host")
 STATE_STYLE = {

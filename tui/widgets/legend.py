@@ -11,7 +11,12 @@ from tui.widgets.lanes import DENSITY, LAUNCH_MARK, TERMINATE_MARK, density_scal
 # An EC2 host's DNS suffix says nothing its AZ beside it does not (ip-10-0-1-27 us-east-1a).
 _EC2_SUFFIXES = (".ec2.internal", ".compute.internal")
 
-HOST_KEY_NAMES = {"hostname": "hostname", "boot_id": "boot id", "cpu_model": "CPU model"}
+HOST_KEY_NAMES = {
+    "hostname": "hostname",
+    "boot_id": "boot id",
+    "cpu_model": "CPU model",
+    "instance_id": "EC2 instance",
+}
 
 
 class HostPalette:
