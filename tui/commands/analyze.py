@@ -112,7 +112,10 @@ async def _read_group(args, since_s: float):
                 note = source.status.extra.get("groups", {}).get(cp) if cp else None
                 if note and note["error"]:
                     # The function's table stands without it: said once, not fatal.
-                    print(f"lambdascope: {note['error']}: hosts have no AZ or lifecycle", file=sys.stderr)
+                    print(
+                        f"lambdascope: {note['error']}: the hosts have no AZ or lifecycle (check --capacity-provider)",
+                        file=sys.stderr,
+                    )
                 return events
             except LogGroupMissing:
                 where = args.region or session.region_name

@@ -355,7 +355,7 @@ class LiveTailSource:
             await self._backfill(reader, gap_from, pass_time, note)
             note["error"] = None
         except (Transient, UserError) as exc:
-            note["error"] = one_line(exc)
+            note["error"] = one_line(str(exc))  # our own message: its class name says nothing more
 
     async def _read_history(self, reader: FilterLogEventsReader, start: int) -> None:
         """An extra group's events before `since`, once (below the de-dup horizon, and so kept
@@ -369,7 +369,7 @@ class LiveTailSource:
                 note["events"] += len(page)
                 await self._emit(page, len(page))
         except (Transient, UserError) as exc:
-            note["error"] = one_line(exc)
+            note["error"] = one_line(str(exc))  # our own message: its class name says nothing more
 
     async def _backfill_failed(self, exc: Transient, delay: float) -> None:
         self.status.error = one_line(exc)

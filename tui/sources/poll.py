@@ -180,7 +180,7 @@ class PollSource:
         try:
             max_delay = await self._window_events(window.reader, start, got, window.seen)
         except (Transient, UserError) as exc:
-            note["error"] = one_line(exc)
+            note["error"] = one_line(str(exc))  # our own message: its class name says nothing more
             return got  # what came before the failure is new, and its ids are remembered
         note["error"] = None
         if got:
@@ -223,6 +223,6 @@ class PollSource:
             except (Transient, UserError) as exc:
                 if name is None:
                     raise
-                self.status.extra["groups"][name]["error"] = one_line(exc)
+                self.status.extra["groups"][name]["error"] = one_line(str(exc))
         self.status.events += len(out)
         return out
