@@ -264,3 +264,11 @@ def test_header_warns_in_red_when_lambda_dropped_log_records():
     line = text.plain.splitlines()[3]
     assert "Lambda dropped 123 log records: the counts are short" in line
     assert any("dropped" in text.plain[s.start : s.end] and str(s.style) == str(WARN_STYLE) for s in text.spans)
+
+
+def test_a_failing_system_log_is_said_in_the_header_and_a_working_one_is_not():
+    s = SourceStatus(name="poll")
+    s.extra["groups"] = {"/aws/lambda/capacity-provider/cp": {"events": 0, "error": None}}
+    assert source_warnings([s], {}) == []
+    s.extra["groups"]["/aws/lambda/capacity-provider/cp"]["error"] = "log group x not found yet"
+    assert source_warnings([s], {}) == ["system log unread (log group x not found yet): no AZs"]

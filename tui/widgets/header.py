@@ -72,6 +72,12 @@ def source_warnings(statuses: list[SourceStatus], failures: dict[str, str]) -> l
             out.append(f"{s.name} is falling behind")
         if s.error and s.name not in failures:
             out.append(f"{s.name}: {mask(s.error)}")
+        # A group read beside the function's (a capacity provider's system log) that fails:
+        # the hosts lack what it would give them (AZ, launches), and the screen says so.
+        for group, note in (s.extra.get("groups") or {}).items():
+            if isinstance(note, dict) and note.get("error"):
+                what = "system log" if "capacity-provider" in group else group
+                out.append(f"{what} unread ({mask(note['error'])}): no AZs")
     for name, error in failures.items():
         out.append(f"{name} stopped: {mask(error)}")
     return out
