@@ -33,10 +33,13 @@ from probe.local.launcher import LineSplitter
 from probe.local.platform_lines import PlatformLines, Report, iso
 from probe.local.procs import minimal_env, peak_rss_mb
 from probe.local.runtime_api import Invocation, RuntimeApi
+from probe.local.scratch import make_scratch
 
 TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
 TAIL_LINES = 256  # bound on lines kept per invocation for that tail
 INIT_TIMEOUT_S = 10.0  # Lambda's INIT phase limit
+MAX_SOCKET_PATH = 100  # bytes: Linux takes 107 for an AF_UNIX path
+SHORT_SOCKET_BASE = "/tmp"  # scratch folders there are cleaned by LocalLambda like any other
 
 
 @dataclass
@@ -120,6 +123,7 @@ class Environment:
         self._reported_init = False
         self._starting: asyncio.Task | None = None
         self._log_server: asyncio.AbstractServer | None = None
+        self._sock_dir: str | None = None  # a short folder for the socket, when _tmp is too long
         self._log_splitters: list[LineSplitter] = []
 
     def info(self) -> dict:
@@ -258,6 +262,11 @@ class Environment:
     async def _serve_worker_logs(self) -> str:
         """The fd-provider socket LMI workers connect their stdout and stderr to."""
         path = os.path.join(self._tmp, "logs.sock")
+        if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+            # A long TMPDIR (a test's tmp_path, a deep home) makes the bind fail ("AF_UNIX path
+            # too long") and every request wait for an environment that never starts.
+            self._sock_dir = make_scratch(SHORT_SOCKET_BASE)
+            path = os.path.join(self._sock_dir, "logs.sock")
 
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
             lines = LineSplitter(self._on_line)
@@ -293,9 +302,10 @@ class Environment:
             server.close()
             for lines in self._log_splitters:
                 lines.close()
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
+        for folder in (self._tmp, self._sock_dir):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
+        self._tmp = self._sock_dir = None
 
     def kill_now(self) -> None:
         """Synchronous last resort (interpreter shutting down): just kill the process."""

@@ -13,10 +13,11 @@ import json
 import logging
 import shutil
 import sys
+import tempfile
 
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
-from probe.local.environment import Environment, FunctionConfig
+from probe.local.environment import SHORT_SOCKET_BASE, Environment, FunctionConfig
 from probe.local.frontdoor import FrontDoor
 from probe.local.launcher import SpawnLauncher
 from probe.local.logs_front import LogsFront
@@ -162,8 +163,10 @@ class LocalLambda:
         await self._shutdown()
 
     async def _start(self) -> None:
-        for path in clean_stale():
-            log.info("removed %s, left behind by a local Lambda that no longer runs", path)
+        # The system temp folder, and /tmp where environments put their sockets when it is long.
+        for base in dict.fromkeys([tempfile.gettempdir(), SHORT_SOCKET_BASE]):
+            for path in clean_stale(base):
+                log.info("removed %s, left behind by a local Lambda that no longer runs", path)
         self._tmp = make_scratch()
         if self.moto is None:
             self.moto = MotoServer(self._pids).spawn()

@@ -6,6 +6,7 @@ multi-concurrent mode, REPORT-only JSON, the capacity provider's system log) and
 import asyncio
 import json
 import re
+import tempfile
 from collections import Counter, defaultdict
 
 import aioboto3
@@ -165,3 +166,16 @@ async def test_snapstart_streams_begin_with_a_restore(http):
         assert "AWS_LAMBDA_LOG_GROUP_NAME" not in names
         assert "AWS_LAMBDA_INITIALIZATION_TYPE" in names
     assert_nothing_left(ll)
+
+
+async def test_lmi_starts_under_a_long_temp_folder(http, tmp_path, monkeypatch):
+    # The workers' log socket lives in the environment's scratch folder; under a deep TMPDIR
+    # its path passes AF_UNIX's 107 bytes, and environments never started (every request 429).
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    async with LocalLambda("lmi", handler="tests.local.handlers.behave") as ll:
+        results = await _get_all(http, ll.function_url, 6, {})
+        assert Counter(s for s, _ in results) == {200: 6}
+        assert all(e["state"] != "starting" for e in ll.environments)
