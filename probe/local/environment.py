@@ -19,6 +19,7 @@ Two other modes (FunctionConfig.mode):
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -34,6 +35,8 @@ from probe.local.platform_lines import PlatformLines, Report, iso
 from probe.local.procs import minimal_env, peak_rss_mb
 from probe.local.runtime_api import Invocation, RuntimeApi
 from probe.local.scratch import make_scratch
+
+log = logging.getLogger(__name__)
 
 TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
 TAIL_LINES = 256  # bound on lines kept per invocation for that tail
@@ -176,8 +179,20 @@ class Environment:
             self._init_began = time.perf_counter()
             if self.config.mode != "snapstart":  # a restored stream begins at RESTORE_START
                 self._emit(self._lines.init_start(self.stream))
-            self._starting = asyncio.create_task(self._start(), name=f"env-{self.id[:8]}")
+            self._starting = asyncio.create_task(self._start_or_fail(), name=f"env-{self.id[:8]}")
         return self._starting
+
+    async def _start_or_fail(self) -> bool:
+        """A start that raises (a socket that cannot bind, a launcher gone) is a failed init, not
+        an environment left `starting` for ever with every request waiting for it: it is marked
+        dead (the pool retires it and stops what it had) and the reason kept."""
+        try:
+            return await self._start()
+        except Exception as exc:  # noqa: BLE001 - said once, then handled like an init that failed
+            log.warning("environment %s could not start: %r", self.id[:8], exc)
+            self.retire_reason = f"init failed: {exc}"[:200]
+            self.state = "stopped"
+            return False
 
     async def _start(self) -> bool:
         self._tmp = tempfile.mkdtemp(prefix="env-", dir=self._base_tmp)

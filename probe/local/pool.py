@@ -91,14 +91,20 @@ class Pool:
         if self.lmi:
             # Publishing a Managed Instances version starts its minimum fleet before any request.
             # The version is Active once they are ready, so the first request finds them.
-            starting = []
+            envs, starting = [], []
             for _ in range(min(self.profile.min_environments, self._room())):
                 env = self._new_env(cold=False)
                 if env is None:
                     break
+                envs.append(env)
                 starting.append(self._start(env))
             if starting:
                 await asyncio.wait(starting, timeout=PUBLISH_TIMEOUT_S)
+                if all(t.done() and not t.result() for t in starting):
+                    # Lambda marks such a version Failed; here it is said once, not answered
+                    # with a 429 for every request.
+                    reason = next((e.retire_reason for e in envs if e.retire_reason), "their inits failed")
+                    raise RuntimeError(f"the local Lambda's environments could not start: {reason}")
 
     async def stop(self) -> None:
         if self._ticker is not None:

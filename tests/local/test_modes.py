@@ -10,6 +10,7 @@ import tempfile
 from collections import Counter, defaultdict
 
 import aioboto3
+import pytest
 
 from probe.local import LocalLambda
 from probe.local.profile import load_profile
@@ -179,3 +180,18 @@ async def test_lmi_starts_under_a_long_temp_folder(http, tmp_path, monkeypatch):
         results = await _get_all(http, ll.function_url, 6, {})
         assert Counter(s for s, _ in results) == {200: 6}
         assert all(e["state"] != "starting" for e in ll.environments)
+
+
+async def test_an_lmi_version_whose_environments_cannot_start_fails_once_at_start(tmp_path, monkeypatch):
+    from probe.local import environment
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(environment, "MAX_SOCKET_PATH", 10_000)  # as before the fix: the bind fails
+    ll = LocalLambda("lmi", handler="tests.local.handlers.behave")
+    with pytest.raises(RuntimeError, match="environments could not start: init failed: AF_UNIX path too long"):
+        async with asyncio.timeout(60):
+            await ll.__aenter__()
+    assert_nothing_left(ll)
