@@ -81,11 +81,15 @@ async def open_watch(args, plan, target=None, warm=None):
     from tui.sources.factory import open_source
     from tui.target import open_target
 
-    async with target or open_target(args) as target, open_source(target, args.logs) as source:
+    async with target or open_target(args) as target:
+        # The load first, the log source after: the first environments' cold starts overlap the
+        # source's start (its client, ~0.2 s). It reads from before the first request was sent.
+        start_ms = int((time.time() - 1) * 1000)
         process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client, warm=warm)
         process.start()
         try:
-            yield WatchSession(target, ProcessLoad(process), [source])
+            async with open_source(target, args.logs, start_ms=start_ms) as source:
+                yield WatchSession(target, ProcessLoad(process), [source])
         finally:
             await process.stop()
 
