@@ -692,11 +692,13 @@ def _cold_start(M, fleet, serving):
             warm_latency_ms_p50=_r(percentile(warm_ms, 50), 2),
             warm_latency_ms_p99=_r(percentile(warm_ms, 99), 2),
         )
-        if cold_ms or warm_ms:
-            text += (
-                f"; response latency cold p50 {_ms(f['cold_latency_ms_p50'])} / p99 {_ms(f['cold_latency_ms_p99'])},"
-                f" warm p50 {_ms(f['warm_latency_ms_p50'])} / p99 {_ms(f['warm_latency_ms_p99'])}"
-            )
+        parts = [
+            f"{kind} p50 {_ms(f[f'{kind}_latency_ms_p50'])} / p99 {_ms(f[f'{kind}_latency_ms_p99'])}"
+            for kind, samples in (("cold", cold_ms), ("warm", warm_ms))
+            if samples
+        ]
+        if parts:
+            text += "; response latency " + ", ".join(parts)
     f["text"] = text
     return [f]
 

@@ -609,7 +609,9 @@ class Fleet:
         cold = o.cold is True
         self._invocation(c, o.request_id, t, now, False, cold)
         if o.latency_ms is not None:
-            self.latency.add(o.latency_ms, cold)
+            # Environments initialised ahead (provisioned concurrency, Managed Instances) made no
+            # request wait for their init: the probe's first answer there is not a cold latency.
+            self.latency.add(o.latency_ms, cold and c.init_type not in WARMED_AHEAD)
         self._changed.add(c.container_id)
 
     @property

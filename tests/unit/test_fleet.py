@@ -399,6 +399,17 @@ def test_latency_is_split_by_cold_and_bounded():
     assert len(f.latency.warm_ms) == 50 and f.latency.warm_seen == 499
 
 
+@pytest.mark.parametrize("init_type", ["lambda-managed-instances", "provisioned-concurrency"])
+def test_an_environment_initialised_ahead_has_no_cold_latency(init_type):
+    # The probe's first answer in it says cold (its first run there), but no request waited for
+    # the init: the run's "0 cold starts" and a cold latency would contradict each other.
+    first = outcome(A, "r0", T0, cold=True)
+    first.record["init_type"] = init_type
+    f = Fleet()
+    f.apply_outcomes([first, outcome(A, "r1", T0 + 1)], now=T0 + 2)
+    assert f.latency.cold_ms == [] and f.latency.warm_seen == 2
+
+
 def test_the_probe_cold_signal_does_not_disagree_where_it_cannot_work():
     f = Fleet()
     f.apply_records(
