@@ -262,13 +262,18 @@ class LocalLambda:
 
 
 async def serve(
-    profile_file: str | None = None, concurrency_limit: int | None = None, port: int = 0, *, out=None
+    profile_file: Profile | str | None = None,
+    concurrency_limit: int | None = None,
+    port: int = 0,
+    *,
+    out=None,
+    moto: MotoServer | None = None,
 ) -> None:
     """Run the local Lambda until cancelled (Ctrl-C), after printing ONE JSON line of endpoints
     (`lambdascope local`, the one command line for it). A bad profile raises ValueError with a
-    one-line message naming the fix."""
+    one-line message naming the fix. `moto`: one spawned already, adopted (see LocalLambda)."""
     out = out or sys.stdout
-    async with LocalLambda(profile=profile_file, port=port, concurrency_limit=concurrency_limit) as ll:
+    async with LocalLambda(profile=profile_file, port=port, concurrency_limit=concurrency_limit, moto=moto) as ll:
         info = dict(ll.endpoints(), profile=ll.profile.name)
         out.write(json.dumps(info) + "\n")
         out.flush()
