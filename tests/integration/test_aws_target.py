@@ -4,6 +4,7 @@ the Lambda API, loads it (function URL, or Invoke API signed with SigV4) and rea
 Logs, exactly as against a real account. Fake AWS keys sit in the environment: none may appear
 in any output, snapshot or error."""
 
+import asyncio
 import json
 import os
 import signal
@@ -201,14 +202,18 @@ def _until_published(status_url: str, timeout: float = 60.0) -> None:
     """Managed Instances throttle a request no environment has a slot for (no cold start on the
     request path): wait until publishing's environments have started, as a user of an LMI
     function waits for its version to be published."""
-    import time
     import urllib.request
 
-    deadline = time.monotonic() + timeout
-    while True:
+    def status() -> dict:
         with urllib.request.urlopen(status_url, timeout=5) as r:
-            status = json.load(r)
-        if status["environments"] >= 3 and status["starting"] == 0:
-            return
-        assert time.monotonic() < deadline, json.dumps(status)
-        time.sleep(0.1)
+            return json.load(r)
+
+    async def published() -> None:
+        async with asyncio.timeout(timeout):
+            while True:
+                now = await asyncio.to_thread(status)
+                if now["environments"] >= 3 and now["starting"] == 0:
+                    return
+                await asyncio.sleep(0.1)
+
+    asyncio.run(published())

@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import aioboto3
 import pytest
@@ -250,17 +249,13 @@ async def test_aws_cli_invokes_and_reads_the_logs_through_one_endpoint(aws_cli, 
     assert "Init Duration: " in tail
 
     events_file = tmp_path / "events.json"
-    deadline = time.monotonic() + 30
-    while True:  # the shipper batches; read until the REPORT line is there
-        text = await asyncio.to_thread(aws, "logs", "filter-log-events", "--log-group-name", info["log_group"], *ep)
-        if (
-            any(
-                e["message"].startswith(f"REPORT RequestId: {record['request_id']}") for e in json.loads(text)["events"]
-            )
-            or time.monotonic() > deadline
-        ):
-            break
-        await asyncio.sleep(0.5)
+    want = f"REPORT RequestId: {record['request_id']}"
+    async with asyncio.timeout(30):
+        while True:  # the shipper batches; read until the REPORT line is there
+            text = await asyncio.to_thread(aws, "logs", "filter-log-events", "--log-group-name", info["log_group"], *ep)
+            if any(e["message"].startswith(want) for e in json.loads(text)["events"]):
+                break
+            await asyncio.sleep(0.5)
     events_file.write_text(text)
     events = json.loads(text)["events"]
     assert {e["logStreamName"] for e in events} == {record["container_id"]}
