@@ -128,8 +128,11 @@ async def test_throttle_is_too_many_requests():
         LocalLambda(handler="tests.local.handlers.behave", concurrency_limit=1) as ll,
         lambda_client(ll, NO_RETRY) as client,
     ):
-        slow = asyncio.ensure_future(invoke(client, ll.function_name, {"sleep": 0.8}))
-        await asyncio.sleep(0.4)
+        slow = asyncio.ensure_future(invoke(client, ll.function_name, {"sleep": 3}))
+        # The one slot is taken once the handler runs; a fixed sleep lost that race on a slow CI.
+        async with asyncio.timeout(20):
+            while not any(env["state"] == "busy" for env in ll.environments):
+                await asyncio.sleep(0.01)
         with pytest.raises(client.exceptions.TooManyRequestsException) as err:
             await invoke(client, ll.function_name, {})
         assert err.value.response["Error"]["Message"] == "Rate Exceeded."
