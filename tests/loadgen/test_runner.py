@@ -137,7 +137,7 @@ async def test_a_new_level_takes_effect_both_ways(server):
     run.runner.apply(Plan("closed", 6))
     await run.until(lambda: state.max_active == 6)
     run.runner.apply(Plan("closed", 2))
-    await asyncio.sleep(0.2)  # the four extra workers leave after their current request
+    await run.until(lambda: run.runner.in_flight <= 2)  # the four extra leave after their request
     state.max_active = 0
     await run.until(lambda: len(run.outcomes) >= 40)
     await asyncio.sleep(0.2)
