@@ -7,7 +7,16 @@ A module may set its own `pytestmark`; otherwise its tier follows from where it 
 - bench: benchmarks under tests/bench (deselected unless asked for; they never assert time).
 """
 
+import signal
+
 import pytest
+
+# The tests press Ctrl-C on the programs they start (a SIGINT to the child). A shell that runs
+# `make test` in the background (`make test &` in a script, nohup) has SIGINT ignored, children
+# inherit that, and each such test would wait out its timeout. A handler here is not inherited:
+# exec resets it to the default, so every child can be interrupted as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TIERS = ("unit", "integration", "e2e", "bench")
 
