@@ -132,9 +132,10 @@ class LocalTarget:
     all of it stopped after.
 
     Made before the block: the profile is read here, so a bad one is one line before any screen.
-    Entering starts moto's process first, the slowest part (~0.8 s to boot), and imports the
-    local Lambda (aiobotocore, ~0.5 s) in a thread meanwhile, so the two overlap on two cores
-    (tests/bench/bench_startup.py)."""
+    moto's process is the slowest part (~0.8 s to boot): `spawn()` starts it early (the monitor
+    does, as soon as its first frame is drawn), else entering does; entering then imports the
+    local Lambda (aiobotocore, ~0.5 s) in a thread while moto boots, so the two overlap on two
+    cores (tests/bench/bench_startup.py)."""
 
     def __init__(self, profile_file: str | None = None, concurrency_limit: int | None = None):
         from probe.local.profile import load_profile
@@ -145,6 +146,22 @@ class LocalTarget:
             raise UserError(str(exc).splitlines()[0] if str(exc) else f"cannot read {profile_file}") from None
         self._concurrency_limit = concurrency_limit
         self._running = None
+        self._moto = None  # spawned, not yet handed to the local Lambda
+
+    def spawn(self) -> "LocalTarget":
+        """Start moto's process now (Popen: milliseconds) to boot while the caller does its own
+        start-up; entering adopts it, and `close()` stops it if nothing ever entered."""
+        from probe.local.moto_server import MotoServer
+
+        if self._moto is None:
+            self._moto = MotoServer().spawn()
+        return self
+
+    def close(self) -> None:
+        """Stop a spawned moto that no local Lambda adopted (a quit before the start ran)."""
+        moto, self._moto = self._moto, None
+        if moto is not None:
+            moto.stop_blocking()
 
     async def __aenter__(self) -> "Target":
         self._running = self._run()
@@ -158,9 +175,8 @@ class LocalTarget:
         import asyncio
         import importlib
 
-        from probe.local.moto_server import MotoServer
-
-        moto = MotoServer().spawn()
+        self.spawn()  # if the caller did not already
+        moto, self._moto = self._moto, None  # adopted: from here on the local Lambda stops it
         kwargs = {"profile": self.profile, "moto": moto}
         if self._concurrency_limit is not None:
             kwargs["concurrency_limit"] = self._concurrency_limit

@@ -9,6 +9,10 @@ the load process behind the first frame (STARTUP_BASELINE, default 6c24c15), che
 `git worktree add` into a temporary folder and run by this venv's Python from there (its own
 tree first on sys.path). The screen is read with `tmux capture-pane` every 50 ms, so times are
 good to about 50 ms. Environment: STARTUP_BENCH_ROUNDS (default 3), STARTUP_BASELINE.
+
+When the first row shows, it also reads from /proc the CPU time each process under the terminal
+has used (the monitor, moto, the load process, the environments). Their total over the cores is
+a floor no arrangement of the same work can beat, and the report prints it beside the time.
 """
 
 import os
@@ -53,17 +57,62 @@ class Screen:
     def running(self):
         return self.tmux("list-panes", "-t", self.session, "-F", "#{pane_current_command}").stdout.strip()
 
+    def pane_pid(self):
+        out = self.tmux("list-panes", "-t", self.session, "-F", "#{pane_pid}").stdout.strip()
+        return int(out) if out.isdigit() else None
+
     def kill(self):
         self.tmux("kill-server")
 
 
+# What each process is for, by its command line: the first match names it.
+ROLES = (
+    ("awslambdaric", "environments (awslambdaric)"),
+    ("moto.server", "moto (the log store)"),
+    ("multiprocessing", "load process"),
+    ("tui.cli", "monitor"),
+)
+
+
+def cpu_by_role(root: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by every live process under `root`, by role.
+    Processes that already exited are not counted (none of the roles exits this early)."""
+    if root is None:
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmdline)
+    used: dict[str, float] = {}
+    for pid, (_, cpu, cmdline) in procs.items():
+        up = pid
+        while up in procs and up != root:
+            up = procs[up][0]
+        if up != root or pid == root:
+            continue
+        role = next((name for key, name in ROLES if key in cmdline), "other")
+        used[role] = used.get(role, 0.0) + cpu
+    return used
+
+
 def start_times(cwd, snaps):
-    """(seconds to the header, seconds to the first container row, seconds to exit after q)."""
+    """(seconds to the header, seconds to the first container row, seconds to exit after q),
+    and the CPU seconds each role had used when the first row showed."""
     screen = Screen()
     command = f"{sys.executable} -m tui.cli watch --snapshot-dir {snaps}"
     t0 = time.monotonic()
     screen.start(cwd, command)
     header = row = None
+    cpu: dict[str, float] = {}
     try:
         while time.monotonic() - t0 < TIMEOUT_S:
             text = screen.text()
@@ -72,6 +121,7 @@ def start_times(cwd, snaps):
                 header = now
             if header is not None and ROW.search(text):
                 row = now
+                cpu = cpu_by_role(screen.pane_pid())
                 break
             time.sleep(0.05)
         screen.tmux("send-keys", "-t", screen.session, "q")
@@ -79,7 +129,7 @@ def start_times(cwd, snaps):
         # Gone when the pane runs the `sleep` after it (everything it started is stopped by then).
         while time.monotonic() - quit_at < 60 and screen.running() != "sleep":
             time.sleep(0.1)
-        return header, row, time.monotonic() - quit_at
+        return (header, row, time.monotonic() - quit_at), cpu
     finally:
         screen.kill()
 
@@ -105,10 +155,13 @@ def test_time_to_header_and_first_row_against_the_previous_release(baseline_tree
         pytest.skip("tmux is not installed (.ci/run installs it)")
     trees = {f"previous ({BASELINE})": baseline_tree, "this tree": ROOT}
     runs = {name: [] for name in trees}
+    cpus = {name: [] for name in trees}
     load_before = os.getloadavg()[0]
     for k in range(ROUNDS):
         for name, tree in trees.items():
-            runs[name].append(start_times(tree, tmp_path / f"snaps-{k}"))
+            times, cpu = start_times(tree, tmp_path / f"snaps-{k}")
+            runs[name].append(times)
+            cpus[name].append(cpu)
     print(
         f"\n\nStart-up in tmux (200x50), {ROUNDS} rounds, alternating; {os.cpu_count()} cores, load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
@@ -127,3 +180,23 @@ def test_time_to_header_and_first_row_against_the_previous_release(baseline_tree
     for i, what in ((0, "header"), (1, "first row")):
         if medians[(old, i)] and medians[(new, i)]:
             print(f"{what}: this tree takes {medians[(new, i)] / medians[(old, i)]:.2f}x the previous release's time")
+    cpu_report(cpus, {name: medians[(name, 1)] for name in trees})
+
+
+def cpu_report(cpus: dict[str, list[dict]], first_row: dict[str, float | None]) -> None:
+    """Where the CPU went before the first row, and the floor it sets: however the work is
+    spread, these cores cannot finish it sooner than its total divided by their number."""
+    cores = os.cpu_count() or 1
+    print(f"\nCPU seconds used by the first row (medians; {cores} cores)")
+    roles = sorted({role for runs in cpus.values() for cpu in runs for role in cpu})
+    print(f"| start | {' | '.join(roles)} | total | floor (total / {cores} cores) | first row / floor |")
+    print(f"|---|{'---|' * len(roles)}---|---|---|")
+    for name, runs in cpus.items():
+        runs = [cpu for cpu in runs if cpu]
+        if not runs:
+            continue
+        cells = [f"{statistics.median([cpu.get(role, 0.0) for cpu in runs]):.2f}" for role in roles]
+        total = statistics.median([sum(cpu.values()) for cpu in runs])
+        row = first_row.get(name)
+        ratio = f"{row / (total / cores):.2f}" if row else "-"
+        print(f"| {name} | {' | '.join(cells)} | {total:.2f} | {total / cores:.2f} s | {ratio} |")

@@ -1,5 +1,6 @@
-"""The local target is made before its block and reads its profile there; entering it spawns moto
-first (it boots while the local Lambda is imported) and adopts it. Nothing it spawned outlives it."""
+"""The local target is made before its block and reads its profile there; moto is spawned first
+(by `spawn()`, as the monitor does once its first frame is drawn, or on entering), boots while
+the local Lambda is imported, and is adopted. Nothing it spawned outlives it."""
 
 import asyncio
 
@@ -50,3 +51,22 @@ async def test_cancelled_while_starting_leaves_no_moto_behind(monkeypatch):
     with pytest.raises(asyncio.CancelledError):
         await task
     await until(lambda: not alive(pid))
+
+
+async def test_a_moto_spawned_ahead_is_the_one_the_local_lambda_adopts():
+    target = LocalTarget().spawn()
+    pid = target._moto.pid
+    async with target as t:
+        assert t.extra["local"].moto.pid == pid  # no second moto
+        target.close()  # adopted: not the target's to stop any more
+        assert alive(pid)
+    await until(lambda: not alive(pid))
+
+
+def test_a_moto_spawned_ahead_is_stopped_if_nothing_entered():
+    target = LocalTarget().spawn()  # q before the start ran: the monitor's finally closes it
+    pid = target._moto.pid
+    assert alive(pid)
+    target.close()
+    assert not alive(pid)
+    target.close()  # twice is fine

@@ -100,7 +100,7 @@ async def handle(args) -> int:
     the log source and the load process, started in a task once the app's first frame is up and
     handed to the app."""
     from tui.splash import splash
-    from tui.target import open_target
+    from tui.target import LocalTarget, open_target
 
     plan = plan_from_args(args)
     steering = None
@@ -112,7 +112,13 @@ async def handle(args) -> int:
         steering = Steering(ramp_plan, plan, time.time())
     target = open_target(args)  # its checks need no IO: a bad flag or profile is said before any screen
     with splash(plan.describe(), pending_target(args).label(), _starting_text(args)) as first_frame:
-        return await _watch(args, plan, target, steering, first_frame)
+        if not isinstance(target, LocalTarget):
+            return await _watch(args, plan, target, steering, first_frame)
+        try:
+            target.spawn()  # moto boots on the other core while Textual is imported on this one
+            return await _watch(args, plan, target, steering, first_frame)
+        finally:
+            target.close()  # a no-op once the local Lambda adopted it
 
 
 async def _watch(args, plan, target, steering, first_frame) -> int:
