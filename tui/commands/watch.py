@@ -7,7 +7,7 @@ app; stops all of them when the app exits, however it exits.
 
 import sys
 import time
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from tui.commands.options import add_target_flags, load_plan, positive_float, positive_int
@@ -111,14 +111,14 @@ async def handle(args) -> int:
         plan = base_plan(ramp_plan, args.max_in_flight)
         steering = Steering(ramp_plan, plan, time.time())
     target = open_target(args)  # its checks need no IO: a bad flag or profile is said before any screen
-    with splash(plan.describe(), pending_target(args).label(), _starting_text(args)) as first_frame:
-        if not isinstance(target, LocalTarget):
-            return await _watch(args, plan, target, steering, first_frame)
-        try:
+    with (
+        ExitStack() as early,
+        splash(plan.describe(), pending_target(args).label(), _starting_text(args)) as first_frame,
+    ):
+        if isinstance(target, LocalTarget):
             target.spawn()  # moto boots on the other core while Textual is imported on this one
-            return await _watch(args, plan, target, steering, first_frame)
-        finally:
-            target.close()  # a no-op once the local Lambda adopted it
+            early.callback(target.close)  # a no-op once the local Lambda adopted it
+        return await _watch(args, plan, target, steering, first_frame)
 
 
 async def _watch(args, plan, target, steering, first_frame) -> int:
