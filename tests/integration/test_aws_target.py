@@ -88,37 +88,25 @@ def no_secret_in(*texts):
         assert KEY_ID not in text and SECRET not in text and TOKEN not in text
 
 
+def run_against(endpoints, env, cwd, function, *flags, timeout=180):
+    """`lambdascope run --function FUNCTION` through the endpoint `lambdascope local` serves, as on
+    AWS with --endpoint-url."""
+    argv = [sys.executable, "-m", "tui.cli", "run", "--function", function, "--region", "us-east-1"]
+    argv += ["--endpoint-url", endpoints["endpoint_url"], *flags]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.mark.parametrize("extra", [[], ["--invoke"]], ids=["function-url", "invoke-api"])
 def test_run_against_a_function_by_name(local_aws, tmp_path, extra):
     endpoints, env = local_aws
     out_file = tmp_path / "out.json"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tui.cli",
-            "run",
-            "--function",
-            endpoints["function_name"],
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            endpoints["endpoint_url"],
-            "--requests",
-            "60",
-            "--concurrency",
-            "3",
-            "--format",
-            "json",
-            "--out",
-            str(out_file),
-            *extra,
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    out = run_against(
+        endpoints,
+        env,
+        tmp_path,
+        endpoints["function_name"],
+        *("--requests", "60", "--concurrency", "3", "--format", "json", "--out", str(out_file)),
+        *extra,
     )
     assert out.returncode == 0, out.stderr
     doc_text = out_file.read_text()
@@ -133,27 +121,7 @@ def test_run_against_a_function_by_name(local_aws, tmp_path, extra):
 
 def test_unknown_function_is_one_line(local_aws, tmp_path):
     endpoints, env = local_aws
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tui.cli",
-            "run",
-            "--function",
-            "no-such-fn",
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            endpoints["endpoint_url"],
-            "--requests",
-            "1",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_against(endpoints, env, tmp_path, "no-such-fn", "--requests", "1", timeout=60)
     assert out.returncode == 2
     assert out.stderr.startswith("lambdascope: error: function 'no-such-fn' not found in us-east-1")
     assert out.stderr.count("\n") == 1
@@ -165,30 +133,17 @@ def test_a_managed_instances_function_names_its_capacity_provider(local_aws_lmi,
     # this botocore's model drops: it must be read from the raw answer.
     endpoints, env = local_aws_lmi
     _until_published(endpoints["status_url"])
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tui.cli",
-            "run",
-            "--function",
-            endpoints["function_name"],
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            endpoints["endpoint_url"],
-            "--requests",
-            "100",
-            "--concurrency",
-            "8",
-            "--format",
-            "json",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    out = run_against(
+        endpoints,
+        env,
+        tmp_path,
+        endpoints["function_name"],
+        "--requests",
+        "100",
+        "--concurrency",
+        "8",
+        "--format",
+        "json",
     )
     assert out.returncode == 0, out.stderr
     no_secret_in(out.stdout, out.stderr)
