@@ -1,6 +1,6 @@
 """A small HTTP/1.1 keep-alive client on asyncio protocols, for when the client is the limit:
 plain-HTTP targets (the local Lambda, LocalStack). Over TLS (AWS) latency dominates and aiohttp
-sends (tui/target.py picks by scheme), so this client speaks plain http:// only.
+sends (tui/aws/target.py picks by scheme), so this client speaks plain http:// only.
 
 Why it exists: aiohttp's client spends several times the CPU per request (tests/bench/
 bench_loadgen.py prints both, and the README keeps the table). Responses are parsed by httptools
@@ -80,7 +80,7 @@ class FastClient:
         parsed = URL(url, encoded=True)
         # (raw_host is set when host is, and an http URL always has a port: 80 if it names none)
         if parsed.scheme != "http" or not parsed.host or not parsed.raw_host or parsed.port is None:
-            # TLS is aiohttp's job (tui/target.py picks the client by scheme).
+            # TLS is aiohttp's job (tui/aws/target.py picks the client by scheme).
             raise ValueError(f"the fast client sends plain http:// only (got {url!r})")
         key = (parsed.host, parsed.port)
         pool = self._pools.get(key)

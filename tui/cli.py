@@ -12,7 +12,7 @@ import signal
 import sys
 
 from tui.commands import COMMANDS
-from tui.errors import UserError, one_line
+from tui.core.errors import UserError, one_line
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from tui.fleet import Fleet
-from tui.lambdalog import parse_event
+from tui.core.fleet import Fleet
+from tui.core.lambdalog import parse_event
 
 pytestmark = pytest.mark.bench
 

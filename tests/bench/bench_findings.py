@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from tui import export, findings
-from tui import lambdalog as L
-from tui.fleet import Fleet
+from tui.core import findings
+from tui.core import lambdalog as L
+from tui.core import snapshot as export
+from tui.core.fleet import Fleet
 
 pytestmark = pytest.mark.bench
 

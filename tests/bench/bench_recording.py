@@ -20,9 +20,9 @@ import pytest
 
 from loadgen.plan import Plan
 from loadgen.process import LoadProcess
-from tui.errors import mask
-from tui.load import ProcessLoad
-from tui.recording import Recorder, Recording
+from tui.core.errors import mask
+from tui.core.load import ProcessLoad
+from tui.output.recording import Recorder, Recording
 
 pytestmark = pytest.mark.bench
 
@@ -46,7 +46,7 @@ V1_FIELDS = [
 
 
 class FormatOne:
-    """The first release's recorder, line for line (tui/recording.py before format 2)."""
+    """The first release's recorder, line for line (tui/output/recording.py before format 2)."""
 
     def __init__(self, path, target, now):
         self._fh = open(path, "w", encoding="utf-8")
@@ -78,8 +78,8 @@ class FormatOne:
 
 
 def test_recording_size_against_format_one(tmp_path):
-    from tui.sources.factory import open_source
-    from tui.target import LocalTarget
+    from tui.aws.sources.factory import open_source
+    from tui.aws.target import LocalTarget
 
     new_path, old_path = tmp_path / "session.rec", tmp_path / "session-v1.jsonl"
     counts = SimpleNamespace(outcomes=0, events=0, log_batches=0, outcome_batches=0)

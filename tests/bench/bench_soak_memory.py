@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 
 from tests.tui.fakes import SIZE, T0, Clock, make_app, stream
-from tui import lambdalog as L
+from tui.core import lambdalog as L
 
 pytestmark = pytest.mark.bench
 

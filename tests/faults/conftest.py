@@ -62,7 +62,7 @@ def fake_keys():
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def local(fake_keys):
     """The local Lambda and its Target, for every scenario of the module (one start, ~2 s)."""
-    from tui.target import LocalTarget
+    from tui.aws.target import LocalTarget
 
     async with LocalTarget() as target:
         yield target

@@ -22,7 +22,7 @@ import pytest
 from loadgen.plan import Plan
 from tests.faults.conftest import TALLY, invocations_in_group
 from tests.faults.proxy import FaultProxy, Faults
-from tui.experiment import run_experiment
+from tui.methods.experiment import run_experiment
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

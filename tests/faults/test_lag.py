@@ -10,8 +10,8 @@ import asyncio
 import pytest
 
 from tests.faults.proxy import FaultProxy, Faults
-from tui import aws
-from tui.sources.poll import BEHIND_S, PollSource
+from tui.aws import clients as aws
+from tui.aws.sources.poll import BEHIND_S, PollSource
 
 
 class Clock:

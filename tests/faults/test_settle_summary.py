@@ -5,8 +5,8 @@ summary names what is missing or unknown. (The fault suite checks the numbers be
 import pytest
 
 from tui.commands.run import _summary
-from tui.experiment import Result
-from tui.fleet import Fleet
+from tui.core.fleet import Fleet
+from tui.methods.experiment import Result
 
 
 def result(*, invocations=10, missing=0, unknown=0, log_only=0, lag=0.4, error=None) -> Result:

@@ -30,7 +30,7 @@ from probe.deploy_spec import (
 )
 from probe.local.procs import free_port
 from tests.integration.conftest import FAKE_ACCESS_KEY
-from tui.aws_errors import explain
+from tui.aws.errors import explain
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

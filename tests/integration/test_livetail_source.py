@@ -22,8 +22,8 @@ from botocore.exceptions import ClientError
 from probe.local.eventstream import event_message, exception_message, initial_response
 from probe.local.logs_front import LIVE_TAIL_TARGET, LogsFront
 from tests.integration.conftest import FAKE_ACCESS_KEY, FAKE_REGION
-from tui.sources.livetail import LiveTailSource, one_line_error
-from tui.sources.recent import RecentKeys
+from tui.aws.sources.livetail import LiveTailSource, one_line_error
+from tui.core.recent import RecentKeys
 
 ACCOUNT = "123456789012"  # moto's default account
 STREAM = "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from probe.local.procs import alive
-from tui.errors import UserError
-from tui.target import LocalTarget
+from tui.aws.target import LocalTarget
+from tui.core.errors import UserError
 
 
 async def until(check, timeout=10.0):

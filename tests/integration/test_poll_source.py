@@ -7,7 +7,7 @@ import pytest
 from aiobotocore.config import AioConfig
 
 from probe.local.moto_server import MotoServer
-from tui.sources.poll import PollSource
+from tui.aws.sources.poll import PollSource
 
 GROUP = "/aws/lambda/poll-test"
 T0 = 1_795_789_200_000

@@ -23,8 +23,8 @@ import pytest
 from tests.figures import add_figure
 from tests.integration.aws_fixtures import create_function
 from tests.integration.echo_aws import MARKER, EchoAWS
-from tui import errors
 from tui.cli import main
+from tui.core import errors
 
 ENV = {
     "key": "AKIAENVFAKE0000LEAK1",
@@ -176,12 +176,12 @@ async def test_a_source_failing_mid_watch_shows_no_secret(profile, echo, secret_
     from loadgen.plan import Plan
     from loadgen.process import LoadProcess
     from tests.tui.fakes import screen_text, until
-    from tui import aws
-    from tui.app import MonitorApp
-    from tui.load import LoadState, ProcessLoad
-    from tui.recording import Recorder, recording_text
-    from tui.sources.livetail import LiveTailSource
-    from tui.target import TargetInfo
+    from tui.aws import clients as aws
+    from tui.aws.sources.livetail import LiveTailSource
+    from tui.core.load import LoadState, ProcessLoad
+    from tui.core.target_info import TargetInfo
+    from tui.output.recording import Recorder, recording_text
+    from tui.screen.app import MonitorApp
 
     name = PROFILES[profile][1] if PROFILES[profile] else None
     session = aws.make_session(name, REGION)
@@ -269,7 +269,7 @@ def test_remembered_credentials_are_masked_whatever_their_shape(monkeypatch):
 
 async def test_a_resolved_session_teaches_the_mask(secret_home):
     """Credentials from the profile's file, resolved by botocore, are masked from then on."""
-    from tui import aws
+    from tui.aws import clients as aws
 
     await aws.remember_credentials(aws.make_session("filed", REGION))
     assert {FILE["key"], FILE["secret"], FILE["token"]} <= errors._known

@@ -5,10 +5,10 @@ import asyncio
 import aiohttp
 import pytest
 
-from tui.analysis import feed
-from tui.fleet import Fleet
-from tui.sources.factory import choose, open_source
-from tui.target import LocalTarget, Target
+from tui.aws.sources.factory import choose, open_source
+from tui.aws.target import LocalTarget, Target
+from tui.core.analysis import feed
+from tui.core.fleet import Fleet
 
 
 def test_defaults_livetail_on_aws_poll_locally():

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
-from tui.app import MonitorApp
-from tui.fleet import Fleet
-from tui.load import LoadItem
-from tui.recording import RecordedOutcome, open_replay
-from tui.sources.base import LogEvent, SourceStatus
-from tui.target import TargetInfo
+from tui.core.events import LogEvent, SourceStatus
+from tui.core.fleet import Fleet
+from tui.core.load import LoadItem
+from tui.core.target_info import TargetInfo
+from tui.output.recording import RecordedOutcome, open_replay
+from tui.screen.app import MonitorApp
 
 T0 = 1_795_789_200.0
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "session.jsonl"

@@ -6,10 +6,10 @@ import json
 
 from loadgen.plan import Plan
 from tests.tui.fakes import SIZE, T0, Clock, FakeLoad, FakeSource, Traffic, make_app, until
-from tui.load import LoadState
-from tui.screens.help import HelpScreen
-from tui.widgets.containers import short_id
-from tui.widgets.header import MonitorHeader
+from tui.core.load import LoadState
+from tui.screen.help import HelpScreen
+from tui.screen.widgets.containers import short_id
+from tui.screen.widgets.header import MonitorHeader
 
 
 def header(app) -> str:
@@ -287,7 +287,7 @@ async def test_a_failing_source_is_shown_and_the_other_channel_goes_on(tmp_path)
         source.fail(RuntimeError("log group not found\nsecond line"))
         await until(pilot, lambda: app.failures)
         app.refresh_view()
-        # One line (tui.errors.one_line): the type, the text joined, within the header's 4 lines.
+        # One line (tui.core.errors.one_line): the type, the text joined, within the header's 4 lines.
         assert "⚠ poll stopped: RuntimeError: log group not found second line" in header(app)
         assert len(header(app).splitlines()) == 4
         o, _ = Traffic().invoke(0, T0 + 1)
@@ -341,7 +341,7 @@ class StoppedProcess:
 
 
 async def test_a_load_process_that_died_is_shown_and_keys_say_so(tmp_path):
-    from tui.load import ProcessLoad
+    from tui.core.load import ProcessLoad
 
     process = StoppedProcess()
     app = make_app(load=ProcessLoad(process), tmp_path=tmp_path)

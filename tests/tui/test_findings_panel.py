@@ -15,9 +15,9 @@ from tests.tui.fakes import (
     stream,
     until,
 )
-from tui.sources.base import LogEvent
-from tui.widgets.findings_panel import FindingsPanel, panel_text
-from tui.widgets.keybar import KeyBar
+from tui.core.events import LogEvent
+from tui.screen.widgets.findings_panel import FindingsPanel, panel_text
+from tui.screen.widgets.keybar import KeyBar
 
 
 def test_panel_text_one_line_per_finding_cut_to_the_width_and_counted_beyond():

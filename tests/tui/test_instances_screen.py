@@ -5,9 +5,9 @@ instance's launch (↑) and termination (↓) on the lanes of the environments i
 import json
 
 from tests.tui.fakes import T0, FakeSource, make_app, screen_text, until
-from tui.sources.base import LogEvent
-from tui.widgets.lanes import LAUNCH_MARK, TERMINATE_MARK
-from tui.widgets.legend import HostLegend
+from tui.core.events import LogEvent
+from tui.screen.widgets.lanes import LAUNCH_MARK, TERMINATE_MARK
+from tui.screen.widgets.legend import HostLegend
 
 CP_STREAM = "lambdascope-local/managed-instances"
 INSTANCES = [  # (instance id, hostname, AZ)
@@ -32,7 +32,7 @@ def system(t: float, verb: str, i: int) -> LogEvent:
 
 
 def _iso(t: float) -> str:
-    from tui.export import iso
+    from tui.core.snapshot import iso
 
     return iso(t)
 

@@ -5,10 +5,10 @@ import pytest
 from textual.binding import Binding
 
 from tests.tui.fakes import FakeLoad, fixture_app, make_app, screen_text, settle_fixture
-from tui.app import MonitorApp
-from tui.screens.help import HelpScreen
-from tui.widgets.containers import COLUMN_KEYS, columns_for
-from tui.widgets.keybar import KeyBar, KeyEntry, entries_from_bindings, fit_entries, keybar_text
+from tui.screen.app import MonitorApp
+from tui.screen.help import HelpScreen
+from tui.screen.widgets.containers import COLUMN_KEYS, columns_for
+from tui.screen.widgets.keybar import KeyBar, KeyEntry, entries_from_bindings, fit_entries, keybar_text
 
 LOAD = Binding.Group("load")
 BINDINGS = [
@@ -128,7 +128,7 @@ async def test_the_palette_offers_lambdascope_actions(tmp_path):
 
 async def test_todays_lambda_columns_appear_when_an_environment_needs_them(tmp_path):
     from tests.tui.fakes import T0, stream
-    from tui import lambdalog as L
+    from tui.core import lambdalog as L
 
     app = make_app(load=FakeLoad(), tmp_path=tmp_path)
     async with app.run_test(size=(200, 50)) as pilot:

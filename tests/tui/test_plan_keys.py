@@ -7,7 +7,7 @@ from loadgen.plan import Plan
 from loadgen.ramp import parse
 from loadgen.steering import Steering
 from tests.tui.fakes import SIZE, T0, Clock, FakeLoad, make_app, until
-from tui.load import LoadState
+from tui.core.load import LoadState
 
 
 def plan_app(tmp_path, text="2c@10s, 5c@10s, 20r@10s"):
@@ -74,7 +74,7 @@ async def test_the_snapshot_keeps_the_plan_that_ran(tmp_path):
 
 async def test_the_recording_keeps_the_plan_and_repeats_it(tmp_path):
     from tui.commands.plan_flag import load_ramp
-    from tui.recording import Recorder, Recording
+    from tui.output.recording import Recorder, Recording
 
     path = str(tmp_path / "session.rec")
     app, clock, load = plan_app(tmp_path, "2c@10s, 5c@10s")

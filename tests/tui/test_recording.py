@@ -17,8 +17,8 @@ from tests.tui.fakes import (
     settle_fixture,
     until,
 )
-from tui.errors import UserError
-from tui.recording import Recorder, Recording, ReplayClock, open_replay, recording_text
+from tui.core.errors import UserError
+from tui.output.recording import Recorder, Recording, ReplayClock, open_replay, recording_text
 
 
 async def test_a_recorded_session_replays_to_the_same_fleet(tmp_path):
@@ -83,7 +83,7 @@ def model(fleet) -> dict:
 
 
 def fixture_app_from(path, tmp_path):
-    from tui.app import MonitorApp
+    from tui.screen.app import MonitorApp
 
     r = open_replay(str(path), speed=None)
     return MonitorApp(
@@ -217,7 +217,7 @@ def test_replay_clock_pauses_and_seeks_within_the_recording():
 
 
 def timed_fixture_app(tmp_path, now):
-    from tui.app import MonitorApp
+    from tui.screen.app import MonitorApp
 
     r = open_replay(str(FIXTURE), speed=1.0, monotonic=lambda: now[0])
     return MonitorApp(
@@ -232,7 +232,7 @@ def timed_fixture_app(tmp_path, now):
 
 
 async def test_replay_space_pauses_arrows_seek_and_the_end_is_announced(tmp_path):
-    from tui.widgets.keybar import KeyBar
+    from tui.screen.widgets.keybar import KeyBar
 
     now = [0.0]
     app = timed_fixture_app(tmp_path, now)

@@ -12,9 +12,9 @@ from tests.tui.fakes import (
     make_app,
     until,
 )
-from tui.load import LoadState
-from tui.target import TargetInfo
-from tui.widgets.header import MonitorHeader
+from tui.core.load import LoadState
+from tui.core.target_info import TargetInfo
+from tui.screen.widgets.header import MonitorHeader
 
 
 def header(app) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tui.widgets.timeview import (
+from tui.screen.widgets.timeview import (
     FIT,
     LIVE,
     SCROLLED,

@@ -127,7 +127,7 @@ def test_lambdascope_in_tmux_ramps_snapshots_and_quits_cleanly(tmp_path):
             tmux.screen,
         )
         assert code == "0"
-        # The first frame (tui/splash.py) and the app shared the alternate screen: the terminal
+        # The first frame (tui/screen/splash.py) and the app shared the alternate screen: the terminal
         # is back as it was.
         assert "what-was-on-the-terminal" in tmux.screen() and "lambdascope " not in tmux.screen()
         assert len(seen) >= 3  # lambdascope, its load process, moto and the environments were seen

@@ -5,11 +5,11 @@ from types import SimpleNamespace
 import pytest
 
 from tests.tui.fakes import T0, Traffic
-from tui.fleet import Fleet
-from tui.lambdalog import parse_event
-from tui.sources.base import SourceStatus
-from tui.target import TargetInfo
-from tui.widgets.containers import (
+from tui.core.events import SourceStatus
+from tui.core.fleet import Fleet
+from tui.core.lambdalog import parse_event
+from tui.core.target_info import TargetInfo
+from tui.screen.widgets.containers import (
     COLUMN_KEYS,
     fmt_cold,
     fmt_offset,
@@ -18,8 +18,8 @@ from tui.widgets.containers import (
     short_id,
     sorted_rows,
 )
-from tui.widgets.header import WARN_STYLE, header_text, source_warnings
-from tui.widgets.lanes import (
+from tui.screen.widgets.header import WARN_STYLE, header_text, source_warnings
+from tui.screen.widgets.lanes import (
     DENSITY,
     density_level,
     density_scale,
@@ -27,7 +27,7 @@ from tui.widgets.lanes import (
     scale_text,
     scaled_level,
 )
-from tui.widgets.legend import PALETTE, HostPalette, legend_text
+from tui.screen.widgets.legend import PALETTE, HostPalette, legend_text
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tui import capacity_provider as cp
-from tui.errors import UserError
+from tui.aws import capacity_provider as cp
+from tui.core.errors import UserError
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:my-capacity-provider"
 

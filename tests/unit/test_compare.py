@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tui import compare
+from tui.core import compare
 
 
 def doc(*, waves=(4, 10, 24), containers=24, profile="blog", throttled=0, findings=True, cpu=("A", "B")):

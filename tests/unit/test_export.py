@@ -13,8 +13,9 @@ import pytest
 
 from tests.unit.test_analyze import experiment_events
 from tests.unit.test_findings import T0, blog_like
-from tui import export, export_folder
 from tui.cli import main
+from tui.core import snapshot as export
+from tui.output import folder as export_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = {"kind": "local", "profile": "blog", "simulated_hosts": True}
@@ -183,7 +184,7 @@ def test_analyze_export_writes_the_folder_with_figures(tmp_path, capsys):
 
 
 def test_figures_draw_the_blog_with_one_lane_per_serving_container():
-    from tui import figures
+    from tui.output import figures
 
     bundle = blog_bundle()
     out = figures.draw_all(bundle.doc, bundle.timeline, {"cold_ms": [300.0, 320.0], "warm_ms": [5.0, 6.0, 7.0]})
@@ -193,7 +194,7 @@ def test_figures_draw_the_blog_with_one_lane_per_serving_container():
     assert "cold vs warm" in out["latency.svg"].decode()
 
 
-@pytest.mark.parametrize("module", ["tui.app", "tui.cli", "tui.export", "tui.findings"])
+@pytest.mark.parametrize("module", ["tui.screen.app", "tui.cli", "tui.core.snapshot", "tui.core.findings"])
 def test_the_monitor_start_up_does_not_import_matplotlib(module):
     code = f"import sys, {module}; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -1,11 +1,11 @@
-"""The story (tui/findings.py) on synthetic fleets fed through the model's own entry point
+"""The story (tui/core/findings.py) on synthetic fleets fed through the model's own entry point
 (parsed records), one table per finding kind, edge cases included."""
 
 import pytest
 
-from tui import findings as F
-from tui import lambdalog as L
-from tui.fleet import Fleet
+from tui.core import findings as F
+from tui.core import lambdalog as L
+from tui.core.fleet import Fleet
 
 T0 = 1_795_789_200.0
 CPU_A = "Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz"

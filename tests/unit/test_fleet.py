@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tui import lambdalog as L
-from tui.fleet import Fleet
+from tui.core import lambdalog as L
+from tui.core.fleet import Fleet
 
 A = "2026/11/27/[$LATEST]" + "a" * 32
 B = "2026/11/27/[$LATEST]" + "b" * 32

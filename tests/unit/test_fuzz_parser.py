@@ -16,11 +16,11 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui import export
-from tui import lambdalog as L
-from tui.analysis import analyze
-from tui.fleet import Fleet
-from tui.sources.base import LogEvent
+from tui.core import lambdalog as L
+from tui.core import snapshot as export
+from tui.core.analysis import analyze
+from tui.core.events import LogEvent
+from tui.core.fleet import Fleet
 
 T0 = 1_795_789_200_000
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

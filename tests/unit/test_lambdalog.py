@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tui import lambdalog as L
+from tui.core import lambdalog as L
 
 STREAM = "2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d"
 GOLDEN = (Path(__file__).parent.parent / "golden" / "probe_record.json").read_text().strip()
@@ -219,7 +219,7 @@ def test_timeout_with_a_garbled_number_is_an_app_line():
 # documentation's examples (Telemetry API schema reference, telemetry-schema-reference.html, as
 # CloudWatch stores them); the text lines are real ones quoted in LANDSCAPE-2026.md §1.4 and
 # AWS-FACTS.md §3.2.
-from tui.fleet import Fleet  # noqa: E402
+from tui.core.fleet import Fleet  # noqa: E402
 
 S = "2026/11/27/[$LATEST]0f5b29cc53814cf480fb7d70a028c76d"
 T = 1_795_789_200_000
@@ -544,8 +544,8 @@ def test_tenants_are_kept_per_environment():
 
 
 def test_todays_facts_reach_the_snapshot_document():
-    from tui.analysis import analyze
-    from tui.sources.base import LogEvent
+    from tui.core.analysis import analyze
+    from tui.core.events import LogEvent
 
     lines = [(0, LMI_INIT_START), (5, DOCS_LOGS_DROPPED)]
     for i, start in enumerate((100, 110)):

@@ -1,9 +1,9 @@
-"""The monitor's side of the load (tui/load.py): keys make whole plans, the header shows the plan
+"""The monitor's side of the load (tui/core/load.py): keys make whole plans, the header shows the plan
 the generator reports, the figures are the generator's own snapshot (never frozen)."""
 
 from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
-from tui.load import LoadState
+from tui.core.load import LoadState
 
 
 def test_keys_step_on_the_generator_ladders_and_clamp():

@@ -1,10 +1,10 @@
-"""The first frame before Textual (tui/splash.py): what it draws, and that a start that fails
+"""The first frame before Textual (tui/screen/splash.py): what it draws, and that a start that fails
 before the app takes the screen over gives the terminal back."""
 
 import io
 import re
 
-from tui.splash import ENTER, LEAVE, frame, splash
+from tui.screen.splash import ENTER, LEAVE, frame, splash
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from probe.local.capacity_provider import CapacityProviderLog
-from tui import export
-from tui import lambdalog as L
-from tui.fleet import EVIDENCE_BOTH, EVIDENCE_DMI, EVIDENCE_GUESS, EVIDENCE_HOSTNAME, Fleet
+from tui.core import lambdalog as L
+from tui.core import snapshot as export
+from tui.core.fleet import EVIDENCE_BOTH, EVIDENCE_DMI, EVIDENCE_GUESS, EVIDENCE_HOSTNAME, Fleet
 
 CP_STREAM = "my-capacity-provider/managed-instances"
 FN_STREAM = "2026/12/01/[1]0f5b29cc53814cf480fb7d70a028c76d"
@@ -293,7 +293,7 @@ def test_the_snapshot_carries_zones_and_the_instances_lifecycle():
 
 
 def test_instances_are_bounded():
-    from tui import fleet as F
+    from tui.core import fleet as F
 
     fleet = Fleet()
     recs = _records(*[(CP_STREAM, i, system("Launched", iid=f"i-{i:017x}")) for i in range(F.MAX_INSTANCES + 5)])

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from tui import lambdalog as L
-from tui.fleet import Fleet
-from tui.timeline import Clock, Timeline
+from tui.core import lambdalog as L
+from tui.core.fleet import Fleet
+from tui.core.timeline import Clock, Timeline
 
 T0 = 1_795_789_200.0
 A = "2026/11/27/[$LATEST]" + "a" * 32

@@ -9,8 +9,7 @@ import asyncio
 import sys
 import time
 
-from tui import analysis, export
-from tui.aws_errors import aws_errors
+from tui.aws.errors import aws_errors
 from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import (
     add_aws_flags,
@@ -19,7 +18,9 @@ from tui.commands.options import (
     parse_since,
     write_output,
 )
-from tui.errors import UserError
+from tui.core import analysis
+from tui.core import snapshot as export
+from tui.core.errors import UserError
 
 MAX_SINCE_S = 10 * 366 * 86400  # the longest retention CloudWatch Logs offers is 10 years
 READ_ATTEMPTS = 4  # a throttled or dropped page is retried this often (one backoff) before giving up
@@ -46,7 +47,7 @@ def handle(args) -> int:
     if bool(args.file) == bool(args.log_group):
         raise UserError("give a FILE or --log-group NAME (one of them)")
     if args.file:
-        from tui.sources.file import read_files
+        from tui.aws.sources.file import read_files
 
         if args.capacity_provider:
             raise UserError(
@@ -80,7 +81,7 @@ def handle(args) -> int:
 
 def analysis_bundle(events, source: dict) -> export.Bundle:
     """As `analysis.analyze`, keeping what the export folder needs besides the document."""
-    from tui.fleet import Fleet
+    from tui.core.fleet import Fleet
 
     now = max(e.timestamp for e in events) / 1000.0 if events else 0.0
     fleet = Fleet()
@@ -91,10 +92,10 @@ def analysis_bundle(events, source: dict) -> export.Bundle:
 async def _read_group(args, since_s: float):
     """Every event of the window, all pages. A missing group, throttling past the retries, an
     unreachable endpoint: one line naming the fix (aws_errors explains botocore's own errors)."""
-    from tui import aws
-    from tui.aws_errors import _origin
-    from tui.sources.factory import CP_HISTORY_S
-    from tui.sources.poll import LogGroupMissing, PollSource, Transient, Unreachable
+    from tui.aws import clients as aws
+    from tui.aws.errors import _origin
+    from tui.aws.sources.factory import CP_HISTORY_S
+    from tui.aws.sources.poll import LogGroupMissing, PollSource, Transient, Unreachable
 
     session = aws.make_session(args.profile, args.region)
     if not (args.region or session.region_name):
@@ -135,6 +136,6 @@ async def _read_group(args, since_s: float):
 
 
 def _cp_group(args) -> str | None:
-    from tui.capacity_provider import log_group_for
+    from tui.aws.capacity_provider import log_group_for
 
     return log_group_for(args.capacity_provider) if args.capacity_provider else None

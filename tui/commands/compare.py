@@ -11,9 +11,9 @@ writes the same as `compare.json` and a figure of the runs' timelines on one tim
 import json
 import os
 
-from tui import compare
 from tui.commands.options import write_output
-from tui.errors import UserError
+from tui.core import compare
+from tui.core.errors import UserError
 
 
 def register(sub) -> None:
@@ -97,15 +97,13 @@ def run_names(paths: list[str]) -> list[str]:
 
 
 def _export(folder: str, names: list[str], docs: list[dict], rows) -> None:
-    from tui import export
-    from tui.compare_figure import draw
+    from tui.output.compare_figure import draw
+    from tui.output.files import write_atomic
 
     try:
         os.makedirs(folder, exist_ok=True)
-        export.write_atomic(
-            os.path.join(folder, "compare.json"), json.dumps(compare.to_dict(names, rows), indent=2) + "\n"
-        )
+        write_atomic(os.path.join(folder, "compare.json"), json.dumps(compare.to_dict(names, rows), indent=2) + "\n")
         for name, data in draw(names, docs).items():
-            export.write_atomic(os.path.join(folder, name), data)
+            write_atomic(os.path.join(folder, name), data)
     except OSError as exc:
         raise UserError(f"cannot write {folder}: {exc.strerror or exc}; choose another --export") from None

@@ -7,9 +7,9 @@ import shlex
 import sys
 
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
-from tui.aws_errors import aws_errors
+from tui.aws.errors import aws_errors
 from tui.commands.options import add_aws_flags
-from tui.errors import mask, one_line
+from tui.core.errors import mask, one_line
 
 
 def register(subparsers):
@@ -68,7 +68,7 @@ async def _remember_credentials(args):
     """probe/deploy makes its own session: resolve the same chain once here, so whatever it
     resolves is masked in every error (botocore caches nothing across sessions, but the chain
     gives the same keys)."""
-    from tui import aws
+    from tui.aws import clients as aws
 
     await aws.remember_credentials(aws.make_session(args.profile, args.region))
 

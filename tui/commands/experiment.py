@@ -15,7 +15,7 @@ import sys
 import time
 
 from tui.commands.options import add_target_flags, positive_float, positive_int, write_output
-from tui.errors import UserError
+from tui.core.errors import UserError
 from tui.methods import METHODS
 
 
@@ -59,9 +59,9 @@ def parse_gaps(text: str) -> tuple[float, ...]:
 
 
 async def handle(args) -> int:
-    from tui.aws_errors import aws_errors
+    from tui.aws.errors import aws_errors
+    from tui.aws.target import open_target
     from tui.methods import drive
-    from tui.target import open_target
 
     positive_int("--environments", args.environments)
     positive_int("--max", args.max)

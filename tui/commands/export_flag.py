@@ -1,8 +1,8 @@
-"""`--export DIR`, the same for `run`, `analyze` and `replay`: one export folder (tui/export.py)."""
+"""`--export DIR`, the same for `run`, `analyze` and `replay`: one export folder (tui/core/snapshot.py)."""
 
 import sys
 
-from tui.errors import UserError
+from tui.core.errors import UserError
 
 
 def add_export_flag(p) -> None:
@@ -16,7 +16,7 @@ def add_export_flag(p) -> None:
 def write_export_folder(folder: str | None, bundle) -> None:
     if not folder:
         return
-    from tui.export_folder import write_export
+    from tui.output.folder import write_export
 
     try:
         names = write_export(folder, bundle)

@@ -6,7 +6,7 @@ function_name, log_group).
 """
 
 from tui.commands.options import positive_int
-from tui.errors import UserError
+from tui.core.errors import UserError
 
 
 def register(sub) -> None:

@@ -4,9 +4,9 @@ import math
 import re
 import sys
 
-from tui import export
-from tui.errors import UserError, mask
-from tui.printable import printable
+from tui.core.errors import UserError, mask
+from tui.core.printable import printable
+from tui.output import files
 
 
 def add_aws_flags(p) -> None:
@@ -51,7 +51,7 @@ def write_output(text: str, out: str | None) -> None:
         sys.stdout.flush()
         return
     try:
-        export.write_atomic(out, text)
+        files.write_atomic(out, text)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}; choose another --out") from None
 

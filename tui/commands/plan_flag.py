@@ -5,7 +5,7 @@ import json
 import os
 import tomllib
 
-from tui.errors import UserError
+from tui.core.errors import UserError
 
 
 def add_plan_flag(group) -> None:
@@ -41,7 +41,7 @@ def is_recording(path: str) -> bool:
 
 def _from_recording(path: str):
     from loadgen import ramp
-    from tui.recording import Recording
+    from tui.output.recording import Recording
 
     rec = Recording.load(path)
     if rec.plan is None:

@@ -25,8 +25,8 @@ async def handle(args) -> int:
     if args.export:
         write_export_folder(args.export, replay_bundle(args.file))
         return 0
-    from tui.app import MonitorApp
-    from tui.recording import open_replay
+    from tui.output.recording import open_replay
+    from tui.screen.app import MonitorApp
 
     if args.speed != 0:
         positive_float("--speed", args.speed)
@@ -54,10 +54,10 @@ async def handle(args) -> int:
 def replay_bundle(path: str):
     """The whole recording through the fleet model, batch by batch at its recorded time, as the
     monitor would have applied it, then the export bundle at the recording's end."""
-    from tui import export
-    from tui.analysis import feed
-    from tui.fleet import Fleet
-    from tui.recording import Recording
+    from tui.core import snapshot as export
+    from tui.core.analysis import feed
+    from tui.core.fleet import Fleet
+    from tui.output.recording import Recording
 
     rec = Recording.load(path)
     fleet = Fleet()

@@ -10,8 +10,7 @@ import asyncio
 import sys
 import time
 
-from tui import export
-from tui.aws_errors import aws_errors
+from tui.aws.errors import aws_errors
 from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import (
     add_output_flags,
@@ -22,7 +21,8 @@ from tui.commands.options import (
     write_output,
 )
 from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
-from tui.errors import UserError, one_line
+from tui.core import snapshot as export
+from tui.core.errors import UserError, one_line
 
 
 def register(sub) -> None:
@@ -56,14 +56,14 @@ def plan_from_args(args):
 
 
 async def handle(args) -> int:
-    from tui.experiment import run_experiment
-    from tui.fleet import Fleet
-    from tui.target import open_target
+    from tui.aws.target import open_target
+    from tui.core.fleet import Fleet
+    from tui.methods.experiment import run_experiment
 
     steering = tally = None
     if args.plan:
         from loadgen.steering import Steering
-        from tui.stage_figures import StageTally
+        from tui.core.stage_figures import StageTally
 
         ramp_plan = load_ramp(args.plan)
         if args.requests or args.duration:

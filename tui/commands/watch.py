@@ -10,9 +10,9 @@ import time
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
+from tui.aws.sources.factory import KINDS
 from tui.commands.options import add_target_flags, load_plan, positive_float, positive_int
 from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
-from tui.sources.factory import KINDS
 
 DEFAULT_CONCURRENCY = 10
 START_WAIT_S = 30.0  # at quit, how long a start still under way may take to finish
@@ -66,20 +66,20 @@ def plan_from_args(args):
 class WatchSession:
     """What the app needs, started: the target's description, the load, the log sources."""
 
-    target: object  # tui.target.Target
-    load: object  # tui.load.LoadController
+    target: object  # tui.aws.target.Target
+    load: object  # tui.core.load.LoadController
     sources: list
 
 
 @asynccontextmanager
 async def open_watch(args, plan, target=None, warm=None):
-    """Start the target (`target`: what `tui.target.open_target(args)` gave, if called already),
+    """Start the target (`target`: what `tui.aws.target.open_target(args)` gave, if called already),
     its log source and the load process (taking over `warm`, a loadgen.process.WarmStart, if
     given); stop them all on the way out."""
     from loadgen.process import LoadProcess
-    from tui.load import ProcessLoad
-    from tui.sources.factory import open_source
-    from tui.target import open_target
+    from tui.aws.sources.factory import open_source
+    from tui.aws.target import open_target
+    from tui.core.load import ProcessLoad
 
     async with target or open_target(args) as target:
         # The load first, the log source after: the first environments' cold starts overlap the
@@ -96,11 +96,11 @@ async def open_watch(args, plan, target=None, warm=None):
 
 async def handle(args) -> int:
     """The screen first, then the rest: a first frame before Textual is even imported
-    (tui/splash.py), the app's own screen over it, and then the local Lambda (or the AWS lookup),
+    (tui/screen/splash.py), the app's own screen over it, and then the local Lambda (or the AWS lookup),
     the log source and the load process, started in a task once the app's first frame is up and
     handed to the app."""
-    from tui.splash import splash
-    from tui.target import LocalTarget, open_target
+    from tui.aws.target import LocalTarget, open_target
+    from tui.screen.splash import splash
 
     plan = plan_from_args(args)
     steering = None
@@ -125,8 +125,8 @@ async def _watch(args, plan, target, steering, first_frame) -> int:
     import asyncio
     from contextlib import AsyncExitStack
 
-    from tui.app import MonitorApp
-    from tui.load import LoadState
+    from tui.core.load import LoadState
+    from tui.screen.app import MonitorApp
 
     async with AsyncExitStack() as stack:
         starting: list[asyncio.Task] = []
@@ -163,7 +163,7 @@ def _starting_text(args) -> str:
 
 def pending_target(args):
     """What the header names while the target starts (the started target replaces it)."""
-    from tui.target import TargetInfo
+    from tui.core.target_info import TargetInfo
 
     if args.function or args.url:
         return TargetInfo("aws", args.function or args.url, args.region)
@@ -183,11 +183,11 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
         warm = WarmStart()
         stack.callback(warm.close)  # a no-op once the load process took it over
         # botocore (for the error classes) off the event loop: the screen stays live meanwhile.
-        # The local Lambda imports its own parts in a thread while moto boots (tui.target).
+        # The local Lambda imports its own parts in a thread while moto boots (tui.aws.target).
         await asyncio.to_thread(_import_session_modules)
-        from tui.aws_errors import aws_errors
-        from tui.recording import Recorder
-        from tui.target import TargetInfo
+        from tui.aws.errors import aws_errors
+        from tui.core.target_info import TargetInfo
+        from tui.output.recording import Recorder
 
         with aws_errors(args):
             session = await stack.enter_async_context(open_watch(args, plan, target, warm))
@@ -214,9 +214,9 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
 
 def _import_session_modules() -> None:
     import loadgen.process  # noqa: F401
-    import tui.aws_errors  # noqa: F401
-    import tui.sources.factory  # noqa: F401
-    import tui.target  # noqa: F401
+    import tui.aws.errors  # noqa: F401
+    import tui.aws.sources.factory  # noqa: F401
+    import tui.aws.target  # noqa: F401
 
 
 @contextmanager

@@ -10,8 +10,9 @@ REQUESTS, CONCURRENCY = 1000, 10
 
 
 async def run(target, *, progress) -> dict:
-    from tui import export, findings
-    from tui.experiment import run_experiment
+    from tui.core import findings
+    from tui.core import snapshot as export
+    from tui.methods.experiment import run_experiment
 
     progress(f"{REQUESTS} requests at {CONCURRENCY} concurrent")
     result = await run_experiment(target, Plan(mode="closed", level=CONCURRENCY, requests=REQUESTS))

@@ -10,7 +10,7 @@ of an environment is not a physical host name, and the boot id is per micro-VM o
 so co-residency here means "reports the same key", a lower bound on sharing and never proof.
 """
 
-from tui.fleet import Fleet
+from tui.core.fleet import Fleet
 
 
 def finding(fleet: Fleet, story, host_key: str) -> dict:
@@ -45,7 +45,7 @@ def finding(fleet: Fleet, story, host_key: str) -> dict:
 
 async def run(target, *, maximum: int, step_s: float, send, progress, clock, host_key: str = "hostname") -> dict:
     """Climb the scaling ladder (1, 2, 5, 10, …) to `maximum`, then read the waves by host."""
-    from tui import findings
+    from tui.core import findings
     from tui.methods.scaling import ladder
 
     fleet = Fleet()

@@ -1,0 +1,279 @@
+"""What lambdascope points at: the embedded local Lambda, or a function on AWS.
+
+A `Target` is everything the rest needs, whichever it is: where to send load, where to read
+logs, with which credentials, and what to call it on screen. Changing the target is all it takes
+to go from local to AWS.
+"""
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from tui.core.errors import UserError
+
+
+@dataclass
+class Target:
+    label: str  # what the header says: "LOCAL (simulated hosts)" or "my-fn (eu-west-1)"
+    kind: str  # "local" | "aws"
+    function_name: str
+    region: str
+    log_group: str
+    function_url: str | None = None
+    invoke_endpoint: str | None = None  # None on AWS: the SDK's default endpoint
+    logs_endpoint: str | None = None
+    profile: str | None = None
+    # Static keys for the local Lambda's moto only. On AWS this stays None and the standard
+    # credential chain is used, so no key is ever held here (or printed from here).
+    local_credentials: dict | None = None
+    auth: str = "NONE"  # function URL AuthType: "NONE" or "AWS_IAM" (SigV4-signed)
+    simulated_hosts: bool = False
+    local_profile: str | None = None  # the local Lambda's profile name ("today", "blog", …)
+    # Managed Instances: the capacity provider's system log group, read beside the function's
+    # (instance ids, AZs, launches and terminations). None for any other function.
+    capacity_provider_log_group: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        """For snapshots: where the data came from. Never credentials."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "function_name": self.function_name,
+            "region": self.region,
+            "log_group": self.log_group,
+            "function_url": self.function_url,
+            "simulated_hosts": self.simulated_hosts,
+            **({"local_profile": self.local_profile} if self.local_profile else {}),
+            **(
+                {"capacity_provider_log_group": self.capacity_provider_log_group}
+                if self.capacity_provider_log_group
+                else {}
+            ),
+            "profile": self.local_profile,  # DESIGN.md: source.profile, None on AWS
+        }
+
+    @property
+    def http_client(self) -> str:
+        """Which loadgen client sends the load. On plain HTTP (the local Lambda, LocalStack) the
+        tool itself can be the bottleneck, and the lean HTTP/1.1 client costs a fraction of
+        aiohttp's CPU per request (tests/bench/bench_loadgen.py; the README keeps the table). Over
+        TLS to AWS, latency dominates and aiohttp's broader HTTP handling is worth its CPU."""
+        url = self.function_url or self.invoke_endpoint or ""
+        return "fast" if url.startswith("http://") else "aiohttp"
+
+    def load_spec(self, use_invoke: bool = False) -> dict:
+        """A picklable description of where load goes (loadgen.targets.target_from_spec)."""
+        if use_invoke or not self.function_url:
+            return {
+                "kind": "invoke",
+                "endpoint_url": self.invoke_endpoint,
+                "function_name": self.function_name,
+                "region": self.region,
+                "profile": self.profile,
+            }
+        return {
+            "kind": "url",
+            "url": self.function_url,
+            "auth": self.auth.lower(),
+            "region": self.region,
+            "profile": self.profile,
+        }
+
+
+class LocalTarget:
+    """The embedded local Lambda for the duration of `async with LocalTarget(...) as target`;
+    all of it stopped after.
+
+    Made before the block: the profile is read here, so a bad one is one line before any screen.
+    moto's process is the slowest part (~0.8 s to boot): `spawn()` starts it early (the monitor
+    does, as soon as its first frame is drawn), else entering does; entering then imports the
+    local Lambda (aiobotocore, ~0.5 s) in a thread while moto boots, so the two overlap on two
+    cores (tests/bench/bench_startup.py)."""
+
+    def __init__(self, profile_file: str | None = None, concurrency_limit: int | None = None):
+        from probe.local.profile import load_profile
+
+        try:
+            self.profile = load_profile(profile_file) if profile_file else load_profile()
+        except (OSError, ValueError) as exc:
+            raise UserError(str(exc).splitlines()[0] if str(exc) else f"cannot read {profile_file}") from None
+        self._concurrency_limit = concurrency_limit
+        self._running = None
+        self._moto = None  # spawned, not yet handed to the local Lambda
+
+    def spawn(self) -> "LocalTarget":
+        """Start moto's process now (Popen: milliseconds) to boot while the caller does its own
+        start-up; entering adopts it, and `close()` stops it if nothing ever entered."""
+        from probe.local.moto_server import MotoServer
+
+        if self._moto is None:
+            self._moto = MotoServer().spawn()
+        return self
+
+    def close(self) -> None:
+        """Stop a spawned moto that no local Lambda adopted (a quit before the start ran)."""
+        moto, self._moto = self._moto, None
+        if moto is not None:
+            moto.stop_blocking()
+
+    async def __aenter__(self) -> "Target":
+        self._running = self._run()
+        return await self._running.__aenter__()
+
+    async def __aexit__(self, *exc):
+        return await self._running.__aexit__(*exc)
+
+    @asynccontextmanager
+    async def _run(self):
+        import asyncio
+        import importlib
+
+        self.spawn()  # if the caller did not already
+        moto, self._moto = self._moto, None  # adopted: from here on the local Lambda stops it
+        kwargs = {"profile": self.profile, "moto": moto}
+        if self._concurrency_limit is not None:
+            kwargs["concurrency_limit"] = self._concurrency_limit
+        try:
+            local_lambda = await asyncio.to_thread(importlib.import_module, "probe.local.local_lambda")
+            ll = local_lambda.LocalLambda(**kwargs)
+        except BaseException:
+            await asyncio.shield(moto.stop())  # nobody adopted it yet
+            raise
+        async with ll:
+            key, secret = ll.credentials
+            yield Target(
+                label="LOCAL (simulated hosts)",
+                kind="local",
+                function_name=ll.function_name,
+                region=ll.region,
+                log_group=ll.log_group,
+                function_url=ll.function_url,
+                invoke_endpoint=ll.invoke_endpoint,
+                logs_endpoint=ll.logs_endpoint,
+                local_credentials={"aws_access_key_id": key, "aws_secret_access_key": secret},
+                simulated_hosts=True,
+                local_profile=self.profile.name,
+                capacity_provider_log_group=ll.capacity_provider_log_group,
+                extra={"local": ll},
+            )
+
+
+def _url_region(url: str) -> str | None:
+    # https://<url-id>.lambda-url.<region>.on.aws
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    parts = host.split(".")
+    if len(parts) >= 4 and parts[1] == "lambda-url":
+        return parts[2]
+    return None
+
+
+@asynccontextmanager
+async def aws_target(
+    function: str | None = None,
+    url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    use_invoke: bool = False,
+    capacity_provider: str | None = None,
+):
+    """A function on AWS (or behind --endpoint-url): its URL and AuthType, its log group, and for
+    Managed Instances its capacity provider's system log group (`capacity_provider` names it, else
+    the function's configuration does: tui/aws/capacity_provider.py).
+
+    Credentials come from the standard chain at call time; none are kept here.
+    """
+    from botocore.exceptions import ClientError
+
+    from tui.aws import capacity_provider as capacity
+    from tui.aws import clients as aws
+    from tui.aws.errors import aws_errors
+
+    cp_group = capacity.log_group_for(capacity_provider) if capacity_provider else None
+
+    if not function:
+        raise UserError("give --function NAME too: its log group is where lambdascope reads the containers")
+    region = region or (url and _url_region(url))
+    args = _Args(profile=profile, endpoint_url=endpoint_url, command="watch")
+    with aws_errors(args):
+        session = aws.make_session(profile, region)
+        region = region or session.region_name
+        if not region:
+            raise UserError("no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION")
+        raw_config: dict = {}
+        async with aws.client(session, "lambda", endpoint_url=endpoint_url, region=region, max_attempts=2) as lam:
+            capacity.keep_raw_config(lam, raw_config)
+            try:
+                cfg = await lam.get_function_configuration(FunctionName=function)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    raise UserError(
+                        f"function {function!r} not found in {region}: check --function and --region, "
+                        f"or deploy the probe with 'lambdascope deploy --name {function}'"
+                    ) from None
+                raise
+            auth = "NONE"
+            if url is None and not use_invoke:
+                try:
+                    cfg_url = await lam.get_function_url_config(FunctionName=function)
+                    url, auth = cfg_url["FunctionUrl"], cfg_url.get("AuthType", "AWS_IAM")
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                        raise
+            elif url is not None:
+                auth = "AWS_IAM"  # signing costs little and a NONE URL ignores the signature
+    log_group = (cfg.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{function}"
+    yield Target(
+        label=f"{function} ({region})",
+        kind="aws",
+        function_name=function,
+        region=region,
+        log_group=log_group,
+        function_url=None if use_invoke else url,
+        invoke_endpoint=endpoint_url,
+        logs_endpoint=endpoint_url,
+        profile=profile,
+        auth=auth,
+        capacity_provider_log_group=cp_group or capacity.group_from_config(raw_config),
+        extra={
+            "memory_mb": cfg.get("MemorySize"),
+            "runtime": cfg.get("Runtime"),
+            "architectures": cfg.get("Architectures"),
+        },
+    )
+
+
+@dataclass
+class _Args:
+    profile: str | None
+    endpoint_url: str | None
+    command: str
+
+
+def open_target(args):
+    """The target the command line names: a function on AWS, else the local Lambda."""
+    function = getattr(args, "function", None)
+    url = getattr(args, "url", None)
+    if function or url:
+        return aws_target(
+            function,
+            url,
+            getattr(args, "region", None),
+            getattr(args, "profile", None),
+            getattr(args, "endpoint_url", None),
+            getattr(args, "invoke", False),
+            getattr(args, "capacity_provider", None),
+        )
+    profile = getattr(args, "profile", None)
+    if profile:
+        # The easy slip: --profile blog, meaning the local Lambda's profile, would run `today`.
+        raise UserError(
+            f"--profile {profile} is an AWS profile, used only with --function or --url; "
+            f"for a local Lambda profile use --profile-file {profile}"
+        )
+    if getattr(args, "capacity_provider", None):
+        raise UserError(
+            "--capacity-provider is for a function on AWS (with --function); "
+            "the local Lambda's lmi profile reads its own capacity provider's log"
+        )
+    return LocalTarget(getattr(args, "profile_file", None))

@@ -1,0 +1,549 @@
+"""Parse what Lambda writes into a log stream: the probe record and the platform lines.
+
+Pure: no IO imports. One CloudWatch event may hold several lines (REPORT is followed by an XRAY
+line in the same event), so `parse_event` returns a list. Lines are read by field name, in either
+log format (AWS-FACTS.md §3): text (`REPORT RequestId: … Duration: 1.2 ms …`) and JSON
+(`{"type": "platform.report", "record": {…}}`). Anything else is an app line or foreign: counted
+by the caller, never fatal.
+
+Every field the model reads is validated by type here, once (issue 8): a line that looks like
+ours but carries a request id that is a list, a host name that is a number, a metric that is a
+string or NaN, or JSON nested too deep to decode becomes one MALFORMED record. Nothing a log line
+holds can make `parse_event` raise.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from tui.core.printable import printable
+
+# Record kinds.
+PROBE = "probe"
+INIT_START = "init_start"
+RESTORE_START = "restore_start"
+START = "start"
+END = "end"
+REPORT = "report"
+TIMEOUT = "timeout"
+CRASH = "crash"
+INIT_REPORT = "init_report"  # the end of an init (its duration, phase, status)
+RESTORE_REPORT = "restore_report"  # the end of a SnapStart restore
+LOGS_DROPPED = "logs_dropped"  # Lambda dropped log records: the counts are short
+APP = "app"  # a line the function wrote that is not the probe record
+MALFORMED = "malformed"  # looked like ours (probe or platform) but could not be read
+SYSTEM = "system"  # a capacity provider's system log record (Managed Instances: an EC2 instance event)
+
+# Bounds on what one line may put into the model: ids are keys of bounded tables, texts are
+# shown on screen, numbers go into sums and exports (JSON has no NaN or infinity).
+MAX_ID = 200  # Lambda's request ids are 36 characters; AWS's docs examples are shorter
+MAX_STREAM = 512  # CloudWatch's limit on a log stream name
+MAX_TEXT = 256  # host name, boot id, CPU model
+MAX_NUMBER = 1e15  # a metric or a CPU figure beyond this is not a measurement
+MAX_TIMESTAMP_MS = 253_402_300_799_000  # 9999-12-31: the last time an ISO date can show
+
+_REQUEST_ID = re.compile(r"RequestId:\s*(\S+)")
+# Longest names first: at "Billed Duration" the alternation must not stop at "Duration".
+_METRIC = re.compile(
+    r"(Billed Restore Duration|Billed Duration|Restore Duration|Init Duration"
+    r"|Max Memory Used|Memory Size|Duration)\s*:\s*([0-9]+(?:\.[0-9]+)?)"
+)
+_METRIC_KEYS = {
+    "Duration": "duration_ms",
+    "Billed Duration": "billed_ms",
+    "Memory Size": "memory_mb",
+    "Max Memory Used": "max_memory_mb",
+    "Init Duration": "init_duration_ms",
+    "Restore Duration": "restore_duration_ms",
+    "Billed Restore Duration": "billed_restore_ms",
+}
+# platform.report metrics (JSON format) → the same names as the text format's.
+_JSON_METRIC_KEYS = {
+    "durationMs": "duration_ms",
+    "billedDurationMs": "billed_ms",
+    "memorySizeMB": "memory_mb",
+    "maxMemoryUsedMB": "max_memory_mb",
+    "initDurationMs": "init_duration_ms",
+    "restoreDurationMs": "restore_duration_ms",
+    "billedRestoreDurationMs": "billed_restore_ms",
+}
+_TIMEOUT = re.compile(r"(\S+)\s+Task timed out after\s+([0-9]+(?:\.[0-9]+)?)\s*seconds")
+_PROBE_MARK = '{"lambdascope"'
+_DECODER = json.JSONDecoder()
+# The probe record's fields the model reads, by type. Everything else in it is ignored.
+_PROBE_TEXT = (
+    "container_id",
+    "hostname",
+    "boot_id",
+    "cpu_model",
+    "init_type",
+    "container_id_from",
+    "instance_id",
+    "instance_type",
+)
+_PROBE_NUMBERS = ("cpu_mhz", "bogomips", "max_concurrency")
+# Text-format fields that are words, not numbers (INIT_REPORT, RESTORE_REPORT, REPORT since 2023-11:
+# LANDSCAPE-2026.md §1.4). Values are kept as written, known or not.
+_STATUS = re.compile(r"\bStatus:\s*(\S+)")
+_PHASE = re.compile(r"\bPhase:\s*(\S+)")
+_ERROR_TYPE = re.compile(r"\bError Type:\s*(\S+)")
+_DURATION = re.compile(r"(?:Init|Restore) Duration\s*:\s*([0-9]+(?:\.[0-9]+)?)")
+# Stream names (AWS-FACTS.md §3.1, LANDSCAPE-2026.md §1.7): YYYY/MM/DD/[<version>]<id>, with a
+# custom log group YYYY/MM/DD/<function>[<version>]<id>; versions $LATEST, 12, $LATEST.PUBLISHED.
+_STREAM = re.compile(r"^(\d{4}/\d{2}/\d{2})/([^\[\]/]*)\[([^\]]*)\]\[?([^\[\]]+?)\]?$")
+# A capacity provider writes its system log to one stream, `<name>/managed-instances`
+# (docs lambda-managed-instances-cwl-configure.md), whatever log group it is sent to; a function's
+# streams are dated (above), so the name alone tells the two apart, in every source.
+SYSTEM_STREAM_SUFFIX = "/managed-instances"
+# The system log's events (docs lambda-managed-instances-monitoring-system-log-events.md). The
+# record names its event only in `message` ("Successfully launched c7g.xlarge instance i-… in
+# us-east-1a", the docs' one example): the verbs below read it. A message none of them matches is
+# kept as an event of unknown kind (None), never dropped: AWS says the list will grow.
+SYSTEM_EVENTS = (
+    "Launching",
+    "Launched",
+    "LaunchFailed",
+    "Terminating",
+    "Terminated",
+    "TerminateFailed",
+    "HealthCheckFailed",
+)
+_SYSTEM_VERBS = (
+    (re.compile(r"health ?check", re.I), "HealthCheckFailed"),
+    (re.compile(r"\b(fail(ed|ure)?\b.*\blaunch|launch\w*\b.*\bfail)", re.I), "LaunchFailed"),
+    (re.compile(r"\b(fail(ed|ure)?\b.*\bterminat|terminat\w*\b.*\bfail)", re.I), "TerminateFailed"),
+    (re.compile(r"^\s*(successfully\s+)?launched\b", re.I), "Launched"),
+    (re.compile(r"^\s*launching\b", re.I), "Launching"),
+    (re.compile(r"^\s*(successfully\s+)?terminated\b", re.I), "Terminated"),
+    (re.compile(r"^\s*terminating\b", re.I), "Terminating"),
+)
+
+
+@dataclass(slots=True)
+class Record:
+    """One fact read from a log line.
+
+    `data` holds the probe record's validated fields (PROBE), the report metrics and status
+    (REPORT: duration_ms…, status, error_type, tenant_id), the runtime version and init type
+    (INIT_START), duration/phase/status/error type (INIT_REPORT, RESTORE_REPORT), dropped
+    records and bytes (LOGS_DROPPED), the timeout in seconds (TIMEOUT) or the line
+    itself (APP, MALFORMED).
+    """
+
+    kind: str
+    stream: str
+    timestamp: int
+    request_id: str | None = None
+    data: dict | None = None
+
+
+class _Bad(Exception):
+    """A field of the wrong type or out of bounds: the line is MALFORMED."""
+
+
+def is_id(value) -> bool:
+    """A request or container id the model may key a table by."""
+    return type(value) is str and 0 < len(value) <= MAX_ID
+
+
+def is_stream(value) -> bool:
+    return type(value) is str and 0 < len(value) <= MAX_STREAM
+
+
+def number(value) -> float:
+    """A finite, bounded, non-negative JSON number (not a bool) as a float, else _Bad."""
+    if type(value) is int:
+        if 0 <= value <= MAX_NUMBER:
+            return float(value)
+        raise _Bad
+    if type(value) is float and 0.0 <= value <= MAX_NUMBER:  # NaN fails both comparisons
+        return value
+    raise _Bad
+
+
+def _opt_id(value) -> str | None:
+    if value is None:
+        return None
+    if is_id(value):
+        return value
+    raise _Bad
+
+
+def _opt_text(value) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str:
+        return printable(value[:MAX_TEXT], newlines=False)  # shown on screen: no escape sequences
+    raise _Bad
+
+
+def probe_fields(obj) -> dict | None:
+    """The probe record's fields, validated by type (the one place identity is checked, for
+    log lines and response bodies alike); None if any field is of the wrong type."""
+    if not isinstance(obj, dict):
+        return None
+    get = obj.get
+    rid = get("request_id")
+    if rid is not None and (type(rid) is not str or not 0 < len(rid) <= MAX_ID):
+        return None
+    cold = get("cold")
+    if cold is not None and type(cold) is not bool:
+        return None
+    out: dict = {"request_id": rid, "cold": cold}
+    for key in _PROBE_TEXT:
+        value = get(key)
+        if value is not None:
+            if type(value) is not str:
+                return None
+            out[key] = value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
+    for key in _PROBE_NUMBERS:
+        value = get(key)
+        if value is not None:
+            kind = type(value)
+            if (kind is float or kind is int) and 0 <= value <= MAX_NUMBER:  # NaN fails the range
+                out[key] = float(value)
+            else:
+                return None
+    cid = out.get("container_id")
+    if cid is not None and not 0 < len(cid) <= MAX_STREAM:
+        return None
+    return out
+
+
+def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
+    """All records in one log event, in line order. Never raises."""
+    if (
+        type(message) is not str
+        or type(stream) is not str
+        or type(timestamp) is not int
+        or not 0 < len(stream) <= MAX_STREAM
+        or not 0 <= timestamp <= MAX_TIMESTAMP_MS
+    ):
+        return _bad_envelope(stream, timestamp, message)
+    if stream.endswith(SYSTEM_STREAM_SUFFIX):
+        return [parse_system(stream, timestamp, message)]
+    try:
+        nl = message.find("\n")
+        if nl < 0 or nl == len(message) - 1:  # most events: one line, and its newline
+            rec = parse_line(stream, timestamp, message)
+            return [] if rec is None else [rec]
+        out = []
+        for line in message.split("\n"):
+            rec = parse_line(stream, timestamp, line)
+            if rec is not None:
+                out.append(rec)
+        return out
+    except Exception:  # a defect here must cost one line, not the session (issue 8)
+        return [Record(MALFORMED, stream, timestamp, None, {"line": message[:MAX_TEXT]})]
+
+
+def _bad_envelope(stream, timestamp, message) -> list[Record]:
+    """An event whose stream, time or text is not what any source gives: one MALFORMED record
+    (a float time from a file is taken, rounded down)."""
+    if type(timestamp) is float and 0 <= timestamp <= MAX_TIMESTAMP_MS:  # NaN fails the range
+        timestamp = int(timestamp)
+        if type(message) is str and type(stream) is str and 0 < len(stream) <= MAX_STREAM:
+            return parse_event(stream, timestamp, message)
+    if type(timestamp) is not int or not 0 <= timestamp <= MAX_TIMESTAMP_MS:
+        timestamp = 0
+    text = message[:MAX_TEXT] if type(message) is str else repr(message)[:MAX_TEXT]
+    return [Record(MALFORMED, stream[:MAX_STREAM] if type(stream) is str else "", timestamp, None, {"line": text})]
+
+
+def parse_line(stream: str, timestamp: int, line: str) -> Record | None:
+    """One line → one record, or None for a blank line."""
+    line = line.strip()
+    if not line:
+        return None
+    head = line[0]
+    if head == "{":
+        return _parse_json(stream, timestamp, line)
+    if head == "R" and line.startswith("REPORT"):
+        return _parse_report_text(stream, timestamp, line)
+    if head == "S" and line.startswith("START"):
+        return _with_id(START, stream, timestamp, line)
+    if head == "E" and line.startswith("END"):
+        return _with_id(END, stream, timestamp, line)
+    if head == "I" and line.startswith("INIT_START"):
+        return Record(INIT_START, stream, timestamp, None, {"runtime": _runtime_version(line)})
+    if head == "R" and line.startswith("RESTORE_START"):
+        return Record(RESTORE_START, stream, timestamp, None, {"runtime": _runtime_version(line)})
+    if head == "I" and line.startswith("INIT_REPORT"):
+        return _phase_report_text(INIT_REPORT, stream, timestamp, line)
+    if head == "R" and line.startswith("RESTORE_REPORT"):
+        return _phase_report_text(RESTORE_REPORT, stream, timestamp, line)
+    if "Task timed out after" in line:
+        m = _TIMEOUT.search(line)
+        if m and is_id(m.group(1)):
+            return Record(TIMEOUT, stream, timestamp, m.group(1), {"seconds": float(m.group(2))})
+    if "Runtime exited with error" in line or "Runtime.ExitError" in line:
+        rid = _request_id(line)
+        return Record(CRASH, stream, timestamp, rid if is_id(rid) else None, {"line": line[:MAX_TEXT]})
+    # The probe record behind a prefix (a runtime that decorates stdout lines).
+    at = line.find(_PROBE_MARK)
+    if at > 0:
+        return _parse_json(stream, timestamp, line[at:])
+    return Record(APP, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+
+
+def _request_id(line: str) -> str | None:
+    m = _REQUEST_ID.search(line)
+    return m.group(1) if m else None
+
+
+def _with_id(kind: str, stream: str, timestamp: int, line: str) -> Record:
+    rid = _request_id(line)
+    if rid is None or len(rid) > MAX_ID:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    return Record(kind, stream, timestamp, rid)
+
+
+def _runtime_version(line: str) -> str | None:
+    _, _, rest = line.partition("Runtime Version:")
+    rest = rest.strip()
+    return rest.split()[0][:MAX_TEXT] if rest else None
+
+
+def _parse_report_text(stream: str, timestamp: int, line: str) -> Record:
+    rid = _request_id(line)
+    if rid is None or len(rid) > MAX_ID:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    metrics: dict = {}
+    for name, value in _METRIC.findall(line):
+        v = float(value)
+        if v > MAX_NUMBER:  # hundreds of digits: not a measurement
+            return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+        metrics[_METRIC_KEYS[name]] = v
+    if "Status:" in line:  # only when the invoke was not a success
+        _words(line, metrics)
+    return Record(REPORT, stream, timestamp, rid, metrics)
+
+
+def _words(line: str, data: dict) -> None:
+    for key, pattern in (("status", _STATUS), ("phase", _PHASE), ("error_type", _ERROR_TYPE)):
+        m = pattern.search(line)
+        if m:
+            data[key] = m.group(1)[:MAX_TEXT]
+
+
+def _phase_report_text(kind: str, stream: str, timestamp: int, line: str) -> Record:
+    """`INIT_REPORT Init Duration: 150.79 ms\tPhase: init\tStatus: error\tError Type: …` and
+    `RESTORE_REPORT Restore Duration: X ms`; every field optional."""
+    data: dict = {}
+    m = _DURATION.search(line)
+    if m:
+        v = float(m.group(1))
+        if v > MAX_NUMBER:
+            return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+        data["duration_ms"] = v
+    _words(line, data)
+    return Record(kind, stream, timestamp, None, data)
+
+
+def stream_parts(name: str) -> dict | None:
+    """A Lambda log stream name's parts: date, function (custom log groups only, else ""),
+    version and the environment id; None for a name of another shape."""
+    m = _STREAM.match(name) if type(name) is str else None
+    if m is None:
+        return None
+    return {"date": m.group(1), "function": m.group(2), "version": m.group(3), "id": m.group(4)}
+
+
+def _parse_json(stream: str, timestamp: int, line: str) -> Record:
+    try:
+        obj, end = _DECODER.raw_decode(line)  # the line is stripped: no whitespace to skip
+        if end != len(line):
+            raise ValueError("extra data")
+    except RecursionError:  # nested deeper than the decoder goes: not a line of ours to read
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    except ValueError:  # also: integers longer than Python converts
+        kind = MALFORMED if line.startswith(_PROBE_MARK) or '"platform.' in line else APP
+        return Record(kind, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    if not isinstance(obj, dict):
+        return Record(APP, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    if "lambdascope" in obj:
+        return _probe(stream, timestamp, obj, line)
+    rtype = obj.get("type")
+    if type(rtype) is str and rtype.startswith("platform."):
+        try:
+            return _parse_platform_json(stream, timestamp, rtype, obj.get("record"), line)
+        except _Bad:
+            return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    # A JSON-format app log whose message is the probe record (logging instead of print).
+    msg = obj.get("message")
+    if isinstance(msg, dict) and "lambdascope" in msg:
+        return _probe(stream, timestamp, msg, line)
+    if type(msg) is str and msg.startswith(_PROBE_MARK):
+        return _parse_json(stream, timestamp, msg)
+    rid = obj.get("requestId")
+    return Record(APP, stream, timestamp, rid if is_id(rid) else None, {"line": line[:MAX_TEXT]})
+
+
+def _probe(stream: str, timestamp: int, obj: dict, line: str) -> Record:
+    fields = probe_fields(obj)
+    if fields is None:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    return Record(PROBE, stream, timestamp, fields["request_id"], fields)
+
+
+def _json_words(record: dict, data: dict) -> None:
+    """status, phase, errorType and tenantId of a platform record: text, kept whatever the value."""
+    for src, key in (("status", "status"), ("phase", "phase"), ("errorType", "error_type"), ("tenantId", "tenant_id")):
+        value = _opt_text(record.get(src))
+        if value is not None:
+            data[key] = value
+
+
+def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
+    if not isinstance(record, dict):
+        raise _Bad
+    rid = _opt_id(record.get("requestId"))
+    if kind == "platform.report":
+        if rid is None:
+            raise _Bad
+        metrics: dict = {}
+        raw = record.get("metrics")
+        if raw is not None:
+            if not isinstance(raw, dict):
+                raise _Bad
+            for key, name in _JSON_METRIC_KEYS.items():
+                value = raw.get(key)
+                if value is not None:
+                    metrics[name] = number(value)
+        _json_words(record, metrics)
+        return Record(REPORT, stream, timestamp, rid, metrics)
+    if kind == "platform.start":
+        if rid is None:
+            raise _Bad
+        tenant = _opt_text(record.get("tenantId"))
+        return Record(START, stream, timestamp, rid, None if tenant is None else {"tenant_id": tenant})
+    if kind == "platform.initStart":
+        # snap-start here is the init that takes the snapshot (at publish): an init, not a restore.
+        return Record(
+            INIT_START,
+            stream,
+            timestamp,
+            None,
+            {
+                "runtime": _opt_text(record.get("runtimeVersion")),
+                "init_type": _opt_text(record.get("initializationType")),
+                "phase": _opt_text(record.get("phase")),
+                "instance_id": _opt_text(record.get("instanceId")),
+            },
+        )
+    if kind == "platform.restoreStart":
+        return Record(
+            RESTORE_START,
+            stream,
+            timestamp,
+            None,
+            {"runtime": _opt_text(record.get("runtimeVersion")), "instance_id": _opt_text(record.get("instanceId"))},
+        )
+    if kind == "platform.initReport" or kind == "platform.restoreReport":
+        data: dict = {}
+        raw = record.get("metrics")
+        if raw is not None:
+            if not isinstance(raw, dict):
+                raise _Bad
+            if raw.get("durationMs") is not None:
+                data["duration_ms"] = number(raw["durationMs"])
+        _json_words(record, data)
+        init_type = _opt_text(record.get("initializationType"))
+        if init_type is not None:
+            data["init_type"] = init_type
+        return Record(INIT_REPORT if kind == "platform.initReport" else RESTORE_REPORT, stream, timestamp, None, data)
+    if kind == "platform.logsDropped":
+        dropped_records, dropped_bytes = record.get("droppedRecords"), record.get("droppedBytes")
+        return Record(
+            LOGS_DROPPED,
+            stream,
+            timestamp,
+            None,
+            {
+                "records": 0 if dropped_records is None else int(number(dropped_records)),
+                "bytes": 0 if dropped_bytes is None else int(number(dropped_bytes)),
+                "reason": _opt_text(record.get("reason")),
+            },
+        )
+    if kind == "platform.runtimeDone" and record.get("status") == "timeout":
+        if rid is None:
+            raise _Bad
+        return Record(TIMEOUT, stream, timestamp, rid, {"seconds": None})
+    # runtimeDone, telemetry…: true platform facts the model does not need.
+    return Record(APP, stream, timestamp, rid, {"line": line[:MAX_TEXT]})
+
+
+def system_event(message: str) -> str | None:
+    """The event a system log message tells (one of SYSTEM_EVENTS), or None for one not known."""
+    for pattern, event in _SYSTEM_VERBS:
+        if pattern.search(message):
+            return event
+    return None
+
+
+def _iso_ms(value) -> int | None:
+    """An ISO 8601 time as epoch ms, or None when it is absent or not one."""
+    if type(value) is not str or not 0 < len(value) <= 64:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return None  # a time without its zone: the event's own timestamp is the safer one
+    ms = int(dt.timestamp() * 1000)
+    return ms if 0 <= ms <= MAX_TIMESTAMP_MS else None
+
+
+def _opt_texts(value) -> list[str]:
+    """A JSON array of strings (availabilityZones, instanceTypes), validated; [] when absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 64:
+        raise _Bad
+    return [t for t in (_opt_text(v) for v in value) if t]
+
+
+def parse_system(stream: str, timestamp: int, message: str) -> Record:
+    """One capacity-provider system log record → a SYSTEM record (or MALFORMED, `system` set).
+
+    `{timestamp, level, message, metadata{instanceId, availabilityZones[], instanceTypes[],
+    capacityProviderArn}}` (docs lambda-managed-instances-monitoring-log-format.md), every field
+    optional. data: event (SYSTEM_EVENTS, or None when the message tells none known), message,
+    level, instance_id, instance_type, availability_zone (when the record names exactly one),
+    availability_zones, instance_types, capacity_provider_arn. The record's own ISO time is the
+    record's time when it has one: it says when the instance changed, not when it was shipped."""
+    line = message.strip() if type(message) is str else ""
+    try:
+        obj = json.loads(line)
+        if not isinstance(obj, dict):
+            raise _Bad
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = {}
+        elif not isinstance(meta, dict):
+            raise _Bad
+        text = _opt_text(obj.get("message")) or ""
+        operation = _opt_text(obj.get("operation"))
+        # `operation` (docs …-system-logs-usage.md names it, without its values): taken when it
+        # names a known event; else the message's verb tells.
+        event = operation if operation in SYSTEM_EVENTS else system_event(text)
+        zones = _opt_texts(meta.get("availabilityZones"))
+        kinds = _opt_texts(meta.get("instanceTypes"))
+        data = {
+            "event": event,
+            "operation": operation,
+            "message": text,
+            "level": _opt_text(obj.get("level")),
+            "instance_id": _opt_id(meta.get("instanceId")),
+            "availability_zone": zones[0] if len(zones) == 1 else None,
+            "instance_type": kinds[0] if len(kinds) == 1 else None,
+            "availability_zones": zones,
+            "instance_types": kinds,
+            "capacity_provider_arn": _opt_text(meta.get("capacityProviderArn")),
+        }
+    except (ValueError, RecursionError, _Bad):
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT], "system": True})
+    at = _iso_ms(obj.get("timestamp"))
+    return Record(SYSTEM, stream, timestamp if at is None else at, None, data)
