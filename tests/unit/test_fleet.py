@@ -211,7 +211,7 @@ def test_timeline_buckets_and_cold_mark():
 def test_id_table_is_bounded():
     f = Fleet(max_tracked_ids=100)
     f.apply_outcomes([outcome(A, f"r{i}", T0 + i) for i in range(1000)], now=T0 + 1000)
-    assert len(f._ids) == 100
+    assert len(f._ledger.ids) == 100
     assert f.counters.evicted_ids == 900  # the logs never confirmed them: counted, not hidden
 
 

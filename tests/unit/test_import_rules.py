@@ -19,9 +19,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Every module of the core package, found on disk (a module added to tui/core is checked with no
 # list to edit), and the pure parts of loadgen.
-PURE = sorted(
-    "tui.core." + p.stem for p in (ROOT / "tui" / "core").glob("*.py") if p.stem != "__init__"
-) + ["tui.core", "loadgen.plan", "loadgen.schedule"]
+PURE = sorted("tui.core." + p.stem for p in (ROOT / "tui" / "core").glob("*.py") if p.stem != "__init__") + [
+    "tui.core",
+    "loadgen.plan",
+    "loadgen.schedule",
+]
 IO_LIBS = {"textual", "aiohttp", "aioboto3", "aiobotocore", "botocore", "boto3", "moto", "matplotlib"}
 
 
