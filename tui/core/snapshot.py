@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui.core import findings
+from tui.core.findings.common import latency_samples, rounded
 from tui.core.fleet import Container, Fleet
 
 CONTAINER_COLUMNS = [
@@ -55,7 +56,7 @@ def iso(t: float | None) -> str | None:
 
 def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: findings.Story | None = None) -> dict:
     story = story or findings.tell(fleet, now, host_key=host_key)
-    pre = findings._pre_initialized(c)
+    pre = c.pre_initialized
     instance_id, inst, evidence = fleet.host_of(c)
     return {
         "container_id": c.container_id,
@@ -218,7 +219,7 @@ def lanes(fleet: Fleet, now: float) -> tuple[dict[str, list[tuple[float, int]]],
     (a power of two, so the sums stay exact and every row still adds up)."""
     spans = []
     for cid, c in fleet.containers.items():
-        first, last = findings._first_invoked(c), findings._last_invoked(c)
+        first, last = c.first_invoked, c.last_invoked
         if c.invocations and first is not None and last is not None:
             a, b = fleet.bucket_of(first), fleet.bucket_of(last)
             spans.append((cid, c, min(a, b), max(a, b)))
@@ -295,7 +296,7 @@ def build(
     story = story or findings.tell(fleet, now, host_key=host_key)
     doc = snapshot(fleet, now=now, source=source, load=load, host_key=host_key, sort=sort, extra=extra, story=story)
     t0 = story.t0 if story.t0 is not None else fleet.started_at
-    lat = findings._latency(fleet)
+    lat = latency_samples(fleet)
     latency = {"cold_ms": lat[0], "warm_ms": lat[1]} if lat else {}
     lanes_of, width = lanes(fleet, now)
     _idle_gaps(doc, lanes_of, width)
@@ -318,7 +319,7 @@ def _idle_gaps(doc: dict, lanes_of: dict, width: float) -> None:
         if gap > longest:
             longest, who = gap, cid
     life["idle_gap_s_max"] = round(longest, 3)
-    life["idle_gap_s_p50"] = findings._r(findings.percentile(per_container, 50))
+    life["idle_gap_s_p50"] = rounded(findings.percentile(per_container, 50))
     life["evidence"]["longest_idle"] = who
     if longest >= max(1.0, 2 * width):
         life["text"] += f"; the longest idle gap before serving again {longest:.1f} s"
