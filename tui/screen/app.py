@@ -5,7 +5,8 @@ generator's stream (`OutcomeBatch`). Each waits when the app has not applied its
 batches (back-pressure). The message handlers apply batches to the fleet model, the one writer.
 A timer redraws at a fixed rate from the model's diff (`refresh_view`); nothing redraws per
 event. Keys change the load (through the injected controller), the view (host key, sort) or
-write a snapshot; `q` stops the load and closes the sources before the app exits.
+write a snapshot; `q` stops the load and closes the sources before the app exits. The keys are
+listed in keys.py; those that steer the load live in load_keys.py, the snapshot's in snapshot_keys.py.
 """
 
 import asyncio
@@ -14,31 +15,29 @@ import time
 from collections.abc import Callable, Sequence
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.worker import Worker, WorkerState
 
-from loadgen.plan import Plan
 from tui.core import findings
-from tui.core import snapshot as export
 from tui.core.errors import one_line
 from tui.core.events import LogSource
 from tui.core.fleet import HOST_KEYS, Fleet
 from tui.core.lambdalog import parse_event
-from tui.core.load import LoadController, LoadRefused, LoadState
+from tui.core.load import LoadController, LoadState
 from tui.core.target_info import TargetInfo
-from tui.output import folder as export_folder
-from tui.output.recording import fmt_clock, replay_position
+from tui.output.recording import replay_position
+from tui.screen import keys
 from tui.screen.help import HelpScreen
+from tui.screen.load_keys import BACKLOG, LoadKeys
 from tui.screen.messages import (
     LoadEnded,
     LoadFailed,
     LogBatch,
     OutcomeBatch,
-    SnapshotDone,
     SnapshotResult,
     SourceFailed,
 )
+from tui.screen.snapshot_keys import SnapshotKeys
 from tui.screen.widgets import timeview
 from tui.screen.widgets.containers import SORTS, ContainerTable, row_detail
 from tui.screen.widgets.findings_panel import FindingsPanel
@@ -48,11 +47,7 @@ from tui.screen.widgets.lanes import TimelineLanes, scale_text
 from tui.screen.widgets.legend import HostLegend, HostPalette, host_zones, serving_hosts
 from tui.screen.widgets.status import StatusLine, exit_summary
 
-BACKLOG = 8  # unapplied batches a producer may have outstanding before it waits
-LOAD_KEYS = Binding.Group("load")
-TIME_KEYS = Binding.Group("time")
 PANEL_MIN_SIZE = (120, 30)  # the findings panel starts shown on a terminal at least this big
-SNAPSHOT_GRACE_S = 60.0  # q waits this long at most for a snapshot being written
 
 
 def panel_fits(size) -> bool:
@@ -65,7 +60,7 @@ def _stamped(message, generation: int, slots: asyncio.Semaphore):
     return message
 
 
-class MonitorApp(App):
+class MonitorApp(LoadKeys, SnapshotKeys, App):
     """The lambdascope screen.
 
     Args:
@@ -85,119 +80,8 @@ class MonitorApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "lambdascope"
-    # The one list of keys: the key bar, the help screen and the command palette are built
-    # from it (tooltip = the help text). Ordered by importance: a narrow bar drops from the end.
-    BINDINGS = [
-        Binding(
-            "plus,equals_sign",
-            "level(1)",
-            "load+",
-            key_display="+",
-            group=LOAD_KEYS,
-            tooltip="raise the load one step: one more concurrent request, or the next rate on the "
-            "1-1.2-1.5-2-2.5-3-4-5-6-8 ladder",
-        ),
-        Binding("minus", "level(-1)", "load-", key_display="-", group=LOAD_KEYS, tooltip="lower the load one step"),
-        Binding(
-            "asterisk",
-            "level(1, True)",
-            "load++",
-            key_display="*",
-            group=LOAD_KEYS,
-            tooltip="a larger step up (1, 2, 5, 10, 20 …: about ×2)",
-        ),
-        Binding("slash", "level(-1, True)", "load--", key_display="/", group=LOAD_KEYS, tooltip="a larger step down"),
-        Binding("h", "plan_hold", "hold plan", tooltip="--plan: hold the plan at this stage (again: go on)"),
-        Binding("n", "plan_next", "next stage", tooltip="--plan: skip to the plan's next stage"),
-        Binding("space", "pause", "pause", tooltip="pause / resume the load (in a replay: the playback)"),
-        Binding(
-            "s",
-            "snapshot",
-            "snapshot",
-            tooltip="snapshot: snapshot.json, containers.csv, timeline.csv, screen.svg in a new folder",
-        ),
-        Binding(
-            "f",
-            "findings",
-            "findings",
-            tooltip="show / hide the findings panel: waves, retirements, "
-            "takeover, spread, hardware, cold starts, pre-initialised",
-        ),
-        Binding(
-            "w",
-            "time('fit')",
-            "whole run",
-            group=TIME_KEYS,
-            tooltip="timeline: the whole run (the default; columns widen as the run grows)",
-        ),
-        Binding(
-            "right_square_bracket",
-            "time('in')",
-            "zoom in",
-            key_display="]",
-            group=TIME_KEYS,
-            tooltip="timeline: zoom in (fewer seconds per column, down to the finest bucket)",
-        ),
-        Binding(
-            "left_square_bracket",
-            "time('out')",
-            "zoom out",
-            key_display="[",
-            group=TIME_KEYS,
-            tooltip="timeline: zoom out (more seconds per column, up to 10 minutes)",
-        ),
-        Binding(
-            "less_than_sign,comma",
-            "time('back')",
-            "earlier",
-            key_display="<",
-            group=TIME_KEYS,
-            tooltip="timeline: scroll back in time (half a screen; also ,)",
-        ),
-        Binding(
-            "greater_than_sign,full_stop",
-            "time('forward')",
-            "later",
-            key_display=">",
-            group=TIME_KEYS,
-            tooltip="timeline: scroll forward in time (also .); past now it follows now",
-        ),
-        Binding(
-            "l",
-            "time('live')",
-            "live",
-            group=TIME_KEYS,
-            tooltip="timeline: follow now at this zoom (the right edge is the last full column)",
-        ),
-        Binding(
-            "m",
-            "mode",
-            "open/closed",
-            tooltip="switch closed loop (N concurrent) ↔ open loop (R req/s, capped in flight)",
-        ),
-        Binding(
-            "g",
-            "host_key",
-            "host key",
-            tooltip="cycle the host key: hostname → boot id → CPU model (each host keeps its colour)",
-        ),
-        Binding("o", "sort", "sort", tooltip="cycle the sort: first request → invocations → host (legend order)"),
-        Binding(
-            "left",
-            "seek(-10)",
-            "-10s",
-            key_display="←",
-            priority=True,
-            tooltip="replay: back 10 s (plays again from the start up to there)",
-        ),
-        Binding("right", "seek(10)", "+10s", key_display="→", priority=True, tooltip="replay: forward 10 s"),
-        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
-        Binding("q", "quit", "quit", tooltip="quit: stop the load (and the local Lambda) and exit"),
-        Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # the same clean stop
-    ]
-    LOAD_ACTIONS = ("level", "mode")  # not in a replay: nothing to steer
-    PLAN_ACTIONS = ("plan_hold", "plan_next")  # only with --plan
-    REPLAY_ACTIONS = ("seek",)  # only in a replay
+    BINDINGS = keys.BINDINGS  # the one list of keys: key bar, help screen, command palette
+    LOAD_ACTIONS, PLAN_ACTIONS, REPLAY_ACTIONS = keys.LOAD_ACTIONS, keys.PLAN_ACTIONS, keys.REPLAY_ACTIONS
 
     def __init__(
         self,
@@ -482,111 +366,6 @@ class MonitorApp(App):
             if cmd.title.lower() not in ("screenshot", "keys"):
                 yield cmd
 
-    def _can_control(self) -> bool:
-        if self.load is None and self._starting:
-            self.status.say("the load generator is still starting: try again in a moment")
-            return False
-        if self.load is None or not self.load_state.controllable:
-            self.status.say("no load generator to control here", error=True)
-            return False
-        return True
-
-    def _ask(self, plan: Plan, what: str) -> None:
-        """Send the load generator a plan (the one command); said on screen either way. The
-        header follows when the generator reports running it."""
-        try:
-            self.load.apply(plan)
-        except LoadRefused as exc:
-            self.status.say(f"load generator refused to {what}: {one_line(str(exc))}", error=True)
-            return
-        self.load_state.asked(plan)
-        self.status.say(f"load: {plan.describe()}")
-        self.refresh_view()
-
-    def action_level(self, direction: int, large: bool = False) -> None:
-        if self._can_control():
-            self._by_hand(self.load_state.stepped(direction, large), "change the level")
-
-    def action_mode(self) -> None:
-        if self._can_control():
-            self._by_hand(self.load_state.switched(), "switch the mode")
-
-    # ---- a ramp plan (--plan) -----------------------------------------------------------
-    def _steer(self, now: float) -> None:
-        """Apply the plan's next load when its stage asks for one (at the redraw rate)."""
-        plan = self.steering.tick(now)
-        if plan is not None and self.load is not None:
-            try:
-                self.load.apply(plan)
-                self.load_state.asked(plan)
-            except LoadRefused as exc:
-                self.status.say(f"load generator refused the plan's next stage: {one_line(str(exc))}", error=True)
-
-    def _by_hand(self, plan: Plan, what: str) -> None:
-        """A key changed the load: with a plan, that holds it (`h` goes on)."""
-        if self.steering is not None:
-            self.steering.manual(self.clock(), plan)
-        self._ask(plan, what)
-
-    def action_plan_hold(self) -> None:
-        if self.steering is not None and self._can_control():
-            held = self.steering.hold(self.clock())
-            self.status.say("plan held at this stage (h: go on)" if held else "plan going on")
-            self.refresh_view()
-
-    def action_plan_next(self) -> None:
-        if self.steering is not None and self._can_control():
-            self.steering.skip(self.clock())
-            self.status.say("plan: next stage")
-            self.refresh_view()
-
-    def action_pause(self) -> None:
-        if self.replay is not None:
-            self._replay_pause()
-            return
-        if self._can_control():
-            self._by_hand(self.load_state.toggled_pause(), "resume" if self.load_state.wanted.paused else "pause")
-
-    # ---- replay controls ----------------------------------------------------------------
-    def _replay_pause(self) -> None:
-        clock = self.replay.clock
-        if clock.speed is None:
-            self.status.say("played all at once: nothing to pause (replay --speed N plays it in time)")
-            return
-        if clock.paused:
-            clock.resume()
-            self.status.say("replay playing")
-        else:
-            clock.pause()
-            self.status.say("replay paused: space plays, ← → seek")
-        self.refresh_view()
-
-    def action_seek(self, seconds: float) -> None:
-        """Replay only: forward moves the clock (the batches up to there come at once); back
-        plays the recording again from its start up to there, into a new model."""
-        r = self.replay
-        if r is None or r.clock.speed is None:
-            self.status.say("played all at once: nothing to seek (replay --speed N plays it in time)")
-            return
-        clock = r.clock
-        target = clock() + seconds
-        if seconds >= 0:
-            clock.seek(target)
-        else:
-            self._generation += 1
-            self.workers.cancel_group(self, "sources")
-            self.workers.cancel_group(self, "load")
-            clock.seek(target)
-            self.sources, self.load = r.restart()
-            self._slots = {"log": asyncio.Semaphore(BACKLOG), "load": asyncio.Semaphore(BACKLOG)}
-            self.fleet = Fleet()
-            self.events_applied = 0
-            self.failures.clear()
-            self.table.reset()
-            self._start_producers()
-        self.status.say(f"replay at {fmt_clock(clock() - clock.start)}")
-        self.refresh_view()
-
     # ---- view keys ----------------------------------------------------------------------
     def action_findings(self) -> None:
         self._panel_chosen = True
@@ -641,40 +420,6 @@ class MonitorApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_entries()))
 
-    def action_snapshot(self) -> None:
-        now = self.clock()
-        self.refresh_view()
-        load = dict(self.load_state.as_dict())
-        if self.load is not None:
-            load["achieved"] = self.load_state.figures(now)
-        if self.steering is not None:
-            load["plan"] = self.steering.to_dict(now)  # `--plan` on this snapshot repeats the run
-        source = dict(self.target.as_dict(), log_sources=[s.status.name for s in self.sources])
-        sort = self.host_key if self.sort_by == "host" else self.sort_by
-        bundle = export.build(self.fleet, now=now, source=source, load=load, host_key=self.host_key, sort=sort)
-        files = {"screen.svg": self.export_screenshot(title=f"lambdascope {export.iso(now)}")}
-        self.status.say("writing snapshot…")
-        self.run_worker(
-            self._write_snapshot(now, bundle, files), name="snapshot", group="snapshot", exit_on_error=False
-        )
-
-    async def _write_snapshot(self, now: float, bundle, files: dict) -> None:
-        try:
-            folder, names = await asyncio.to_thread(export_folder.write_snapshot, self.snapshot_dir, now, bundle, files)
-            result = SnapshotResult(folder, names)
-        except OSError as exc:
-            result = SnapshotResult(None, [], f"{exc.strerror or exc} ({exc.filename or self.snapshot_dir})")
-        self.post_message(SnapshotDone(result))
-
-    def on_snapshot_done(self, message: SnapshotDone) -> None:
-        r = message.result
-        self.last_snapshot = r
-        if r.error:
-            self.status.say(f"snapshot NOT written: {r.error}", error=True)
-        else:
-            self.snapshots.append(r.path)
-            self.status.say(f"snapshot written to {r.path}/ ({', '.join(r.files)})")
-
     def exit_summary(self) -> str:
         """Where this session's snapshots and recording went ('' when nowhere)."""
         path = getattr(self.recorder, "path", None)
@@ -691,18 +436,6 @@ class MonitorApp(App):
         self.status.say("stopping the load…")
         await self.shutdown()
         self.exit()
-
-    async def finish_snapshots(self, timeout: float = SNAPSHOT_GRACE_S) -> None:
-        """A snapshot being written (its figures take seconds on a busy machine) is finished
-        before the app goes, so `q` right after `s` still leaves a whole folder."""
-        pending = [w for w in self.workers if w.group == "snapshot" and not w.is_finished]
-        if not pending:
-            return
-        self.status.say("finishing the snapshot before quitting…")
-        try:
-            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in pending), return_exceptions=True), timeout)
-        except TimeoutError:
-            self.log.error("snapshot not finished before quitting")
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Stop the load, close the sources and the recorder. Safe to call more than once."""
