@@ -337,3 +337,17 @@ def test_snapstart_restores_are_told_as_restores_not_inits():
     cs = F.tell(f, T0 + 5).of_kind("cold_start")[0]
     assert cs["count"] == 3 and cs["restores"] == 2
     assert "2 of them SnapStart restores" in cs["text"] and "Init/Restore Duration p50" in cs["text"]
+
+
+def test_percentiles_of_few_values_are_nearest_rank_and_say_how_few():
+    # Two cold starts of 594 and 1,944 ms: the median is the first, not the largest (issue 18).
+    assert F.percentile([1944.0, 594.0], 50) == 594.0
+    assert F.percentile([1944.0, 594.0], 99) == 1944.0
+    assert F.percentile(list(range(1, 101)), 50) == 50
+    assert F.percentile(list(range(1, 101)), 99) == 99
+    assert F.percentile([7.0], 0) == 7.0
+    assert F.percentile([], 50) is None
+    from tui.core.findings.common import n_note
+
+    assert n_note(2) == " (n=2)"
+    assert n_note(1000) == ""

@@ -2,7 +2,7 @@
 
 Pure: one `find` over the told fleet (see `tui.core.findings.story`)."""
 
-from tui.core.findings.common import fmt_ms, fmt_s, latency_samples, percentile, rounded
+from tui.core.findings.common import fmt_ms, fmt_s, latency_samples, n_note, percentile, rounded
 
 
 def find(M, fleet, serving):
@@ -33,7 +33,7 @@ def find(M, fleet, serving):
             if has_restore
             else "Init Duration"
         )
-        text += f"; {name} p50 {fmt_ms(p50)}, p99 {fmt_ms(p99)}"
+        text += f"; {name} p50 {fmt_ms(p50)}, p99 {fmt_ms(p99)}{n_note(len(inits))}"
     f = {
         "kind": "cold_start",
         "text": "",
@@ -59,6 +59,7 @@ def find(M, fleet, serving):
         )
         parts = [
             f"{kind} p50 {fmt_ms(f[f'{kind}_latency_ms_p50'])} / p99 {fmt_ms(f[f'{kind}_latency_ms_p99'])}"
+            f"{n_note(len(samples))}"
             for kind, samples in (("cold", cold_ms), ("warm", warm_ms))
             if samples
         ]

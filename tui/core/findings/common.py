@@ -3,6 +3,7 @@ the gap splitter, the one percentile method, the formats.
 
 Pure: no IO."""
 
+import math
 from itertools import accumulate
 
 # ---- thresholds, and why --------------------------------------------------------------------
@@ -107,12 +108,25 @@ def _typical(gaps: list[float], lo: int, hi: int) -> float:
 
 
 def percentile(values: list[float], q: float, *, is_sorted: bool = False) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of `values`; None when empty."""
+    """The q-th percentile (q in 0..100) of `values` by nearest rank, the one method every
+    finding, figure and snapshot uses: the smallest value with at least q% of the values at or
+    below it (rank ceil(q/100 * n), at least 1). None when empty. Of 594 and 1,944 ms, p50 is
+    594 ms and p99 1,944 ms."""
     if not values:
         return None
     s = values if is_sorted else sorted(values)
-    i = min(len(s) - 1, max(0, int(round(q / 100.0 * len(s) + 0.5)) - 1))
-    return s[i]
+    n = len(s)
+    rank = max(1, min(n, math.ceil(q / 100.0 * n - 1e-9)))  # the epsilon: 0.5 * 2 is rank 1, not 2
+    return s[rank - 1]
+
+
+# Below this many samples a p99 is the largest sample: the count is said beside the figures.
+SMALL_N = 100
+
+
+def n_note(n: int) -> str:
+    """' (n=7)' beside percentiles of few samples; '' when there are enough to trust a p99."""
+    return f" (n={n:,})" if n < SMALL_N else ""
 
 
 def gini(values: list[int]) -> float:
