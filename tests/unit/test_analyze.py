@@ -197,3 +197,15 @@ def test_capacity_provider_flag_is_for_a_log_group(tmp_path, capsys):
     (tmp_path / "fn.json").write_text(json.dumps({"events": experiment_events()}))
     assert main(["analyze", str(tmp_path / "fn.json"), "--capacity-provider", "cp"]) == 2
     assert "another FILE" in capsys.readouterr().err
+
+
+def test_a_finished_log_leaves_nothing_busy_at_its_end(tmp_path, capsys):
+    # Both containers served in the data's last second, and B's last request never reported: a
+    # live screen would call them busy; a finished log has stopped, so they are idle at its end.
+    events = experiment_events()
+    events.append(ev(STREAM_B, 10, "START RequestId: r9 Version: $LATEST\n", eid="s-late"))
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps({"events": events}))
+    assert main(["analyze", str(path), "--format", "json"]) == 0
+    states = {c["container_id"]: c["state"] for c in json.loads(capsys.readouterr().out)["containers"]}
+    assert states == {STREAM_A: "idle", STREAM_B: "idle"}

@@ -81,11 +81,7 @@ def handle(args) -> int:
 
 def analysis_bundle(events, source: dict) -> export.Bundle:
     """As `analysis.analyze`, keeping what the export folder needs besides the document."""
-    from tui.core.fleet import Fleet
-
-    now = max(e.timestamp for e in events) / 1000.0 if events else 0.0
-    fleet = Fleet()
-    analysis.feed(fleet, events, now)
+    fleet, now = analysis.fleet_of(events)
     return export.build(fleet, now=now, source=source)
 
 

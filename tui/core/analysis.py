@@ -13,9 +13,16 @@ def feed(fleet: Fleet, events: list[LogEvent], now: float) -> None:
     fleet.apply_records(records, now)
 
 
-def analyze(events: list[LogEvent], source: dict) -> dict:
-    # "now" is the last event's time, so states (busy/idle/gone) read the same on every run.
+def fleet_of(events: list[LogEvent]) -> tuple[Fleet, float]:
+    """The fleet of a finished log, and the data's own "now": its last event's time, so states
+    read the same on every run, and are never "busy" (the data has ended)."""
     now = max(e.timestamp for e in events) / 1000.0 if events else 0.0
     fleet = Fleet()
+    fleet.data_ended = True
     feed(fleet, events, now)
+    return fleet, now
+
+
+def analyze(events: list[LogEvent], source: dict) -> dict:
+    fleet, now = fleet_of(events)
     return export.snapshot(fleet, now=now, source=source)

@@ -201,12 +201,17 @@ class Container:
     def host_key(self, which: str) -> str:
         return getattr(self, which) or "?"
 
-    def state(self, now: float, idle_after: float, gone_after: float) -> str:
+    def state(self, now: float, idle_after: float, gone_after: float, ended: bool = False) -> str:
+        """ "pre-initialised" | "busy" | "idle" | "gone" at `now`. With `ended` (a finished log
+        read after the fact, `now` its last line) nothing is busy: the data's own clock has
+        stopped, so an environment is idle at the end of the data, or gone long before it."""
         if self.pre_initialized:
             return "pre-initialised"
         quiet = now - self.last_seen
         if quiet >= gone_after:
             return "gone"
+        if ended:
+            return "idle"
         if self.in_flight and now - self._last_start < MAX_INVOKE_S:
             return "busy"
         return "busy" if quiet < idle_after else "idle"

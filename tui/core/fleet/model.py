@@ -79,6 +79,9 @@ class Fleet:
         self._changed: set[str] = set()
         self._removed: list[str] = []
         self.started_at: float | None = None  # the first time seen (deprecated: use origin)
+        # A finished log read after the fact (`analyze`): states are as of the data's end, where
+        # nothing is still running.
+        self.data_ended = False
 
     # ---- the whole-run timeline ---------------------------------------------------------
     @property
@@ -313,7 +316,7 @@ class Fleet:
 
     def state(self, c: Container, now: float) -> str:
         """ "pre-initialised" | "busy" | "idle" | "gone"."""
-        return c.state(now, self.idle_after_s, self.gone_after_s)
+        return c.state(now, self.idle_after_s, self.gone_after_s, self.data_ended)
 
     def hosts(self, host_key: str) -> dict[str, int]:
         """Serving containers per host, in order of each host's first container (an environment
