@@ -272,3 +272,12 @@ def test_a_failing_system_log_is_said_in_the_header_and_a_working_one_is_not():
     assert source_warnings([s], {}) == []
     s.extra["groups"]["/aws/lambda/capacity-provider/cp"]["error"] = "log group x not found yet"
     assert source_warnings([s], {}) == ["system log unread (log group x not found yet): no AZs"]
+
+
+def test_the_cold_mark_is_the_first_thing_in_its_lane():
+    from tui.screen.widgets.lanes import cold_column
+
+    assert cold_column([0, 0, 3, 1], 2) == 2
+    assert cold_column([0, 1, 3, 1], 2) == 1  # a bar before the mark's own column: the mark moves to it
+    assert cold_column([0, 0, 0], None) is None  # off screen
+    assert cold_column([1, 0], 0) == 0

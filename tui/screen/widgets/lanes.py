@@ -66,6 +66,17 @@ def scaled_level(n: int, top: int) -> int:
     return max(1, min(8, math.ceil(8 * math.log2(1 + n) / math.log2(1 + top))))
 
 
+def cold_column(counts: list[int], x: int | None) -> int | None:
+    """Where the ◆ goes: the cold start is the environment's first invocation, so nothing of the
+    lane may come before it. The column of its time, or the lane's first bar if that is earlier
+    (its column comes from the frame's seconds, the bars from the model's millisecond buckets: two
+    roads that must never disagree on screen)."""
+    if x is None:
+        return None
+    first = next((i for i in range(x) if counts[i]), None) if x <= len(counts) else None
+    return x if first is None else first
+
+
 def scaled_chars(counts: list[int], top: int) -> str:
     return "".join(DENSITY[scaled_level(n, top)] for n in counts)
 
@@ -226,7 +237,7 @@ class TimelineLanes(Widget):
                 x = f.column_of(t) if t is not None else None
                 if x is not None:
                     marks[x] = (mark, base + Style(color=tint, bold=True))
-        x = f.column_of(c.cold_at)
+        x = cold_column(self._lane_counts(c), f.column_of(c.cold_at))
         if x is not None:
             marks[x] = (COLD_MARK, style + Style(bold=True))
         if retired is not None:
