@@ -79,3 +79,16 @@ def test_lifetime_reads_recycles_from_changes_of_environment():
 def test_lifetime_without_a_recycle_is_a_lower_bound():
     f = lifetime.finding(lifetime.lives([Out("a", sent_at=t) for t in range(10)], 0.0), 10.0)
     assert f["recycles"] == [] and "a lower bound" in f["text"] and f["lower_bound_s"] == 9.0
+
+
+def test_experiment_help_keeps_the_table_of_methods(capsys):
+    import pytest
+
+    from tui.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["experiment", "--help"])
+    out = capsys.readouterr().out
+    # One method a line, as the module's docstring lays them out (not run into one paragraph).
+    for name in ("blog", "scaling", "idle-reclaim", "lifetime", "packing"):
+        assert any(line.lstrip().startswith(name + " ") for line in out.splitlines()), name

@@ -10,6 +10,7 @@ printed (and with --format json, the whole finding as data).
 Each method's module (tui/methods/) documents how it measures and where it can mislead.
 """
 
+import argparse
 import json
 import sys
 import time
@@ -24,6 +25,8 @@ def register(sub) -> None:
         "experiment",
         help="run a classic probe (blog, scaling, idle-reclaim, lifetime, packing)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        # The description is a table of methods, one a line: argparse must keep its lines.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", choices=METHODS, metavar="NAME", help=", ".join(METHODS))
     p.add_argument("--environments", type=int, default=5, help="idle-reclaim: environments to warm (default 5)")
