@@ -1,6 +1,7 @@
 """Parse what Lambda writes into a log stream: the probe record and the platform lines.
 
-Pure: no IO imports. One CloudWatch event may hold several lines (REPORT is followed by an XRAY
+Pure: no IO imports. The records it gives are defined in tui/core/records.py; a capacity
+provider's system log stream is read by tui/core/system_log.py. One CloudWatch event may hold several lines (REPORT is followed by an XRAY
 line in the same event), so `parse_event` returns a list. Lines are read by field name, in either
 log format (AWS-FACTS.md §3): text (`REPORT RequestId: … Duration: 1.2 ms …`) and JSON
 (`{"type": "platform.report", "record": {…}}`). Anything else is an app line or foreign: counted
@@ -14,36 +15,45 @@ holds can make `parse_event` raise.
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
 
 import orjson
 
-from tui.core.printable import printable
+from tui.core.records import (  # the kinds and Record, as `L.REPORT`, `L.Record` read them
+    APP,
+    CRASH,
+    END,
+    INIT_REPORT,
+    INIT_START,
+    LOGS_DROPPED,
+    MALFORMED,
+    MAX_ID,
+    MAX_NUMBER,
+    MAX_STREAM,
+    MAX_TEXT,
+    MAX_TIMESTAMP_MS,
+    PROBE,
+    REPORT,
+    RESTORE_REPORT,
+    RESTORE_START,
+    START,
+    SYSTEM,
+    TIMEOUT,
+    Bad,
+    Record,
+    is_id,
+    is_stream,
+    number,
+    opt_id,
+    opt_text,
+)
+from tui.core.system_log import SYSTEM_STREAM_SUFFIX, parse_system
 
-# Record kinds.
-PROBE = "probe"
-INIT_START = "init_start"
-RESTORE_START = "restore_start"
-START = "start"
-END = "end"
-REPORT = "report"
-TIMEOUT = "timeout"
-CRASH = "crash"
-INIT_REPORT = "init_report"  # the end of an init (its duration, phase, status)
-RESTORE_REPORT = "restore_report"  # the end of a SnapStart restore
-LOGS_DROPPED = "logs_dropped"  # Lambda dropped log records: the counts are short
-APP = "app"  # a line the function wrote that is not the probe record
-MALFORMED = "malformed"  # looked like ours (probe or platform) but could not be read
-SYSTEM = "system"  # a capacity provider's system log record (Managed Instances: an EC2 instance event)
-
-# Bounds on what one line may put into the model: ids are keys of bounded tables, texts are
-# shown on screen, numbers go into sums and exports (JSON has no NaN or infinity).
-MAX_ID = 200  # Lambda's request ids are 36 characters; AWS's docs examples are shorter
-MAX_STREAM = 512  # CloudWatch's limit on a log stream name
-MAX_TEXT = 256  # host name, boot id, CPU model
-MAX_NUMBER = 1e15  # a metric or a CPU figure beyond this is not a measurement
-MAX_TIMESTAMP_MS = 253_402_300_799_000  # 9999-12-31: the last time an ISO date can show
+# What the model reads from here (the kinds and Record live in tui/core/records.py).
+__all__ = [
+    "APP", "CRASH", "END", "INIT_REPORT", "INIT_START", "LOGS_DROPPED", "MALFORMED", "PROBE", "REPORT",
+    "RESTORE_REPORT", "RESTORE_START", "START", "SYSTEM", "TIMEOUT", "Record", "is_id", "is_stream",
+    "parse_event", "parse_line", "probe_fields", "stream_parts",
+]  # fmt: skip
 
 _REQUEST_ID = re.compile(r"RequestId:\s*(\S+)")
 # Longest names first: at "Billed Duration" the alternation must not stop at "Duration".
@@ -94,90 +104,6 @@ _DURATION = re.compile(r"(?:Init|Restore) Duration\s*:\s*([0-9]+(?:\.[0-9]+)?)")
 # Stream names (AWS-FACTS.md §3.1, LANDSCAPE-2026.md §1.7): YYYY/MM/DD/[<version>]<id>, with a
 # custom log group YYYY/MM/DD/<function>[<version>]<id>; versions $LATEST, 12, $LATEST.PUBLISHED.
 _STREAM = re.compile(r"^(\d{4}/\d{2}/\d{2})/([^\[\]/]*)\[([^\]]*)\]\[?([^\[\]]+?)\]?$")
-# A capacity provider writes its system log to one stream, `<name>/managed-instances`
-# (docs lambda-managed-instances-cwl-configure.md), whatever log group it is sent to; a function's
-# streams are dated (above), so the name alone tells the two apart, in every source.
-SYSTEM_STREAM_SUFFIX = "/managed-instances"
-# The system log's events (docs lambda-managed-instances-monitoring-system-log-events.md). The
-# record names its event only in `message` ("Successfully launched c7g.xlarge instance i-… in
-# us-east-1a", the docs' one example): the verbs below read it. A message none of them matches is
-# kept as an event of unknown kind (None), never dropped: AWS says the list will grow.
-SYSTEM_EVENTS = (
-    "Launching",
-    "Launched",
-    "LaunchFailed",
-    "Terminating",
-    "Terminated",
-    "TerminateFailed",
-    "HealthCheckFailed",
-)
-_SYSTEM_VERBS = (
-    (re.compile(r"health ?check", re.I), "HealthCheckFailed"),
-    (re.compile(r"\b(fail(ed|ure)?\b.*\blaunch|launch\w*\b.*\bfail)", re.I), "LaunchFailed"),
-    (re.compile(r"\b(fail(ed|ure)?\b.*\bterminat|terminat\w*\b.*\bfail)", re.I), "TerminateFailed"),
-    (re.compile(r"^\s*(successfully\s+)?launched\b", re.I), "Launched"),
-    (re.compile(r"^\s*launching\b", re.I), "Launching"),
-    (re.compile(r"^\s*(successfully\s+)?terminated\b", re.I), "Terminated"),
-    (re.compile(r"^\s*terminating\b", re.I), "Terminating"),
-)
-
-
-@dataclass(slots=True)
-class Record:
-    """One fact read from a log line.
-
-    `data` holds the probe record's validated fields (PROBE), the report metrics and status
-    (REPORT: duration_ms…, status, error_type, tenant_id), the runtime version and init type
-    (INIT_START), duration/phase/status/error type (INIT_REPORT, RESTORE_REPORT), dropped
-    records and bytes (LOGS_DROPPED), the timeout in seconds (TIMEOUT) or the line
-    itself (APP, MALFORMED).
-    """
-
-    kind: str
-    stream: str
-    timestamp: int
-    request_id: str | None = None
-    data: dict | None = None
-
-
-class _Bad(Exception):
-    """A field of the wrong type or out of bounds: the line is MALFORMED."""
-
-
-def is_id(value) -> bool:
-    """A request or container id the model may key a table by."""
-    return type(value) is str and 0 < len(value) <= MAX_ID
-
-
-def is_stream(value) -> bool:
-    return type(value) is str and 0 < len(value) <= MAX_STREAM
-
-
-def number(value) -> float:
-    """A finite, bounded, non-negative JSON number (not a bool) as a float, else _Bad."""
-    if type(value) is int:
-        if 0 <= value <= MAX_NUMBER:
-            return float(value)
-        raise _Bad
-    if type(value) is float and 0.0 <= value <= MAX_NUMBER:  # NaN fails both comparisons
-        return value
-    raise _Bad
-
-
-def _opt_id(value) -> str | None:
-    if value is None:
-        return None
-    if is_id(value):
-        return value
-    raise _Bad
-
-
-def _opt_text(value) -> str | None:
-    if value is None:
-        return None
-    if type(value) is str:
-        return printable(value[:MAX_TEXT], newlines=False)  # shown on screen: no escape sequences
-    raise _Bad
 
 
 def probe_fields(obj) -> dict | None:
@@ -385,7 +311,7 @@ def _json_record(stream: str, timestamp: int, obj, line: str) -> Record:
     if type(rtype) is str and rtype.startswith("platform."):
         try:
             return _parse_platform_json(stream, timestamp, rtype, obj.get("record"), line)
-        except _Bad:
+        except Bad:
             return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     # A JSON-format app log whose message is the probe record (logging instead of print).
     msg = obj.get("message")
@@ -407,23 +333,23 @@ def _probe(stream: str, timestamp: int, obj: dict, line: str) -> Record:
 def _json_words(record: dict, data: dict) -> None:
     """status, phase, errorType and tenantId of a platform record: text, kept whatever the value."""
     for src, key in (("status", "status"), ("phase", "phase"), ("errorType", "error_type"), ("tenantId", "tenant_id")):
-        value = _opt_text(record.get(src))
+        value = opt_text(record.get(src))
         if value is not None:
             data[key] = value
 
 
 def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
     if not isinstance(record, dict):
-        raise _Bad
-    rid = _opt_id(record.get("requestId"))
+        raise Bad
+    rid = opt_id(record.get("requestId"))
     if kind == "platform.report":
         if rid is None:
-            raise _Bad
+            raise Bad
         metrics: dict = {}
         raw = record.get("metrics")
         if raw is not None:
             if not isinstance(raw, dict):
-                raise _Bad
+                raise Bad
             for key, name in _JSON_METRIC_KEYS.items():
                 value = raw.get(key)
                 if value is not None:
@@ -432,8 +358,8 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
         return Record(REPORT, stream, timestamp, rid, metrics)
     if kind == "platform.start":
         if rid is None:
-            raise _Bad
-        tenant = _opt_text(record.get("tenantId"))
+            raise Bad
+        tenant = opt_text(record.get("tenantId"))
         return Record(START, stream, timestamp, rid, None if tenant is None else {"tenant_id": tenant})
     if kind == "platform.initStart":
         # snap-start here is the init that takes the snapshot (at publish): an init, not a restore.
@@ -443,10 +369,10 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
             timestamp,
             None,
             {
-                "runtime": _opt_text(record.get("runtimeVersion")),
-                "init_type": _opt_text(record.get("initializationType")),
-                "phase": _opt_text(record.get("phase")),
-                "instance_id": _opt_text(record.get("instanceId")),
+                "runtime": opt_text(record.get("runtimeVersion")),
+                "init_type": opt_text(record.get("initializationType")),
+                "phase": opt_text(record.get("phase")),
+                "instance_id": opt_text(record.get("instanceId")),
             },
         )
     if kind == "platform.restoreStart":
@@ -455,18 +381,18 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
             stream,
             timestamp,
             None,
-            {"runtime": _opt_text(record.get("runtimeVersion")), "instance_id": _opt_text(record.get("instanceId"))},
+            {"runtime": opt_text(record.get("runtimeVersion")), "instance_id": opt_text(record.get("instanceId"))},
         )
     if kind == "platform.initReport" or kind == "platform.restoreReport":
         data: dict = {}
         raw = record.get("metrics")
         if raw is not None:
             if not isinstance(raw, dict):
-                raise _Bad
+                raise Bad
             if raw.get("durationMs") is not None:
                 data["duration_ms"] = number(raw["durationMs"])
         _json_words(record, data)
-        init_type = _opt_text(record.get("initializationType"))
+        init_type = opt_text(record.get("initializationType"))
         if init_type is not None:
             data["init_type"] = init_type
         return Record(INIT_REPORT if kind == "platform.initReport" else RESTORE_REPORT, stream, timestamp, None, data)
@@ -480,87 +406,12 @@ def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
             {
                 "records": 0 if dropped_records is None else int(number(dropped_records)),
                 "bytes": 0 if dropped_bytes is None else int(number(dropped_bytes)),
-                "reason": _opt_text(record.get("reason")),
+                "reason": opt_text(record.get("reason")),
             },
         )
     if kind == "platform.runtimeDone" and record.get("status") == "timeout":
         if rid is None:
-            raise _Bad
+            raise Bad
         return Record(TIMEOUT, stream, timestamp, rid, {"seconds": None})
     # runtimeDone, telemetry…: true platform facts the model does not need.
     return Record(APP, stream, timestamp, rid, {"line": line[:MAX_TEXT]})
-
-
-def system_event(message: str) -> str | None:
-    """The event a system log message tells (one of SYSTEM_EVENTS), or None for one not known."""
-    for pattern, event in _SYSTEM_VERBS:
-        if pattern.search(message):
-            return event
-    return None
-
-
-def _iso_ms(value) -> int | None:
-    """An ISO 8601 time as epoch ms, or None when it is absent or not one."""
-    if type(value) is not str or not 0 < len(value) <= 64:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        return None  # a time without its zone: the event's own timestamp is the safer one
-    ms = int(dt.timestamp() * 1000)
-    return ms if 0 <= ms <= MAX_TIMESTAMP_MS else None
-
-
-def _opt_texts(value) -> list[str]:
-    """A JSON array of strings (availabilityZones, instanceTypes), validated; [] when absent."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > 64:
-        raise _Bad
-    return [t for t in (_opt_text(v) for v in value) if t]
-
-
-def parse_system(stream: str, timestamp: int, message: str) -> Record:
-    """One capacity-provider system log record → a SYSTEM record (or MALFORMED, `system` set).
-
-    `{timestamp, level, message, metadata{instanceId, availabilityZones[], instanceTypes[],
-    capacityProviderArn}}` (docs lambda-managed-instances-monitoring-log-format.md), every field
-    optional. data: event (SYSTEM_EVENTS, or None when the message tells none known), message,
-    level, instance_id, instance_type, availability_zone (when the record names exactly one),
-    availability_zones, instance_types, capacity_provider_arn. The record's own ISO time is the
-    record's time when it has one: it says when the instance changed, not when it was shipped."""
-    line = message.strip() if type(message) is str else ""
-    try:
-        obj = json.loads(line)
-        if not isinstance(obj, dict):
-            raise _Bad
-        meta = obj.get("metadata")
-        if meta is None:
-            meta = {}
-        elif not isinstance(meta, dict):
-            raise _Bad
-        text = _opt_text(obj.get("message")) or ""
-        operation = _opt_text(obj.get("operation"))
-        # `operation` (docs …-system-logs-usage.md names it, without its values): taken when it
-        # names a known event; else the message's verb tells.
-        event = operation if operation in SYSTEM_EVENTS else system_event(text)
-        zones = _opt_texts(meta.get("availabilityZones"))
-        kinds = _opt_texts(meta.get("instanceTypes"))
-        data = {
-            "event": event,
-            "operation": operation,
-            "message": text,
-            "level": _opt_text(obj.get("level")),
-            "instance_id": _opt_id(meta.get("instanceId")),
-            "availability_zone": zones[0] if len(zones) == 1 else None,
-            "instance_type": kinds[0] if len(kinds) == 1 else None,
-            "availability_zones": zones,
-            "instance_types": kinds,
-            "capacity_provider_arn": _opt_text(meta.get("capacityProviderArn")),
-        }
-    except (ValueError, RecursionError, _Bad):
-        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT], "system": True})
-    at = _iso_ms(obj.get("timestamp"))
-    return Record(SYSTEM, stream, timestamp if at is None else at, None, data)
