@@ -1,8 +1,9 @@
 """Parse what Lambda writes into a log stream: the probe record and the platform lines.
 
 Pure: no IO imports. The records it gives are defined in tui/core/records.py; a capacity
-provider's system log stream is read by tui/core/system_log.py. One CloudWatch event may hold several lines (REPORT is followed by an XRAY
-line in the same event), so `parse_event` returns a list. Lines are read by field name, in either
+provider's system log stream is read by tui/core/system_log.py. One CloudWatch event may hold
+several lines (REPORT is followed by an XRAY line in the same event), so `parse_event` returns a
+list. Lines are read by field name, in either
 log format (AWS-FACTS.md §3): text (`REPORT RequestId: … Duration: 1.2 ms …`) and JSON
 (`{"type": "platform.report", "record": {…}}`). Anything else is an app line or foreign: counted
 by the caller, never fatal.
