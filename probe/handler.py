@@ -6,6 +6,12 @@ served the request, whether it was a cold start, and which host it ran on, read 
 
 It never prints environment variables: Lambda puts the execution role's credentials there.
 
+A request may ask the probe to hold it (`hold_ms` in the event, or the `x-lambdascope-hold-ms`
+header of a function URL request): after the record is written, the handler sleeps that long, so
+the environment stays busy without CPU and concurrency is a knob apart from the request rate.
+The hold is clamped to the time the invocation has left (less HOLD_MARGIN_MS, to answer before
+the timeout), and the record says what was asked, what is held and whether it was clamped.
+
 Today's Lambda breaks two of the blog's assumptions (LANDSCAPE-2026 §1.1, §1.2), so:
 - Managed Instances (LMI) run one Python process per concurrent request in one environment, all
   sharing /tmp. The cold marker is created atomically (O_CREAT|O_EXCL): exactly one process of
@@ -35,6 +41,11 @@ PROC_ROOT = os.environ.get("LAMBDASCOPE_PROC_ROOT", "/proc")
 # EC2 (Nitro) instances name themselves in DMI: the instance id and type (LMI hosts are EC2).
 DMI_ROOT = os.environ.get("LAMBDASCOPE_DMI_ROOT", "/sys/devices/virtual/dmi/id")
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+# A hold stops this long before the invocation's deadline: time to return the record before the
+# runtime's timeout ends the environment. lambdascope refuses a --hold that would not fit.
+HOLD_MARGIN_MS = 100
+MAX_HOLD_MS = 900_000  # Lambda's longest timeout
+HOLD_HEADER = "x-lambdascope-hold-ms"
 _INIT_MS = int(time.time() * 1000)
 _seq = 0
 _identity = None
@@ -203,6 +214,42 @@ def _client_request_id(event):
     return event.get("x-lambdascope-request-id") or event.get("client_request_id")
 
 
+def _hold_asked(event):
+    """The hold the request asks for, in whole ms (0 for none or for anything unreadable)."""
+    if not isinstance(event, dict):
+        return 0
+    value = event.get("hold_ms")
+    headers = event.get("headers")
+    if value is None and isinstance(headers, dict):
+        for key, header in headers.items():
+            if isinstance(key, str) and key.lower() == HOLD_HEADER:
+                value = header
+                break
+    if isinstance(value, bool):
+        return 0
+    try:
+        ms = float(value)
+    except (TypeError, ValueError):
+        return 0
+    if ms != ms or ms <= 0:  # NaN, zero, negative: no hold
+        return 0
+    return int(min(ms, MAX_HOLD_MS))
+
+
+def _hold(event, context):
+    """(asked, held, clamped): the hold fits in what the invocation has left, less the margin."""
+    asked = _hold_asked(event)
+    if not asked:
+        return 0, 0, False
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    try:
+        room = int(remaining()) - HOLD_MARGIN_MS if remaining is not None else asked
+    except Exception:  # noqa: BLE001 - a context without a usable clock: hold as asked
+        room = asked
+    held = max(0, min(asked, room))
+    return asked, held, held < asked
+
+
 def record(event, context):
     """Build the probe record for one invocation (and mark /tmp so the next one is warm)."""
     global _seq, _restored
@@ -231,6 +278,7 @@ def record(event, context):
         "max_concurrency": _int(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")),
         "restored": _restored,
     }
+    rec["hold_ms"], rec["held_ms"], rec["hold_clamped"] = _hold(event, context)
     rec.update(identity())
     rec.update(
         {
@@ -256,4 +304,7 @@ def handler(event, context):
     rec = record(event, context)
     # One line, flushed: the runtime ships stdout to the environment's log stream.
     print(json.dumps(rec, separators=(",", ":")), flush=True)
+    if rec["held_ms"]:
+        # After the line is out: the logs see the invocation at once, the environment stays busy.
+        time.sleep(rec["held_ms"] / 1000.0)
     return rec
