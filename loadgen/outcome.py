@@ -16,6 +16,9 @@ from typing import Any
 ERRORS = ("timeout", "refused", "reset", "throttled", "local_limit", "http_4xx", "http_5xx", "other")
 LOCAL_LIMIT_HEADER = "x-lambdascope-limit"
 REQUEST_ID_HEADER = "x-lambdascope-request-id"
+# How long the probe holds the request after writing its record, in ms (the event's `hold_ms`
+# on the Invoke API): concurrency without CPU.
+HOLD_HEADER = "x-lambdascope-hold-ms"
 
 # The probe record: a JSON object (DESIGN.md, "Probe record"), read here as a plain dict.
 ProbeRecord = dict[str, Any]

@@ -11,12 +11,19 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from loadgen.duration import format_duration
+
 MODES = ("closed", "open")
 MIN_RATE = 0.1
 MAX_RATE = 1_000_000.0
-# The limits are fixed for a run: the connection pool is sized by max_in_flight at start and the
-# budget counts from the first request. `apply` changes only the steerable fields.
-STEERABLE = ("mode", "level", "paused")
+# The limits are fixed for a run: the connection pool is sized by max_in_flight at start, the
+# budget counts from the first request, and max_hold_ms comes from the function's timeout.
+# `apply` changes only the steerable fields.
+STEERABLE = ("mode", "level", "paused", "hold_ms")
+# Lambda's longest timeout (900 s): no function can hold a request longer.
+MAX_HOLD_MS = 900_000
+# The hold ladder the keys walk (ms): about doubling, so a few presses reach any scale.
+_HOLDS = (0, 50, 100, 250, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000)
 
 # Large steps walk 1-2-5 (each press roughly doubles or halves); small steps walk a finer
 # ladder for rates (about +-20%) and +-1 for concurrency, where one more worker means one more
@@ -43,6 +50,10 @@ class Plan:
     with neither it runs until stopped. `max_in_flight` caps requests outstanding at once in
     either mode: it bounds the open loop when responses slow down, and sizes the connection pool.
     `paused`: send nothing new (requests in flight finish).
+    `hold_ms`: each request asks the probe to stay in its handler this long after it has
+    written its record, so concurrency and rate are separate knobs (closed loop at N with a
+    hold H runs about N / H requests/s and keeps N environments busy). `max_hold_ms` bounds it
+    for this run (the function's timeout less the probe's margin); keys clamp into it.
     """
 
     mode: str = "closed"
@@ -51,6 +62,8 @@ class Plan:
     duration: float | None = None
     max_in_flight: int = 1000
     paused: bool = False
+    hold_ms: int = 0
+    max_hold_ms: int = MAX_HOLD_MS
 
     def __post_init__(self) -> None:
         validate(self)
@@ -73,21 +86,41 @@ class Plan:
     def with_paused(self, paused: bool) -> "Plan":
         return replace(self, paused=bool(paused))
 
+    def with_hold(self, hold_ms: float) -> "Plan":
+        """The same plan with another hold, clamped into 0..max_hold_ms (the one clamp)."""
+        _check_number("hold_ms", hold_ms)
+        return replace(self, hold_ms=int(min(max(0, round(hold_ms)), self.max_hold_ms)))
+
+    def with_max_hold(self, max_hold_ms: int) -> "Plan":
+        """This plan bounded by a function whose timeout allows at most `max_hold_ms`; a hold
+        above it is clamped (the command line refuses such a hold before it gets here)."""
+        bound = int(min(max(0, max_hold_ms), MAX_HOLD_MS))
+        return replace(self, max_hold_ms=bound, hold_ms=min(self.hold_ms, bound))
+
+    def step_hold(self, direction: int) -> "Plan":
+        """One keypress longer (direction > 0) or shorter on the hold ladder (0, 50 ms, 100 ms,
+        250 ms, 500 ms, 1 s, 2 s, 5 s, …), clamped to max_hold_ms."""
+        return self.with_hold(step_hold(self.hold_ms, direction))
+
     def step(self, direction: int, large: bool = False) -> "Plan":
         """One keypress up (direction > 0) or down: see the ladders above."""
         return self.with_level(step_level(self.mode, self.level, direction, large))
 
     def steered_by(self, other: "Plan") -> "Plan":
-        """This plan's limits with `other`'s mode, level and paused: what a running generator
-        does with a plan it is given."""
-        return replace(self, **{name: getattr(other, name) for name in STEERABLE})
+        """This plan's limits with `other`'s mode, level, paused and hold: what a running
+        generator does with a plan it is given (a hold past this run's bound is clamped)."""
+        steered = {name: getattr(other, name) for name in STEERABLE}
+        steered["hold_ms"] = min(other.hold_ms, self.max_hold_ms)
+        return replace(self, **steered)
 
     def describe(self) -> str:
-        """'closed loop: 10 concurrent' or 'open loop: 250 req/s' (plus ' · PAUSED')."""
+        """'closed loop: 10 concurrent' or 'open loop: 250 req/s' (plus ' · hold 1s', ' · PAUSED')."""
         if self.mode == "closed":
             text = f"closed loop: {self.level:g} concurrent"
         else:
             text = f"open loop: {self.level:g} req/s"
+        if self.hold_ms:
+            text += f" · hold {format_duration(self.hold_ms / 1000)}"
         return text + (" · PAUSED" if self.paused else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,6 +186,20 @@ def validate(plan: Plan) -> None:
         raise PlanError("level", f"{plan.level:g} is above max_in_flight {plan.max_in_flight} (raise max_in_flight)")
     if not isinstance(plan.paused, bool):
         raise PlanError("paused", f"must be true or false (got {plan.paused!r})")
+    for name in ("hold_ms", "max_hold_ms"):
+        value = getattr(plan, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PlanError(name, f"must be a whole number of milliseconds (got {value!r})")
+        if not 0 <= value <= MAX_HOLD_MS:
+            raise PlanError(
+                name, f"must be between 0 and {MAX_HOLD_MS // 1000} s, Lambda's longest timeout (got {value} ms)"
+            )
+    if plan.hold_ms > plan.max_hold_ms:
+        raise PlanError(
+            "hold_ms",
+            f"{format_duration(plan.hold_ms / 1000)} is longer than this function allows "
+            f"({format_duration(plan.max_hold_ms / 1000)}: its timeout less the probe's margin)",
+        )
 
 
 def _check_number(name: str, value: object) -> None:
@@ -176,6 +223,15 @@ def step_level(mode: str, level: float, direction: int, large: bool = False) -> 
     ladder = _LARGE if large else _SMALL
     nxt = _ladder_next(level, ladder, direction > 0)
     return max(1, round(nxt)) if mode == "closed" else nxt
+
+
+def step_hold(hold_ms: int, direction: int) -> int:
+    """The next hold on the ladder up or down from `hold_ms` (0 is the bottom)."""
+    if direction > 0:
+        return next((h for h in _HOLDS if h > hold_ms), _HOLDS[-1])
+    if direction < 0:
+        return next((h for h in reversed(_HOLDS) if h < hold_ms), 0)
+    return hold_ms
 
 
 def _ladder_next(value: float, ladder: tuple[float, ...], up: bool) -> float:

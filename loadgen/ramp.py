@@ -7,10 +7,14 @@ or ramping linearly from one level to another over that time:
                                          for 2 minutes, 10 again for 30 s
     100r@1m                              open loop: 100 requests/s for a minute
     10c..100c@2m                         a ramp: 10 concurrent rising to 100 over 2 minutes
+    50c@1m hold 1s                       50 concurrent for a minute, each request held 1 s in
+                                         the probe (a stage without `hold` runs the --hold)
 
-The same stages come from a TOML file (`[[stage]]` tables with `load` and `for`, or `from`, `to`
-and `for`), or from a snapshot's `load.plan` (how a run is repeated exactly). Errors are
-`RampError`s naming the bad stage by its position and text, for the CLI to print as one line.
+Durations read as every duration flag reads them (loadgen/duration.py). The same stages come
+from a TOML file (`[[stage]]` tables with `load` and `for`, or `from`, `to` and `for`, each with
+an optional `hold`; a top-level `hold` for every stage without one), or from a snapshot's
+`load.plan` (how a run is repeated exactly). Errors are `RampError`s naming the bad stage by
+its position and text, for the CLI to print as one line.
 """
 
 import math
@@ -18,10 +22,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from loadgen.duration import DurationError, format_duration, parse_duration
+from loadgen.plan import MAX_HOLD_MS
+
 CLOSED, OPEN, PAUSE = "closed", "open", "pause"
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _LEVEL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([cr]?)\s*$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_HOLD = re.compile(r"\s+hold\s+(\S+)\s*$", re.IGNORECASE)
 MAX_STAGES = 1000
 MAX_DURATION_S = 7 * 86400.0
 
@@ -38,6 +44,7 @@ class Stage:
     start: float
     end: float
     duration_s: float
+    hold_ms: int | None = None  # the probe's hold for this stage; None: the run's own (--hold)
 
     def level_at(self, t: float) -> float:
         """The level `t` seconds into this stage (a ramp moves linearly)."""
@@ -52,10 +59,14 @@ class Stage:
         level = f"{_num(self.start)}{unit}"
         if self.end != self.start:
             level += f"..{_num(self.end)}{unit}"
-        return f"{level}@{_fmt_duration(self.duration_s)}"
+        hold = "" if self.hold_ms is None else f" hold {format_duration(self.hold_ms / 1000)}"
+        return f"{level}@{format_duration(self.duration_s)}{hold}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "start": self.start, "end": self.end, "duration_s": self.duration_s}
+        out: dict[str, Any] = {"mode": self.mode, "start": self.start, "end": self.end, "duration_s": self.duration_s}
+        if self.hold_ms is not None:
+            out["hold_ms"] = self.hold_ms
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,7 @@ class Position:
     elapsed_s: float  # into the stage
     remaining_s: float  # left in the stage
     done: bool
+    hold_ms: int | None = None  # the stage's own hold, if it sets one
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +97,14 @@ class RampPlan:
         for i, s in enumerate(self.stages):
             if t < start + s.duration_s:
                 into = t - start
-                return Position(i, s.mode, s.level_at(into), into, s.duration_s - into, False)
+                return Position(i, s.mode, s.level_at(into), into, s.duration_s - into, False, s.hold_ms)
             start += s.duration_s
         last = self.stages[-1]
-        return Position(len(self.stages), last.mode, last.end, 0.0, 0.0, True)
+        return Position(len(self.stages), last.mode, last.end, 0.0, 0.0, True, last.hold_ms)
+
+    def max_hold_ms(self, default: int = 0) -> int:
+        """The longest hold any stage asks for (`default` for a stage without its own)."""
+        return max((default if s.hold_ms is None else s.hold_ms) for s in self.stages)
 
     def stage_start(self, index: int) -> float:
         """Seconds from the plan's start to the start of stage `index` (used to skip ahead)."""
@@ -120,6 +136,9 @@ def parse(text: str) -> RampPlan:
 def from_toml(doc: dict[str, Any]) -> RampPlan:
     """A plan from a parsed TOML document: `[[stage]]` tables (`load` + `for`, or `from` + `to` + `for`)."""
     raw = doc.get("stage") if isinstance(doc, dict) else None
+    default_hold = doc.get("hold") if isinstance(doc, dict) else None
+    if default_hold is not None and not isinstance(default_hold, str):
+        raise RampError('the plan\'s hold must be a duration string such as "1s"')
     if not isinstance(raw, list) or not raw:
         raise RampError(
             'the plan file has no [[stage]] tables: add one per stage, e.g. [[stage]] load = "10c" for = "30s"'
@@ -128,19 +147,24 @@ def from_toml(doc: dict[str, Any]) -> RampPlan:
     for n, table in enumerate(raw, 1):
         if not isinstance(table, dict):
             raise RampError(f"stage {n}: a [[stage]] table is expected")
-        unknown = set(table) - {"load", "from", "to", "for"}
+        unknown = set(table) - {"load", "from", "to", "for", "hold"}
         if unknown:
-            raise RampError(f"stage {n}: unknown key {sorted(unknown)[0]!r}; use load, from, to and for")
+            raise RampError(f"stage {n}: unknown key {sorted(unknown)[0]!r}; use load, from, to, for and hold")
         duration = table.get("for")
         if not isinstance(duration, str):
             raise RampError(f"stage {n}: 'for' must be a duration string such as \"30s\"")
+        hold = table.get("hold", default_hold)
+        if hold is not None and not isinstance(hold, str):
+            raise RampError(f"stage {n}: 'hold' must be a duration string such as \"1s\"")
+        if hold is not None and not hold.strip():
+            raise RampError(f"stage {n}: 'hold' is empty; give a duration such as \"1s\"")
         if "load" in table:
             level = table["load"]
         elif "from" in table and "to" in table:
             level = f"{table['from']}..{table['to']}"
         else:
             raise RampError(f"stage {n}: give 'load', or 'from' and 'to'")
-        texts.append(f"{level}@{duration}")
+        texts.append(f"{level}@{duration}" + (f" hold {hold.strip()}" if hold is not None else ""))
     return parse(", ".join(str(t) for t in texts))
 
 
@@ -152,8 +176,13 @@ def from_dict(doc: dict[str, Any]) -> RampPlan:
     out = []
     for n, s in enumerate(stages, 1):
         try:
-            stage = Stage(str(s["mode"]), float(s["start"]), float(s["end"]), float(s["duration_s"]))
-        except (KeyError, TypeError, ValueError):
+            hold = s.get("hold_ms")
+            if hold is not None and (
+                isinstance(hold, bool) or not isinstance(hold, int) or not 0 <= hold <= MAX_HOLD_MS
+            ):
+                raise ValueError(hold)
+            stage = Stage(str(s["mode"]), float(s["start"]), float(s["end"]), float(s["duration_s"]), hold)
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise RampError(f"stage {n} of the saved plan is unreadable") from None
         out.append(stage)
     return _checked(out)
@@ -164,10 +193,21 @@ def _parse_stage(n: int, part: str, previous_mode: str | None) -> Stage:
     level_text, at, duration_text = part.partition("@")
     if not at:
         raise RampError(f"{where}: write LEVEL@DURATION, e.g. 10c@30s (c: concurrent, r: requests/s)")
-    m = _DURATION.match(duration_text)
-    if not m:
-        raise RampError(f"{where}: the duration must be a number with ms, s, m or h (e.g. 30s, 2m)")
-    duration = float(m.group(1)) * _UNITS[m.group(2)]
+    hold_ms = None
+    h = _HOLD.search(duration_text)
+    if h:
+        duration_text = duration_text[: h.start()]
+        try:
+            hold_s = parse_duration(h.group(1))
+        except DurationError as exc:
+            raise RampError(f"{where}: the hold: {exc}") from None
+        if hold_s * 1000 > MAX_HOLD_MS:
+            raise RampError(f"{where}: the hold must be at most {MAX_HOLD_MS // 1000} s, Lambda's longest timeout")
+        hold_ms = round(hold_s * 1000)
+    try:
+        duration = parse_duration(duration_text)
+    except DurationError as exc:
+        raise RampError(f"{where}: the duration: {exc}") from None
     if not 0 < duration <= MAX_DURATION_S:
         raise RampError(f"{where}: the duration must be more than 0 and at most 7 days")
     lo_text, dots, hi_text = level_text.partition("..")
@@ -181,7 +221,7 @@ def _parse_stage(n: int, part: str, previous_mode: str | None) -> Stage:
     end = 0.0 if hi[0] == PAUSE else hi[1]
     if mode == PAUSE and dots and (start or end):
         raise RampError(f"{where}: a pause has no level")
-    return Stage(mode, start, end, duration)
+    return Stage(mode, start, end, duration, hold_ms)
 
 
 def _parse_level(where: str, text: str, previous_mode: str | None) -> tuple[str, float]:
@@ -221,13 +261,6 @@ def _checked(stages: list[Stage]) -> RampPlan:
 
 def _num(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}"
-
-
-def _fmt_duration(s: float) -> str:
-    for unit, size in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if s >= size and (s / size) == int(s / size):
-            return f"{int(s / size)}{unit}"
-    return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"
 
 
 def from_saved(doc: dict[str, Any]) -> RampPlan:

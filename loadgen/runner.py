@@ -162,7 +162,7 @@ class Runner:
         self._client = make_client(
             self._client_kind,
             limit=self._plan.max_in_flight,
-            timeout=self._timeout,
+            timeout=self._timeout + _hold_allowance_s(self._plan),
             connect_timeout=self._connect_timeout,
         )
         await self._client.start()
@@ -287,7 +287,7 @@ class Runner:
         if starting:
             self._starting -= 1
         client_request_id = new_request_id()
-        method, url, headers, body = self.target.prepare(client_request_id)
+        method, url, headers, body = self.target.prepare(client_request_id, self._plan.hold_ms)
         offset = self._epoch_offset
         self._in_flight += 1
         sent = perf_counter()
@@ -409,6 +409,15 @@ class Runner:
         if tasks:
             # Results were already seen by _task_done; cancellation is the expected end here.
             await asyncio.wait(tasks)
+
+
+def _hold_allowance_s(plan: Plan) -> float:
+    """What a held request may add to the response timeout: the longest hold this run can
+    apply (its bound, when the function's timeout gave one; else the hold it starts with)."""
+    from loadgen.plan import MAX_HOLD_MS
+
+    longest = plan.max_hold_ms if plan.max_hold_ms < MAX_HOLD_MS else plan.hold_ms
+    return longest / 1000.0
 
 
 def _resolve(fut: "asyncio.Future[None]") -> None:

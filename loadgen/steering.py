@@ -5,6 +5,7 @@ says which load plan to apply at a moment, and keeps what really ran (held, skip
 stretches included), so a run can be repeated exactly.
 """
 
+from dataclasses import replace
 from typing import Any, Literal, NotRequired, TypedDict
 
 from loadgen.plan import Plan
@@ -17,6 +18,7 @@ class SteerDict(TypedDict):
     mode: str
     level: float
     paused: bool
+    hold_ms: NotRequired[int]  # absent in plans saved before the hold existed
 
 
 class HeldSegment(TypedDict):
@@ -129,11 +131,13 @@ class Steering:
         return want
 
     def plan_for(self, pos: Position) -> Plan:
-        """A position as a load plan within the base's limits."""
+        """A position as a load plan within the base's limits; a stage without its own hold runs
+        the base's (the --hold flag)."""
         if pos.mode == PAUSE:
             last = self._last or self.base
             return last.with_paused(True)
-        return self.base.with_mode(pos.mode, pos.level).with_paused(False)
+        hold = self.base.hold_ms if pos.hold_ms is None else pos.hold_ms
+        return self.base.with_mode(pos.mode, pos.level).with_paused(False).with_hold(hold)
 
     # ---- a person's hand ---------------------------------------------------------------------
     def hold(self, now: float) -> bool:
@@ -230,15 +234,18 @@ class Steering:
                     continue
                 mode = PAUSE if p["paused"] else p["mode"]
                 level = 0.0 if p["paused"] else float(p["level"])
-                stages.append(Stage(mode, level, level, seg["to_s"] - seg["from_s"]))
+                stages.append(Stage(mode, level, level, seg["to_s"] - seg["from_s"], p.get("hold_ms")))
                 continue
             a, b, start = seg["plan_from_s"], seg["plan_to_s"], 0.0
             for s in self.plan.stages:
                 lo, hi = max(a, start), min(b, start + s.duration_s)
                 if hi - lo > 1e-9:
-                    stages.append(Stage(s.mode, s.level_at(lo - start), s.level_at(hi - start), hi - lo))
+                    hold = self.base.hold_ms if s.hold_ms is None else s.hold_ms  # repeats what ran
+                    stages.append(Stage(s.mode, s.level_at(lo - start), s.level_at(hi - start), hi - lo, hold))
                 start += s.duration_s
         stages = [s for s in stages if s.duration_s > 1e-6]
+        if all(not s.hold_ms for s in stages):  # a run without a hold reads as it always did
+            stages = [replace(s, hold_ms=None) for s in stages]
         return RampPlan(tuple(stages)) if stages and any(s.mode != PAUSE for s in stages) else None
 
     def to_dict(self, now: float) -> dict[str, Any]:
@@ -252,4 +259,4 @@ class Steering:
 
 
 def _steer_dict(plan: Plan) -> SteerDict:
-    return {"mode": plan.mode, "level": plan.level, "paused": plan.paused}
+    return {"mode": plan.mode, "level": plan.level, "paused": plan.paused, "hold_ms": plan.hold_ms}

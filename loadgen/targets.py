@@ -1,7 +1,9 @@
 """What the load hits: a function URL, or the Lambda Invoke API.
 
 A target builds each request (`prepare`) and reads each response (`read`); the runner does the
-IO. Both carry the client request id so the probe echoes it into its record and log line.
+IO. Both carry the client request id so the probe echoes it into its record and log line, and
+the plan's hold (`hold_ms`), which the probe sleeps after writing its record (a header on a
+function URL, since a GET has no body; a field of the event on the Invoke API).
 A target is described by a picklable spec (a dict of plain values, never credentials) so the
 load process can rebuild it on its side of the process boundary:
 
@@ -23,7 +25,7 @@ import orjson
 from yarl import URL
 
 from loadgen.errors import classify_status
-from loadgen.outcome import LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER, ProbeRecord
+from loadgen.outcome import HOLD_HEADER, LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER, ProbeRecord
 
 if TYPE_CHECKING:
     from loadgen.signing import CredentialsProvider, SigV4Signer
@@ -80,8 +82,8 @@ class Target(Protocol):
     @property
     def kind(self) -> str: ...
 
-    def prepare(self, client_request_id: str) -> tuple[str, str, Mapping[str, str], bytes | None]:
-        """(method, url, headers, body) for one request."""
+    def prepare(self, client_request_id: str, hold_ms: int = 0) -> tuple[str, str, Mapping[str, str], bytes | None]:
+        """(method, url, headers, body) for one request asking the probe to hold `hold_ms`."""
         ...
 
     def read(self, status: int, headers: Mapping[str, str], body: bytes) -> Response: ...
@@ -112,13 +114,15 @@ class UrlTarget:
         self.method = method
         self.signer = signer
 
-    def prepare(self, client_request_id: str) -> tuple[str, str, dict[str, str], bytes | None]:
+    def prepare(self, client_request_id: str, hold_ms: int = 0) -> tuple[str, str, dict[str, str], bytes | None]:
         """(method, url, headers, body) for one request."""
         headers = {REQUEST_ID_HEADER: client_request_id}
+        if hold_ms:  # only when asked: every header costs signing time
+            headers[HOLD_HEADER] = str(int(hold_ms))
         body = None
         if self.method == "POST":
             headers["Content-Type"] = _JSON
-            body = b'{"client_request_id":"%s"}' % client_request_id.encode()
+            body = _event(client_request_id, hold_ms)
         if self.signer is not None:
             headers = self.signer.sign(self.method, self.url, headers, body)
         return self.method, self.url, headers, body
@@ -189,10 +193,11 @@ class InvokeTarget:
         self.signer = SigV4Signer(region, credentials_provider, profile=profile)
         self.method = "POST"
 
-    def prepare(self, client_request_id: str) -> tuple[str, str, dict[str, str], bytes | None]:
-        # The Invoke API passes no HTTP headers to the function: the id travels in the event.
-        # Few headers, since each one costs signing time (RequestResponse is the default type).
-        body = b'{"client_request_id":"%s"}' % client_request_id.encode()
+    def prepare(self, client_request_id: str, hold_ms: int = 0) -> tuple[str, str, dict[str, str], bytes | None]:
+        # The Invoke API passes no HTTP headers to the function: the id and the hold travel in
+        # the event. Few headers, since each one costs signing time (RequestResponse is the
+        # default type).
+        body = _event(client_request_id, hold_ms)
         headers = {"Content-Type": _JSON}
         if self.log_tail:
             headers["X-Amz-Log-Type"] = "Tail"
@@ -223,6 +228,13 @@ class InvokeTarget:
 
     def __repr__(self) -> str:
         return f"InvokeTarget({self.function_name!r}, region={self.region!r})"
+
+
+def _event(client_request_id: str, hold_ms: int) -> bytes:
+    """The event body: the client request id, and the hold when there is one."""
+    if hold_ms:
+        return b'{"client_request_id":"%s","hold_ms":%d}' % (client_request_id.encode(), int(hold_ms))
+    return b'{"client_request_id":"%s"}' % client_request_id.encode()
 
 
 def target_from_spec(spec: Mapping[str, Any]) -> UrlTarget | InvokeTarget:

@@ -196,11 +196,11 @@ class FailingTarget(UrlTarget):
         super().__init__(url)
         self.after = after
 
-    def prepare(self, client_request_id):
+    def prepare(self, client_request_id, hold_ms=0):
         self.after -= 1
         if self.after < 0:
             raise CredentialsError("AWS credentials could not be refreshed: expired")
-        return super().prepare(client_request_id)
+        return super().prepare(client_request_id, hold_ms)
 
 
 async def test_a_broken_target_ends_the_run_with_its_error(server):

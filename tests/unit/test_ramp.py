@@ -32,7 +32,7 @@ def test_inline_plans_parse(text, stages):
     [
         ("", "empty"),
         ("10c", "stage 1 ('10c'): write LEVEL@DURATION"),
-        ("10c@30", "stage 1 ('10c@30'): the duration must be a number with ms, s, m or h"),
+        ("10c@30x", "stage 1 ('10c@30x'): the duration: write a number with ms, s, m, h or d"),
         ("10c@30s, 50x@1m", "stage 2 ('50x@1m'): the level must be"),
         ("10@30s", "stage 1 ('10@30s'): say c (concurrent) or r"),
         ("10c..5r@1m", "a ramp stays in one mode"),
