@@ -5,6 +5,12 @@
     GET /2015-03-31/functions/{name}                 GetFunction
     GET /2021-10-31/functions/{name}/url             GetFunctionUrlConfig
     GET /2015-03-31/functions[/]                     ListFunctions
+    GET /2016-08-19/account-settings[/]              GetAccountSettings
+    GET /2019-09-30/functions/{name}/concurrency     GetFunctionConcurrency
+
+GetAccountSettings answers from the local Lambda's own limits: the profile's concurrency_limit is
+the account's concurrency quota, all of it unreserved (the one local function reserves none, so
+GetFunctionConcurrency answers `{}`, as Lambda does for a function without a reservation).
 
 Shapes follow the API reference (FunctionConfiguration, FunctionCodeLocation, ...) so botocore
 parses them unchanged. An unknown function is a 404 with `x-amzn-ErrorType:
@@ -33,6 +39,13 @@ CONFIG_PATH = "/2015-03-31/functions/{name}/configuration"
 FUNCTION_PATH = "/2015-03-31/functions/{name}"
 URL_CONFIG_PATH = "/2021-10-31/functions/{name}/url"
 LIST_PATHS = ("/2015-03-31/functions", "/2015-03-31/functions/")
+ACCOUNT_SETTINGS_PATHS = ("/2016-08-19/account-settings", "/2016-08-19/account-settings/")
+CONCURRENCY_PATH = "/2019-09-30/functions/{name}/concurrency"
+# Lambda's code storage limits (AWS docs, "Lambda quotas"): 75 GB in all, 50 MB zipped per
+# upload, 250 MB unzipped.
+_TOTAL_CODE_SIZE = 80_530_636_800
+_CODE_SIZE_ZIPPED = 52_428_800
+_CODE_SIZE_UNZIPPED = 262_144_000
 STATUS_PATH = "/_lambdascope/status"
 
 _API_PATH = re.compile(r"^/20\d\d-\d\d-\d\d/")
@@ -46,6 +59,9 @@ def add_control_routes(app: web.Application, door) -> None:
     app.router.add_get(FUNCTION_PATH, api.get_function)
     for path in LIST_PATHS:
         app.router.add_get(path, api.list_functions)
+    for path in ACCOUNT_SETTINGS_PATHS:
+        app.router.add_get(path, api.get_account_settings)
+    app.router.add_get(CONCURRENCY_PATH, api.get_function_concurrency)
     app.router.add_get(STATUS_PATH, api.status)
 
 
@@ -109,7 +125,8 @@ def unknown_operation(request: web.Request) -> web.Response | None:
         400,
         "InvalidRequestContentException",
         f"the local Lambda serves Invoke and the reads GetFunction, "
-        f"GetFunctionConfiguration, GetFunctionUrlConfig and ListFunctions; "
+        f"GetFunctionConfiguration, GetFunctionUrlConfig, ListFunctions, GetAccountSettings "
+        f"and GetFunctionConcurrency; "
         f"{request.method} {request.path} is not one of them",
     )
 
@@ -261,6 +278,25 @@ class ControlApi:
 
     async def list_functions(self, request: web.Request) -> web.Response:
         return self._ok({"Functions": [self.configuration()]})
+
+    async def get_account_settings(self, request: web.Request) -> web.Response:
+        limit = self.profile.concurrency_limit
+        return self._ok(
+            {
+                "AccountLimit": {
+                    "TotalCodeSize": _TOTAL_CODE_SIZE,
+                    "CodeSizeUnzipped": _CODE_SIZE_UNZIPPED,
+                    "CodeSizeZipped": _CODE_SIZE_ZIPPED,
+                    "ConcurrentExecutions": limit,
+                    "UnreservedConcurrentExecutions": limit,
+                },
+                "AccountUsage": {"TotalCodeSize": self.code_size, "FunctionCount": 1},
+            }
+        )
+
+    async def get_function_concurrency(self, request: web.Request) -> web.Response:
+        missing, _ = self._lookup(request)
+        return missing or self._ok({})
 
     async def status(self, request: web.Request) -> web.Response:
         return web.json_response(self.door.fleet.status())

@@ -18,7 +18,7 @@ def test_keys_step_on_the_generator_ladders_and_clamp():
     assert [p.level for p in (s.stepped(1), s.stepped(-1), s.stepped(1, True))] == [120.0, 80.0, 200.0]
     assert s.describe() == "open loop: 100 req/s"
     assert s.toggled_pause() == Plan("open", 100.0, paused=True)
-    assert s.as_dict() == {"mode": "open", "level": 100.0, "paused": False, "unit": "requests/s"}
+    assert s.as_dict() == {"mode": "open", "level": 100.0, "paused": False, "unit": "requests/s", "hold_ms": 0}
 
 
 def test_m_keeps_about_the_same_load_and_remembers_levels():

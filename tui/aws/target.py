@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from tui.core.errors import UserError
+from tui.core.limits import ConcurrencyLimits, concurrency_warning, hold_refusal, max_hold_ms
 
 
 @dataclass
@@ -31,7 +32,36 @@ class Target:
     # Managed Instances: the capacity provider's system log group, read beside the function's
     # (instance ids, AZs, launches and terminations). None for any other function.
     capacity_provider_log_group: str | None = None
+    # The function's timeout (GetFunctionConfiguration's Timeout; the local profile's timeout_s):
+    # what bounds the probe's hold. None when it could not be read.
+    timeout_s: float | None = None
+    # What Lambda lets this function run at once (GetAccountSettings, GetFunctionConcurrency);
+    # None when they could not be read (`limits_note` says why).
+    limits: ConcurrencyLimits | None = None
+    limits_note: str | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def max_hold_ms(self) -> int | None:
+        """The longest hold this function's timeout allows the probe (None: unknown)."""
+        return None if self.timeout_s is None else max_hold_ms(self.timeout_s, _hold_margin_ms())
+
+    def bound(self, plan, ramp_plan=None):
+        """`plan` bounded by this function's timeout (the hold keys step within it), or a
+        UserError when the hold, or any stage's hold in `ramp_plan`, would pass the timeout."""
+        fix = (
+            "raise the timeout ([function] timeout_s in --profile-file)"
+            if self.kind == "local"
+            else "raise its timeout (aws lambda update-function-configuration --function-name "
+            f"{self.function_name} --timeout N)"
+        )
+        refuse_hold(plan, ramp_plan, self.timeout_s, self.function_name, fix)
+        return plan if self.max_hold_ms is None else plan.with_max_hold(self.max_hold_ms)
+
+    def concurrency_warning(self, asked: int) -> str | None:
+        """One line when `asked` concurrent requests are more than Lambda will run of this
+        function (else None)."""
+        return concurrency_warning(asked, self.limits, self.function_name)
 
     def describe(self) -> dict:
         """For snapshots: where the data came from. Never credentials."""
@@ -80,6 +110,24 @@ class Target:
         }
 
 
+def refuse_hold(plan, ramp_plan, timeout_s: float | None, function: str, fix: str) -> None:
+    """A UserError when the plan's hold (or any stage's, with `ramp_plan`) would pass the timeout."""
+    hold, flag = plan.hold_ms, "--hold"
+    if ramp_plan is not None:
+        hold = ramp_plan.max_hold_ms(plan.hold_ms)
+        if any(s.hold_ms == hold for s in ramp_plan.stages):
+            flag = "a --plan stage's hold"
+    refusal = hold_refusal(hold, timeout_s, _hold_margin_ms(), function, flag, fix)
+    if refusal:
+        raise UserError(refusal)
+
+
+def _hold_margin_ms() -> int:
+    from probe.handler import HOLD_MARGIN_MS  # the probe's own margin: one number, one place
+
+    return HOLD_MARGIN_MS
+
+
 class LocalTarget:
     """The embedded local Lambda for the duration of `async with LocalTarget(...) as target`;
     all of it stopped after.
@@ -98,8 +146,19 @@ class LocalTarget:
         except (OSError, ValueError) as exc:
             raise UserError(str(exc).splitlines()[0] if str(exc) else f"cannot read {profile_file}") from None
         self._concurrency_limit = concurrency_limit
+        self.timeout_s = self.profile.timeout_s  # known before anything starts: a bad --hold is said first
         self._running = None
         self._moto = None  # spawned, not yet handed to the local Lambda
+
+    def check(self, plan, ramp_plan=None) -> None:
+        """Refuse, before anything starts, a hold the profile's timeout cannot take."""
+        refuse_hold(
+            plan,
+            ramp_plan,
+            self.timeout_s,
+            f"the local Lambda (profile {self.profile.name})",
+            "raise the timeout ([function] timeout_s in --profile-file)",
+        )
 
     def spawn(self) -> "LocalTarget":
         """Start moto's process now (Popen: milliseconds) to boot while the caller does its own
@@ -154,6 +213,11 @@ class LocalTarget:
                 simulated_hosts=True,
                 local_profile=self.profile.name,
                 capacity_provider_log_group=ll.capacity_provider_log_group,
+                timeout_s=self.profile.timeout_s,
+                # The local Lambda's own limit, as its GetAccountSettings answers it.
+                limits=ConcurrencyLimits(
+                    ll.profile.concurrency_limit, ll.profile.concurrency_limit, None, "the local Lambda's profile"
+                ),
                 extra={"local": ll},
             )
 
@@ -222,6 +286,7 @@ async def aws_target(
                         raise
             elif url is not None:
                 auth = "AWS_IAM"  # signing costs little and a NONE URL ignores the signature
+            limits, limits_note = await _concurrency_limits(lam, function)
     log_group = (cfg.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{function}"
     yield Target(
         label=f"{function} ({region})",
@@ -235,12 +300,49 @@ async def aws_target(
         profile=profile,
         auth=auth,
         capacity_provider_log_group=cp_group or capacity.group_from_config(raw_config),
+        timeout_s=float(cfg["Timeout"]) if isinstance(cfg.get("Timeout"), (int, float)) else None,
+        limits=limits,
+        limits_note=limits_note,
         extra={
             "memory_mb": cfg.get("MemorySize"),
             "runtime": cfg.get("Runtime"),
             "architectures": cfg.get("Architectures"),
         },
     )
+
+
+async def _concurrency_limits(lam, function: str) -> tuple[ConcurrencyLimits | None, str | None]:
+    """The account's concurrency (GetAccountSettings) and the function's reservation
+    (GetFunctionConcurrency), each read on its own: not being allowed to read one (or an endpoint
+    that does not serve it, as moto does not serve GetAccountSettings) costs only its part of the
+    warning. (None, why) when neither could be read."""
+    settings, account_error = await _read(lam.get_account_settings)
+    reservation, reserved_error = await _read(lam.get_function_concurrency, FunctionName=function)
+    limit = (settings or {}).get("AccountLimit") or {}
+    total, unreserved = limit.get("ConcurrentExecutions"), limit.get("UnreservedConcurrentExecutions")
+    reserved = (reservation or {}).get("ReservedConcurrentExecutions")
+    limits = ConcurrencyLimits(
+        total if isinstance(total, int) else None,
+        unreserved if isinstance(unreserved, int) else None,
+        reserved if isinstance(reserved, int) else None,
+    )
+    if settings is None and reservation is None:
+        return None, (
+            f"the account's concurrency limits are unread ({account_error or reserved_error}): allow "
+            f"lambda:GetAccountSettings and lambda:GetFunctionConcurrency to be warned before Lambda throttles"
+        )
+    return limits, None
+
+
+async def _read(call, **kwargs) -> tuple[dict | None, str | None]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return await call(**kwargs), None
+    except ClientError as exc:
+        return None, exc.response.get("Error", {}).get("Code") or "an error"
+    except BotoCoreError as exc:
+        return None, type(exc).__name__
 
 
 @dataclass

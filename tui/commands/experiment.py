@@ -11,11 +11,21 @@ Each method's module (tui/methods/) documents how it measures and where it can m
 """
 
 import argparse
+import functools
 import json
 import sys
 import time
 
-from tui.commands.options import add_target_flags, positive_float, positive_int, write_output
+from tui.commands.options import (
+    add_hold_flag,
+    add_target_flags,
+    duration_type,
+    hold_ms,
+    parse_duration_flag,
+    positive_float,
+    positive_int,
+    write_output,
+)
 from tui.core.errors import UserError
 from tui.methods import METHODS
 
@@ -36,11 +46,22 @@ def register(sub) -> None:
         "(default grows from 1 s locally, from 1 min on AWS)",
     )
     p.add_argument("--max", type=int, help="scaling/packing: the highest concurrency (default 50 locally, 200 on AWS)")
-    p.add_argument("--step", type=float, help="scaling/packing: seconds per step (default 2 locally, 10 on AWS)")
+    p.add_argument(
+        "--step",
+        type=duration_type("--step"),
+        metavar="DURATION",
+        help="scaling/packing: how long each step lasts (default 2s locally, 10s on AWS)",
+    )
     p.add_argument(
         "--rate", type=float, help="lifetime: requests per second of the trickle (default 5 locally, 1 on AWS)"
     )
-    p.add_argument("--duration", type=float, help="lifetime: seconds of trickle (default 20 locally, 3 hours on AWS)")
+    p.add_argument(
+        "--duration",
+        type=duration_type("--duration"),
+        metavar="DURATION",
+        help="lifetime: how long the trickle lasts (default 20s locally, 3h on AWS)",
+    )
+    add_hold_flag(p)
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.add_argument("--out", help="write to this file instead of standard output")
     add_target_flags(p)
@@ -48,22 +69,16 @@ def register(sub) -> None:
 
 
 def parse_gaps(text: str) -> tuple[float, ...]:
-    from loadgen.ramp import _DURATION, _UNITS
-
-    gaps = []
-    for part in text.split(","):
-        m = _DURATION.match(part)
-        if not m:
-            raise UserError(f"--gaps {part.strip()!r}: use durations with ms, s, m or h, e.g. '1s,2s,4s'")
-        gaps.append(float(m.group(1)) * _UNITS[m.group(2)])
+    gaps = [parse_duration_flag("--gaps", part.strip()) for part in text.split(",")]
     if any(g <= 0 for g in gaps) or gaps != sorted(gaps):
         raise UserError("--gaps must be growing durations above 0, e.g. '1s,2s,4s'")
     return tuple(gaps)
 
 
 async def handle(args) -> int:
+    from loadgen.plan import Plan
     from tui.aws.errors import aws_errors
-    from tui.aws.target import open_target
+    from tui.aws.target import LocalTarget, open_target
     from tui.methods import drive
 
     positive_int("--environments", args.environments)
@@ -72,10 +87,20 @@ async def handle(args) -> int:
     positive_float("--rate", args.rate)
     positive_float("--duration", args.duration)
     gaps = parse_gaps(args.gaps) if args.gaps else None
+    hold = hold_ms(args)
+    opening = open_target(args)
+    if isinstance(opening, LocalTarget):
+        opening.check(Plan(hold_ms=hold))  # a hold its timeout refuses is said before anything starts
     with aws_errors(args):
-        async with open_target(args) as target:
+        async with opening as target:
+            target.bound(Plan(hold_ms=hold))  # on AWS: the function's own timeout, once looked up
             local = target.kind == "local"
-            result = await _run(args, target, local, gaps, drive.send, _Progress())
+            asked = _asked_concurrency(args, local)
+            warning = target.concurrency_warning(asked)
+            if warning and args.name != "scaling":  # scaling steps up until Lambda throttles: its point
+                print(f"lambdascope: warning: {warning}", file=sys.stderr)
+            send = functools.partial(drive.send, hold_ms=hold) if hold else drive.send
+            result = await _run(args, target, local, gaps, send, _Progress())
     result["target"] = target.describe()
     if args.format == "json":
         text = json.dumps(result, indent=2) + "\n"
@@ -134,6 +159,17 @@ async def _run(args, target, local: bool, gaps, send, progress) -> dict:
     from tui.methods import blog
 
     return await blog.run(target, progress=progress)
+
+
+def _asked_concurrency(args, local: bool) -> int:
+    """The most requests a method keeps in flight (its defaults as _run gives them)."""
+    if args.name in ("scaling", "packing"):
+        return args.max or (50 if local else 200)
+    if args.name == "idle-reclaim":
+        return args.environments
+    if args.name == "blog":
+        return 10
+    return 0  # lifetime: a trickle, one request at a time
 
 
 def _table(result: dict) -> str:

@@ -1,7 +1,6 @@
 """Flags and checks shared by several commands, so every command spells them the same way."""
 
 import math
-import re
 import sys
 
 from tui.core.errors import UserError, mask
@@ -56,14 +55,51 @@ def write_output(text: str, out: str | None) -> None:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}; choose another --out") from None
 
 
-_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+def parse_duration_flag(flag: str, text: str) -> float:
+    """Seconds from a duration flag's text: every duration flag reads the same units
+    (loadgen/duration.py: 250ms, 30s, 2m, 1h, 7d; a bare number is seconds) and fails with the
+    same line."""
+    from loadgen.duration import DurationError, parse_duration
+
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise UserError(f"{flag} {text!r}: {exc}") from None
+
+
+def duration_type(flag: str):
+    """An argparse `type=` for a duration flag (its error is the one-line UserError above)."""
+
+    def parse(text: str) -> float:
+        return parse_duration_flag(flag, text)
+
+    parse.__name__ = "duration"  # what argparse would name in its own messages
+    return parse
 
 
 def parse_since(text: str) -> float:
-    m = _SINCE.match(text or "")
-    if not m:
-        raise UserError(f"--since {text!r}: use a number with s, m, h or d (e.g. 10m)")
-    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2) or "s"]
+    return parse_duration_flag("--since", text or "")
+
+
+def add_hold_flag(p) -> None:
+    p.add_argument(
+        "--hold",
+        type=duration_type("--hold"),
+        metavar="DURATION",
+        help="each request holds its environment this long after the probe answers (250ms, 2s): "
+        "concurrency without CPU, so --concurrency and the request rate are separate knobs "
+        "(default: no hold)",
+    )
+
+
+def hold_ms(args) -> int:
+    """The --hold flag in whole milliseconds (0 without one)."""
+    from loadgen.plan import MAX_HOLD_MS
+
+    seconds = getattr(args, "hold", None)
+    if seconds and seconds * 1000 > MAX_HOLD_MS:
+        raise UserError(f"--hold must be at most {MAX_HOLD_MS // 1000} s, Lambda's longest timeout (got {seconds:g} s)")
+    return 0 if not seconds else round(seconds * 1000)
 
 
 def positive_int(name: str, value: int | None, *, minimum: int = 1) -> int | None:
@@ -91,7 +127,12 @@ def load_plan(concurrency: int | None, rate: float | None, **limits):
 
 
 # loadgen's Plan fields as this command line spells them (the one place that knows both).
-_PLAN_FLAGS = {"requests": "--requests", "duration": "--duration", "max_in_flight": "--max-in-flight"}
+_PLAN_FLAGS = {
+    "requests": "--requests",
+    "duration": "--duration",
+    "max_in_flight": "--max-in-flight",
+    "hold_ms": "--hold",
+}
 
 
 def plan_flag(field: str, mode: str) -> str:
@@ -107,3 +148,25 @@ def plan_error_text(exc, mode: str) -> str:
     level above max_in_flight, so that name is mapped too."""
     problem = exc.problem.replace("max_in_flight", plan_flag("max_in_flight", mode))
     return f"{plan_flag(exc.field, mode)} {problem}"
+
+
+# Below this many concurrent requests an unread account limit is not worth a line: no account
+# allows fewer (AWS keeps at least 10 unreserved).
+_QUIET_CONCURRENCY = 10
+
+
+def bound_to_target(target, plan, ramp_plan=None):
+    """`plan` bounded by the started target (a UserError, exit 2, when its hold, or a stage's,
+    would pass the function's timeout), and the lines to say before the run: Lambda will
+    throttle part of what the plan asks for, or its limits could not be read."""
+    from tui.core.limits import peak_concurrency
+
+    plan = target.bound(plan, ramp_plan)
+    asked = peak_concurrency(plan, ramp_plan)
+    lines = []
+    warning = target.concurrency_warning(asked)
+    if warning:
+        lines.append(warning)
+    elif target.limits is None and target.limits_note and asked > _QUIET_CONCURRENCY:
+        lines.append(target.limits_note)
+    return plan, lines

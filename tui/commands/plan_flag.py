@@ -12,9 +12,9 @@ def add_plan_flag(group) -> None:
     group.add_argument(
         "--plan",
         metavar="PLAN",
-        help="stages, e.g. '10c@30s, 50c@30s, 0@2m' (c: concurrent, r: requests/s, "
-        "A..B: a ramp), a .toml file of [[stage]] tables, or a snapshot .json or "
-        "recording to repeat",
+        help="stages, e.g. '10c@30s, 50c@30s hold 1s, 0@2m' (c: concurrent, r: requests/s, "
+        "A..B: a ramp, hold: the stage's --hold), a .toml file of [[stage]] tables, or a "
+        "snapshot .json or recording to repeat",
     )
 
 
@@ -75,9 +75,10 @@ def _from_file(path: str):
     return ramp.from_saved(saved)
 
 
-def base_plan(ramp_plan, max_in_flight: int = 1000):
+def base_plan(ramp_plan, max_in_flight: int = 1000, hold_ms: int = 0):
     """The generator's starting plan for a ramp: its first load (paused if it starts quiet), with
-    room for the largest concurrency any stage asks for."""
+    room for the largest concurrency any stage asks for; `hold_ms` (--hold) is the hold of every
+    stage that sets none."""
     from loadgen.plan import Plan
     from loadgen.ramp import PAUSE
 
@@ -89,4 +90,5 @@ def base_plan(ramp_plan, max_in_flight: int = 1000):
         level=first.start,
         max_in_flight=max(max_in_flight, int(biggest)),
         paused=ramp_plan.stages[0].mode == PAUSE,
+        hold_ms=hold_ms if first.hold_ms is None else first.hold_ms,
     )

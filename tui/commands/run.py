@@ -13,8 +13,12 @@ import time
 from tui.aws.errors import aws_errors
 from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import (
+    add_hold_flag,
     add_output_flags,
     add_target_flags,
+    bound_to_target,
+    duration_type,
+    hold_ms,
     load_plan,
     positive_float,
     positive_int,
@@ -32,12 +36,19 @@ def register(sub) -> None:
     load.add_argument("--concurrency", type=int, default=10, help="closed loop: requests in flight (default 10)")
     load.add_argument("--rate", type=float, help="open loop: requests per second instead of a concurrency")
     add_plan_flag(load)
-    p.add_argument("--duration", type=float, help="seconds of load instead of a request count")
+    p.add_argument(
+        "--duration",
+        type=duration_type("--duration"),
+        metavar="DURATION",
+        help="how long to load instead of a request count (30s, 2m; a bare number is seconds)",
+    )
+    add_hold_flag(p)
     p.add_argument(
         "--settle-timeout",
-        type=float,
+        type=duration_type("--settle-timeout"),
         default=60.0,
-        help="seconds to wait for the logs after the last response (default 60)",
+        metavar="DURATION",
+        help="how long to wait for the logs after the last response (default 60s)",
     )
     add_target_flags(p)
     add_output_flags(p)
@@ -52,15 +63,15 @@ def plan_from_args(args):
     positive_float("--duration", args.duration)
     positive_float("--settle-timeout", args.settle_timeout)
     requests = args.requests if args.requests or args.duration else 1000
-    return load_plan(args.concurrency, args.rate, requests=requests, duration=args.duration)
+    return load_plan(args.concurrency, args.rate, requests=requests, duration=args.duration, hold_ms=hold_ms(args))
 
 
 async def handle(args) -> int:
-    from tui.aws.target import open_target
+    from tui.aws.target import LocalTarget, open_target
     from tui.core.fleet import Fleet
     from tui.methods.experiment import run_experiment
 
-    steering = tally = None
+    steering = tally = ramp_plan = None
     if args.plan:
         from loadgen.steering import Steering
         from tui.core.stage_figures import StageTally
@@ -68,14 +79,28 @@ async def handle(args) -> int:
         ramp_plan = load_ramp(args.plan)
         if args.requests or args.duration:
             raise UserError("--plan sets how long the load runs: drop --requests/--duration")
-        plan = base_plan(ramp_plan)
+        plan = base_plan(ramp_plan, hold_ms=hold_ms(args))
         steering, tally = Steering(ramp_plan, plan, time.time()), StageTally()
     else:
         plan = plan_from_args(args)
-    load = {"mode": plan.mode, "level": plan.level, "requests": plan.requests, "duration_s": plan.duration}
+    load = {
+        "mode": plan.mode,
+        "level": plan.level,
+        "requests": plan.requests,
+        "duration_s": plan.duration,
+        "hold_ms": plan.hold_ms,
+    }
     fleet = Fleet()
+    opening = open_target(args)
+    if isinstance(opening, LocalTarget):
+        opening.check(plan, ramp_plan)  # a hold its timeout refuses is said before anything starts
     with aws_errors(args):
-        async with open_target(args) as target:
+        async with opening as target:
+            plan, notes = bound_to_target(target, plan, ramp_plan)
+            if steering is not None:
+                steering.base = plan
+            for line in notes:
+                print(f"lambdascope: warning: {line}", file=sys.stderr)
             try:
                 result = await run_experiment(
                     target,

@@ -11,7 +11,15 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from tui.aws.sources.factory import KINDS
-from tui.commands.options import add_target_flags, load_plan, positive_float, positive_int
+from tui.commands.options import (
+    add_hold_flag,
+    add_target_flags,
+    bound_to_target,
+    hold_ms,
+    load_plan,
+    positive_float,
+    positive_int,
+)
 from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 
 DEFAULT_CONCURRENCY = 10
@@ -36,6 +44,7 @@ def register(sub) -> None:
         metavar="N",
         help="cap on requests in flight (open loop holds back above it; default 1000)",
     )
+    add_hold_flag(p)
     p.add_argument(
         "--logs",
         choices=KINDS,
@@ -59,7 +68,9 @@ def plan_from_args(args):
     positive_float("--rate", args.rate)
     positive_int("--max-in-flight", args.max_in_flight)
     positive_float("--refresh-hz", args.refresh_hz)
-    return load_plan(args.concurrency or DEFAULT_CONCURRENCY, args.rate, max_in_flight=args.max_in_flight)
+    return load_plan(
+        args.concurrency or DEFAULT_CONCURRENCY, args.rate, max_in_flight=args.max_in_flight, hold_ms=hold_ms(args)
+    )
 
 
 @dataclass
@@ -69,19 +80,23 @@ class WatchSession:
     target: object  # tui.aws.target.Target
     load: object  # tui.core.load.LoadController
     sources: list
+    plan: object = None  # the plan the load started with, bounded by the function's timeout
+    notes: tuple = ()  # what to say before the load meets a limit (Lambda will throttle, …)
 
 
 @asynccontextmanager
-async def open_watch(args, plan, target=None, warm=None):
+async def open_watch(args, plan, target=None, warm=None, ramp_plan=None):
     """Start the target (`target`: what `tui.aws.target.open_target(args)` gave, if called already),
     its log source and the load process (taking over `warm`, a loadgen.process.WarmStart, if
-    given); stop them all on the way out."""
+    given); stop them all on the way out. A hold (the plan's, or any stage's of `ramp_plan`)
+    that would pass the function's timeout is refused (UserError) before the load starts."""
     from loadgen.process import LoadProcess
     from tui.aws.sources.factory import open_source
     from tui.aws.target import open_target
     from tui.core.load import ProcessLoad
 
     async with target or open_target(args) as target:
+        plan, notes = bound_to_target(target, plan, ramp_plan)
         # The load first, the log source after: the first environments' cold starts overlap the
         # source's start (its client, ~0.2 s). It reads from before the first request was sent.
         start_ms = int((time.time() - 1) * 1000)
@@ -89,7 +104,7 @@ async def open_watch(args, plan, target=None, warm=None):
         process.start()
         try:
             async with open_source(target, args.logs, start_ms=start_ms) as source:
-                yield WatchSession(target, ProcessLoad(process), [source])
+                yield WatchSession(target, ProcessLoad(process), [source], plan, tuple(notes))
         finally:
             await process.stop()
 
@@ -108,9 +123,11 @@ async def handle(args) -> int:
         from loadgen.steering import Steering
 
         ramp_plan = load_ramp(args.plan)
-        plan = base_plan(ramp_plan, args.max_in_flight)
+        plan = base_plan(ramp_plan, args.max_in_flight, hold_ms(args))
         steering = Steering(ramp_plan, plan, time.time())
     target = open_target(args)  # its checks need no IO: a bad flag or profile is said before any screen
+    if isinstance(target, LocalTarget):
+        target.check(plan, steering.plan if steering else None)  # so is a hold its timeout refuses
     with (
         ExitStack() as early,
         splash(plan.describe(), pending_target(args).label(), _starting_text(args)) as first_frame,
@@ -190,11 +207,14 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
         from tui.output.recording import Recorder
 
         with aws_errors(args):
-            session = await stack.enter_async_context(open_watch(args, plan, target, warm))
+            session = await stack.enter_async_context(
+                open_watch(args, plan, target, warm, steering.plan if steering else None)
+            )
         recorder = Recorder(args.record, session.target.describe(), time.time()) if args.record else None
         if recorder is not None:
             stack.callback(recorder.close)
         if steering is not None:
+            steering.base = session.plan  # its stages step within the function's bound
             steering.start(time.time())  # the plan's clock starts with the load
         if app.attach(
             target=TargetInfo.from_target(session.target),
@@ -203,7 +223,9 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
             recorder=recorder,
             steering=steering,
         ):
-            app.status.say(f"load: {plan.describe()}")
+            app.status.say(f"load: {session.plan.describe()}")
+            for note in session.notes:  # last, so it stays on the status line
+                app.status.say(f"⚠ {note}", error=True)
         return None
     except asyncio.CancelledError:
         raise

@@ -95,6 +95,10 @@ class LoadState:
         if snapshot.plan is not None:
             self.running = snapshot.plan
             self.levels[snapshot.plan.mode] = snapshot.plan.level
+            if snapshot.plan.max_hold_ms != self.wanted.max_hold_ms:
+                # The run's bound comes from the function's timeout, known once the target is
+                # up: the hold keys step within it from now on.
+                self.wanted = self.wanted.with_max_hold(snapshot.plan.max_hold_ms)
 
     # What the keys ask for: each is a whole plan, clamped by Plan (the one clamp).
     def stepped(self, direction: int, large: bool = False) -> Plan:
@@ -111,6 +115,19 @@ class LoadState:
             mode, snap.achieved_rps if snap else None, snap.p50_ms if snap else None, self.levels[mode]
         )
         return self.wanted.with_mode(mode, level)
+
+    def held_longer(self) -> Plan:
+        """The hold one step longer on loadgen.plan's ladder (0, 50 ms, 100 ms, 250 ms, 500 ms,
+        1 s, 2 s, 5 s, …), never past what the function's timeout allows."""
+        return self.wanted.step_hold(+1)
+
+    def held_shorter(self) -> Plan:
+        """The hold one step shorter (down to none)."""
+        return self.wanted.step_hold(-1)
+
+    @property
+    def hold_ms(self) -> int:
+        return self.shown.hold_ms
 
     def toggled_pause(self) -> Plan:
         return self.wanted.with_paused(not self.wanted.paused)
@@ -131,6 +148,7 @@ class LoadState:
             "level": plan.level,
             "paused": plan.paused,
             "unit": "concurrent requests" if plan.mode == CLOSED else "requests/s",
+            "hold_ms": plan.hold_ms,
         }
 
     def figures(self, now: float | None = None) -> dict:
