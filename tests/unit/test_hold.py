@@ -135,8 +135,9 @@ def test_hold_keys_walk_a_ladder_within_the_functions_bound():
     assert state.wanted.hold_ms == 900
     assert state.as_dict()["hold_ms"] == 250  # what the generator runs (until it reports the new one)
     for _ in range(20):
-        state.asked(state.held_shorter())
+        state.asked(state.held(-1))
     assert state.wanted.hold_ms == 0
+    assert state.held(+1).hold_ms == 50
 
 
 def test_the_header_shows_the_hold():

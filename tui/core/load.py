@@ -116,6 +116,10 @@ class LoadState:
         )
         return self.wanted.with_mode(mode, level)
 
+    def held(self, direction: int) -> Plan:
+        """The hold one step longer (direction > 0) or shorter: what a hold key asks for."""
+        return self.held_longer() if direction > 0 else self.held_shorter()
+
     def held_longer(self) -> Plan:
         """The hold one step longer on loadgen.plan's ladder (0, 50 ms, 100 ms, 250 ms, 500 ms,
         1 s, 2 s, 5 s, …), never past what the function's timeout allows."""
