@@ -112,6 +112,7 @@ async def test_a_replay_cannot_be_steered_but_can_be_snapshotted(tmp_path):
             "level": 20,
             "paused": False,
             "unit": "concurrent requests",
+            "hold_ms": 0,
             "achieved": doc["load"]["achieved"],
         }
         assert doc["totals"]["containers"] == 21
