@@ -3,7 +3,9 @@ removed at start (never a live one's), and environment processes are capped to w
 holds, with the 429s that cap causes labelled as the local machine's, not Lambda's."""
 
 import asyncio
+import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -12,16 +14,60 @@ from collections import Counter
 import pytest
 
 from probe.local import LocalLambda
-from probe.local.capacity import LOCAL_LIMIT_HEADER, LOCAL_REASON, machine_cap
+from probe.local.capacity import (
+    FD_RESERVE,
+    FDS_PER_ENV,
+    LOCAL_LIMIT_HEADER,
+    LOCAL_REASON,
+    PORT_RESERVE,
+    budget,
+)
 from probe.local.profile import parse_profile
 from probe.local.scratch import OWNER_FILE, PREFIX, clean_stale, make_scratch, start_time
 from tests.local.conftest import assert_nothing_left
 
 
-def test_machine_cap_scales_with_cpus_and_memory():
-    assert machine_cap(cpus=2, mem_kb=None) < machine_cap(cpus=8, mem_kb=None)
-    assert machine_cap(cpus=64, mem_kb=400_000) < machine_cap(cpus=64, mem_kb=40_000_000)
-    assert machine_cap(cpus=1, mem_kb=1) >= 1
+def _cap(runtime="fork", **figures):
+    return budget(runtime, probe_machine=False, **figures)
+
+
+def test_the_cap_counts_memory_not_cpus_so_2_cores_and_20_gb_hold_1000_environments():
+    # This machine's shape: 2 cores (the CPUs are no term of the cap), ~20 GB free of 24, the
+    # open-file limit raised. Both runtimes hold 1,000 environments asleep.
+    shape = {"mem_kb": 20_000_000, "total_kb": 24_000_000, "nofile": 20_000, "ports": 28_232, "nproc": 96_000}
+    for runtime in ("fork", "awslambdaric"):
+        cap = _cap(runtime, **shape)
+        assert cap.cap >= 1000 and cap.binding == "memory", cap.describe()
+    assert _cap("fork", **shape).cap > _cap("awslambdaric", **shape).cap  # a forked one is lighter
+    # Memory short: the cap follows it down, and says so.
+    small = _cap("awslambdaric", mem_kb=2_000_000, total_kb=4_000_000)
+    assert small.binding == "memory" and small.cap < 100
+    assert _cap(mem_kb=1).cap >= 1
+
+
+def test_open_files_and_ports_cap_the_environments_each_one_holds():
+    few_files = _cap(mem_kb=20_000_000, nofile=1024)
+    assert few_files.binding == "open files" and few_files.cap == (1024 - FD_RESERVE) // FDS_PER_ENV
+    few_ports = _cap(mem_kb=20_000_000, ports=PORT_RESERVE + 200)
+    assert few_ports.binding == "ports" and few_ports.cap == 100
+    assert "open files" in few_files.describe()
+
+
+def test_the_open_file_soft_limit_is_raised_for_the_environments_memory_allows():
+    # In a child: the limit is process-wide, and this test lowers it first (as on systems whose
+    # soft limit is 1,024 or less).
+    code = (
+        "import json, resource\nfrom probe.local.capacity import budget, raise_nofile\n"
+        "hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+        "raised = raise_nofile('fork')\n"
+        "print(json.dumps([raised, resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard,"
+        " budget('fork', nofile=0).by['memory']]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    raised, soft, hard, memory = json.loads(out.stdout)
+    assert raised == [256, soft] and soft > 256
+    assert soft == min(hard, FD_RESERVE + FDS_PER_ENV * memory) or hard == resource.RLIM_INFINITY
 
 
 def _dead_pid() -> int:
@@ -112,8 +158,9 @@ async def test_requests_beyond_the_machine_cap_queue_or_get_a_local_429(http, wa
 
 async def test_the_default_cap_follows_the_machine():
     async with LocalLambda() as ll:
-        assert ll.fleet.max_processes == machine_cap()
-        assert ll.endpoints()["max_environment_processes"] == machine_cap()
+        budget_ = ll.fleet.budget  # read from this machine at start (MemAvailable moves)
+        assert ll.fleet.max_processes == budget_.cap == min(budget_.by.values())
+        assert ll.endpoints()["max_environment_processes"] == ll.fleet.max_processes
     assert_nothing_left(ll)
 
 
