@@ -107,6 +107,11 @@ class Environment:
         self.created_epoch = time.time()
         self.last_used = self.created_at
         self.init_duration_ms: float | None = None
+        # This machine's queue before the init could run (its CPUs start init_slots at once):
+        # not Lambda's, so not in Init Duration and not in the stream's timeline (INIT_START is
+        # written when Lambda would have started the environment). None until it left the queue.
+        self.local_queue_ms: float | None = None
+        self.init_run_s: float | None = None  # spawn to the first /next, on this machine
         self.pid: int | None = None
         self.retire_reason: str | None = None
         self._launcher = launcher
@@ -122,6 +127,7 @@ class Environment:
         self._proc = None
         self._tmp: str | None = None
         self._init_began = 0.0
+        self._init_began_epoch = 0.0
         self._tails: dict[str, deque[str]] = {}  # request id -> its log lines (LogType=Tail)
         self._reported_init = False
         self._starting: asyncio.Task | None = None
@@ -138,6 +144,7 @@ class Environment:
             "pid": self.pid,
             "created_at": self.created_epoch,
             "init_duration_ms": self.init_duration_ms,
+            "local_queue_ms": self.local_queue_ms,
             "restore_duration_ms": self.restore_duration_ms,
             "retire_reason": self.retire_reason,
             "init_type": self._lines.init_type,
@@ -157,10 +164,14 @@ class Environment:
             self.state = "idle"
 
     # -- output -------------------------------------------------------------------------------
-    def _emit(self, message: str | None) -> None:
+    def _emit(self, message: str | None, at: float | None = None) -> None:
+        """Ship one line; `at` (epoch s) stamps it with an earlier time than now."""
         if message is None:
             return
-        self._ship(self.stream, message)
+        if at is None:
+            self._ship(self.stream, message)
+        else:
+            self._ship(self.stream, message, int(at * 1000))
         # Lines of concurrent requests (LMI) cannot be told apart here: each tail gets them all.
         for tail in self._tails.values():
             tail.append(message)
@@ -177,6 +188,7 @@ class Environment:
             # INIT begins now, when the fleet decided it: environments started together (a
             # batch) log INIT_START together, however long this loop then takes to spawn them.
             self._init_began = time.perf_counter()
+            self._init_began_epoch = time.time()
             if self.config.mode != "snapstart":  # a restored stream begins at RESTORE_START
                 self._emit(self._lines.init_start(self.stream))
             self._starting = asyncio.create_task(self._start_or_fail(), name=f"env-{self.id[:8]}")
@@ -195,6 +207,27 @@ class Environment:
             return False
 
     async def _start(self) -> bool:
+        # Everything an init costs this machine (its folder, its Runtime API, the spawn and the
+        # runtime's imports) runs behind the gate: a few at a time finish sooner than all at once.
+        async with self._init_gate or contextlib.nullcontext():
+            queued_until = time.perf_counter()
+            self.local_queue_ms = (queued_until - self._init_began) * 1000
+            ok = await self._init()
+            self.init_run_s = time.perf_counter() - queued_until
+        if self.config.mode != "snapstart" and ok:
+            # Lambda's Init Duration: from the moment this machine could run the init. The time
+            # it queued for a CPU before that is local_queue_ms, reported apart.
+            self.init_duration_ms = (self._api.first_poll_at - queued_until) * 1000
+            if self.config.mode == "lmi":  # REPORT carries no Init Duration: INIT_REPORT does
+                self._emit(self._lines.init_report(self.init_duration_ms))
+        if not ok:
+            return False
+        self.ready = True
+        if self.state == "starting":
+            self.state = "idle"
+        return True
+
+    async def _init(self) -> bool:
         self._tmp = tempfile.mkdtemp(prefix="env-", dir=self._base_tmp)
         await self._api.start()
         cfg = self.config
@@ -229,26 +262,11 @@ class Environment:
             env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
             env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
         argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
-        # Inits share this machine's CPUs: a few at a time finish sooner than all at once.
-        async with self._init_gate or contextlib.nullcontext():
-            self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
-            self.pid = self._proc.pid
-            if cfg.mode == "snapstart":
-                ok = await self._restore()
-            else:
-                ok = await self._until(self._api.ready)
-        if cfg.mode != "snapstart":
-            if ok:
-                # From INIT_START on: what waiting for this machine to spawn it cost is init too.
-                self.init_duration_ms = (self._api.first_poll_at - self._init_began) * 1000
-                if cfg.mode == "lmi":  # REPORT carries no Init Duration: INIT_REPORT does
-                    self._emit(self._lines.init_report(self.init_duration_ms))
-        if not ok:
-            return False
-        self.ready = True
-        if self.state == "starting":
-            self.state = "idle"
-        return True
+        self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
+        self.pid = self._proc.pid
+        if cfg.mode == "snapstart":
+            return await self._restore()
+        return await self._until(self._api.ready)
 
     async def _until(self, event: asyncio.Event) -> bool:
         """Wait for `event` unless the process exits or INIT runs out of time."""
@@ -265,7 +283,11 @@ class Environment:
         """SnapStart: init ran where no stream sees it; the restore is what this stream logs."""
         if not await self._until(self._api.snapshot_point):
             return False
-        self._emit(self._lines.restore_start(self.stream))
+        # Lambda restores when it decides to start the environment (the snapshot exists since
+        # publish); here the unseen init and this machine's queue came first, so the line
+        # carries the time of that decision.
+        began = self._init_began_epoch
+        self._emit(self._lines.restore_start(self.stream, began), began)
         restored_at = time.perf_counter()
         self._api.restore()
         if not await self._until(self._api.ready):

@@ -205,7 +205,7 @@ class LocalLambda:
             self.profile.mode,
         )
 
-        init_gate = asyncio.Semaphore(init_slots())
+        init_gate = asyncio.Semaphore(self.profile.init_slots or init_slots())
 
         def make_env(host):
             return Environment(self.config, host, self.launcher, self.shipper.add, lines, self._tmp, init_gate)

@@ -80,10 +80,12 @@ class PlatformLines:
         self.memory_mb = memory_mb
         self.runtime_arn = RUNTIME_VERSION_ARN.format(region=region)
 
-    def _record(self, kind: str, record: dict) -> str:
-        return json.dumps({"time": iso(), "type": kind, "record": record}, separators=(",", ":"))
+    def _record(self, kind: str, record: dict, ts: float | None = None) -> str:
+        return json.dumps({"time": iso(ts), "type": kind, "record": record}, separators=(",", ":"))
 
     def init_start(self, stream: str) -> str:
+        """Written when Lambda would start the environment (the pool's decision), however long
+        this machine then queues its init: the stream carries Lambda's timeline, not ours."""
         if self.json:
             return self._record(
                 "platform.initStart",
@@ -114,7 +116,9 @@ class PlatformLines:
             )
         return f"INIT_REPORT Init Duration: {duration_ms:.2f} ms"
 
-    def restore_start(self, stream: str) -> str:
+    def restore_start(self, stream: str, ts: float | None = None) -> str:
+        """`ts`: when Lambda would have begun the restore (epoch s); the line is written later,
+        once the unseen init has run here, and shipped with that time (Environment._restore)."""
         if self.json:
             return self._record(
                 "platform.restoreStart",
@@ -126,6 +130,7 @@ class PlatformLines:
                     "instanceId": stream,
                     "instanceMaxMemory": self.memory_mb * 1024 * 1024,
                 },
+                ts,
             )
         return f"RESTORE_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {self.runtime_arn}"
 

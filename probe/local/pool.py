@@ -8,10 +8,13 @@ left the request is throttled. Lifetimes: idle reclaim, a maximum age, and host 
 takes the host's environments with it.
 
 Two models beside Lambda's scaling:
-- this machine's limits (capacity.py): at most machine_cap environment processes (a request that
-  would need one more waits up to queue_wait_s for a busy environment) and at most init_slots
-  environments starting at once (a request that would start another waits for one to be ready);
-  a request that waits in vain gets a 429 with reason LocalMachineCapacityExceeded;
+- this machine's limits (capacity.py): at most machine_cap environment processes, from the
+  memory, open files and ports a held environment takes (a request that would need one more
+  waits up to queue_wait_s for a busy environment), and inits at most init_slots at a time. A
+  new environment is started when Lambda would start it (its INIT_START says so), and queues
+  for an init slot here; only when that queue would outlast Lambda's own INIT limit (this
+  machine's CPUs cannot start it in time) does the request wait for room like the others. A
+  request that waits in vain gets a 429 with reason LocalMachineCapacityExceeded;
 - in mode "lmi", Managed Instances: each environment serves up to max_concurrency requests at
   once, min_environments start at publish, and the fleet scales out one environment at a time,
   asynchronously, when they saturate (a request finding every slot taken is throttled, never
@@ -21,10 +24,11 @@ Two models beside Lambda's scaling:
 import asyncio
 import os
 import random
+import resource
 import time
 from collections import deque
 
-from probe.local.capacity import LOCAL_REASON, init_slots, machine_cap
+from probe.local.capacity import INIT_S, LOCAL_REASON, budget, cpu_pressure, init_slots, raise_nofile
 from probe.local.environment import Environment, InvocationResult
 from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
@@ -32,7 +36,8 @@ from probe.local.profile import Profile
 TICK_S = 0.1
 QUEUE_PER_PROCESS = 4  # requests that may wait for the local machine, per process it holds
 PUBLISH_TIMEOUT_S = 30.0  # how long start() waits for an LMI version's first environments
-INIT_WAIT_S = 10.0  # Lambda's INIT limit: the longest a request waits for a starting environment
+INIT_WAIT_S = 10.0  # Lambda's INIT limit: the longest a new environment may queue for an init here
+INIT_EWMA = 0.2  # weight of the latest init in the running estimate of how long one takes here
 HISTORY = 10_000  # retired environments kept for introspection
 
 
@@ -57,8 +62,14 @@ class Pool:
         self.lmi = profile.mode == "lmi"
         # callable(host, event) for "launch" and "terminate" of an LMI instance
         self._on_host_event = on_host_event or (lambda host, event: None)
-        self.max_processes = profile.max_processes or machine_cap()
-        self.init_slots = init_slots()  # environments starting at once before requests wait
+        self.nofile_raised = raise_nofile(profile.runtime)  # (old, new) soft limit, or None
+        self.budget = budget(profile.runtime)
+        self.max_processes = profile.max_processes or self.budget.cap
+        self.init_slots = profile.init_slots or init_slots()  # inits at once; more queue here
+        self.init_s = INIT_S.get(profile.runtime, INIT_S["awslambdaric"])  # running estimate
+        self.queued_starts = 0  # environments whose init queued on this machine
+        self.local_queue_ms_max = 0.0
+        self.local_queue_ms_sum = 0.0
         self.local_limited = 0  # requests the local machine turned away (429)
         self.local_waited = 0  # requests that waited for the local machine, then ran
         self._waiters: deque[asyncio.Future] = deque()
@@ -141,6 +152,14 @@ class Pool:
             "waiting": len(self._waiters),
             "starting": self._starting_now(),
             "max_starting": self.init_slots,
+            # This machine's start queue (never Lambda's scaling: INIT_START is Lambda's time)
+            "queued_starts": self.queued_starts,
+            "local_queue_ms_max": round(self.local_queue_ms_max, 1),
+            "local_queue_ms_mean": round(self.local_queue_ms_sum / max(1, self.queued_starts), 1),
+            "init_s_estimate": round(self.init_s, 4),
+            "budget": dict(self.budget.by, binding=self.budget.binding),
+            "nofile_soft": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            "cpu_pressure_pct": cpu_pressure(),
             "at_local_limit": self._room() < 1,
             "throttles": dict(self.throttles),
             "cold_starts": self.cold_starts,
@@ -238,10 +257,10 @@ class Pool:
         if self._room() < 1:
             # counted once the request gives up waiting
             raise Throttled(LOCAL_REASON, self.profile.queue_wait_s)
-        if self._starting_now() >= self.init_slots:
-            # This machine is busy starting environments: wait for one to be ready (as long as a
-            # cold start may take) rather than start yet another that slows them all down.
-            raise Throttled(LOCAL_REASON, max(self.profile.queue_wait_s, INIT_WAIT_S), cold=True)
+        if self._init_queue_s() > INIT_WAIT_S:
+            # This machine's CPUs cannot start one more within Lambda's INIT limit: wait for a
+            # start to finish, as a request waits for room, rather than queue it for longer.
+            raise Throttled(LOCAL_REASON, self.profile.queue_wait_s, cold=True)
         env = self._new_env()
         if env is None:
             raise self._throttle("ConcurrentInvocationLimitExceeded")
@@ -254,8 +273,26 @@ class Pool:
     def _start(self, env: Environment):
         """Begin an environment's INIT; when it is over, a waiting request may try again."""
         task = env.start()
-        task.add_done_callback(lambda _t: self._wake_one())
+        task.add_done_callback(lambda _t: self._started(env))
         return task
+
+    def _started(self, env: Environment) -> None:
+        queued = env.local_queue_ms
+        if queued is not None and queued >= 1.0:
+            self.queued_starts += 1
+            self.local_queue_ms_sum += queued
+            self.local_queue_ms_max = max(self.local_queue_ms_max, queued)
+        if env.init_run_s is not None and env.ready:
+            self.init_s += INIT_EWMA * (env.init_run_s - self.init_s)
+        self._wake_one()
+
+    def _init_queue_s(self) -> float:
+        """How long one more init would queue here: the inits ahead of it, init_slots at a time,
+        each taking about what the latest ones took."""
+        ahead = self._starting_now() + 1 - self.init_slots
+        if ahead <= 0:
+            return 0.0
+        return -(-ahead // self.init_slots) * self.init_s
 
     def _starting_now(self) -> int:
         return sum(1 for e in self.live.values() if not e.ready and not e.dead)

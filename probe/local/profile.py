@@ -1,8 +1,10 @@
 """Profiles: the knobs of the local Lambda's placement, scaling and lifetime model, from TOML.
 
-A profile file has the sections [function], [scaling], [placement], [lifetime], [logs] and a list
-of [[hosts]]; every key is optional (defaults below). Two ship with the package: `today`
-(current AWS scaling, the default) and `blog` (the 2018 blog's observations). A bad file raises
+A profile file has the sections [function], [scaling], [placement], [lifetime], [logs],
+[capacity_provider], [machine], [load] and a list of [[hosts]]; every key is optional (defaults
+below). Shipped with the package: `today` (current AWS scaling, the default), `blog` (the 2018
+blog's observations), `lmi`, `snapstart` and `scale` (Lambda's own scale: 1,000 environments
+held). A bad file raises
 ValueError with one line that names the file, the key and the fix.
 """
 
@@ -59,6 +61,12 @@ class Profile:
     # [machine]: environment processes this machine may run (0 = auto: capacity.machine_cap)
     max_processes: int = 0
     queue_wait_s: float = 1.0  # how long a request waits for room on this machine before a 429
+    init_slots: int = 0  # inits that run at once here (0 = auto: capacity.init_slots)
+    # [load]: how long the probe holds each request (its event's hold_ms) when a run on this
+    # profile gives no --hold: the environment stays busy, asleep. 0: no hold. It must end before
+    # the function's timeout (checked here). Read by the load side; the local Lambda only
+    # carries it (the probe itself sleeps).
+    hold_ms: int = 0
     hosts: list[HostSpec] = field(default_factory=list)
 
     @property
@@ -89,7 +97,8 @@ _SECTIONS = {
     "lifetime": ("idle_reclaim_s", "env_max_lifetime_s"),
     "logs": ("ingestion_delay_s",),
     "capacity_provider": ("capacity_provider", "min_environments", "max_environments"),
-    "machine": ("max_processes", "queue_wait_s"),
+    "machine": ("max_processes", "queue_wait_s", "init_slots"),
+    "load": ("hold_ms",),
 }
 # Keys whose TOML name differs from the attribute (a section's own `name`).
 _RENAMED = {("capacity_provider", "name"): "capacity_provider"}
@@ -126,6 +135,8 @@ _CEILINGS = {
     "max_concurrency": 64 * 16,
     "max_processes": MAX_COUNT,
     "queue_wait_s": 60.0,
+    "init_slots": 4096,
+    "hold_ms": 900_000,
     "mhz": 100_000.0,
     "bogomips": 1_000_000.0,
 }
@@ -285,6 +296,11 @@ def _check_ranges(prof: Profile, label: str) -> None:
         raise ValueError(
             f"{label}: [capacity_provider] max_environments must be >= "
             f"min_environments and >= 1 (got {prof.max_environments})"
+        )
+    if prof.hold_ms and prof.hold_ms >= prof.timeout_s * 1000:
+        raise ValueError(
+            f"{label}: [load] hold_ms {prof.hold_ms:,} would pass the function's timeout "
+            f"({prof.timeout_s:g} s): lower hold_ms or raise [function] timeout_s"
         )
     if not prof.version or any(c.isspace() for c in prof.version):
         raise ValueError(f'{label}: [function] version must be a version like "1" or "$LATEST" (got {prof.version!r})')
