@@ -8,9 +8,10 @@ Every environment is a real process here, and each resource is counted for what 
   connection at the front door. The open-file soft limit is raised toward the hard one when
   the memory cap needs more (raise_nofile), and what is left caps the environments;
 - **CPU**, for inits and for work in flight only: a sleeping environment costs none. Inits run
-  `init_slots` at a time; a new environment that would wait in that queue longer than Lambda's
-  own INIT limit is refused (the pool's init_wait_s). The handler's work in flight shares the
-  CPUs through the kernel: it slows down (status reports the CPU pressure), never refused.
+  `init_slots` at a time; a new environment that would wait in that queue longer than
+  START_QUEUE_MAX_S is refused (the pool estimates the wait from the inits it saw). The
+  handler's work in flight shares the CPUs through the kernel: it slows down (status reports
+  the CPU pressure), never refused.
 
 A request the machine cannot take waits briefly for room (the profile's [machine] queue_wait_s),
 then gets a 429 that says the local machine, not Lambda, was the limit (frontdoor/invoke_api set
@@ -49,6 +50,11 @@ MIN_INIT_SLOTS = 12
 # How long one init takes here with init_slots running at once (seconds; 200 environments started
 # at once on 2 cores): the pool's first estimate, updated from each init it sees.
 INIT_S = {"fork": 0.08, "awslambdaric": 0.36}
+# The longest a new environment may queue here for an init slot (estimated from the inits ahead
+# of it): the load generator's own request timeout (loadgen Runner, 30 s), since a request kept
+# longer times out at the client anyway; a 429 that names this machine says more. 1,000 fork
+# starts at once queue ~15-20 s on 2 busy cores; awslambdaric ones ~30 s (~35 ms of CPU each).
+START_QUEUE_MAX_S = 30.0
 LOCAL_REASON = "LocalMachineCapacityExceeded"  # not a Lambda reason: says whose limit it is
 LOCAL_LIMIT_HEADER = "X-Lambdascope-Limit"  # value "local-machine" on such a 429
 

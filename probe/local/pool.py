@@ -12,8 +12,8 @@ Two models beside Lambda's scaling:
   memory, open files and ports a held environment takes (a request that would need one more
   waits up to queue_wait_s for a busy environment), and inits at most init_slots at a time. A
   new environment is started when Lambda would start it (its INIT_START says so), and queues
-  for an init slot here; only when that queue would outlast Lambda's own INIT limit (this
-  machine's CPUs cannot start it in time) does the request wait for room like the others. A
+  for an init slot here; only when that queue would outlast START_QUEUE_MAX_S (this machine's
+  CPUs cannot start it before a client gives up) does the request wait for room like the others. A
   request that waits in vain gets a 429 with reason LocalMachineCapacityExceeded;
 - in mode "lmi", Managed Instances: each environment serves up to max_concurrency requests at
   once, min_environments start at publish, and the fleet scales out one environment at a time,
@@ -28,7 +28,7 @@ import resource
 import time
 from collections import deque
 
-from probe.local.capacity import INIT_S, LOCAL_REASON, budget, cpu_pressure, init_slots, raise_nofile
+from probe.local.capacity import INIT_S, LOCAL_REASON, START_QUEUE_MAX_S, budget, cpu_pressure, init_slots, raise_nofile
 from probe.local.environment import Environment, InvocationResult
 from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
@@ -36,8 +36,7 @@ from probe.local.profile import Profile
 TICK_S = 0.1
 QUEUE_PER_PROCESS = 4  # requests that may wait for the local machine, per process it holds
 PUBLISH_TIMEOUT_S = 30.0  # how long start() waits for an LMI version's first environments
-INIT_WAIT_S = 10.0  # Lambda's INIT limit: the longest a new environment may queue for an init here
-INIT_EWMA = 0.2  # weight of the latest init in the running estimate of how long one takes here
+INIT_EWMA = 0.1  # weight of the latest init in the running estimate of how long one takes here
 HISTORY = 10_000  # retired environments kept for introspection
 
 
@@ -257,9 +256,9 @@ class Pool:
         if self._room() < 1:
             # counted once the request gives up waiting
             raise Throttled(LOCAL_REASON, self.profile.queue_wait_s)
-        if self._init_queue_s() > INIT_WAIT_S:
-            # This machine's CPUs cannot start one more within Lambda's INIT limit: wait for a
-            # start to finish, as a request waits for room, rather than queue it for longer.
+        if self._init_queue_s() > START_QUEUE_MAX_S:
+            # This machine's CPUs cannot start one more before the client would give up: wait
+            # for a start to finish, as a request waits for room, rather than queue it longer.
             raise Throttled(LOCAL_REASON, self.profile.queue_wait_s, cold=True)
         env = self._new_env()
         if env is None:

@@ -43,3 +43,14 @@ def behave(event, context):
 def environ(event, context):
     """The names of the environment variables the function sees (never their values)."""
     return {"names": sorted(os.environ), "tmp": os.environ.get("TMPDIR"), "cwd": os.getcwd()}
+
+
+def hold_until(event, context):
+    """Hold the environment, asleep, until the file the event names exists (at most 25 s): a
+    test releases every held environment at once, with no fixed sleep."""
+    if isinstance(event, dict) and "requestContext" in event:
+        event = json.loads(event.get("body") or "{}")
+    deadline = time.monotonic() + 25.0
+    while not os.path.exists(event["until"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return {"ok": True, "released": os.path.exists(event["until"])}

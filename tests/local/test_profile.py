@@ -6,7 +6,7 @@ from probe.local.profile import DEFAULT_PROFILE, load_profile, parse_profile, sh
 
 
 def test_shipped_profiles_load():
-    assert set(shipped_profiles()) >= {"today", "blog", "lmi", "snapstart"}
+    assert set(shipped_profiles()) >= {"today", "blog", "lmi", "snapstart", "scale"}
     assert DEFAULT_PROFILE == "today"
     today = load_profile()
     assert today.name == "today" and today.burst >= 10 and today.concurrency_limit >= 10
@@ -14,6 +14,15 @@ def test_shipped_profiles_load():
     assert blog.batch and blog.burst == 4 and blog.steps[:2] == [10, 20]
     models = {h.cpu_model for h in blog.hosts}
     assert models == {"Intel(R) Xeon(R) CPU E5-2666 v3 @ 2.90GHz", "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"}
+
+
+def test_the_scale_profile_is_lambdas_scaling_rule_with_a_hold_on_the_fork_runtime():
+    scale = load_profile("scale")
+    # 1,000 at once, refilled by 1,000 per 10 s; the account's default 1,000 concurrent
+    assert scale.burst == 1000 and scale.max_tokens == 1000 and scale.concurrency_limit == 1000
+    assert scale.steps[-1] * 10 / scale.interval_s == 1000
+    assert scale.runtime == "fork" and 0 < scale.hold_ms < scale.timeout_s * 1000
+    assert sum(h.slots for h in scale.hosts) >= 1000  # the hosts place 1,000 environments
 
 
 def test_a_file_path_loads(tmp_path):
@@ -58,6 +67,10 @@ def test_a_file_path_loads(tmp_path):
         ('[function]\nmode = "snapstart"\nruntime = "fork"\n', "needs runtime"),
         ("[capacity_provider]\nmin_environments = 1e9\n", "must be a whole number"),
         ("[machine]\nmax_processes = inf\n", "[machine] max_processes must be a whole number"),
+        ("[machine]\ninit_slots = -1\n", "[machine] init_slots must be a whole number >= 0"),
+        ("[load]\nhold_ms = 1.5\n", "[load] hold_ms must be a whole number"),
+        ("[load]\nhold_ms = 3000\n", "would pass the function's timeout (3 s): lower hold_ms"),
+        ("[load]\nhold = 3\n", "unknown key 'hold' in [load]; known: hold_ms"),
     ],
 )
 def test_bad_profiles_name_the_fix(tmp_path, text, fragment):

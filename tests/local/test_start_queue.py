@@ -6,7 +6,7 @@ in Init Duration or the stream's timeline."""
 import asyncio
 
 from probe.local import LocalLambda, load_profile
-from probe.local.capacity import LOCAL_LIMIT_HEADER, LOCAL_REASON
+from probe.local.capacity import LOCAL_LIMIT_HEADER, LOCAL_REASON, START_QUEUE_MAX_S
 from tests.local.conftest import assert_nothing_left, fetch_events, hammer
 from tui.core.analysis import analyze
 from tui.core.events import LogEvent
@@ -40,12 +40,13 @@ async def test_twenty_clients_on_today_are_one_wave_however_few_inits_run_here(h
     assert doc["totals"]["cold_starts"] == CLIENTS
 
 
-async def test_a_start_this_machine_cannot_run_within_lambdas_init_limit_gets_a_local_429(http):
+async def test_a_start_this_machine_cannot_run_before_the_client_gives_up_gets_a_local_429(http):
     prof = load_profile("today")
     prof.init_slots = 1
     prof.queue_wait_s = 0.0
     async with LocalLambda(prof, handler="tests.local.slow_init.handler") as ll:
-        ll.fleet.init_s = 11.0  # as if an init took 11 s here: a second one would queue past 10 s
+        # As if an init took that long here: a second one would queue past the bound.
+        ll.fleet.init_s = START_QUEUE_MAX_S + 1
 
         async def one():
             async with http.post(ll.function_url, json={}) as resp:
