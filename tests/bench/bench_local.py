@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from probe.handler import HOLD_HEADER
 from probe.local import LocalLambda, capacity, load_profile
 from probe.local.capacity import LOCAL_REASON, START_QUEUE_MAX_S
 from probe.local.procs import descendants, peak_rss_mb
@@ -191,6 +192,7 @@ async def test_memory_per_held_environment(runtime):
 
 HELD = 1000
 HOLD_S = 2.0  # each request sleeps this long in its handler: ~500 requests/s from 1,000 clients
+HOLD = {HOLD_HEADER: str(int(HOLD_S * 1000))}
 STEADY_S = float(os.environ.get("LOCAL_BENCH_STEADY_S", "60"))
 RATE_BUDGET = 400.0
 SERVER = """
@@ -209,9 +211,9 @@ asyncio.run(main())
 async def test_thousand_held_environments_under_load():
     """1,000 closed-loop clients, each request held HOLD_S in its handler, for STEADY_S once all
     are up, against the local Lambda on the scale profile in its own process (its CPU and RSS
-    apart from the clients'). The probe's hold_ms is not on main yet: a test handler sleeps."""
+    apart from the clients'). The probe itself holds each request (its hold header)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, "scale", "tests.local.handlers.behave"],
+        [sys.executable, "-c", SERVER, "scale", "probe.handler.handler"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -239,7 +241,7 @@ async def _hold_and_load(info: dict, pid: int) -> str:
             while not stop.is_set():
                 t0 = time.perf_counter()
                 try:
-                    async with http.post(info["url"], json={"sleep": HOLD_S}) as resp:
+                    async with http.get(info["url"], headers=HOLD) as resp:
                         await resp.read()
                         status = resp.status
                 except (aiohttp.ClientError, TimeoutError):
@@ -258,6 +260,7 @@ async def _hold_and_load(info: dict, pid: int) -> str:
                 ramp_s = time.perf_counter() - t_start
                 break
             await asyncio.sleep(0.5)
+        ramp_status = status
         cpu0, w0 = _tree_cpu_s(pid), time.perf_counter()
         await asyncio.sleep(STEADY_S)
         cpu1, w1 = _tree_cpu_s(pid), time.perf_counter()
@@ -270,7 +273,12 @@ async def _hold_and_load(info: dict, pid: int) -> str:
     ok = sorted(lat for lat, st in window if st == 200)
     rate = len(ok) / (w1 - w0)
     envs = status["environments"]
-    ramp = f"all up after {ramp_s:.1f} s" if ramp_s is not None else f"not all up after 60 s ({envs:,} were)"
+    ramp = (
+        f"all up after {ramp_s:.1f} s"
+        if ramp_s is not None
+        else f"not all up after 60 s: {ramp_status.get('environments', 0):,} there, "
+        f"{ramp_status.get('starting', 0):,} still starting"
+    )
     if ok:
         p99_ms = ok[min(len(ok) - 1, -(-len(ok) * 99 // 100) - 1)] * 1000
         p99 = f"p99 {p99_ms:,.0f} ms (hold {HOLD_S * 1000:,.0f} ms: +{p99_ms - HOLD_S * 1000:,.0f} ms here)"
