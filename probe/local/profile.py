@@ -112,6 +112,7 @@ _CHOICES = {
 _HOST_KEYS = {f.name for f in fields(HostSpec)}
 MAX_COUNT = 1_000_000  # environments, slots, tokens: far beyond any one machine
 MAX_STEPS = 1000
+MAX_PROFILE_BYTES = 1024 * 1024  # a profile file is a page of TOML
 WEEK_S = 7 * 24 * 3600.0
 # Upper bounds per key (lower bounds are in _check and _check_ranges).
 _CEILINGS = {
@@ -158,7 +159,13 @@ def load_profile(source: str | None = None) -> Profile:
     label = os.path.basename(path)
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read(MAX_PROFILE_BYTES + 1)  # a profile is a page of TOML: never read more
+        if len(raw) > MAX_PROFILE_BYTES:
+            raise ValueError(
+                f"profile {label} is over {MAX_PROFILE_BYTES // 1024} KiB, which no profile is: "
+                "give a profile .toml file"
+            )
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ValueError(
             f"profile file {source!r} not found: give a readable .toml path or one of {', '.join(shipped_profiles())}"
@@ -167,7 +174,7 @@ def load_profile(source: str | None = None) -> Profile:
         raise ValueError(
             f"profile file {source!r} cannot be read ({exc.strerror}): check its path and permissions"
         ) from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"profile {label} is not valid TOML ({exc}): fix the syntax") from None
     return parse_profile(data, label)
 

@@ -47,14 +47,16 @@ def handle(args) -> int:
     if bool(args.file) == bool(args.log_group):
         raise UserError("give a FILE or --log-group NAME (one of them)")
     if args.file:
-        from tui.aws.sources.file import read_files
+        from tui.aws.sources.file import FIX, read_files
+        from tui.output.capped import text_chunks
 
         if args.capacity_provider:
             raise UserError(
                 "--capacity-provider reads a live group (with --log-group); for files, give the "
                 "capacity provider's export as another FILE"
             )
-        events = read_files(args.file)
+        # Read capped and streamed, gzip or not (tui/core/limits.py has the caps).
+        events = read_files(args.file, lambda path: text_chunks(path, fix=FIX))
         source = {"kind": "file", "path": args.file[0]}
         if len(args.file) > 1:
             source["paths"] = list(args.file)

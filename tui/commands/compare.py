@@ -12,8 +12,10 @@ import json
 import os
 
 from tui.commands.options import write_output
-from tui.core import compare
+from tui.core import caps, compare
 from tui.core.errors import UserError
+
+_FIX = "give a snapshot folder (from `s` or --export) or a snapshot .json file"
 
 
 def register(sub) -> None:
@@ -53,15 +55,11 @@ def load_run(path: str) -> dict:
         raise UserError(
             f"{path} has no snapshot.json: give a folder written by `s` or --export, or a snapshot .json file"
         )
+    from tui.output.capped import read_small
+
+    raw = read_small(file, max_bytes=caps.SNAPSHOT_FILE, fix=_FIX)
     try:
-        with open(file, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except FileNotFoundError:
-        raise UserError(
-            f"{path}: no such file or folder; give a snapshot folder (from `s` or --export) or a snapshot .json file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+        doc = json.loads(raw)
     except (ValueError, RecursionError):
         raise UserError(f"{file} is not a snapshot (not JSON): give snapshot.json or its folder") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("totals"), dict):

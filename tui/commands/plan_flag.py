@@ -5,6 +5,7 @@ import json
 import os
 import tomllib
 
+from tui.core import caps
 from tui.core.errors import UserError
 
 
@@ -34,8 +35,11 @@ def load_ramp(text: str):
 
 def is_recording(path: str) -> bool:
     """A `watch --record` file (gzip, or the plain JSON lines of format 1)."""
-    with open(path, "rb") as fh:
-        head = fh.read(64)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False  # not readable: whoever reads it next says why
     return head[:2] == b"\x1f\x8b" or head.lstrip().startswith(b'{"lambdascope_recording"')
 
 
@@ -53,11 +57,10 @@ def _from_file(path: str):
     from loadgen import ramp
 
     file = os.path.join(path, "snapshot.json") if os.path.isdir(path) else path
-    try:
-        with open(file, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise UserError(f"--plan {path}: {exc.strerror or exc}; give stages, a .toml plan or a snapshot") from None
+    from tui.output.capped import read_small
+
+    cap = caps.PLAN_FILE if file.endswith(".toml") else caps.SNAPSHOT_FILE
+    raw = read_small(file, max_bytes=cap, fix="check --plan (stages, a .toml plan or a snapshot)")
     if file.endswith(".toml"):
         try:
             return ramp.from_toml(tomllib.loads(raw.decode("utf-8")))
@@ -67,7 +70,8 @@ def _from_file(path: str):
         doc = json.loads(raw)
     except (ValueError, RecursionError):
         raise UserError(f"--plan {path} is not JSON: give a snapshot.json written with a plan") from None
-    saved = (doc.get("load") or {}).get("plan") if isinstance(doc, dict) else None
+    load = doc.get("load") if isinstance(doc, dict) else None
+    saved = load.get("plan") if isinstance(load, dict) else None
     if not isinstance(saved, dict):
         raise UserError(
             f"--plan {path}: this snapshot ran no plan (load.plan is missing); give stages instead, e.g. '10c@30s'"

@@ -13,7 +13,8 @@ once a second, so a session that is killed mid-way still replays up to then. The
 inside an outcome never holds environment variables (the probe does not print them), and every
 line is masked, so a recording holds no credential.
 
-Format 1 (uncompressed JSONL, before December 2026) is still read.
+Format 1 (uncompressed JSONL, before December 2026) is still read. Reading, streamed and capped, is
+tui/output/recorded.py.
 
 Playback: `open_replay` gives what `MonitorApp` takes (sources, a load stand-in, a clock) with
 the batches arriving at their recorded times, `speed` times faster; speed=None plays all at once.
@@ -24,55 +25,28 @@ import gzip
 import json
 import os
 import time
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from loadgen.plan import MODES, Plan, PlanError
+from loadgen.plan import Plan
 from loadgen.stats import StatsSnapshot
 from tui.core.errors import UserError, mask
 from tui.core.events import LogEvent, SourceStatus
 from tui.core.load import LoadItem, LoadRefused, LoadState
 from tui.core.target_info import TargetInfo
 
-SCHEMA = 2
+# The reading side lives in tui/output/recorded.py; its names are re-exported here, where the
+# format is described.
+from tui.output.recorded import (  # noqa: F401
+    _CONTAINER,
+    OUTCOME_FIELDS,
+    SCHEMA,
+    RecordedOutcome,
+    Recording,
+    recording_text,
+)
+
 FLUSH_S = 1.0
-
-
-@dataclass(slots=True)
-class RecordedOutcome:
-    """An outcome as replayed: every field the fleet model and the header read (the others of
-    `loadgen.outcome.Outcome` keep their defaults)."""
-
-    seq: int | None = None
-    client_request_id: str | None = None
-    scheduled_at: float | None = None
-    sent_at: float = 0.0
-    latency_ms: float | None = None
-    status: int | None = None
-    error: str | None = None
-    container_id: str | None = None
-    request_id: str | None = None
-    cold: bool | None = None
-    record: dict | None = None
-    detail: str | None = None
-    init_duration_ms: float | None = None
-
-
-# What a recording keeps of an outcome, in row order; container_id is a name index.
-OUTCOME_FIELDS = [
-    "sent_at",
-    "latency_ms",
-    "status",
-    "error",
-    "container_id",
-    "request_id",
-    "cold",
-    "record",
-    "detail",
-    "init_duration_ms",
-]
-_CONTAINER = OUTCOME_FIELDS.index("container_id")
 
 
 class Recorder:
@@ -151,154 +125,6 @@ class Recorder:
             self._gz.close()
             self._raw.close()
             self._gz = None
-
-
-@dataclass
-class Recording:
-    """A recording read back: entries are {"t", "source", "log": [LogEvent]} or
-    {"t", "outcomes": [RecordedOutcome], "stats": StatsSnapshot | None}, in time order."""
-
-    header: dict
-    entries: list[dict]
-    plan: dict | None = None  # the ramp plan as it ran, when the session had one (--plan)
-
-    @property
-    def start(self) -> float:
-        return self.header.get("t", self.entries[0]["t"] if self.entries else 0.0)
-
-    @property
-    def end(self) -> float:
-        return max([self.start] + [e["t"] for e in self.entries])
-
-    @classmethod
-    def load(cls, path: str) -> "Recording":
-        lines = _read_lines(path)
-        entries, header, plan = [], None, None
-        names: list[str] = []
-        last_stats: StatsSnapshot | None = None
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                if n == len(lines) and header is not None:
-                    break  # the last line of a session killed mid-write
-                raise UserError(f"{path}:{n}: not JSON; is this a 'watch --record' file?") from None
-            if not isinstance(obj, dict) or "t" not in obj:
-                raise UserError(f"{path}:{n}: not a recording line; is this a 'watch --record' file?")
-            if "lambdascope_recording" in obj:
-                header = obj
-                continue
-            if header is None:
-                break
-            if isinstance(obj.get("plan"), dict):
-                plan = obj["plan"]  # the last one written is the whole plan as it ran
-                continue
-            try:
-                entry = _entry_v2(obj, names) if header["lambdascope_recording"] >= 2 else _entry_v1(obj, last_stats)
-            except (TypeError, ValueError, IndexError, KeyError):
-                raise UserError(f"{path}:{n}: a damaged recording line; record the session again") from None
-            if entry is not None:
-                if "outcomes" in entry and entry["stats"] is not None:
-                    last_stats = entry["stats"]
-                entries.append(entry)
-        if header is None:
-            raise UserError(f"{path}: no recording header; record with 'lambdascope watch --record FILE'")
-        if not isinstance(header["lambdascope_recording"], int) or header["lambdascope_recording"] > SCHEMA:
-            raise UserError(
-                f"{path}: recorded by a newer lambdascope (format {header['lambdascope_recording']}); "
-                "upgrade lambdascope to replay it"
-            )
-        entries.sort(key=lambda e: e["t"])
-        return cls(header, entries, plan)
-
-
-def recording_text(path: str) -> str:
-    """A recording's JSON lines as text, decompressed (for a look inside, or a scan)."""
-    return "\n".join(_read_lines(path))
-
-
-def _read_lines(path: str) -> list[str]:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file; record one with 'lambdascope watch --record FILE'") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
-    if data[:2] == b"\x1f\x8b":
-        # Decompressed as far as it goes: a recording cut short (killed) ends at its last flush.
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = d.decompress(data)
-        except zlib.error:
-            raise UserError(f"{path}: a damaged recording (not readable gzip); record the session again") from None
-    try:
-        return data.decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: cannot read it (not text); is this a 'watch --record' file?") from None
-
-
-def _entry_v2(obj: dict, names: list[str]) -> dict | None:
-    names.extend(obj.get("names", ()))
-    if "log" in obj:
-        return {
-            "t": obj["t"],
-            "source": obj.get("source", "logs"),
-            "log": [LogEvent(names[i], ts, message) for i, ts, message in obj["log"]],
-        }
-    if "outcomes" in obj:
-        outcomes = []
-        for row in obj["outcomes"]:
-            values = dict(zip(OUTCOME_FIELDS, row))
-            if values["container_id"] is not None:
-                values["container_id"] = names[values["container_id"]]
-            outcomes.append(RecordedOutcome(**values))
-        stats = obj.get("stats")
-        return {
-            "t": obj["t"],
-            "outcomes": outcomes,
-            "stats": StatsSnapshot.from_dict(stats) if stats is not None else None,
-        }
-    return None
-
-
-def _entry_v1(obj: dict, last_stats: StatsSnapshot | None) -> dict | None:
-    """Format 1: dict outcomes, stats without a plan, separate load lines (a load line becomes the
-    last stats with that plan, as the load process would have echoed it)."""
-    if "log" in obj:
-        return {"t": obj["t"], "source": obj.get("source", "logs"), "log": [LogEvent(*row) for row in obj["log"]]}
-    if "outcomes" in obj:
-        stats = obj.get("stats")
-        snapshot = None
-        if stats:
-            snapshot = StatsSnapshot.from_dict({k: v for k, v in stats.items() if k != "plan"})
-            if stats.get("rate") is not None and not stats.get("achieved_rps"):
-                snapshot.achieved_rps = stats["rate"]
-            snapshot.plan = _plan_v1(stats) or (last_stats.plan if last_stats else None)
-        return {"t": obj["t"], "outcomes": [RecordedOutcome(**o) for o in obj["outcomes"]], "stats": snapshot}
-    if "load" in obj:
-        plan = _plan_v1(obj["load"])
-        if plan is None:
-            return None
-        base = last_stats if last_stats is not None else StatsSnapshot()
-        return {"t": obj["t"], "outcomes": [], "stats": replace(base, plan=plan)}
-    return None
-
-
-def _plan_v1(values: dict) -> Plan | None:
-    if values.get("mode") not in MODES:
-        return None
-    try:
-        return Plan(
-            mode=values["mode"],
-            level=values["level"],
-            paused=bool(values.get("paused")),
-            max_in_flight=max(1000, int(values["level"])),
-        )
-    except (PlanError, KeyError, TypeError):
-        return None
 
 
 class ReplayClock:
