@@ -26,12 +26,14 @@ async def handle(args) -> int:
         write_export_folder(args.export, replay_bundle(args.file))
         return 0
     from tui.output.recording import open_replay
-    from tui.screen.app import MonitorApp
 
     if args.speed != 0:
         positive_float("--speed", args.speed)
     positive_float("--refresh-hz", args.refresh_hz)
+    # Read (and refused, if it must be) before Textual is imported: a bad file is told at once.
     r = open_replay(args.file, None if args.speed == 0 else args.speed)
+    from tui.screen.app import MonitorApp
+
     app = MonitorApp(
         target=r.target,
         load=r.load,
