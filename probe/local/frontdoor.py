@@ -6,7 +6,10 @@ client: `aws --endpoint-url <invoke_endpoint> lambda ...` and `... logs ...` ali
 
 The event and the response mapping follow LDG urls-invocation.md: headers lowercased and
 comma-joined, cookies split out, a binary body base64-encoded; a handler result with a
-`statusCode` is an HTTP response, anything else is `200` with the result as JSON.
+`statusCode` is an HTTP response, anything else is `200` with the result as JSON. A request
+whose event would pass Lambda's 6 MB payload limit is a 413 with `{"Message": ...}` (the shape
+of the URL's other errors) and `x-amzn-ErrorType: RequestEntityTooLargeException`, its body read
+no further than the limit.
 """
 
 import asyncio
@@ -22,13 +25,12 @@ from aiohttp import web
 
 from probe.local.capacity import LOCAL_LIMIT_HEADER
 from probe.local.control_api import add_control_routes, unknown_operation
-from probe.local.invoke_api import add_invoke_routes
+from probe.local.invoke_api import MAX_PAYLOAD, TOO_LARGE, add_invoke_routes, read_payload, too_large
 from probe.local.passthrough import pass_through
 from probe.local.pool import Pool, Throttled
 
 log = logging.getLogger(__name__)
 
-MAX_PAYLOAD = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 SHUTDOWN_TIMEOUT_S = 1.0
 URL_ID = "lambdascopelocal0000000000000000"  # a function URL id is 32 lowercase alphanumerics
 TEXT_TYPES = (
@@ -142,6 +144,12 @@ def throttled_url_response(request_id: str, local: bool = False) -> web.Response
     return web.json_response({"Message": "Rate Exceeded."}, status=429, headers=headers)
 
 
+def too_large_url_response(request_id: str) -> web.Response:
+    """A function URL's answer to a request over the 6 MB payload limit, as the Invoke API words it."""
+    headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "RequestEntityTooLargeException"}
+    return too_large(web.json_response({"Message": TOO_LARGE}, status=413, headers=headers))
+
+
 def _logs_error(error_type: str, message: str, status: int = 503) -> web.Response:
     """An error in CloudWatch Logs' JSON 1.1 shape (botocore reads `__type`)."""
     return web.Response(
@@ -236,11 +244,16 @@ class FrontDoor:
 
     # -- the function URL -----------------------------------------------------------------------
     async def _function_url(self, request: web.Request) -> web.Response:
-        body = await request.read()
         request_id = str(uuid.uuid4())
-        event = build_event(request, body, request_id)
+        body = await read_payload(request)
+        if body is None:
+            return too_large_url_response(request_id)
+        # The limit is on the event the function gets: a binary body grows by a third in base64.
+        payload = json.dumps(build_event(request, body, request_id)).encode()
+        if len(payload) > MAX_PAYLOAD:
+            return too_large_url_response(request_id)
         try:
-            outcome = await self.fleet.invoke(json.dumps(event).encode(), request_id, hold_s=self.latency_s)
+            outcome = await self.fleet.invoke(payload, request_id, hold_s=self.latency_s)
         except Throttled as exc:
             await self.network_delay()  # a 429 travels the same network
             return throttled_url_response(request_id, exc.local)

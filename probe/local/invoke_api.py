@@ -4,6 +4,11 @@ Shapes follow the API reference so botocore parses them unchanged: payload as th
 `X-Amz-Executed-Version`, `X-Amz-Function-Error` for function errors (HTTP 200), `X-Amz-Log-Result`
 (base64 of the last 4 KB of the invocation's log) with `LogType=Tail`, and errors as JSON with
 `x-amzn-ErrorType` (TooManyRequestsException on 429, ResourceNotFoundException on 404).
+
+A body over Lambda's 6 MB (6,291,456 bytes) is its 413 RequestEntityTooLargeException (the
+code on the wire; botocore's model names the shape RequestTooLargeException), told from
+Content-Length or as soon as the body passes the limit, so no more than the limit is ever held
+(`read_payload`, shared with the function URL).
 """
 
 import asyncio
@@ -18,6 +23,9 @@ from probe.local.control_api import error, function_matches, not_found
 from probe.local.pool import Throttled
 
 PATH = "/2015-03-31/functions/{name}/invocations"
+MAX_PAYLOAD = 6 * 1024 * 1024  # Lambda's synchronous request limit, 6,291,456 bytes
+TOO_LARGE = f"Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation"
+_READ_CHUNK = 64 * 1024
 MAX_BACKGROUND = 1000  # Event invocations queued at once (bounded, unlike Lambda's queue)
 EVENT_RETRY_S = 60.0  # how long a throttled Event invocation keeps retrying
 
@@ -39,7 +47,10 @@ async def _invoke(request: web.Request, door) -> web.Response:
     found, qualifier = function_matches(name, request.query.get("Qualifier"), config)
     if not found:
         return not_found(config, name, qualifier, request_id)
-    payload = await request.read() or b"{}"
+    payload = await read_payload(request)
+    if payload is None:
+        return too_large(_error(413, "RequestEntityTooLargeException", TOO_LARGE, request_id))
+    payload = payload or b"{}"
     try:
         json.loads(payload)
     except ValueError as exc:
@@ -71,6 +82,26 @@ async def _invoke(request: web.Request, door) -> web.Response:
     if request.headers.get("X-Amz-Log-Type") == "Tail":
         headers["X-Amz-Log-Result"] = base64.b64encode(outcome.tail.encode()).decode()
     return web.Response(status=200, body=outcome.body, headers=headers)
+
+
+async def read_payload(request: web.Request, limit: int = MAX_PAYLOAD) -> bytes | None:
+    """The request body, or None once it is over `limit`: told by Content-Length before any of
+    it is read, or as the chunks arrive, so no more than `limit` (and one chunk) is ever held."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_READ_CHUNK):
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def too_large(response: web.Response) -> web.Response:
+    """A 413 closes the connection: the rest of the body is not read, so the connection cannot
+    carry another request."""
+    response.force_close()
+    return response
 
 
 def _queue_event(door, payload: bytes, request_id: str) -> web.Response:
