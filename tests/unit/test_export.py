@@ -155,6 +155,28 @@ def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, capsys
     assert "cannot write the export folder" in err and "Traceback" not in err
 
 
+def test_export_through_a_symlink_writes_where_it_points_or_says_why_not(tmp_path, capsys):
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"events": experiment_events()}))
+    for existing in ([], ["mine.txt"]):  # an empty folder behind the link (rmdir said 'Not a directory'), a full one
+        real = tmp_path / f"real{len(existing)}"
+        real.mkdir()
+        for name in existing:
+            (real / name).write_text("keep")
+        link = tmp_path / f"link{len(existing)}"
+        link.symlink_to(real)
+        code = main(["analyze", str(events), "--format", "csv", "--export", str(link)])
+        assert code == 0, capsys.readouterr().err
+        assert f"export written to {link}/" in capsys.readouterr().err
+        assert link.is_symlink() and "snapshot.json" in os.listdir(real)
+        assert all((real / name).read_text() == "keep" for name in existing)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert main(["analyze", str(events), "--export", str(tmp_path / "dangling")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a symlink" in err and "give the real path" in err
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_analyze_export_writes_the_folder_with_figures(tmp_path, capsys):
     events = tmp_path / "events.json"
     events.write_text(json.dumps({"events": experiment_events()}))

@@ -1,7 +1,8 @@
 """One export folder for every way in: the monitor's `s` key and `run/analyze/replay --export DIR`.
 
 Not part of the pure core (tui/core/snapshot.py is): it writes files and draws the figures, which loads
-matplotlib. It needs no fleet, only an `export.Bundle`, so the app runs it off its own thread.
+matplotlib. A folder given through a symlink is written where the link points. It needs no fleet,
+only an `export.Bundle`, so the app runs it off its own thread.
 """
 
 import json
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from tui.core.errors import mask
+from tui.core.errors import UserError, mask
 from tui.core.snapshot import Bundle
 from tui.output.files import snapshot_folder
 
@@ -38,7 +39,7 @@ def write_export(
 
         files.update(figs.draw_all(bundle.doc, bundle.timeline, bundle.latency))
     files.update(extra_files or {})
-    folder = os.path.abspath(folder)
+    folder = _real_folder(folder)
     parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-export-")
@@ -62,6 +63,19 @@ def write_export(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return names
+
+
+def _real_folder(folder: str) -> str:
+    """The folder to write, a symlink to a folder followed: the hidden folder is made beside the
+    real one, so the final rename stays on one file system (and an empty one is replaced, not
+    the link). A symlink to anything else, or to nothing, is refused."""
+    path = os.path.abspath(folder)
+    if not os.path.islink(path):
+        return path
+    real = os.path.realpath(path)
+    if not os.path.isdir(real):
+        raise UserError(f"{folder} is a symlink to {real}, which is not a folder; give the real path")
+    return real
 
 
 def _draw_in_child(folder: str, bundle: Bundle, timeout_s: float = 300.0) -> None:
