@@ -27,6 +27,9 @@ GZIP_RATIO_AFTER = 64 * MIB
 # Snapshot documents (compare, --plan) and plan or profile files: small by nature.
 SNAPSHOT_FILE = 64 * MIB
 PLAN_FILE = 1 * MIB
+# Times a file may carry: from the epoch to the end of year 9999 (what a date can show).
+LATEST_S = 253_402_300_799
+
 # Log streams (containers) one file may name: five times an account's default concurrency.
 STREAMS = 5000
 

@@ -125,13 +125,16 @@ class Recording:
                 "upgrade lambdascope to replay it"
             )
         if not all(_is_time(e["t"]) for e in entries) or not _is_time(header.get("t", 0)):
-            raise UserError(f"{path}: a recording line with a non-numeric time; record the session again")
+            raise UserError(
+                f"{path}: a recording line whose time is not a number from 1970 to 9999; record the session again"
+            )
         entries.sort(key=lambda e: e["t"])
         return cls(header, entries, plan)
 
 
-def _is_time(t) -> bool:
-    return isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+def _is_time(t, scale: int = 1) -> bool:
+    """A time a recording may hold: a number from the epoch to year 9999 (`scale` 1000: in ms)."""
+    return isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= caps.LATEST_S * scale
 
 
 def recording_text(path: str) -> str:
@@ -163,7 +166,7 @@ def _entry_v2(obj: dict, names: list[str]) -> dict | None:
             values = dict(zip(OUTCOME_FIELDS, row))
             if values["container_id"] is not None:
                 values["container_id"] = names[values["container_id"]]
-            outcomes.append(RecordedOutcome(**values))
+            outcomes.append(_outcome(values))
         stats = obj.get("stats")
         return {
             "t": obj["t"],
@@ -173,11 +176,44 @@ def _entry_v2(obj: dict, names: list[str]) -> dict | None:
     return None
 
 
+_NUMBER = (int, float)
+# The type each recorded outcome field must have (None allowed but for sent_at): what the model
+# does arithmetic on must be a number.
+_OUTCOME_TYPES = {
+    "seq": int,
+    "client_request_id": str,
+    "scheduled_at": _NUMBER,
+    "latency_ms": _NUMBER,
+    "status": int,
+    "error": str,
+    "container_id": str,
+    "request_id": str,
+    "cold": bool,
+    "record": dict,
+    "detail": str,
+    "init_duration_ms": _NUMBER,
+}
+
+
+def _outcome(values: dict) -> RecordedOutcome:
+    """One recorded outcome, or TypeError for a damaged one (the caller says which line)."""
+    if not _is_time(values.get("sent_at")):
+        raise TypeError("sent_at")
+    for key, value in values.items():
+        if key != "sent_at" and value is not None:
+            kind = _OUTCOME_TYPES[key]  # KeyError: a field no outcome has
+            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+                raise TypeError(key)
+            if kind is _NUMBER and not math.isfinite(value):
+                raise TypeError(key)
+    return RecordedOutcome(**values)
+
+
 def _log_event(stream, ts, message, event_id=None, ingestion_time=None) -> LogEvent:
     """One recorded log event, or TypeError for a damaged one (the caller says which line)."""
-    if not (isinstance(stream, str) and isinstance(message, str) and _is_time(ts)):
+    if not (isinstance(stream, str) and isinstance(message, str) and _is_time(ts, 1000)):
         raise TypeError("log event")
-    if ingestion_time is not None and not _is_time(ingestion_time):
+    if ingestion_time is not None and not _is_time(ingestion_time, 1000):
         raise TypeError("ingestion time")
     return LogEvent(stream, ts, message, None if event_id is None else str(event_id), ingestion_time)
 
@@ -196,7 +232,7 @@ def _entry_v1(obj: dict, last_stats: StatsSnapshot | None) -> dict | None:
             if stats.get("rate") is not None and not stats.get("achieved_rps"):
                 snapshot.achieved_rps = stats["rate"]
             snapshot.plan = _plan_v1(stats) or (last_stats.plan if last_stats else None)
-        return {"t": obj["t"], "outcomes": [RecordedOutcome(**o) for o in obj["outcomes"]], "stats": snapshot}
+        return {"t": obj["t"], "outcomes": [_outcome(o) for o in obj["outcomes"]], "stats": snapshot}
     if "load" in obj:
         plan = _plan_v1(obj["load"])
         if plan is None:

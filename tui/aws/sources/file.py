@@ -11,7 +11,6 @@ whole; so is a file naming more than caps.STREAMS log streams.
 """
 
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -215,19 +214,19 @@ def _events_of(obj, name, item: bool = False):
         if (
             isinstance(ts, bool)
             or not isinstance(ts, (int, float))
-            or not math.isfinite(ts)
+            or not 0 <= ts <= caps.LATEST_S * 1000
             or not isinstance(raw["message"], str)
             or not isinstance(raw["logStreamName"], str)
         ):
             raise UserError(
-                f"{name}: an event has a non-numeric timestamp or a non-text message or stream name; "
-                "expected 'aws logs filter-log-events' output"
+                f"{name}: an event's timestamp is not epoch ms from 1970 to 9999, or its message or stream "
+                "is not text; expected 'aws logs filter-log-events' output"
             )
         eid, ingested = raw.get("eventId"), raw.get("ingestionTime")
         if eid is not None and not isinstance(eid, str):
             raw["eventId"] = str(eid)  # kept only as a de-dup key
         if ingested is not None and (
-            isinstance(ingested, bool) or not isinstance(ingested, (int, float)) or not math.isfinite(ingested)
+            isinstance(ingested, bool) or not isinstance(ingested, (int, float)) or not 0 <= ingested <= 2**53
         ):
             raw["ingestionTime"] = None  # only lag figures read it
         yield raw
