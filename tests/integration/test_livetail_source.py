@@ -8,8 +8,10 @@ gap must be filled by backfill and every overlap removed by de-duplication.
 import asyncio
 import json
 import logging
+import struct
 import time
 import uuid
+import zlib
 from collections import deque
 
 import aiobotocore.session
@@ -194,13 +196,14 @@ class ScriptedLiveTail:
     Steps: ("do", async fn) runs test code (e.g. PutLogEvents); ("start",) sessionStart;
     ("update", events, sampled); ("end",) a clean end; ("exception", type); ("drop",) half a
     frame, then the connection is cut; ("stall", s) silence; ("hold",) empty updates until stop;
-    ("deny", code, message) an HTTP error instead of a stream.
+    ("deny", code, message) an HTTP error instead of a stream; ("huge",) a frame announcing 1 GiB.
     """
 
     def __init__(self, moto_url: str, arn: str, scripts: list[list[tuple]]) -> None:
         self.moto_url, self.arn = moto_url, arn
         self.scripts = deque(scripts)
         self.connections = 0
+        self.huge_sent = 0
         self._stopping = asyncio.Event()
 
     async def __aenter__(self):
@@ -266,6 +269,14 @@ class ScriptedLiveTail:
                 frame = self._update([{"timestamp": now_ms(), "message": "never delivered"}], False)
                 await resp.write(frame[: len(frame) // 2])
                 request.transport.close()  # mid-frame, mid-chunk: the client sees a broken body
+                return resp
+            elif kind == "huge":
+                # A frame's prelude announcing 1 GiB of payload, and then nothing: a reader that
+                # waited for the frame, or buffered it, would hang here or grow to 1 GiB.
+                prelude = struct.pack(">II", (1 << 30) + 16, 0)
+                await resp.write(prelude + struct.pack(">I", zlib.crc32(prelude)))
+                self.huge_sent += 1
+                await self._stopping.wait()
                 return resp
             elif kind == "stall":
                 await asyncio.sleep(step[1])
@@ -359,6 +370,33 @@ async def test_no_loss_no_repeat_across_every_kind_of_stream_failure(moto_endpoi
     assert extra["duplicates"] > 0  # backfill and live overlapped, and the overlap was removed
     assert extra["backfilled"] >= 10 + 75  # 15-24 and what the sample left out
     assert "fAkEsEcReT" not in caplog.text
+
+
+async def test_a_frame_announcing_1_gib_is_refused_at_its_prelude_and_the_gap_backfilled(
+    moto_endpoint, fake_aws_env, caplog
+):
+    caplog.set_level(logging.INFO)
+    name, arn = group_names()
+    t0 = now_ms()
+    ev = events(t0, 0, 20)
+    async with factory(moto_endpoint)() as logs:
+        await make_group(logs, name)
+
+        async def put():
+            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=ev)
+
+        scripts = [[("start",), ("do", put), ("huge",)], [("start",), ("hold",)]]
+        async with ScriptedLiveTail(moto_endpoint, arn, scripts) as server:
+            # The stall timeout is far off: the reconnect must come from the refused frame.
+            source = LiveTailSource(
+                factory(server.url), arn, since_ms=t0, backfill_interval_s=0.2, backoff_initial_s=0.05
+            )
+            col = Collector(source)
+            await col.wait_for(len(ev), timeout=10)
+            await col.stop()
+    col.assert_exactly(ev)
+    assert server.huge_sent == 1 and source.status.extra["reconnects"] >= 1
+    assert "a Live Tail frame over botocore's cap" in caplog.text
 
 
 async def test_fatal_error_ends_batches_with_a_clean_one_line_error(moto_endpoint, fake_aws_env, caplog):

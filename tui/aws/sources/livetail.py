@@ -9,6 +9,10 @@ Live and backfilled events pass through one de-dup memory keyed by (stream, time
 so nothing is yielded twice. Events stamped identically in the same stream with the same text are
 indistinguishable to Live Tail and collapse into one.
 
+A frame's size is bounded by botocore, which refuses at its prelude any frame announcing more
+than 24 MiB of payload (or 128 KiB of headers) before reading it; the session is then
+reconnected and the gap backfilled, like any broken connection.
+
 One session can tail several groups (StartLiveTail takes up to 10 `logGroupIdentifiers`): the
 function's, and a Managed Instances capacity provider's system log beside it. Every group after
 the first is an extra: its backfill failures (a group that does not exist, a permission the
@@ -31,6 +35,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from typing import Any
 
+from botocore.eventstream import InvalidHeadersLength, InvalidPayloadLength
 from botocore.exceptions import ClientError, EventStreamError
 
 from tui.aws.sources.backoff import Backoff
@@ -211,6 +216,9 @@ class LiveTailSource:
                 if not retryable(exc):
                     raise
                 reason = one_line_error(exc)
+            except (InvalidPayloadLength, InvalidHeadersLength) as exc:
+                # botocore refuses a frame at its prelude, before reading it: memory stays bounded.
+                reason = f"a Live Tail frame over botocore's cap ({exc}); dropped, reconnecting"
             except TRANSIENT as exc:
                 reason = (
                     one_line_error(exc)
