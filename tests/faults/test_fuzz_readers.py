@@ -114,7 +114,7 @@ def test_capped_lines_are_the_files_lines_or_one_error(scratch, data, zipped, cu
     raw = gzip.compress(data, mtime=0)[:cut] if zipped else data
     path = write(scratch, raw)
     got = reads_or_says_why(lambda: list(capped.lines(path, max_line=max_line, what="a line", fix="fix it")))
-    if got is not None and not zipped:
+    if got is not None and not zipped and data[:2] != b"\x1f\x8b":  # gzip is told by its magic, not a flag
         assert got == data.decode("utf-8").split("\n")[: len(got)]
         assert all(len(line.encode()) <= max_line for line in got)
 
