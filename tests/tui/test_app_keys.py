@@ -60,6 +60,20 @@ async def test_plus_minus_and_large_steps_drive_the_load(tmp_path):
         await until(pilot, lambda: app.load_state.level == 5)
 
 
+async def test_parentheses_step_the_hold_and_the_header_shows_it(tmp_path):
+    load = FakeLoad()
+    app = make_app(load=load, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right_parenthesis")
+        await until(pilot, lambda: load.calls)
+        assert load.calls[-1].hold_ms == 50 and load.calls[-1].level == 10  # the hold moved, not the level
+        await until(pilot, lambda: "hold 50ms" in header(app))
+        await pilot.press("right_parenthesis", "right_parenthesis", "left_parenthesis")
+        await until(pilot, lambda: len(load.calls) == 4)
+        assert [p.hold_ms for p in load.calls] == [50, 100, 250, 100]
+        assert "hold" in app.status.message
+
+
 async def test_the_header_shows_the_plan_the_generator_reports_not_the_one_asked_for(tmp_path):
     load = FakeLoad()
     app = make_app(load=load, tmp_path=tmp_path)

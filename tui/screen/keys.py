@@ -5,6 +5,7 @@ from textual.binding import Binding
 
 LOAD_KEYS = Binding.Group("load")
 TIME_KEYS = Binding.Group("time")
+HOLD_KEYS = Binding.Group("hold")
 # Ordered by importance: a narrow key bar drops from the end.
 BINDINGS = [
     Binding(
@@ -95,6 +96,18 @@ BINDINGS = [
         tooltip="switch closed loop (N concurrent) ↔ open loop (R req/s, capped in flight)",
     ),
     Binding(
+        "left_parenthesis", "hold(-1)", "hold-", key_display="(", group=HOLD_KEYS, tooltip="hold each request less"
+    ),
+    Binding(
+        "right_parenthesis",
+        "hold(1)",
+        "hold+",
+        key_display=")",
+        group=HOLD_KEYS,
+        tooltip="hold each request longer (--hold): the next step of 0, 50 ms, 100 ms, 250 ms, 500 ms, 1 s, "
+        "2 s, 5 s …, so the same concurrency keeps as many environments busy at a lower rate",
+    ),
+    Binding(
         "g",
         "host_key",
         "host key",
@@ -114,6 +127,6 @@ BINDINGS = [
     Binding("q", "quit", "quit", tooltip="quit: stop the load (and the local Lambda) and exit"),
     Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # the same clean stop
 ]
-LOAD_ACTIONS = ("level", "mode")  # not in a replay: nothing to steer
+LOAD_ACTIONS = ("level", "mode", "hold")  # not in a replay: nothing to steer
 PLAN_ACTIONS = ("plan_hold", "plan_next")  # only with --plan
 REPLAY_ACTIONS = ("seek",)  # only in a replay

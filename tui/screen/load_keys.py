@@ -45,6 +45,10 @@ class LoadKeys:
         if self._can_control():
             self._by_hand(self.load_state.switched(), "switch the mode")
 
+    def action_hold(self, direction: int) -> None:
+        if self._can_control():
+            self._by_hand(self.load_state.held(direction), "change the hold")
+
     # ---- a ramp plan (--plan) -----------------------------------------------------------
     def _steer(self, now: float) -> None:
         """Apply the plan's next load when its stage asks for one (at the redraw rate)."""
