@@ -211,3 +211,15 @@ def test_more_concurrency_than_the_account_allows_is_said_with_what_lambda_will_
     text = concurrency_warning(150, reserved, "probe")
     assert "at most 100 of probe" in text and "probe reserves 100" in text and "50 at a time" in text
     assert concurrency_warning(150, None, "probe") is None  # unread: said elsewhere, not guessed
+
+
+def test_a_local_profiles_hold_is_the_default_and_the_flag_overrides_it():
+    from argparse import Namespace
+
+    from tui.commands.options import hold_ms
+
+    local = dict(function=None, url=None)
+    assert hold_ms(Namespace(hold=None, profile_file="scale", **local)) == 2000  # [load] hold_ms = 2000
+    assert hold_ms(Namespace(hold=0.25, profile_file="scale", **local)) == 250
+    assert hold_ms(Namespace(hold=None, profile_file=None, **local)) == 0  # today holds nothing
+    assert hold_ms(Namespace(hold=None, profile_file="scale", function="f", url=None)) == 0  # AWS: no profile

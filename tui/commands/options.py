@@ -93,13 +93,29 @@ def add_hold_flag(p) -> None:
 
 
 def hold_ms(args) -> int:
-    """The --hold flag in whole milliseconds (0 without one)."""
+    """The --hold flag in whole milliseconds; without one, the local Lambda profile's own
+    `[load] hold_ms` (the `scale` profile holds 2 s), else 0."""
     from loadgen.plan import MAX_HOLD_MS
 
     seconds = getattr(args, "hold", None)
+    if seconds is None:
+        seconds = _profile_hold_s(args)
     if seconds and seconds * 1000 > MAX_HOLD_MS:
         raise UserError(f"--hold must be at most {MAX_HOLD_MS // 1000} s, Lambda's longest timeout (got {seconds:g} s)")
     return 0 if not seconds else round(seconds * 1000)
+
+
+def _profile_hold_s(args) -> float | None:
+    """The local profile's hold, for a run on the local Lambda (no --function, no --url)."""
+    if getattr(args, "function", None) or getattr(args, "url", None) or not hasattr(args, "profile_file"):
+        return None
+    from probe.local.profile import load_profile
+
+    try:
+        prof = load_profile(args.profile_file) if args.profile_file else load_profile()
+    except (ValueError, OSError):
+        return None  # the target says what is wrong with the profile, in its own words
+    return prof.hold_ms / 1000 if prof.hold_ms else None
 
 
 def positive_int(name: str, value: int | None, *, minimum: int = 1) -> int | None:
