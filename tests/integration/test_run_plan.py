@@ -68,29 +68,17 @@ def test_bad_plans_are_one_line(tmp_path, args, says):
 
 
 def test_the_local_machine_limit_is_not_lambdas_throttling(tmp_path):
-    (tmp_path / "tiny.toml").write_text("[machine]\nmax_processes = 2\nqueue_wait_s = 0.05\n")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tui.cli",
-            "run",
-            "--profile-file",
-            str(tmp_path / "tiny.toml"),
-            "--concurrency",
-            "6",
-            "--requests",
-            "120",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
+    # Two environment processes for six clients, and every request holds its environment for a
+    # 300 ms round trip, six times the 50 ms a request waits for room: in each round trip two
+    # clients are served and the other four are refused by this machine, however fast the
+    # machine is. (Without the hold, only the first wave waited, for the two inits; whether they
+    # took more than 50 ms decided the test, and on a quick moment none did.)
+    (tmp_path / "tiny.toml").write_text(
+        "[function]\nnetwork_latency_ms = 300\n\n[machine]\nmax_processes = 2\nqueue_wait_s = 0.05\n"
     )
-    doc = json.loads(out.stdout)
+    doc, _ = run(tmp_path, "--profile-file", str(tmp_path / "tiny.toml"), "--concurrency", "6", "--requests", "30")
     by_class = doc["run"]["errors_by_class"]
-    assert by_class.get("local_limit", 0) > 0, by_class  # this machine said no, with its own 429s
+    assert set(by_class) == {"local_limit"} and by_class["local_limit"] > 0, by_class  # this machine said no
     assert doc["totals"]["throttled"] == 0  # and none of them read as Lambda throttling
+    assert doc["totals"]["invocations"] + by_class["local_limit"] == 30  # each request ran or was refused
     assert doc["totals"]["serving"] <= 2
