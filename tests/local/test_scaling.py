@@ -12,6 +12,12 @@ from tests.local.conftest import assert_nothing_left
 SLEEPY = {"sleep": 0.6}
 
 
+async def _until(check, timeout=20.0):
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.02)
+
+
 def profile(**sections):
     return parse_profile(sections, "test.toml")
 
@@ -42,7 +48,9 @@ async def test_scale_up_allowance_throttles_until_the_next_step(http):
         first = await _burst(http, ll.function_url, 4)
         assert Counter(s for s, _, _ in first) == {200: 2, 429: 2}
         assert ll.fleet.throttles == {"FunctionInvocationRateLimitExceeded": 2}
-        await asyncio.sleep(0.7)  # one step later, one more environment may start
+        # One step (0.5 s) later one more environment may start: wait for the allowance, not a
+        # fixed time a busy machine's ticker may not have reached.
+        await _until(lambda: ll.fleet._tokens >= 1)
         second = await _burst(http, ll.function_url, 3)
         assert Counter(s for s, _, _ in second) == {200: 3}
         assert len(ll.environments) == 3
@@ -81,7 +89,8 @@ async def test_retiring_host_takes_its_environments_with_it(http):
     async with LocalLambda(prof, handler="tests.local.handlers.behave") as ll:
         await _burst(http, ll.function_url, 2, {"sleep": 0.1})
         assert Counter(e["host"] for e in ll.environments) == {"short-lived": 2}
-        await asyncio.sleep(1.2)
+        # The host lives 0.8 s; its environments stop when it retires (a process exit each).
+        await _until(lambda: all(e["state"] == "stopped" for e in ll.environments))
         gone = ll.environments
         assert [e["retire_reason"] for e in gone] == ["host retired", "host retired"]
         assert all(e["state"] == "stopped" for e in gone)
@@ -89,7 +98,7 @@ async def test_retiring_host_takes_its_environments_with_it(http):
         async with http.get(ll.function_url) as resp:
             rec = await resp.json()
         assert rec["hostname"] == "short-lived" and "E5-2680 v2" in rec["cpu_model"]
-        await asyncio.sleep(1.2)
+        await _until(lambda: ll.fleet.hosts[0].retired)
         async with http.get(ll.function_url) as resp:
             rec = await resp.json()
         assert rec["hostname"] == "stayer" and rec["cold"] is True
