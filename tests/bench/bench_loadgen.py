@@ -2,7 +2,9 @@
 by side in one run: in process, and through the load process as the monitor uses it (uvloop,
 beside asyncio's loop); then open-loop rate accuracy and lateness. Prints a report (and the table
 in MEASURED.md's form, with CPU per request: the steadier figure on a shared machine, where
-throughput ratios swing with other work); never asserts timing.
+throughput ratios swing with other work). Budgets beside the figures (✓/✗): the monitor's path
+>= 0.85x `ab -k` (MEASURED.md; DESIGN.md's floor is 0.75x), the open loop within 1% of its
+rate. Asserts nothing.
 
     make bench      (or: .venv/bin/python -m pytest tests/bench/bench_loadgen.py -m bench -s)
 
@@ -36,6 +38,7 @@ from loadgen.plan import Plan
 from loadgen.process import LoadProcess
 from loadgen.runner import Runner
 from loadgen.targets import UrlTarget
+from tests.bench.budget import report
 
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = float(os.environ.get("LOADGEN_BENCH_SECONDS", "3"))
@@ -43,6 +46,14 @@ ROUNDS = int(os.environ.get("LOADGEN_BENCH_ROUNDS", "5"))
 CONCURRENCY = 10
 PIN = os.environ.get("LOADGEN_BENCH_PIN", "0") == "1" and len(os.sched_getaffinity(0)) >= 2
 SERVER_CPUS, CLIENT_CPUS = ({0}, {1}) if PIN else (None, None)
+MONITOR = "fast, LoadProcess, uvloop (the monitor)"
+MONITOR_BUDGET = 0.85  # x ab -k, median of rounds (MEASURED.md)
+RATE_ERROR_BUDGET = 1.0  # %: an open loop sends within 1% of its target rate (DESIGN.md)
+
+
+class CannotMeasure(Exception):
+    """A tool the bench compares against gave no figure: said in words, the bench goes on."""
+
 
 pytestmark = pytest.mark.bench
 
@@ -74,7 +85,8 @@ def server_url():
     )
     try:
         line = proc.stdout.readline()
-        assert line.startswith("PORT "), line
+        if not line.startswith("PORT "):
+            pytest.skip(f"the fake server did not start (it printed {line.strip()!r}), so there is nothing to load")
         yield f"http://127.0.0.1:{int(line.split()[1])}/fast"
     finally:
         proc.terminate()
@@ -88,13 +100,16 @@ def child_cpu():
 
 def run_ab(url, seconds=SECONDS):
     cpu = child_cpu()
-    out = subprocess.run(
+    run = subprocess.run(
         ["ab", "-k", "-q", "-c", str(CONCURRENCY), "-t", str(seconds), "-n", "10000000", url],
         capture_output=True,
         text=True,
         preexec_fn=pinned(CLIENT_CPUS),
-    ).stdout
+    )
+    out = run.stdout
     cpu = child_cpu() - cpu
+    if not re.search(r"Requests per second:\s+[\d.]+", out):
+        raise CannotMeasure(f"ab printed no figures (exit {run.returncode}): {run.stderr.strip()[-200:]}")
     done = int(re.search(r"Complete requests:\s+(\d+)", out).group(1))
     failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
     non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
@@ -104,13 +119,16 @@ def run_ab(url, seconds=SECONDS):
 
 def run_wrk(url):
     cpu = child_cpu()
-    out = subprocess.run(
+    run = subprocess.run(
         ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{int(SECONDS)}s", url],
         capture_output=True,
         text=True,
         preexec_fn=pinned(CLIENT_CPUS),
-    ).stdout
+    )
+    out = run.stdout
     cpu = child_cpu() - cpu
+    if not re.search(r"Requests/sec:\s+[\d.]+", out):
+        raise CannotMeasure(f"wrk printed no figures (exit {run.returncode}): {run.stderr.strip()[-200:]}")
     done = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return float(
@@ -186,17 +204,22 @@ def test_closed_loop_against_ab_and_wrk(server_url):
     clients["fast, LoadProcess, uvloop (the monitor)"] = lambda url: run_process(url, "fast", "uvloop")
     clients["fast, LoadProcess, asyncio loop"] = lambda url: run_process(url, "fast", "asyncio")
     clients["aiohttp, LoadProcess, uvloop (TLS path)"] = lambda url: run_process(url, "aiohttp")
-    run_ab(server_url, seconds=1)  # warm the server up
     results = {name: [] for name in clients}
     ratios = {name: [] for name in clients}
     notes = {}
     load_before = os.getloadavg()[0]
-    for _ in range(ROUNDS):
-        for name, fn in clients.items():
-            rps, note = fn(server_url)
-            results[name].append(rps)
-            ratios[name].append(rps / results["ab -k"][-1])
-            notes[name] = note
+    try:
+        run_ab(server_url, seconds=1)  # warm the server up
+        for _ in range(ROUNDS):
+            for name, fn in clients.items():
+                rps, note = fn(server_url)
+                results[name].append(rps)
+                notes[name] = note
+                if results["ab -k"][-1] > 0:
+                    ratios[name].append(rps / results["ab -k"][-1])
+    except CannotMeasure as exc:
+        report(f"closed loop c={CONCURRENCY}: {MONITOR} / ab -k", None, why_not=str(exc))
+        return
     print(
         f"\n\nClosed loop, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds, loopback, "
         f"server = aiohttp in its own process ({os.cpu_count()} cores, load average "
@@ -207,10 +230,8 @@ def test_closed_loop_against_ab_and_wrk(server_url):
     for name, values in results.items():
         runs = " ".join(f"{v:,.0f}" for v in values)
         per_round = " ".join(f"{r:.2f}" for r in ratios[name])
-        print(
-            f"{name:38} {statistics.median(values):>12,.0f}  {runs:<36} "
-            f"{statistics.median(ratios[name]):>8.2f} {per_round:<26} {notes[name]}"
-        )
+        ratio = f"{statistics.median(ratios[name]):.2f}" if ratios[name] else "-"
+        print(f"{name:38} {statistics.median(values):>12,.0f}  {runs:<36} {ratio:>8} {per_round:<26} {notes[name]}")
     print(
         f"\nIn MEASURED.md's form ({time.strftime('%b %Y')}, {os.cpu_count()} cores shared, "
         f"Python {sys.version.split()[0]}, c={CONCURRENCY}, {SECONDS:g} s x {ROUNDS} rounds):"
@@ -220,7 +241,15 @@ def test_closed_loop_against_ab_and_wrk(server_url):
     for name, values in results.items():
         cpu = re.search(r"cpu/req=(\d+)us(?: \+ parent (\d+)us)?", notes[name])
         cost = f"{cpu.group(1)} us" + (f" + {cpu.group(2)} us parent" if cpu.group(2) else "")
-        print(f"| {name} | {min(values):,.0f}–{max(values):,.0f} | {statistics.median(ratios[name]):.2f} | {cost} |")
+        ratio = f"{statistics.median(ratios[name]):.2f}" if ratios[name] else "-"
+        print(f"| {name} | {min(values):,.0f}–{max(values):,.0f} | {ratio} | {cost} |")
+    report(
+        f"closed loop c={CONCURRENCY}: {MONITOR} / ab -k (median of rounds)",
+        statistics.median(ratios[MONITOR]) if ratios[MONITOR] else None,
+        unit="×",
+        at_least=MONITOR_BUDGET,
+        why_not="ab answered 0 requests/s in every round",
+    )
 
 
 def test_open_loop_rate_accuracy_and_lateness(server_url):
@@ -229,6 +258,7 @@ def test_open_loop_rate_accuracy_and_lateness(server_url):
         f"{'client':8} {'target/s':>9} {'sent/s':>9} {'error':>7} {'late p50':>9} "
         f"{'late p99':>9} {'late max':>9} {'held back':>9} {'errors':>7}"
     )
+    rows = []
     for client in ("fast", "aiohttp"):
         for rate in (500, 2000, 5000):
 
@@ -238,6 +268,10 @@ def test_open_loop_rate_accuracy_and_lateness(server_url):
                 return runner, outcomes
 
             runner, outcomes = asyncio.run(go())
+            if not outcomes:
+                print(f"{client:8} {rate:>9,} no request was sent in {SECONDS:g} s")
+                rows.append((client, rate, None))
+                continue
             late = sorted(o.lateness_ms for o in outcomes)
             errors = sum(o.error is not None for o in outcomes)
             first = min(o.scheduled_at for o in outcomes)
@@ -250,6 +284,16 @@ def test_open_loop_rate_accuracy_and_lateness(server_url):
                 f"{late[int(len(late) * 0.99)]:>8.2f}m {late[-1]:>8.1f}m "
                 f"{runner.held_back:>9} {errors:>7}"
             )
+            rows.append((client, rate, abs(achieved - rate) / rate * 100))
+    for client, rate, error_pct in rows:
+        report(
+            f"open loop {client} at {rate:,}/s: |sent - target|",
+            error_pct,
+            unit="%",
+            fmt="{:.1f}",
+            at_most=RATE_ERROR_BUDGET,
+            why_not="no request was sent",
+        )
 
 
 def test_probe_record_parse_json_against_orjson():

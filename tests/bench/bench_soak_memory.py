@@ -3,7 +3,8 @@ and the widgets' refresh path (table diffs, timeline lanes, legend, header), wit
 moving so the timeline scrolls through its ring many times over.
 
 A soak, not a unit test: it runs beside the benchmarks (`make bench`), about a minute of one core.
-It asserts memory, never time."""
+It reports memory beside its budgets (DESIGN.md: <= 300 MB at 1M invocations) and asserts nothing:
+a missed budget is a ✗ in the report, and a soak that could not do its work says so."""
 
 import gc
 import os
@@ -11,6 +12,7 @@ import tracemalloc
 
 import pytest
 
+from tests.bench.budget import report
 from tests.tui.fakes import SIZE, T0, Clock, make_app, stream
 from tui.core import lambdalog as L
 
@@ -23,6 +25,9 @@ BATCH = 5000  # invocations between redraws
 MARKS = (500_000, 750_000, 1_000_000)  # long after every bounded structure filled up (200k request ids)
 HOSTS = [("host-%d" % i, "Xeon %d" % (i % 3)) for i in range(20)]
 STREAMS = [stream(k) for k in range(CONTAINERS)]
+RSS_BUDGET_MIB = 300  # DESIGN.md: <= 300 MB at 1M invocations (the whole process)
+GROWTH_BUDGET_MIB = 10  # between the marks: a leak of one 50-byte string per invocation adds 24
+PEAK_BUDGET_MIB = 150  # what Python allocated at most (tracemalloc), the screen included
 
 
 class Outcome:
@@ -60,6 +65,7 @@ def batch(start: int, n: int):
 
 
 async def test_memory_is_bounded_over_a_million_invocations(tmp_path):
+    rss_before = rss_mib()  # what this process held before (earlier benches in the same run)
     clock = Clock(T0)
     app = make_app(clock=clock, tmp_path=tmp_path)
     app.fleet.timeline_buckets = 100  # a smaller ring, so the run wraps it ten times over
@@ -84,22 +90,54 @@ async def test_memory_is_bounded_over_a_million_invocations(tmp_path):
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert app.fleet.counters.invocations == INVOCATIONS
-        assert len(app.fleet.containers) == CONTAINERS and app.table.row_count == CONTAINERS
-        assert all(c.unconfirmed == 0 for c in app.fleet.containers.values())
-        assert app.ticks >= INVOCATIONS // BATCH
+        # The soak's own work, checked: memory of a model that dropped invocations is not the
+        # figure this bench is for.
+        c = app.fleet.counters
+        unconfirmed = sum(c2.unconfirmed for c2 in app.fleet.containers.values())
+        problems = []
+        if c.invocations != INVOCATIONS:
+            problems.append(f"the model counted {c.invocations:,} of {INVOCATIONS:,} invocations")
+        if len(app.fleet.containers) != CONTAINERS or app.table.row_count != CONTAINERS:
+            problems.append(f"{len(app.fleet.containers)} containers, {app.table.row_count} rows (fed {CONTAINERS})")
+        if unconfirmed:
+            problems.append(f"{unconfirmed:,} responses never matched a log line")
+        if app.ticks < INVOCATIONS // BATCH:
+            problems.append(f"{app.ticks} redraws of {INVOCATIONS // BATCH}")
     rss = rss_mib()
+    why = "; ".join(problems)
     print(
         "\nheld: "
         + ", ".join(f"{v / 2**20:.1f} MiB at {k // 1000}k" for k, v in marks.items())
-        + f"; peak {peak / 2**20:.1f} MiB; process RSS {rss:.0f} MiB"
+        + f"; peak {peak / 2**20:.1f} MiB; process RSS {rss:.0f} MiB ({rss_before:.0f} MiB before the soak)"
     )
-    # Flat: once the bounded structures are full, what is held stops growing. A leak of one
-    # small object per invocation (a 50-byte string) would add 24 MiB between the marks.
-    first, last = marks[MARKS[0]], marks[MARKS[-1]]
-    assert last - first < 10 * 2**20, f"grew {(last - first) / 2**20:.1f} MiB over 500k invocations"
-    assert peak < 150 * 2**20
-    assert rss < 300  # DESIGN.md: <= 300 MB at 1M invocations (the whole test process)
+    # Flat: once the bounded structures are full, what is held stops growing.
+    first, last = marks.get(MARKS[0]), marks.get(MARKS[-1])
+    grew = (last - first) / 2**20 if first is not None and last is not None and not why else None
+    report(
+        "soak: held memory growth, 500k to 1M invocations",
+        grew,
+        unit=" MiB",
+        fmt="{:.1f}",
+        at_most=GROWTH_BUDGET_MIB,
+        why_not=why or "a mark was never reached",
+    )
+    report(
+        "soak: peak Python allocation (tracemalloc)",
+        None if why else peak / 2**20,
+        unit=" MiB",
+        fmt="{:.1f}",
+        at_most=PEAK_BUDGET_MIB,
+        why_not=why,
+    )
+    report(
+        "soak: process RSS at 1M invocations",
+        None if why else rss,
+        unit=" MiB",
+        fmt="{:.0f}",
+        at_most=RSS_BUDGET_MIB,
+        why_not=why,
+        note=f"{rss_before:.0f} MiB before the soak began in this process",
+    )
 
 
 def rss_mib() -> float:
