@@ -52,11 +52,13 @@ lint: $(STAMP)
 
 # The benchmarks, one file per process: a memory figure (the soak's RSS) is then the bench's own,
 # not what the benches before it left behind. Every file runs even if one cannot; they report
-# figures beside budgets (✓/✗) and never assert. -rs prints why a bench was skipped.
+# figures beside budgets (✓/✗) and never assert. -rs prints why a bench was skipped. The suite's
+# 300 s per test guards against hangs; the soak alone takes a minute of a quiet core and more than
+# five on a busy machine, so benches get 30 minutes each.
 bench: $(STAMP)
 	@failed=""; for f in tests/bench/bench_*.py; do \
 	  echo "== $$f"; \
-	  $(PY) -m pytest -q -rs -m bench -s $(PYTEST_ARGS) $$f || failed="$$failed $$f"; \
+	  $(PY) -m pytest -q -rs -m bench -s --timeout=1800 $(PYTEST_ARGS) $$f || failed="$$failed $$f"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make bench: these did not run to the end:$$failed"; exit 1; fi
 
