@@ -31,6 +31,11 @@ class HostSpec:
     # It gets an instance id (i-...) when it launches; the probe reads id and type from DMI.
     instance_type: str = ""
     availability_zone: str = ""
+    # arm64 hosts (Graviton) write /proc/cpuinfo as arm64 kernels do: no `model name`, only the
+    # implementer and part ids (cpu_model is then unused; the reader names the CPU from the ids).
+    arch: str = "x86_64"  # x86_64 | arm64
+    cpu_implementer: str = "0x41"
+    cpu_part: str = "0xd0c"  # Neoverse N1, Graviton2: what Lambda's arm64 functions run on
 
 
 @dataclass(eq=False)
@@ -64,6 +69,8 @@ class Host:
 
 
 def _cpuinfo(spec: HostSpec) -> str:
+    if spec.arch == "arm64":
+        return _cpuinfo_arm64(spec)
     blocks = []
     for cpu in range(spec.vcpus):
         blocks.append(
@@ -76,6 +83,20 @@ def _cpuinfo(spec: HostSpec) -> str:
             f"bogomips\t: {spec.bogomips:.2f}\nclflush size\t: 64\ncache_alignment\t: 64\n"
             f"address sizes\t: 46 bits physical, 48 bits virtual\npower management:\n"
         )
+    return "\n".join(blocks) + "\n"
+
+
+def _cpuinfo_arm64(spec: HostSpec) -> str:
+    # The shape of a Graviton2's /proc/cpuinfo (tests/fixtures/cpuinfo cites real dumps).
+    block = (
+        "processor\t: {cpu}\nBogoMIPS\t: {bogomips:.2f}\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2"
+        " crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp ssbs\nCPU implementer\t: {imp}\n"
+        "CPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: {part}\nCPU revision\t: 1\n"
+    )
+    blocks = [
+        block.format(cpu=c, bogomips=spec.bogomips, imp=spec.cpu_implementer, part=spec.cpu_part)
+        for c in range(spec.vcpus)
+    ]
     return "\n".join(blocks) + "\n"
 
 
@@ -111,6 +132,7 @@ def materialize(spec: HostSpec, base_dir: str, generation: int = 1) -> Host:
     _write(root, "sys/kernel/hostname", name + "\n")
     _write(root, "sys/kernel/random/boot_id", host.boot_id + "\n")
     _write(root, "sys/kernel/osrelease", spec.kernel + "\n")
+    _write(root, "sys/kernel/arch", ("aarch64" if spec.arch == "arm64" else "x86_64") + "\n")
     return host
 
 

@@ -108,6 +108,7 @@ _CHOICES = {
     "strategy": ("binpack", "spread"),
     "warm_choice": ("mru", "lru", "random"),
     "mode": ("on-demand", "snapstart", "lmi"),
+    "arch": ("x86_64", "arm64"),  # a host's
 }
 _HOST_KEYS = {f.name for f in fields(HostSpec)}
 MAX_COUNT = 1_000_000  # environments, slots, tokens: far beyond any one machine
