@@ -122,17 +122,28 @@ def logs_policy(group_arn):
     }
 
 
+# What the probe's zip holds: the handler and the host facts it shares with the extension layer,
+# both at the zip's root (the handler imports `hostfacts` beside it there).
+CODE_FILES = ("handler.py", "hostfacts.py")
+
+
 def code_zip():
-    """probe/handler.py as the only file of a zip, built in memory. Fixed timestamps and modes make
-    the bytes (and so Lambda's CodeSha256) depend on the source alone: re-deploying unchanged code
-    is then seen as unchanged and skipped."""
-    source = resources.files("probe").joinpath("handler.py").read_bytes()
+    """probe/handler.py and probe/hostfacts.py, at the root of a zip built in memory. Fixed
+    timestamps and modes make the bytes (and so Lambda's CodeSha256) depend on the source alone:
+    re-deploying unchanged code is then seen as unchanged and skipped."""
+    return reproducible_zip({name: resources.files("probe").joinpath(name).read_bytes() for name in CODE_FILES})
+
+
+def reproducible_zip(files, modes=None):
+    """A zip of {name: bytes} in the given order, every entry dated 1980-01-01 and readable by the
+    runtime's user (or the mode in `modes`, e.g. 0o755 for an extension that Lambda executes)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        info = zipfile.ZipInfo("handler.py", date_time=(1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16  # readable by the runtime's user
-        info.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(info, source)
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (modes or {}).get(name, 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
     return buf.getvalue()
 
 

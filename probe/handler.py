@@ -1,4 +1,5 @@
-"""The lambdascope probe: the function deployed to Lambda (stdlib only; it ships as one file).
+"""The lambdascope probe: the function deployed to Lambda (stdlib only; it ships as handler.py
+with hostfacts.py beside it).
 
 Each invocation prints exactly one JSON line (the probe record, schema in DESIGN.md) and returns
 the same object as the response body. The record says which execution environment ("container")
@@ -26,21 +27,16 @@ Today's Lambda breaks two of the blog's assumptions (LANDSCAPE-2026 §1.1, §1.2
 import importlib
 import json
 import os
-import platform
-import re
-import socket
 import time
 import uuid
+
+# The shared host facts: `probe.hostfacts` in the checkout, `hostfacts` beside this file in the
+# deployed zip (where this module is the top-level `handler`).
+hostfacts = importlib.import_module(".hostfacts", __package__) if __package__ else importlib.import_module("hostfacts")
 
 SCHEMA = 1
 # /tmp survives between invocations of one environment and nowhere else: the blog's cold marker.
 MARKER = "reused.txt"
-# Where the kernel facts come from. The local Lambda points this at a simulated host's files,
-# so the same code path reads the real kernel on AWS and a simulated one locally.
-PROC_ROOT = os.environ.get("LAMBDASCOPE_PROC_ROOT", "/proc")
-# EC2 (Nitro) instances name themselves in DMI: the instance id and type (LMI hosts are EC2).
-DMI_ROOT = os.environ.get("LAMBDASCOPE_DMI_ROOT", "/sys/devices/virtual/dmi/id")
-_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 # A hold stops this long before the invocation's deadline: time to return the record before the
 # runtime's timeout ends the environment. lambdascope refuses a --hold that would not fit.
 HOLD_MARGIN_MS = 100
@@ -60,75 +56,13 @@ def _read(path, default=""):
         return default
 
 
-def _cpuinfo(text):
-    """The first CPU's model, MHz and bogomips, and the number of processors listed."""
-    model, mhz, bogomips, vcpus = "", 0.0, 0.0, 0
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if key == "processor":
-            vcpus += 1
-        elif key == "model name" and not model:
-            model = value
-        elif key == "cpu mhz" and not mhz:
-            mhz = _number(value)
-        elif key == "bogomips" and not bogomips:
-            bogomips = _number(value)
-    return model, mhz, bogomips, vcpus
-
-
-def _number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
-
-
-def _meminfo_total_kb(text):
-    for line in text.splitlines():
-        if line.startswith("MemTotal:"):
-            parts = line.split()
-            if len(parts) >= 2 and parts[1].isdigit():
-                return int(parts[1])
-    return 0
-
-
-def _booted_at_ms(stat_text):
-    for line in stat_text.splitlines():
-        if line.startswith("btime "):
-            return int(line.split()[1]) * 1000
-    return 0
-
-
 def identity():
-    """Host facts, read once per environment: they cannot change while it lives."""
+    """Host facts, read once per environment: they cannot change while it lives. What a host fact
+    is, and how it is read, is probe/hostfacts.py: the extension layer reports the same ones."""
     global _identity
     if _identity is None:
-        model, mhz, bogomips, vcpus = _cpuinfo(_read(os.path.join(PROC_ROOT, "cpuinfo")))
-        hostname = _read(os.path.join(PROC_ROOT, "sys/kernel/hostname")).strip()
-        _identity = {
-            "hostname": hostname or socket.gethostname(),
-            "boot_id": _read(os.path.join(PROC_ROOT, "sys/kernel/random/boot_id")).strip(),
-            "booted_at": _booted_at_ms(_read(os.path.join(PROC_ROOT, "stat"))),
-            "cpu_model": model,
-            "cpu_mhz": mhz,
-            "bogomips": bogomips,
-            "vcpus": vcpus or os.cpu_count() or 0,
-            "mem_total_kb": _meminfo_total_kb(_read(os.path.join(PROC_ROOT, "meminfo"))),
-            "kernel": _read(os.path.join(PROC_ROOT, "sys/kernel/osrelease")).strip() or platform.release(),
-            "arch": platform.machine(),
-        }
-        _identity.update(_instance())
+        _identity = hostfacts.host_facts()
     return _identity
-
-
-def _instance():
-    """The EC2 instance id and type where DMI has them (LMI hosts); None elsewhere."""
-    instance_id = _read(os.path.join(DMI_ROOT, "board_asset_tag")).strip()
-    if not _INSTANCE_ID.match(instance_id):
-        return {"instance_id": None, "instance_type": None}
-    kind = _read(os.path.join(DMI_ROOT, "product_name")).strip()
-    return {"instance_id": instance_id, "instance_type": kind or None}
 
 
 def _after_restore():

@@ -28,6 +28,7 @@ from probe.deploy_spec import (
     code_zip,
     role_name,
 )
+from probe.local.hosts import HostSpec, materialize
 from probe.local.procs import free_port
 from tests.integration.conftest import FAKE_ACCESS_KEY
 from tui.aws.errors import explain
@@ -342,12 +343,31 @@ async def test_role_not_ready_is_recognised_in_a_real_server_answer(moto_endpoin
 # ---- pure pieces -------------------------------------------------------------------------------
 
 
-def test_code_zip_is_the_handler_alone_and_reproducible():
+def test_code_zip_is_the_handler_and_its_host_facts_and_reproducible():
     data = code_zip()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        assert zf.namelist() == ["handler.py"]
-        assert zf.read("handler.py") == (ROOT / "probe" / "handler.py").read_bytes()
+        assert zf.namelist() == ["handler.py", "hostfacts.py"]
+        for name in zf.namelist():
+            assert zf.read(name) == (ROOT / "probe" / name).read_bytes()
     assert code_zip() == data  # same bytes, same CodeSha256: unchanged code is not re-uploaded
+
+
+def test_the_deployed_zip_runs_as_lambda_imports_it(tmp_path):
+    """Unpacked, `handler` is a top-level module (Lambda's `handler.handler`) that finds hostfacts
+    beside it: run in a bare interpreter that cannot see the checkout, on a simulated arm64 host."""
+    with zipfile.ZipFile(io.BytesIO(code_zip())) as zf:
+        zf.extractall(tmp_path / "task")
+    host = materialize(HostSpec(name="169.254.96.1", arch="arm64"), str(tmp_path / "hosts"))
+    # -I -S: no checkout, no site-packages on the path; only the unpacked task folder, as Lambda's.
+    code = "import sys, json; sys.path.insert(0, '.'); import handler; print(json.dumps(handler.record({}, None)))"
+    env = {"PATH": os.environ["PATH"], "LAMBDASCOPE_PROC_ROOT": host.proc_root, "TMPDIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], cwd=tmp_path / "task", env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    rec = json.loads(out.stdout)
+    assert rec["hostname"] == "169.254.96.1" and rec["cpu_model"] == "AWS Graviton2 (Neoverse-N1)"
+    assert rec["cpu_part"] == "0xd0c"
 
 
 def test_role_names_fit_iam_and_stay_distinct():
