@@ -29,6 +29,8 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 
+from probe.local.extensions import EnvironmentExtensions, layer_pythonpath
+from probe.local.extensions_api import ExtensionsApi
 from probe.local.hosts import Host
 from probe.local.launcher import LineSplitter
 from probe.local.platform_lines import PlatformLines, Report, iso
@@ -58,6 +60,7 @@ class FunctionConfig:
     version: str = "$LATEST"
     mode: str = "on-demand"  # on-demand | snapstart | lmi
     max_concurrency: int = 1
+    layers: tuple[str, ...] = ()  # layer folders, in order (probe/local/extensions.py)
 
     @property
     def log_group(self) -> str:
@@ -123,7 +126,9 @@ class Environment:
         self.inflight = 0  # requests being served right now (LMI: up to max_concurrency)
         self.peak_inflight = 0
         self.ready = False  # INIT (or restore) finished and the runtime polls
-        self._api = RuntimeApi(config.max_concurrency if config.mode == "lmi" else 1)
+        ext_api = ExtensionsApi(config.function_name, config.version, config.handler) if config.layers else None
+        self._api = RuntimeApi(config.max_concurrency if config.mode == "lmi" else 1, ext_api)
+        self._extensions = EnvironmentExtensions(list(config.layers), ext_api) if ext_api else None
         self._proc = None
         self._tmp: str | None = None
         self._init_began = 0.0
@@ -250,6 +255,7 @@ class Environment:
         }
         if cfg.log_format == "json":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        env["PYTHONPATH"] = os.pathsep.join([*layer_pythonpath(list(cfg.layers)), env["PYTHONPATH"]])
         if self.host.proc_root:
             env["LAMBDASCOPE_PROC_ROOT"] = self.host.proc_root
             if self.host.instance_id:
@@ -262,11 +268,32 @@ class Environment:
             env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
             env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
         argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
+        # Extensions first, each registered before the runtime starts (Lambda's INIT order).
+        if self._extensions and not await self._extensions.start(minimal_env(env), self._tmp, self._on_line):
+            return self._extension_failed()
         self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
         self.pid = self._proc.pid
         if cfg.mode == "snapstart":
-            return await self._restore()
-        return await self._until(self._api.ready)
+            ok = await self._restore()
+        else:
+            ok = await self._until(self._api.ready)
+        if ok and self._extensions:
+            if not await self._extensions.wait_ready():
+                return self._extension_failed()
+            for line in self._extensions.lines(cfg.log_format == "json"):
+                self._emit(line)
+        return ok
+
+    def _extension_failed(self) -> bool:
+        """An extension crashed or failed its init: the init fails as Lambda reports it."""
+        failure = self._extensions.failure if self._extensions else None
+        ms = (time.perf_counter() - self._init_began) * 1000
+        self._emit(self._lines.init_report(ms, status="error", error_type=failure or "Extension.Crash"))
+        self.retire_reason = f"init failed: {failure or 'Extension.Crash'}"
+        self.state = "stopped"
+        if self._extensions:
+            self._extensions.kill()
+        return False
 
     async def _until(self, event: asyncio.Event) -> bool:
         """Wait for `event` unless the process exits or INIT runs out of time."""
@@ -327,6 +354,8 @@ class Environment:
         self.state = "stopped"
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
+        if self._extensions:
+            await self._extensions.shutdown("spindown")
         if self._proc is not None:
             self._proc.kill()
             try:

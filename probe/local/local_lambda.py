@@ -11,6 +11,7 @@ every process it started is killed by process group, so nothing outlives it.
 import asyncio
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -18,6 +19,7 @@ import tempfile
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import SHORT_SOCKET_BASE, Environment, FunctionConfig
+from probe.local.extensions import unpack_layer
 from probe.local.frontdoor import FrontDoor
 from probe.local.launcher import SpawnLauncher
 from probe.local.logs_front import LogsFront
@@ -48,6 +50,7 @@ class LocalLambda:
         runtime: str | None = None,
         log_format: str | None = None,
         moto: MotoServer | None = None,
+        layers: tuple[str, ...] = (),
     ):
         """`moto`: a MotoServer already spawned (`MotoServer().spawn()`), adopted and stopped
         with the rest; by default one is started here."""
@@ -76,6 +79,7 @@ class LocalLambda:
             mode=prof.mode,
             max_concurrency=prof.max_concurrency,
         )
+        self._layer_sources = tuple(layers)  # folders or zips; zips are unpacked at start
         # Managed Instances: the capacity provider's own system log group (instance lifecycle).
         self.capacity_provider_log_group = (
             f"/aws/lambda/capacity-provider/{prof.capacity_provider}" if prof.mode == "lmi" else None
@@ -168,6 +172,9 @@ class LocalLambda:
             for path in clean_stale(base):
                 log.info("removed %s, left behind by a local Lambda that no longer runs", path)
         self._tmp = make_scratch()
+        self.config.layers = tuple(
+            unpack_layer(src, os.path.join(self._tmp, "layers", str(i))) for i, src in enumerate(self._layer_sources)
+        )
         if self.moto is None:
             self.moto = MotoServer(self._pids).spawn()
         await self.moto.start()

@@ -102,19 +102,24 @@ class PlatformLines:
             )
         return f"INIT_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {self.runtime_arn}"
 
-    def init_report(self, duration_ms: float) -> str:
-        """The end of INIT where REPORT cannot carry it (Managed Instances)."""
+    def init_report(self, duration_ms: float, status: str = "success", error_type: str | None = None) -> str:
+        """The end of INIT where REPORT cannot carry it (Managed Instances), or an INIT that
+        failed (status "error" and its error type, e.g. Extension.Crash)."""
         if self.json:
-            return self._record(
-                "platform.initReport",
-                {
-                    "initializationType": self.init_type,
-                    "phase": "init",
-                    "status": "success",
-                    "metrics": {"durationMs": round(duration_ms, 3)},
-                },
-            )
-        return f"INIT_REPORT Init Duration: {duration_ms:.2f} ms"
+            record = {
+                "initializationType": self.init_type,
+                "phase": "init",
+                "status": status,
+                "metrics": {"durationMs": round(duration_ms, 3)},
+            }
+            if error_type:
+                record["errorType"] = error_type
+            return self._record("platform.initReport", record)
+        if status == "success":
+            return f"INIT_REPORT Init Duration: {duration_ms:.2f} ms"
+        return (
+            f"INIT_REPORT Init Duration: {duration_ms:.2f} ms\tPhase: init\tStatus: {status}\tError Type: {error_type}"
+        )
 
     def restore_start(self, stream: str, ts: float | None = None) -> str:
         """`ts`: when Lambda would have begun the restore (epoch s); the line is written later,

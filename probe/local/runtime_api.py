@@ -38,8 +38,9 @@ class Invocation:
 class RuntimeApi:
     """`await api.start()` -> api.address ("127.0.0.1:PORT") for AWS_LAMBDA_RUNTIME_API."""
 
-    def __init__(self, concurrency: int = 1):
+    def __init__(self, concurrency: int = 1, extensions=None):
         self.address = ""
+        self.extensions = extensions  # an ExtensionsApi served on the same address, or None
         self.first_poll_at: float | None = None  # perf_counter of the first /next
         self.ready = asyncio.Event()
         self.init_error: dict | None = None
@@ -61,6 +62,8 @@ class RuntimeApi:
         app.router.add_post(f"{PREFIX}/init/error", self._init_error)
         app.router.add_get(f"{PREFIX}/restore/next", self._restore_next)
         app.router.add_post(f"{PREFIX}/restore/error", self._restore_error)
+        if self.extensions is not None:
+            self.extensions.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)  # loopback only
@@ -70,6 +73,8 @@ class RuntimeApi:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self.extensions is not None:
+            await self.extensions.close()
         for task in list(self._parked):
             task.cancel()
         for inv in list(self._current.values()):
