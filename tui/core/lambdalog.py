@@ -23,6 +23,7 @@ from tui.core.records import (  # the kinds and Record, as `L.REPORT`, `L.Record
     APP,
     CRASH,
     END,
+    HOST,
     INIT_REPORT,
     INIT_START,
     LOGS_DROPPED,
@@ -51,7 +52,7 @@ from tui.core.system_log import SYSTEM_STREAM_SUFFIX, parse_system
 
 # What the model reads from here (the kinds and Record live in tui/core/records.py).
 __all__ = [
-    "APP", "CRASH", "END", "INIT_REPORT", "INIT_START", "LOGS_DROPPED", "MALFORMED", "PROBE", "REPORT",
+    "APP", "CRASH", "END", "HOST", "INIT_REPORT", "INIT_START", "LOGS_DROPPED", "MALFORMED", "PROBE", "REPORT",
     "RESTORE_REPORT", "RESTORE_START", "START", "SYSTEM", "TIMEOUT", "Record", "is_id", "is_stream",
     "parse_event", "parse_line", "probe_fields", "stream_parts",
 ]  # fmt: skip
@@ -83,6 +84,10 @@ _JSON_METRIC_KEYS = {
 }
 _TIMEOUT = re.compile(r"(\S+)\s+Task timed out after\s+([0-9]+(?:\.[0-9]+)?)\s*seconds")
 _PROBE_MARK = '{"lambdascope"'
+# The extension's line (probe/extension/extension.py): `{"lambdascope_host": <format>, ...}`. It
+# starts with _PROBE_MARK too, so a decorated line is found by the same search. Any format >= 1
+# is read by field name (fields are added, never renamed).
+_HOST_KEY = "lambdascope_host"
 _DECODER = json.JSONDecoder()
 # The probe record's fields the model reads, by type. Everything else in it is ignored.
 _PROBE_TEXT = (
@@ -94,6 +99,8 @@ _PROBE_TEXT = (
     "container_id_from",
     "instance_id",
     "instance_type",
+    "cpu_implementer",
+    "cpu_part",
 )
 _PROBE_NUMBERS = ("cpu_mhz", "bogomips", "max_concurrency")
 # Text-format fields that are words, not numbers (INIT_REPORT, RESTORE_REPORT, REPORT since 2023-11:
@@ -308,6 +315,8 @@ def _json_record(stream: str, timestamp: int, obj, line: str) -> Record:
         return Record(APP, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     if "lambdascope" in obj:
         return _probe(stream, timestamp, obj, line)
+    if _HOST_KEY in obj:
+        return _host(stream, timestamp, obj, line)
     rtype = obj.get("type")
     if type(rtype) is str and rtype.startswith("platform."):
         try:
@@ -329,6 +338,17 @@ def _probe(stream: str, timestamp: int, obj: dict, line: str) -> Record:
     if fields is None:
         return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     return Record(PROBE, stream, timestamp, fields["request_id"], fields)
+
+
+def _host(stream: str, timestamp: int, obj: dict, line: str) -> Record:
+    """The extension's host-facts line: the probe's host fields, checked the same way."""
+    version = obj.get(_HOST_KEY)
+    fields = probe_fields(obj) if type(version) is int and version >= 1 else None
+    if fields is None or fields.get("request_id") is not None or fields.get("cold") is not None:
+        return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
+    del fields["request_id"], fields["cold"]
+    fields["format"] = version
+    return Record(HOST, stream, timestamp, None, fields)
 
 
 def _json_words(record: dict, data: dict) -> None:

@@ -11,6 +11,7 @@ from tui.core.printable import printable
 
 # Record kinds.
 PROBE = "probe"
+HOST = "host"  # the extension layer's host-facts line: one per environment, at its init
 INIT_START = "init_start"
 RESTORE_START = "restore_start"
 START = "start"
@@ -38,7 +39,8 @@ MAX_TIMESTAMP_MS = 253_402_300_799_000  # 9999-12-31: the last time an ISO date 
 class Record:
     """One fact read from a log line.
 
-    `data` holds the probe record's validated fields (PROBE), the report metrics and status
+    `data` holds the probe record's validated fields (PROBE; HOST: the same host fields, from
+    the extension's line, plus `format`, its version), the report metrics and status
     (REPORT: duration_ms…, status, error_type, tenant_id), the runtime version and init type
     (INIT_START), duration/phase/status/error type (INIT_REPORT, RESTORE_REPORT), dropped
     records and bytes (LOGS_DROPPED), the timeout in seconds (TIMEOUT) or the line

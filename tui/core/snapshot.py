@@ -44,6 +44,7 @@ CONTAINER_COLUMNS = [
     "instance_type",
     "availability_zone",
     "host_evidence",
+    "host_from",
 ]
 TIMELINE_COLUMNS = ["container_id", "host_key", "wave", "bucket_start", "t_s", "bucket_s", "invocations"]
 
@@ -52,6 +53,10 @@ def iso(t: float | None) -> str | None:
     if t is None:
         return None
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _no_host(row: dict) -> str:
+    return "no extension" if row.get("host_from") == "no extension" else ""
 
 
 def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: findings.Story | None = None) -> dict:
@@ -64,6 +69,9 @@ def container_row(fleet: Fleet, c: Container, now: float, host_key: str, story: 
         "cold_starts": 0 if pre else c.cold_starts,
         "hostname": c.hostname,
         "cpu_model": c.cpu_model,
+        # probe | extension | "no extension" (a function without the probe, a stream without
+        # the extension's line) | None (not known yet)
+        "host_from": c.host_from or fleet.host_note(c) or None,
         "first_seen": iso(c.first_seen),
         "last_seen": iso(c.last_seen),
         "init_duration_ms": c.init_duration_ms if c.init_duration_ms is not None else c.restore_duration_ms,
@@ -378,8 +386,8 @@ def to_table(doc: dict) -> str:
                 "" if init is None else f"{init:.1f}",
                 "" if wave is None else str(wave + 1),
                 r.get("state") or "",
-                r["hostname"] or "",
-                r["cpu_model"] or "",
+                r["hostname"] or _no_host(r),
+                r["cpu_model"] or _no_host(r),
             ]
             + (
                 [

@@ -1,15 +1,20 @@
-"""The hardware: CPU models per host.
+"""The hardware: CPU models per host, and how many environments said so.
 
-Pure: one `find` over the told fleet (see `tui.core.findings.story`)."""
+Pure: one `find` over the told fleet (see `tui.core.findings.story`). The host facts come from
+the probe's record or the extension's line; a serving environment with neither (a function
+without the probe, a stream without the extension) is counted apart, so the finding says how
+many environments it rests on."""
 
 from tui.core.findings.common import short_cpu
 
 
 def find(serving, host_key, host_of, host_order):
     hosts: dict[str, dict] = {}
+    without = 0
     for c in serving:
         h = host_of[c.container_id]
         if not h:
+            without += 1
             continue
         e = hosts.get(h)
         if e is None:
@@ -39,12 +44,18 @@ def find(serving, host_key, host_of, host_order):
     bogo = sorted({e["bogomips"] for e in ordered if e["bogomips"]})
     if len(bogo) > 1:
         text += f"; bogomips {bogo[0]:,.0f}–{bogo[-1]:,.0f}"
+    known = sum(e["containers"] for e in ordered)
+    text += f"; from {known:,} environment{'s' if known != 1 else ''}"
+    if without:
+        text += f" of {known + without:,} ({without:,} reported no host facts)"
     return [
         {
             "kind": "hardware",
             "text": text,
             "cpu_models": list(models),
             "hosts": ordered,
+            "environments": known,
+            "environments_without_host": without,
             "evidence": {"hosts_by_model": models},
         }
     ]

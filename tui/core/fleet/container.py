@@ -47,6 +47,7 @@ class Container:
         "init_type",
         "init_failures",
         "hostname",
+        "host_from",
         "boot_id",
         "cpu_model",
         "cpu_mhz",
@@ -98,6 +99,7 @@ class Container:
         self.max_concurrency: float | None = None  # AWS_LAMBDA_MAX_CONCURRENCY, as the probe saw it
         self.tenant_id: str | None = None  # tenant isolation mode: the tenant this environment serves
         self.hostname = ""
+        self.host_from: str | None = None  # where the host facts came from: "probe" | "extension"
         self.instance_id: str | None = None
         self.instance_type: str | None = None
         self.boot_id = ""

@@ -30,6 +30,10 @@ INSTANCE_KEY = "instance_id"
 MAX_UNPLACED = 50_000  # SnapStart answers waiting for the logs to name their stream
 # Record kinds, bound once (the feeding loop is the hot path of the whole tool).
 _APP, _MALFORMED, _REPORT, _PROBE, _START, _END = L.APP, L.MALFORMED, L.REPORT, L.PROBE, L.START, L.END
+_HOST = L.HOST
+# What a serving container shows for its host when the function has no probe and its stream no
+# extension line: said, not blank, so "no host facts" is not mistaken for "not read yet".
+NO_EXTENSION = "no extension"
 _INIT_START, _RESTORE_START, _TIMEOUT, _CRASH = L.INIT_START, L.RESTORE_START, L.TIMEOUT, L.CRASH
 _INIT_REPORT, _RESTORE_REPORT, _LOGS_DROPPED = L.INIT_REPORT, L.RESTORE_REPORT, L.LOGS_DROPPED
 _SYSTEM = L.SYSTEM
@@ -50,6 +54,7 @@ class Fleet:
         max_containers: int = 20_000,
     ):
         self.containers: dict[str, Container] = {}
+        self.probe_seen = False  # a probe record arrived: the function is lambdascope's probe
         self.instances: OrderedDict[str, Instance] = OrderedDict()  # EC2 instance id → Instance
         self.counters = Counters()
         self.cohort_gap_s = cohort_gap_s
@@ -190,11 +195,14 @@ class Fleet:
                 self._report(c, rec, t, now)
             elif kind == _PROBE:
                 data = rec.data or {}
+                self.probe_seen = True
                 if data.get("container_id_from") == "tmp" and rid:
                     self._place(rid, rec.stream)
                 self._identity(c, data, t)
                 if rid:
                     self._ledger.invocation(c, rid, t, now, True, data.get("cold") is True)
+            elif kind == _HOST:  # the extension's line, once per environment at its init
+                self._identity(c, rec.data or {}, t, "extension")
             elif kind == _START:
                 if rec.data is not None and c.tenant_id is None:
                     c.tenant_id = rec.data.get("tenant_id")
@@ -269,6 +277,7 @@ class Fleet:
             c.first_seen = t
             self._see_ms(int(t * 1000.0 + 0.5))
         if record:
+            self.probe_seen = True
             self._identity(c, record, t)
         cold = o.cold is True
         self._ledger.invocation(c, o.request_id, t, now, False, cold)
@@ -399,8 +408,17 @@ class Fleet:
         oldest = min(self.containers.values(), key=lambda c: c.last_seen)
         self.forget(oldest.container_id)
 
-    def _identity(self, c: Container, rec: dict, t: float) -> None:
-        """Host facts from the earliest probe record (by time, whatever the arrival order)."""
+    def host_note(self, c: Container) -> str:
+        """What to show where a container's host would be: "" while it may still come (or has
+        come), NO_EXTENSION once the logs reported an invocation of a function without the probe
+        and its stream carries no extension line (the extension prints before the first START)."""
+        if c.hostname or c.cpu_model or self.probe_seen or not c.confirmed:
+            return ""
+        return NO_EXTENSION
+
+    def _identity(self, c: Container, rec: dict, t: float, source: str = "probe") -> None:
+        """Host facts from the earliest probe record or extension line (by time, whatever the
+        arrival order); `source` says which it was."""
         if c.init_type is None and rec.get("init_type"):
             c.init_type = rec["init_type"]
         if c.max_concurrency is None and rec.get("max_concurrency") is not None:
@@ -410,6 +428,7 @@ class Fleet:
         if not rec.get("hostname") and not rec.get("cpu_model"):
             return
         c._identity_at = t
+        c.host_from = source
         c.hostname = rec.get("hostname") or ""
         c.boot_id = rec.get("boot_id") or ""
         c.cpu_model = rec.get("cpu_model") or ""

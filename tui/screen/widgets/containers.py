@@ -180,6 +180,7 @@ def row_cells(
     host_key: str = "hostname",
     wave: int | None = None,
     zone: str = "",
+    note: str = "",
 ) -> list[str]:
     """The plain text of one row, in COLUMNS order. ◌ only for a container the responses
     reported and the logs have not shown an invocation of yet."""
@@ -188,9 +189,11 @@ def row_cells(
         UNCONFIRMED_MARK if c.confirmed == 0 and c.invocations > 0 else "",
         short_id(c.container_id),
         "" if wave is None else str(wave + 1),
-        "–" if pre and host == "?" else host_label(host, host_key)[: _WIDTH["host"]],
+        "–"
+        if pre and host == "?"
+        else (note if host == "?" and note else host_label(host, host_key))[: _WIDTH["host"]],
         zone[: _WIDTH["az"]],
-        short_cpu(c.cpu_model)[: _WIDTH["cpu"]],
+        (short_cpu(c.cpu_model) or note)[: _WIDTH["cpu"]],  # note: "no extension" (Fleet.host_note)
         f"{c.invocations:,}",
         f"{getattr(c, 'concurrency', 0)}/{_peak(c)}",
         INIT_LABEL.get(getattr(c, "init_type", None) or "", ""),
@@ -371,7 +374,8 @@ class ContainerTable(DataTable):
             state = "init…"  # its first request may be on the way: not "never invoked" yet
         style = "dim" if is_pre_initialized(c) else colour_of(host)
         zone = host_zone(fleet, c) if "az" in self._optional else ""
-        return row_cells(c, state, host, fleet.started_at, self.host_key, wave, zone), style
+        note = fleet.host_note(c)
+        return row_cells(c, state, host, fleet.started_at, self.host_key, wave, zone, note), style
 
     def visible_rows(self) -> range:
         top = int(self.scroll_y)
