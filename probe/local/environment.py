@@ -61,6 +61,8 @@ class FunctionConfig:
     mode: str = "on-demand"  # on-demand | snapstart | lmi
     max_concurrency: int = 1
     layers: tuple[str, ...] = ()  # layer folders, in order (probe/local/extensions.py)
+    # A custom runtime's command (its bootstrap), instead of awslambdaric running `handler`.
+    runtime_argv: tuple[str, ...] = ()
 
     @property
     def log_group(self) -> str:
@@ -267,7 +269,7 @@ class Environment:
         if cfg.mode == "lmi":
             env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
             env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
-        argv = [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
+        argv = list(cfg.runtime_argv) or [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
         # Extensions first, each registered before the runtime starts (Lambda's INIT order).
         if self._extensions and not await self._extensions.start(minimal_env(env), self._tmp, self._on_line):
             return self._extension_failed()

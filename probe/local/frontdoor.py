@@ -167,8 +167,16 @@ class FrontDoor:
     callable returning one (read at each call, so it follows whatever serves the logs).
     """
 
-    def __init__(self, fleet: Pool, config, port: int = 0, logs_endpoint: str | Callable[[], str] | None = None):
+    def __init__(
+        self,
+        fleet: Pool,
+        config,
+        port: int = 0,
+        logs_endpoint: str | Callable[[], str] | None = None,
+        extra_routes: tuple[Callable[[web.Application], None], ...] = (),
+    ):
         self.fleet = fleet
+        self.extra_routes = extra_routes  # more APIs on this port (InvokeWithResponseStream)
         self.config = config
         self.port = port
         self.logs_endpoint = logs_endpoint
@@ -188,6 +196,8 @@ class FrontDoor:
         app = web.Application(client_max_size=MAX_PAYLOAD + 1024)
         add_invoke_routes(app, self)
         add_control_routes(app, self)
+        for add_routes in self.extra_routes:
+            add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()

@@ -21,7 +21,9 @@ from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import SHORT_SOCKET_BASE, Environment, FunctionConfig
 from probe.local.extensions import unpack_layer
 from probe.local.frontdoor import FrontDoor
+from probe.local.invoke_stream import add_stream_routes
 from probe.local.launcher import SpawnLauncher
+from probe.local.loader_host import LoaderHost
 from probe.local.logs_front import LogsFront
 from probe.local.logship import LogShipper
 from probe.local.moto_server import MotoServer
@@ -94,6 +96,7 @@ class LocalLambda:
         self.launcher = None
         self.fleet: Pool | None = None
         self.door: FrontDoor | None = None
+        self.loader: LoaderHost | None = None  # the second function (--fan-out), started on first use
 
     # -- endpoints ----------------------------------------------------------------------------
     @property
@@ -149,6 +152,8 @@ class LocalLambda:
         pids = set(self._pids)
         if self.fleet:
             pids |= {env.pid for env in self.fleet.environments if env.pid}
+        if self.loader and self.loader.started:
+            pids |= {env.pid for env in self.loader.started.environments if env.pid}
         return pids
 
     def survivors(self) -> list[int]:
@@ -219,8 +224,24 @@ class LocalLambda:
 
         self.fleet = Pool(self.profile, make_env, self._tmp, on_host_event)
         await self.fleet.start()
+        moto = self.moto
+        self.loader = LoaderHost(self.profile, self.region, ACCOUNT, lambda: moto.endpoint, self.credentials, self._tmp)
+        fleet, loader = self.fleet, self.loader
+
+        async def probe_pool():
+            return fleet
+
+        def functions():
+            return ((self.config, probe_pool), (loader.config, loader.pool))
+
         # Logs calls to the front door go on to whatever serves logs_endpoint (read per call).
-        self.door = FrontDoor(self.fleet, self.config, self._port, logs_endpoint=lambda: self.logs_endpoint)
+        self.door = FrontDoor(
+            self.fleet,
+            self.config,
+            self._port,
+            logs_endpoint=lambda: self.logs_endpoint,
+            extra_routes=(lambda app: add_stream_routes(app, functions),),
+        )
         await self.door.start()
 
     def _make_launcher(self):
@@ -236,6 +257,7 @@ class LocalLambda:
         steps = [
             ("front door", self.door.stop if self.door else None),
             ("fleet", self.fleet.stop if self.fleet else None),
+            ("loader", self.loader.stop if self.loader else None),
             ("launcher", self.launcher.stop if self.launcher else None),
             ("log shipper", self.shipper.stop if self.shipper else None),
             ("system log", self.system_log.shipper.stop if self.system_log else None),
@@ -262,6 +284,8 @@ class LocalLambda:
         # Only processes known not to have exited: a recorded pid may since belong to someone else.
         if self.fleet:
             self.fleet.kill_all_now()
+        if self.loader:
+            self.loader.kill_now()
         if self.launcher:
             self.launcher.kill_now()
         if self.moto:

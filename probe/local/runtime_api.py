@@ -8,11 +8,19 @@ Two newer parts of the API: with `concurrency` > 1 (Lambda Managed Instances,
 AWS_LAMBDA_MAX_CONCURRENCY) several workers poll `/next` at once and answers are matched by
 request id; with SnapStart the runtime calls `/restore/next` when its init is done (the snapshot
 point) and that call returns when the platform restores the environment.
+
+Response streaming (runtimes-custom.md, "Implementing response streaming"): a runtime that posts
+`/response` with `Lambda-Runtime-Function-Response-Mode: streaming` and a chunked body has each
+chunk handed, as it arrives, to the sink registered for that request id in `stream_sinks`
+(InvokeWithResponseStream registers one before it invokes: probe/local/invoke_stream.py); the
+invocation's result then carries no body. A stream cut before its end (the runtime died) is an
+error result, `Runtime.StreamCut`, with what was already passed on.
 """
 
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -21,6 +29,10 @@ PREFIX = "/2018-06-01/runtime"
 # aiohttp waits this long for open handlers on cleanup; a parked /next would hold it for the
 # default 60 s (MEASURED.md), so keep it short and cancel parked polls first.
 SHUTDOWN_TIMEOUT_S = 0.2
+STREAMING_MODE_HEADER = "Lambda-Runtime-Function-Response-Mode"
+# request id -> an async sink for the chunks of a streamed response. Keyed by request id because
+# the Invoke path picks the id before the pool picks an environment (ids are uuid4s: unique).
+stream_sinks: dict[str, Callable[[bytes], Awaitable[None]]] = {}
 
 
 @dataclass
@@ -126,6 +138,8 @@ class RuntimeApi:
         return inv
 
     async def _response(self, request: web.Request) -> web.Response:
+        if request.headers.get(STREAMING_MODE_HEADER, "").lower() == "streaming":
+            return await self._streamed_response(request)
         body = await request.read()
         inv = self._take(request.match_info["rid"])
         if inv is None:
@@ -134,6 +148,32 @@ class RuntimeApi:
         # so its lines are attributed to this invocation, not left for the next one.
         await asyncio.sleep(0)
         inv.result.set_result(("ok", body, None))
+        return web.json_response({"status": "OK"}, status=202)
+
+    async def _streamed_response(self, request: web.Request) -> web.Response:
+        rid = request.match_info["rid"]
+        inv = self._current.get(rid)
+        if inv is None or inv.result.done():
+            return _invalid_request_id()
+        sink = stream_sinks.get(rid)
+        cut = None
+        try:
+            async for chunk in request.content.iter_any():
+                if sink is not None and chunk:
+                    await sink(chunk)
+        except (ConnectionError, asyncio.IncompleteReadError, web.HTTPException) as exc:
+            cut = exc
+        except Exception as exc:  # noqa: BLE001 - aiohttp's payload errors: the stream was cut
+            cut = exc
+        inv = self._take(rid)
+        if inv is None:
+            return _invalid_request_id()
+        await asyncio.sleep(0)  # the stdout reader first, as for a buffered answer
+        if cut is not None:
+            detail = json.dumps({"errorType": "Runtime.StreamCut", "errorMessage": f"stream cut: {cut!r}"[:300]})
+            inv.result.set_result(("error", detail.encode(), "Runtime.StreamCut"))
+        else:
+            inv.result.set_result(("ok", b"", None))
         return web.json_response({"status": "OK"}, status=202)
 
     async def _error(self, request: web.Request) -> web.Response:
