@@ -44,6 +44,12 @@ def register(sub) -> None:
     )
     add_hold_flag(p)
     p.add_argument(
+        "--fan-out",
+        type=int,
+        metavar="N",
+        help="split the load over N loader functions (on Lambda; locally, the local Lambda's loader), merged here",
+    )
+    p.add_argument(
         "--settle-timeout",
         type=duration_type("--settle-timeout"),
         default=60.0,
@@ -83,6 +89,12 @@ async def handle(args) -> int:
         steering, tally = Steering(ramp_plan, plan, time.time()), StageTally()
     else:
         plan = plan_from_args(args)
+    if args.fan_out is not None:
+        positive_int("--fan-out", args.fan_out)
+        if args.plan:
+            raise UserError(
+                "--fan-out does not take --plan yet: give --requests/--duration with --concurrency or --rate"
+            )
     load = {
         "mode": plan.mode,
         "level": plan.level,
@@ -101,6 +113,7 @@ async def handle(args) -> int:
                 steering.base = plan
             for line in notes:
                 print(f"lambdascope: warning: {line}", file=sys.stderr)
+            fan = _fan_out(args, target, plan)
             try:
                 result = await run_experiment(
                     target,
@@ -109,6 +122,7 @@ async def handle(args) -> int:
                     fleet=fleet,
                     steering=steering,
                     on_batch=tally.add if tally else None,
+                    runner=fan,
                 )
             except asyncio.CancelledError:
                 # Ctrl-C: what was measured so far is still worth printing (then exit 130).
@@ -136,10 +150,37 @@ async def handle(args) -> int:
     if c.requests and c.errors + c.throttled >= c.requests and c.invocations == 0:
         raise UserError(_all_failed(result, target))  # nothing was measured: not a result
     print(_summary(result), file=sys.stderr)
+    if fan is not None:
+        for line in fan.summary_lines():
+            print(f"lambdascope: {line}", file=sys.stderr)
+        load["fan_out"] = [s.line() for s in fan.states]
     for row in load.get("stages") or []:
         print(_stage_line(row), file=sys.stderr)
     write_export_folder(args.export, bundle)
     return 0 if result.missing == 0 and result.unaccounted == 0 else 1
+
+
+def _fan_out(args, target, plan):
+    """The fan-out of loaders for --fan-out N (None without it), said against the quota first."""
+    if args.fan_out is None:
+        return None
+    from loadgen.plan import PlanError
+    from tui.methods.fanout import FanOut
+
+    try:
+        fan = FanOut(target, plan, args.fan_out, client=target.http_client)
+    except PlanError as exc:
+        flag = {"level": "--concurrency" if plan.mode == "closed" else "--rate", "requests": "--requests"}
+        raise UserError(f"--fan-out {args.fan_out}: {flag.get(exc.field, exc.field)} {exc.problem}") from None
+    limits = target.limits
+    limit = getattr(limits, "account_limit", None) if limits is not None else None
+    if limit and plan.concurrency and args.fan_out + plan.concurrency > limit:
+        raise UserError(
+            f"--fan-out {args.fan_out} with --concurrency {plan.concurrency} needs {args.fan_out + plan.concurrency} "
+            f"concurrent executions, over the account's quota of {limit}: lower one of them"
+        )
+    print(f"lambdascope: {fan.quota_line(plan.concurrency, limit)}", file=sys.stderr)
+    return fan
 
 
 def _stage_line(row: dict) -> str:

@@ -84,12 +84,14 @@ async def run_experiment(
     runner_options: dict | None = None,
     steering=None,
     on_batch=None,
+    runner=None,
 ) -> Result:
     """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
     it goes) lets a caller print what was measured so far if the run is cancelled. `start_ms`:
     read the logs from then on (default a second before the start); `runner_options` go to the
     load generator (timeouts). `steering` (a `loadgen.steering.Steering`) drives the load through its
-    stages and ends it when the plan is done; `on_batch` sees every outcome batch."""
+    stages and ends it when the plan is done; `on_batch` sees every outcome batch. `runner`: a
+    Runner-like load already made (a fan-out of loaders, tui/methods/fanout.py) instead of one here."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
@@ -105,9 +107,10 @@ async def run_experiment(
         reader = asyncio.create_task(_read(source, fleet, now))
         tally = _Tally()
         try:
-            runner = Runner(
-                target_from_spec(target.load_spec()), plan, client=target.http_client, **(runner_options or {})
-            )
+            if runner is None:
+                runner = Runner(
+                    target_from_spec(target.load_spec()), plan, client=target.http_client, **(runner_options or {})
+                )
             driver = None
             if steering is not None:
                 # The plan's clock starts with the load (the runner starts on the first

@@ -1,0 +1,276 @@
+"""--fan-out N: the plan run by N loader functions, their outcome streams merged into one run.
+
+The plan is split into N shares (loadgen/split.py: the remainder spread, never dropped); each
+is one InvokeWithResponseStream of the loader function (`lambdascope-loader`; on the local
+Lambda its second function), all with the same scheduled start a moment ahead, so every loader
+schedules from one time. Each streams JSON records back (loadgen/loader/record.py); `FanOut`
+reads them all and looks to the experiment like a Runner: `run()` yields outcome batches (the
+request ids the logs must confirm, times moved onto this machine's clock), `sent` counts what
+the loaders said they sent. What only a fan-out knows is kept here: the merged HDR histogram
+(p50/p99 from the merge, never an average of the loaders' percentiles), counts by class, and per
+loader its share, what it reported, its clock offset and how it ended.
+
+A loader that dies (its stream cut, a timeout, throttled, an error record) is reported with the
+share it did not send: the requests it said it sent without an outcome are handed on as
+outcomes of unknown fate (error 'other'), so the settle looks for them in the logs; the rest of
+its share was never sent. Nothing is retried: a retried share would send its load twice.
+
+Clock offset per loader (its clock minus ours), bounded from both sides: at most L1 - T0 (the
+share left here at T0, our clock, and reached the loader at L1, its clock: a delay is never
+negative), at least the largest L - T over its records (written at L, its clock, read here at
+T). NTP's midpoint would be wrong here: the way out includes the loader's cold start, the way
+back only the stream's delay, so the lower bound is the close one; outcomes are moved by it.
+"""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from loadgen.loader import record as R
+from loadgen.outcome import Outcome
+from loadgen.plan import Plan
+from loadgen.split import split_plan
+from tui.aws import clients
+
+LOADER_FUNCTION = "lambdascope-loader"
+START_AHEAD_S = 1.5  # the shared start: time for N invocations to reach their loaders
+MAX_LINE = 16 * 1024 * 1024  # a record longer than this is a broken loader, not a big batch
+
+
+@dataclass
+class LoaderState:
+    index: int
+    plan: Plan
+    rows: int = 0  # outcomes it reported
+    sent: int = 0  # requests it said it had sent (its last record)
+    offset_s: float | None = None  # its clock minus ours: the lower bound (see the module doc)
+    offset_max_s: float | None = None  # the upper bound
+    ended: str | None = None  # "end" | "error: ..." | "died: ..."
+    counts: dict = field(default_factory=dict)
+    bad_lines: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.ended == "end"
+
+    @property
+    def not_reported(self) -> int | None:
+        """Of its share, the requests it reported no outcome for (None: a duration share)."""
+        return None if self.plan.requests is None else self.plan.requests - self.rows
+
+    def line(self) -> str:
+        share = f"{self.plan.requests} requests" if self.plan.requests is not None else f"{self.plan.duration:g} s"
+        level = f"{int(self.plan.level)} workers" if self.plan.mode == "closed" else f"{self.plan.level:g}/s"
+        if self.offset_s is None:
+            offset = "clock offset unknown"
+        else:
+            offset = f"clock offset {self.offset_s * 1000:+.1f} ms"
+            if self.offset_max_s is not None:
+                offset += f" (at most {self.offset_max_s * 1000:+.1f} ms)"
+        text = f"loader {self.index}: share {share} at {level}; reported {self.rows}; {offset}"
+        if not self.ok:
+            lost = self.sent - self.rows
+            unsent = "" if self.plan.requests is None else f", {max(0, self.plan.requests - self.sent)} never sent"
+            text += f"; {self.ended}: {max(0, lost)} sent without an outcome{unsent}"
+        return text
+
+
+class FanOut:
+    """Runner-like: `run()` yields batches of Outcome; `sent`; `stop()`. See the module doc."""
+
+    def __init__(self, target, plan: Plan, loaders: int, *, batch_s: float = 0.25, client: str = "aiohttp"):
+        self.target = target
+        self.plan = plan
+        self.shares = split_plan(plan, loaders)
+        self.states = [LoaderState(i, p) for i, p in enumerate(self.shares)]
+        self.batch_s = batch_s
+        self.client_kind = client
+        self.histogram = R.new_histogram()
+        self.counts: dict[str, int] = {}
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=64)
+        self._tasks: list[asyncio.Task] = []
+        self._seq = 0
+        self.start_at: float | None = None
+
+    @property
+    def sent(self) -> int:
+        return sum(s.sent for s in self.states)
+
+    def apply(self, plan: Plan) -> None:
+        raise NotImplementedError("steering a fan-out (keys, --plan) is not built yet")
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def share_event(self, state: LoaderState, issued_at: float) -> dict:
+        p = state.plan
+        return {
+            "lambdascope_loader": R.VERSION,
+            "loader": state.index,
+            "loaders": len(self.states),
+            "mode": p.mode,
+            "level": p.level,
+            "requests": p.requests,
+            "duration_s": p.duration,
+            "hold_ms": p.hold_ms,
+            "max_in_flight": p.max_in_flight,
+            "target": self.target.load_spec(),
+            "start_at": self.start_at,
+            "issued_at": issued_at,
+            "batch_s": self.batch_s,
+            "client": self.client_kind,
+        }
+
+    async def run(self):
+        t = self.target
+        session = clients.make_session(t.profile, t.region)
+        async with clients.client(
+            session,
+            "lambda",
+            endpoint_url=t.invoke_endpoint,
+            credentials=t.local_credentials,
+            region=t.region,
+            max_attempts=1,  # a retried share would be sent twice
+        ) as lam:
+            self.start_at = time.time() + START_AHEAD_S
+            self._tasks = [asyncio.create_task(self._one(lam, s)) for s in self.states]
+            waiter = asyncio.ensure_future(asyncio.gather(*self._tasks, return_exceptions=True))
+            try:
+                while True:
+                    getter = asyncio.ensure_future(self._queue.get())
+                    await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter.done():
+                        yield getter.result()
+                        continue
+                    getter.cancel()
+                    break
+                while not self._queue.empty():
+                    yield self._queue.get_nowait()
+            finally:
+                self.stop()
+                await asyncio.gather(waiter, return_exceptions=True)
+
+    async def _one(self, lam, state: LoaderState) -> None:
+        issued = time.time()
+        try:
+            resp = await lam.invoke_with_response_stream(
+                FunctionName=LOADER_FUNCTION, Payload=json.dumps(self.share_event(state, issued)).encode()
+            )
+            buf = bytearray()
+            async for event in resp["EventStream"]:
+                if "PayloadChunk" in event:
+                    buf += event["PayloadChunk"]["Payload"]
+                    while (cut := buf.find(b"\n")) >= 0:
+                        line, buf[:] = bytes(buf[:cut]), buf[cut + 1 :]
+                        await self._record(state, line, issued)
+                    if len(buf) > MAX_LINE:
+                        state.ended = "died: a record over 16 MiB"
+                        break
+                elif "InvokeComplete" in event:
+                    done = event["InvokeComplete"]
+                    if done.get("ErrorCode") and state.ended in (None, "end"):
+                        state.ended = f"died: {done['ErrorCode']}"
+            if state.ended is None:
+                state.ended = "died: its stream ended before its last record"
+        except asyncio.CancelledError:
+            state.ended = state.ended or "died: stopped"
+            raise
+        except Exception as exc:  # noqa: BLE001 - throttled, timed out, cut: the loader's fate, reported
+            state.ended = f"died: {type(exc).__name__}: {str(exc)[:200]}"
+        finally:
+            await self._lost(state)
+
+    async def _record(self, state: LoaderState, line: bytes, issued: float) -> None:
+        try:
+            rec = json.loads(line)
+            kind = rec["kind"]
+        except (ValueError, KeyError, TypeError):
+            state.bad_lines += 1
+            return
+        try:
+            behind = float(rec["t"]) - time.time()
+            state.offset_s = behind if state.offset_s is None else max(state.offset_s, behind)
+        except (KeyError, TypeError, ValueError):
+            state.bad_lines += 1
+            return
+        if kind == "hello":
+            state.offset_max_s = float(rec.get("received_at") or 0.0) - issued
+            return
+        state.sent = max(state.sent, int(rec.get("sent") or 0))
+        if kind == "batch":
+            await self._batch(state, rec)
+        elif kind == "end":
+            state.ended = "end"
+        elif kind == "error":
+            state.ended = f"error: {str(rec.get('error'))[:200]}"
+
+    async def _batch(self, state: LoaderState, rec: dict) -> None:
+        shift = state.offset_s or 0.0
+        batch = []
+        for values in rec.get("rows") or ():
+            try:
+                self._seq += 1
+                batch.append(R.outcome_from_row(values, self._seq, shift))
+            except (ValueError, TypeError):
+                state.bad_lines += 1
+        state.rows += len(batch)
+        for cls, n in (rec.get("counts") or {}).items():
+            state.counts[cls] = state.counts.get(cls, 0) + int(n)
+            self.counts[cls] = self.counts.get(cls, 0) + int(n)
+        if rec.get("hist"):
+            try:
+                self.histogram.add(R.decode_histogram(rec["hist"]))
+            except Exception:  # noqa: BLE001 - hdrh raises its own types on a bad blob
+                state.bad_lines += 1
+        if batch:
+            await self._queue.put(batch)
+
+    async def _lost(self, state: LoaderState) -> None:
+        """A dead loader's requests sent without an outcome: unknown fate, for the logs to settle."""
+        if state.ok:
+            return
+        lost = max(0, state.sent - state.rows)
+        now = time.time()
+        batch = []
+        for _ in range(lost):
+            self._seq += 1
+            batch.append(
+                Outcome(self._seq, f"lost-{state.index}-{self._seq}", now, now, None, None, "other", detail=state.ended)
+            )
+        if batch:
+            self._queue.put_nowait(batch) if not self._queue.full() else await self._queue.put(batch)
+
+    # -- what the run prints -----------------------------------------------------------------
+    def percentiles(self) -> tuple[float | None, float | None]:
+        if not self.histogram.get_total_count():
+            return None, None
+        values = self.histogram.get_percentile_to_value_dict([50, 99])
+        return values[50] / 1000.0, values[99] / 1000.0
+
+    def summary_lines(self) -> list[str]:
+        p50, p99 = self.percentiles()
+        ok = self.counts.get("ok", 0)
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if k != "ok") or "none"
+        pct = "no successful request" if p50 is None else f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (merged histograms)"
+        reported = sum(s.rows for s in self.states)
+        head = f"fan-out: {len(self.states)} loaders reported {reported} outcomes ({ok} ok; errors: {errors}); {pct}"
+        short = [s for s in self.states if not s.ok]
+        lines = [head, *("  " + s.line() for s in self.states)]
+        if short:
+            missing = sum(s.not_reported or 0 for s in short)
+            lines.append(
+                f"fan-out: {len(short)} loader(s) did not finish: {missing} requests of their shares have no outcome"
+            )
+        return lines
+
+    def quota_line(self, target_concurrency: int | None, limit: int | None) -> str:
+        n = len(self.states)
+        need = (
+            f"{n} loaders + up to {target_concurrency} environments of the target"
+            if target_concurrency
+            else f"{n} loaders"
+        )
+        where = f" of the account's {limit}" if limit else ""
+        return f"fan-out: the loaders run on Lambda too and count against the concurrency quota: {need}{where}"
