@@ -92,6 +92,8 @@ class FanOut:
         self._tasks: list[asyncio.Task] = []
         self._seq = 0
         self.start_at: float | None = None
+        self.first_sent: float | None = None  # this clock: the load's own span, not the set-up
+        self.last_done: float | None = None
 
     @property
     def sent(self) -> int:
@@ -216,6 +218,10 @@ class FanOut:
             except (ValueError, TypeError):
                 state.bad_lines += 1
         state.rows += len(batch)
+        for o in batch:
+            done = o.sent_at + (o.latency_ms or 0.0) / 1000.0
+            self.first_sent = o.sent_at if self.first_sent is None else min(self.first_sent, o.sent_at)
+            self.last_done = done if self.last_done is None else max(self.last_done, done)
         for cls, n in (rec.get("counts") or {}).items():
             state.counts[cls] = state.counts.get(cls, 0) + int(n)
             self.counts[cls] = self.counts.get(cls, 0) + int(n)
@@ -255,7 +261,12 @@ class FanOut:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if k != "ok") or "none"
         pct = "no successful request" if p50 is None else f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (merged histograms)"
         reported = sum(s.rows for s in self.states)
-        head = f"fan-out: {len(self.states)} loaders reported {reported} outcomes ({ok} ok; errors: {errors}); {pct}"
+        span = (self.last_done - self.first_sent) if self.first_sent is not None and self.last_done else 0.0
+        rate = f"{reported / span:.0f}/s merged over {span:.2f} s, first sent to last answer" if span > 0 else "no span"
+        head = (
+            f"fan-out: {len(self.states)} loaders reported {reported} outcomes ({ok} ok; errors: {errors}); "
+            f"{rate}; {pct}"
+        )
         short = [s for s in self.states if not s.ok]
         lines = [head, *("  " + s.line() for s in self.states)]
         if short:
