@@ -26,10 +26,14 @@ What the person deploying needs (for a policy, or to read an AccessDenied):
            AddPermission RemovePermission; logs:DescribeLogGroups ListTagsForResource
            CreateLogGroup TagResource PutRetentionPolicy;
            with --snapstart also lambda:PublishVersion ListVersionsByFunction GetAlias
-           CreateAlias UpdateAlias
+           CreateAlias UpdateAlias;
+           with --kinesis also kinesis:CreateStream DescribeStreamSummary ListTagsForStream
+           AddTagsToStream UpdateShardCount; logs:DescribeSubscriptionFilters
+           PutSubscriptionFilter; iam:PassRole on the CloudWatch Logs role
   destroy: the reads above, plus lambda:DeleteFunctionUrlConfig DeleteFunction;
-           logs:DeleteLogGroup; iam:ListRolePolicies DeleteRolePolicy ListAttachedRolePolicies
-           DetachRolePolicy DeleteRole
+           logs:DeleteLogGroup DescribeSubscriptionFilters DeleteSubscriptionFilter;
+           kinesis:DescribeStreamSummary ListTagsForStream DeleteStream;
+           iam:ListRolePolicies DeleteRolePolicy ListAttachedRolePolicies DetachRolePolicy DeleteRole
 """
 
 import asyncio
@@ -47,6 +51,7 @@ from probe.deploy_aws import (
     get_role,
 )
 from probe.deploy_destroy import destroy  # noqa: F401  (part of this module's API)
+from probe.deploy_kinesis import ensure_kinesis, validate_shards
 from probe.deploy_spec import (
     ALIAS,
     DEFAULT_NAME,
@@ -100,9 +105,13 @@ async def deploy(
     endpoint_url=None,
     public=False,
     snapstart=False,
+    kinesis=False,
+    shards=None,
 ):
-    """Create or update the probe stack; returns a summary dict (no secrets in it)."""
+    """Create or update the probe stack; returns a summary dict (no secrets in it). `kinesis`:
+    also the log channel of probe/deploy_kinesis.py (`shards` shards; None keeps what exists)."""
     validate(name, memory, arch)
+    validate_shards(shards)
     async with AwsClients(region, profile, endpoint_url) as aws:
         role = role_name(name, aws.region)
         group = log_group_name(name)
@@ -127,6 +136,10 @@ async def deploy(
             changes["alias"] = await _ensure_alias(aws.lam, name, version)
             qualifier = ALIAS
         url, auth_type, changes["url"] = await _ensure_url(aws, name, public, qualifier)
+        channel = {}
+        if kinesis:
+            channel, kinesis_changes = await ensure_kinesis(aws, name, [group], partition, account, shards)
+            changes.update(kinesis_changes)
 
     warnings = []
     if public:
@@ -152,6 +165,8 @@ async def deploy(
         "log_group": group,
         "log_retention_days": LOG_RETENTION_DAYS,
         "tags": dict(TAGS),
+        "kinesis": kinesis,
+        **channel,
         "changes": changes,
         "warnings": warnings,
     }

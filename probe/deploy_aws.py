@@ -27,10 +27,11 @@ def error_message(exc):
 
 
 class AwsClients:
-    """The three clients, all from one session and one endpoint."""
+    """The four clients (IAM, Lambda, Logs, Kinesis), all from one session and one endpoint.
+    `credentials` (static keys) only for a local emulator: on AWS the standard chain is used."""
 
-    def __init__(self, region, profile, endpoint_url):
-        self.session = aioboto3.Session(profile_name=profile, region_name=region)
+    def __init__(self, region, profile, endpoint_url, credentials=None):
+        self.session = aioboto3.Session(profile_name=profile, region_name=region, **(credentials or {}))
         self.region = region or self.session.region_name
         if not self.region:
             raise DeployError("no AWS region: pass --region (e.g. us-east-1) or set AWS_DEFAULT_REGION")
@@ -39,7 +40,7 @@ class AwsClients:
 
     async def __aenter__(self):
         try:
-            for attr, service in (("iam", "iam"), ("lam", "lambda"), ("logs", "logs")):
+            for attr, service in (("iam", "iam"), ("lam", "lambda"), ("logs", "logs"), ("kinesis", "kinesis")):
                 client = self.session.client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url, config=_CONFIG
                 )

@@ -1,7 +1,9 @@
-"""Destroy what deploy made: the function (with its URL and permissions), the log group and the
+"""Destroy what deploy made: the Kinesis channel (subscription filter, stream, its role: see
+probe/deploy_kinesis.py), the function (with its URL and permissions), the log group and the
 role, each only if tagged lambdascope=true. Absent things are fine, so running it twice is too."""
 
 from probe.deploy_aws import AwsClients, get_function, get_log_group, get_role, ignore_missing
+from probe.deploy_kinesis import destroy_kinesis
 from probe.deploy_spec import DEFAULT_NAME, is_ours, log_group_name, role_name, validate
 
 
@@ -14,7 +16,10 @@ async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=Non
         role = role_name(name, aws.region)
         group = log_group_name(name)
 
-        # Function first: it stops writing logs and stops using the role.
+        # The subscription first: CloudWatch Logs stops writing to the stream before it goes.
+        await destroy_kinesis(aws, name, [group], removed, absent, skipped)
+
+        # Then the function: it stops writing logs and stops using the role.
         found = await get_function(aws, name)
         if found is None:
             absent.append(f"function {name}")
@@ -43,7 +48,7 @@ async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=Non
         elif not is_ours(found[1]):
             skipped.append(f"IAM role {role}")
         else:
-            await _delete_role(aws, role)
+            await delete_role(aws, role)
             removed.append(f"IAM role {role}")
 
     return {
@@ -55,7 +60,7 @@ async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=Non
     }
 
 
-async def _delete_role(aws, role):
+async def delete_role(aws, role):
     # IAM refuses to delete a role that still has policies: inline ones go with it, attached
     # (managed) ones are only detached, never deleted (they may serve other roles).
     with ignore_missing("NoSuchEntity"):

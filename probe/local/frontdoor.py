@@ -1,8 +1,9 @@
 """The front door on 127.0.0.1: a Lambda function URL (payload format 2.0) and, on the same port,
 the Invoke API (invoke_api.py), the control-plane reads (control_api.py) and CloudWatch Logs:
-a request with `X-Amz-Target: Logs_20140328.*` is passed to the logs endpoint and its answer
-streamed back as it arrives (StartLiveTail's event stream included). So one endpoint serves every
-client: `aws --endpoint-url <invoke_endpoint> lambda ...` and `... logs ...` alike.
+a request with `X-Amz-Target: Logs_20140328.*` (or Kinesis' `Kinesis_20131202.*`: the log
+channel of `deploy --kinesis` lives in the same moto) is passed to the logs endpoint and its
+answer streamed back as it arrives (StartLiveTail's event stream included). So one endpoint serves
+every client: `aws --endpoint-url <invoke_endpoint> lambda ...` and `... logs ...` alike.
 
 The event and the response mapping follow LDG urls-invocation.md: headers lowercased and
 comma-joined, cookies split out, a binary body base64-encoded; a handler result with a
@@ -43,6 +44,8 @@ TEXT_TYPES = (
     "+xml",
 )
 LOGS_TARGET_PREFIX = "Logs_20140328."  # CloudWatch Logs' JSON 1.1 operations
+# Kinesis (the log channel of `deploy --kinesis`) lives in the same moto: passed on the same way.
+FORWARDED_TARGETS = (LOGS_TARGET_PREFIX, "Kinesis_20131202.")
 
 
 def build_event(request: web.Request, body: bytes, request_id: str) -> dict:
@@ -224,7 +227,7 @@ class FrontDoor:
                 await runner.cleanup()
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST" and request.headers.get("X-Amz-Target", "").startswith(LOGS_TARGET_PREFIX):
+        if request.method == "POST" and request.headers.get("X-Amz-Target", "").startswith(FORWARDED_TARGETS):
             return await self._forward_logs(request)
         return unknown_operation(request) or await self._function_url(request)
 

@@ -299,13 +299,18 @@ async def serve(
     *,
     out=None,
     moto: MotoServer | None = None,
+    setup=None,
 ) -> None:
     """Run the local Lambda until cancelled (Ctrl-C), after printing ONE JSON line of endpoints
     (`lambdascope local`, the one command line for it). A bad profile raises ValueError with a
-    one-line message naming the fix. `moto`: one spawned already, adopted (see LocalLambda)."""
+    one-line message naming the fix. `moto`: one spawned already, adopted (see LocalLambda).
+    `setup`: an async callable run on the started LocalLambda before the line is printed; the
+    dict it returns joins the line (`local --kinesis` makes its log channel so)."""
     out = out or sys.stdout
     async with LocalLambda(profile=profile_file, port=port, concurrency_limit=concurrency_limit, moto=moto) as ll:
         info = dict(ll.endpoints(), profile=ll.profile.name)
+        if setup is not None:
+            info.update(await setup(ll))
         out.write(json.dumps(info) + "\n")
         out.flush()
         await asyncio.Event().wait()  # until cancelled

@@ -138,9 +138,10 @@ class LocalTarget:
     local Lambda (aiobotocore, ~0.5 s) in a thread while moto boots, so the two overlap on two
     cores (tests/bench/bench_startup.py)."""
 
-    def __init__(self, profile_file: str | None = None, concurrency_limit: int | None = None):
+    def __init__(self, profile_file: str | None = None, concurrency_limit: int | None = None, kinesis: bool = False):
         from probe.local.profile import load_profile
 
+        self._kinesis = kinesis  # set up the Kinesis log channel at start (`local --kinesis`)
         try:
             self.profile = load_profile(profile_file) if profile_file else load_profile()
         except (OSError, ValueError) as exc:
@@ -200,7 +201,7 @@ class LocalTarget:
             raise
         async with ll:
             key, secret = ll.credentials
-            yield Target(
+            target = Target(
                 label="LOCAL (simulated hosts)",
                 kind="local",
                 function_name=ll.function_name,
@@ -220,6 +221,19 @@ class LocalTarget:
                 ),
                 extra={"local": ll},
             )
+            if self._kinesis:
+                await setup_local_kinesis(target)
+            yield target
+
+
+async def setup_local_kinesis(target: "Target") -> dict:
+    """The Kinesis log channel on the embedded local Lambda's moto (stream, role, subscription
+    filters: `deploy --kinesis`'s own code), once; its summary is kept in `target.extra`."""
+    if "kinesis" not in target.extra:
+        from probe.deploy_kinesis import ensure_local
+
+        target.extra["kinesis"] = await ensure_local(target.extra["local"])
+    return target.extra["kinesis"]
 
 
 def _url_region(url: str) -> str | None:

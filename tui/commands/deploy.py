@@ -6,10 +6,11 @@ import json
 import shlex
 import sys
 
+from probe.deploy_kinesis import SHARDS_MAX
 from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
 from tui.aws.errors import aws_errors
 from tui.commands.options import add_aws_flags
-from tui.core.errors import mask, one_line
+from tui.core.errors import UserError, mask, one_line
 
 
 def register(subparsers):
@@ -38,12 +39,25 @@ def register(subparsers):
         action="store_true",
         help="SnapStart: publish a version, point the alias 'live' at it and put the function URL on the alias",
     )
+    p.add_argument(
+        "--kinesis",
+        action="store_true",
+        help="also a log channel that never samples: a Kinesis data stream, a role CloudWatch Logs may "
+        "assume to write to it, and a subscription filter on the function's log group (read with --logs kinesis)",
+    )
+    p.add_argument(
+        "--shards",
+        type=_shards,
+        metavar="N",
+        help=f"with --kinesis: provisioned shards, 1..{SHARDS_MAX} (default 1; an existing stream keeps its count)",
+    )
     p.set_defaults(handler=run_deploy)
 
     p = subparsers.add_parser(
         "destroy",
         help="remove what deploy made (only things tagged lambdascope=true)",
-        description="Delete the probe's function, URL, log group and role. Missing things are fine.",
+        description="Delete the probe's function, URL, log group and role, and its Kinesis stream, "
+        "subscription filter and CloudWatch Logs role if deploy --kinesis made them. Missing things are fine.",
     )
     _add_target_flags(p)
     p.set_defaults(handler=run_destroy)
@@ -64,6 +78,16 @@ def _memory(text):
     return value
 
 
+def _shards(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of shards (got {text!r})") from None
+    if not 1 <= value <= SHARDS_MAX:
+        raise argparse.ArgumentTypeError(f"must be 1..{SHARDS_MAX} (got {value})")
+    return value
+
+
 async def _remember_credentials(args):
     """probe/deploy makes its own session: resolve the same chain once here, so whatever it
     resolves is masked in every error (botocore caches nothing across sessions, but the chain
@@ -76,6 +100,8 @@ async def _remember_credentials(args):
 async def run_deploy(args):
     from probe.deploy import deploy  # aioboto3: imported when used, not for every command's parser
 
+    if args.shards is not None and not args.kinesis:
+        raise UserError("--shards is the Kinesis stream's: give --kinesis too")
     with aws_errors(args):
         await _remember_credentials(args)
         result = await deploy(
@@ -87,11 +113,13 @@ async def run_deploy(args):
             endpoint_url=args.endpoint_url,
             public=args.public,
             snapstart=args.snapstart,
+            kinesis=args.kinesis,
+            shards=args.shards,
         )
     for warning in result["warnings"]:
         print(f"lambdascope: warning: {one_line(warning, limit=1000)}", file=sys.stderr)
     print(mask(json.dumps(result, indent=2)))
-    print(f"watch it: {watch_command(args, result['region'])}")
+    print(f"watch it: {watch_command(args, result['region'], kinesis=result.get('kinesis', False))}")
     return 0
 
 
@@ -107,8 +135,10 @@ async def run_destroy(args):
     return 0
 
 
-def watch_command(args, region):
+def watch_command(args, region, kinesis=False):
     parts = ["lambdascope", "watch", "--function", args.name, "--region", region]
+    if kinesis:
+        parts += ["--logs", "kinesis"]
     if args.profile:
         parts += ["--profile", args.profile]
     if args.endpoint_url:

@@ -2,7 +2,8 @@
 
 It first prints one JSON line of endpoints (function_url, invoke_endpoint, endpoint_url (one URL
 for every Lambda and CloudWatch Logs call), logs_endpoint, region,
-function_name, log_group).
+function_name, log_group; with --kinesis also kinesis_stream and kinesis_stream_arn, read through
+endpoint_url like every other call).
 """
 
 from tui.commands.options import positive_int
@@ -14,6 +15,12 @@ def register(sub) -> None:
     p.add_argument("--profile-file", help="profile TOML file, or a shipped profile name (today, blog)")
     p.add_argument("--concurrency-limit", type=int, help="function concurrency limit (429 above it)")
     p.add_argument("--port", type=int, default=0, help="front door port on 127.0.0.1 (default: any free port)")
+    p.add_argument(
+        "--kinesis",
+        action="store_true",
+        help="also the Kinesis log channel of 'deploy --kinesis' (stream, role, subscription filter, in moto); "
+        "its stream is in the endpoints line",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -35,7 +42,9 @@ async def handle(args) -> int:
     moto = MotoServer().spawn()
     try:
         local_lambda = await asyncio.to_thread(importlib.import_module, "probe.local.local_lambda")
-        await local_lambda.serve(profile, args.concurrency_limit, args.port, moto=moto)
+        await local_lambda.serve(
+            profile, args.concurrency_limit, args.port, moto=moto, setup=_kinesis_setup if args.kinesis else None
+        )
     except ValueError as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     except OSError as exc:
@@ -43,3 +52,10 @@ async def handle(args) -> int:
     finally:
         await asyncio.shield(moto.stop())  # a no-op once the local Lambda stopped it
     return 0
+
+
+async def _kinesis_setup(ll) -> dict:
+    from probe.deploy_kinesis import ensure_local
+
+    summary = await ensure_local(ll)
+    return {"kinesis_stream": summary["kinesis_stream"], "kinesis_stream_arn": summary["kinesis_stream_arn"]}

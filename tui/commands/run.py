@@ -11,6 +11,7 @@ import sys
 import time
 
 from tui.aws.errors import aws_errors
+from tui.aws.sources.factory import KINDS
 from tui.commands.export_flag import add_export_flag, write_export_folder
 from tui.commands.options import (
     add_hold_flag,
@@ -55,6 +56,13 @@ def register(sub) -> None:
         default=60.0,
         metavar="DURATION",
         help="how long to wait for the logs after the last response (default 60s)",
+    )
+    p.add_argument(
+        "--logs",
+        choices=KINDS,
+        default="auto",
+        help="log source, as watch's: kinesis (the stream of 'deploy --kinesis'; made on demand on the local "
+        "Lambda), poll, livetail, or auto (Kinesis when the function has lambdascope's subscription, else polling)",
     )
     add_target_flags(p)
     add_output_flags(p)
@@ -123,6 +131,7 @@ async def handle(args) -> int:
                     steering=steering,
                     on_batch=tally.add if tally else None,
                     runner=fan,
+                    logs=args.logs,
                 )
             except asyncio.CancelledError:
                 # Ctrl-C: what was measured so far is still worth printing (then exit 130).
@@ -199,13 +208,20 @@ def _run_facts(result) -> dict:
         "load_s": round(result.load_s, 3),
         "log_lag_s": None if result.log_lag_s is None else round(result.log_lag_s, 3),
         "missing_from_logs": result.missing,
+        "log_source": result.source_name,
         "log_requests": result.source_requests,
         "late_events_swept": result.swept_late,
         "unknown_outcome": result.unknown,
         "seen_only_in_logs": result.log_only,
         "unaccounted": result.unaccounted,
         "errors_by_class": result.outcome_errors,
+        **({"log_source_counts": _jsonable(result.source_extra)} if result.source_name == "kinesis" else {}),
     }
+
+
+def _jsonable(extra: dict) -> dict:
+    """The source's counts as the document holds them (numbers, strings, small dicts)."""
+    return {k: v for k, v in extra.items() if isinstance(v, int | float | str | dict | type(None))}
 
 
 def _summary(result) -> str:

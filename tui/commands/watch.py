@@ -49,7 +49,9 @@ def register(sub) -> None:
         "--logs",
         choices=KINDS,
         default="auto",
-        help="log source: Live Tail, polling FilterLogEvents, or auto (Live Tail on AWS, polling on the local Lambda)",
+        help="log source: Live Tail, polling FilterLogEvents, the Kinesis stream of 'deploy --kinesis' (on the local "
+        "Lambda made on demand), or auto (Kinesis when the function has lambdascope's subscription, else Live Tail "
+        "on AWS and polling on the local Lambda)",
     )
     p.add_argument(
         "--snapshot-dir",

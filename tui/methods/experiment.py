@@ -39,6 +39,8 @@ class Result:
     source_error: str | None = None  # what the log source last said, one line (masked)
     outcome_errors: dict = field(default_factory=dict)  # error class -> count
     swept_late: int | None = 0  # events only the final sweep found (None: it could not run)
+    source_name: str = "poll"  # the log channel that read the run: poll, live tail, kinesis
+    source_extra: dict = field(default_factory=dict)  # its own counts (Kinesis: records, shards, ...)
 
     @property
     def unaccounted(self) -> int:
@@ -85,13 +87,15 @@ async def run_experiment(
     steering=None,
     on_batch=None,
     runner=None,
+    logs: str = "poll",
 ) -> Result:
     """Load `target` with `plan`, settle, and return what both channels said. `fleet` (filled as
     it goes) lets a caller print what was measured so far if the run is cancelled. `start_ms`:
     read the logs from then on (default a second before the start); `runner_options` go to the
     load generator (timeouts). `steering` (a `loadgen.steering.Steering`) drives the load through its
     stages and ends it when the plan is done; `on_batch` sees every outcome batch. `runner`: a
-    Runner-like load already made (a fan-out of loaders, tui/methods/fanout.py) instead of one here."""
+    Runner-like load already made (a fan-out of loaders, tui/methods/fanout.py) instead of one here.
+    `logs`: the log source (`auto` polls unless the function has lambdascope's Kinesis subscription)."""
     from loadgen.runner import Runner
     from loadgen.targets import target_from_spec
 
@@ -102,7 +106,7 @@ async def run_experiment(
     # Every event id of the run is kept (up to KEEP_IDS), so the sweep at the end can tell a
     # late event from one already read.
     async with open_source(
-        target, "poll", start_ms=since, interval=poll_interval_s, keep_ids=KEEP_IDS, now=now
+        target, logs, start_ms=since, auto_default="poll", interval=poll_interval_s, keep_ids=KEEP_IDS, now=now
     ) as source:
         reader = asyncio.create_task(_read(source, fleet, now))
         tally = _Tally()
@@ -157,6 +161,8 @@ async def run_experiment(
         source_error=source.status.error,
         outcome_errors=dict(tally.errors),
         swept_late=swept_late,
+        source_name=source.status.name,
+        source_extra=dict(source.status.extra),
     )
 
 
@@ -164,6 +170,8 @@ async def _sweep(source, fleet: Fleet, now) -> int | None:
     """One last pass over the whole group: events the live window missed (ingested later than
     the look-back reached: a loaded machine, a slow shipper) still count. How many it found, or
     None when it could not run (ids pruned past KEEP_IDS, or the endpoint failing)."""
+    if not hasattr(source, "sweep"):
+        return None  # Live Tail backfills by itself; it has no sweep of the whole run
     try:
         late = await source.sweep()
     except (Transient, Unreachable) as exc:

@@ -1,9 +1,14 @@
-"""Pick and open the log source for a target: Live Tail or polling, with the right client.
+"""Pick and open the log source for a target: Live Tail, polling or Kinesis, with the right client.
 
 Live Tail is the default on AWS (pushed every second; AWS-FACTS §1.1), made complete by its own
 FilterLogEvents backfill. Polling is the default on the local Lambda, whose fleets easily write
 more than the 500 events/s at which Live Tail starts sampling, and the fallback anywhere
 (`--logs poll`). Both read the same CloudWatch Logs API, local or not.
+
+Kinesis (`--logs kinesis`) reads the stream lambdascope's subscription filter writes to
+(`deploy --kinesis`; on the embedded local Lambda it is set up on demand, in moto). `auto` picks
+it whenever the function's log group has that subscription: it is the one channel that neither
+samples nor spends the account's FilterLogEvents budget.
 
 For a Managed Instances function the capacity provider's system log group
 (`target.capacity_provider_log_group`) is read beside the function's, by the same source: one
@@ -16,10 +21,11 @@ import time
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from tui.aws.target import Target
+from tui.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("auto", "livetail", "poll")
+KINDS = ("auto", "livetail", "poll", "kinesis")
 # Managed Instances rotate instances at least every 14 days (LANDSCAPE-2026.md §1.1, third-party):
 # the launch of any instance still serving lies within this. A system log is a few records an
 # instance, so one read of it is cheap.
@@ -29,19 +35,29 @@ CP_HISTORY_S = 15 * 86400
 CP_POLL_EVERY_AWS = 5
 
 
-def choose(kind: str, target: Target) -> str:
+def choose(kind: str, target: Target, auto_default: str | None = None) -> str:
+    """`auto` without a Kinesis subscription: `auto_default` if given (`run` polls: it must
+    account for every invocation), else polling locally and Live Tail on AWS."""
     if kind == "auto":
-        return "poll" if target.kind == "local" else "livetail"
+        return auto_default or ("poll" if target.kind == "local" else "livetail")
     return kind
 
 
 @asynccontextmanager
-async def open_source(target: Target, kind: str = "auto", start_ms: int | None = None, **poll_options):
+async def open_source(
+    target: Target,
+    kind: str = "auto",
+    start_ms: int | None = None,
+    *,
+    auto_default: str | None = None,
+    **poll_options,
+):
     """A started LogSource for the target's log group; closed (and its client) on the way out.
-    `poll_options` go to a PollSource (interval, keep_ids, now), as `run` needs them."""
+    `poll_options` go to a PollSource (interval, keep_ids, now), as `run` needs them; a Kinesis
+    source takes keep_ids (its de-dup memory, for the final sweep) and now."""
     from tui.aws import clients as aws
 
-    kind = choose(kind, target)
+    kind_asked = kind
     # A second of slack: the first events can carry timestamps from just before we start.
     start_ms = int((time.time() - 1) * 1000) if start_ms is None else start_ms
     session = aws.make_session(target.profile, target.region)
@@ -60,7 +76,34 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
     cp_group = getattr(target, "capacity_provider_log_group", None)
     cp_start = start_ms - CP_HISTORY_S * 1000
     async with AsyncExitStack() as stack:
-        if kind == "poll":
+        stream = None
+        if kind_asked in ("auto", "kinesis"):
+            from tui.aws.sources import kinesis_setup
+
+            logs = await stack.enter_async_context(client())
+            stream = await kinesis_setup.subscribed_stream(logs, target.log_group, strict=kind_asked == "kinesis")
+            if stream is None and kind_asked == "kinesis":
+                stream = await kinesis_setup.local_stream(target)  # the embedded local Lambda: made now
+            if stream is None and kind_asked == "kinesis":
+                raise UserError(kinesis_setup.not_subscribed(target))
+        kind = "kinesis" if stream is not None else choose(kind_asked, target, auto_default)
+        if kind == "kinesis":
+            from tui.aws.sources import kinesis_setup
+
+            kin = await stack.enter_async_context(
+                aws.client(
+                    session,
+                    "kinesis",
+                    endpoint_url=target.logs_endpoint,
+                    credentials=target.local_credentials,
+                    region=target.region,
+                    max_attempts=2,
+                )
+            )
+            source = await kinesis_setup.make_source(
+                target, kin, logs, stream, start_ms, cp_group, **_kinesis_options(poll_options)
+            )
+        elif kind == "poll":
             from tui.aws.sources.poll import PollSource
 
             logs = await stack.enter_async_context(client())
@@ -105,6 +148,16 @@ async def open_source(target: Target, kind: str = "auto", start_ms: int | None =
             yield source
         finally:
             await source.close()
+
+
+def _kinesis_options(poll_options: dict) -> dict:
+    """What of `run`'s polling options a Kinesis source takes."""
+    out = {}
+    if "keep_ids" in poll_options:
+        out["keep_ids"] = poll_options["keep_ids"]
+    if "now" in poll_options:
+        out["clock"] = poll_options["now"]
+    return out
 
 
 async def _group_arn(logs, name: str) -> str | None:
