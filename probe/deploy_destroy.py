@@ -17,7 +17,7 @@ async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=Non
         group = log_group_name(name)
 
         # The subscription first: CloudWatch Logs stops writing to the stream before it goes.
-        await destroy_kinesis(aws, name, [group], removed, absent, skipped)
+        await destroy_kinesis(aws, name, [group], removed, skipped)
 
         # Then the function: it stops writing logs and stops using the role.
         found = await get_function(aws, name)

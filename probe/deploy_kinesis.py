@@ -124,8 +124,9 @@ async def ensure_kinesis(aws, name, groups, partition, account, shards=None):
     return summary, changes
 
 
-async def destroy_kinesis(aws, name, groups, removed, absent, skipped):
-    """Subscription filters first (CloudWatch Logs stops writing), then the stream, then the role."""
+async def destroy_kinesis(aws, name, groups, removed, skipped):
+    """Subscription filters first (CloudWatch Logs stops writing), then the stream, then the role.
+    The channel is optional, so its absent parts are not listed (a stack without it lacks nothing)."""
     stream = stream_name(name)
     found = await _get_stream(aws, stream)
     stream_arn = found[0]["StreamARN"] if found else None
@@ -139,21 +140,17 @@ async def destroy_kinesis(aws, name, groups, removed, absent, skipped):
         with ignore_missing("ResourceNotFoundException"):
             await aws.logs.delete_subscription_filter(logGroupName=group, filterName=FILTER_NAME)
         removed.append(f"subscription filter {FILTER_NAME} on {group}")
-    if found is None:
-        absent.append(f"Kinesis stream {stream}")
-    elif not is_ours(found[1]):
+    if found is not None and not is_ours(found[1]):
         skipped.append(f"Kinesis stream {stream}")
-    else:
+    elif found is not None:
         with ignore_missing("ResourceNotFoundException"):
             await aws.kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
         removed.append(f"Kinesis stream {stream}")
     role = kinesis_role_name(name, aws.region)
     found_role = await _get_role(aws, role)
-    if found_role is None:
-        absent.append(f"IAM role {role}")
-    elif not is_ours(found_role[1]):
+    if found_role is not None and not is_ours(found_role[1]):
         skipped.append(f"IAM role {role}")
-    else:
+    elif found_role is not None:
         from probe.deploy_destroy import delete_role
 
         await delete_role(aws, role)

@@ -47,6 +47,9 @@ class Faults:
     delay: float = 0.0  # chance of a delay
     delay_s: float = 0.0
     throttle: float = 0.0
+    # The 400's error code: CloudWatch Logs throttles with ThrottlingException; Kinesis with
+    # ProvisionedThroughputExceededException (or answers ExpiredIteratorException).
+    throttle_code: str = "ThrottlingException"
     shuffle: bool = False
     duplicate: float = 0.0  # chance that a FilterLogEvents page also carries the previous page's events
     only: str = ""  # apply request faults only to requests whose X-Amz-Target or path contains this
@@ -158,7 +161,9 @@ class FaultProxy:
                 writer,
                 400,
                 {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "fault-proxy"},
-                THROTTLE_BODY,
+                THROTTLE_BODY
+                if f.throttle_code == "ThrottlingException"
+                else json.dumps({"__type": f.throttle_code, "message": "Rate exceeded for shard"}).encode(),
             )
             return True
         fwd = {k: v for k, v in headers.items() if k not in _HOP}
