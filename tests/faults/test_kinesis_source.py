@@ -93,15 +93,20 @@ class Reading:
             self.messages.extend(e.message for e in batch)
 
     async def until(self, predicate, timeout=60.0):
-        async with asyncio.timeout(timeout):
-            while not predicate(self.source.status.extra):
-                if self.task.done():
-                    self.task.result()
-                await asyncio.sleep(0.01)
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate(self.source.status.extra):
+                    if self.task.done():
+                        self.task.result()
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            shards = {s.shard_id: (s.parents, s.closed, s.started, s.done) for s in self.source._shards.values()}
+            raise AssertionError(f"not reached: {self.source.status.extra} {shards}") from None
 
     async def stop(self):
-        await self.source.close()
-        await asyncio.gather(self.task, return_exceptions=True)
+        async with asyncio.timeout(30):
+            await self.source.close()
+            await asyncio.gather(self.task, return_exceptions=True)
 
 
 def _clients(endpoint):

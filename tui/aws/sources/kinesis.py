@@ -229,7 +229,7 @@ class KinesisSource:
         """Start each shard's reader once its parents are read to their end; list again every
         `list_every_s` (and whenever a shard ends) for the children of a reshard."""
         backoff = Backoff(*self._backoff)
-        while True:
+        while not self._closed:
             try:
                 await self._list()
                 backoff.reset()
@@ -246,7 +246,10 @@ class KinesisSource:
                     shard.task.result()  # a reader's fatal error (stream gone, permission) ends the source
             self._changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), self._list_every_s)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that comes
+                # as the wait ends (gh-86296), and close() would then wait for ever.
+                async with asyncio.timeout(self._list_every_s):
+                    await self._changed.wait()
             except TimeoutError:
                 pass
 
@@ -431,6 +434,11 @@ class KinesisSource:
         except ClientError as exc:
             raise self._explain(action, exc) from None
         except TRANSIENT as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled mid-answer, the HTTP stack may raise a connection error instead: a
+                # retry here would swallow the cancel and close() would wait for ever.
+                raise asyncio.CancelledError from None
             raise Transient(f"Kinesis endpoint: {one_line(exc, limit=160)}; retrying") from None
         if not isinstance(resp, dict):
             raise Transient(f"{action} gave an answer that is not a document; retrying")
