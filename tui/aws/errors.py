@@ -32,8 +32,9 @@ class aws_errors:
     """Turn whatever deploy/destroy raise into a UserError: one line, naming the fix, no secrets.
     (A class, not @contextmanager, so it can be reused by other AWS commands as is.)"""
 
-    def __init__(self, args):
+    def __init__(self, args, needs=()):
         self.args = args
+        self.needs = needs  # the IAM actions the command calls, named in full on an AccessDenied
 
     def __enter__(self):
         return self
@@ -41,10 +42,11 @@ class aws_errors:
     def __exit__(self, kind, exc, tb):
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, UserError):
             return False
-        raise UserError(one_line(explain(exc, self.args))) from None
+        # The list of actions a command needs is longer than a usual line: allow it its room.
+        raise UserError(one_line(explain(exc, self.args, self.needs), limit=300 + 40 * len(self.needs))) from None
 
 
-def explain(exc, args=None):
+def explain(exc, args=None, needs=()):
     """The user's one-line message for an exception from an AWS call."""
     profile = getattr(args, "profile", None)
     endpoint = getattr(args, "endpoint_url", None)
@@ -73,10 +75,13 @@ def explain(exc, args=None):
         if code.startswith("AccessDenied") or code in ("UnauthorizedOperation", "AuthorizationError"):
             match = _ACTION.search(message)
             action = match.group(1) if match else f"for {exc.operation_name}"
-            return (
+            line = (
                 f"missing AWS permission {action}: allow it for your IAM identity "
                 "(or use --profile with one that has it) and retry"
             )
+            if needs:
+                line += f" ({getattr(args, 'command', None) or 'this command'} needs {', '.join(needs)})"
+            return line
         if code in _BAD_CREDENTIAL_CODES:
             return f"AWS rejected your credentials ({code}): run 'aws configure' (or 'aws sso login') and retry"
         return f"AWS {exc.operation_name} failed: {code}: {message}"
