@@ -8,9 +8,17 @@ A target is described by a picklable spec (a dict of plain values, never credent
 load process can rebuild it on its side of the process boundary:
 
     {"kind": "url", "url": "https://<id>.lambda-url.<region>.on.aws/", "method": "GET",
-     "auth": "none" | "aws_iam", "region": None, "profile": None}
+     "auth": "none" | "aws_iam", "region": None, "profile": None,
+     "path": None, "headers": [["k", "v"], ...], "body": None | bytes}
     {"kind": "invoke", "function_name": "probe", "region": "eu-west-1", "endpoint_url": None,
-     "qualifier": None, "log_tail": False, "profile": None}
+     "qualifier": None, "log_tail": False, "profile": None, "payload": None | bytes}
+
+Any function, not only the probe: `payload` is the Invoke API's event as given (the user's JSON,
+sent byte for byte), and `method`/`path`/`headers`/`body` shape a function URL request. The
+client request id then still travels as a header (a function URL passes it to the function;
+the Invoke API cannot). A response is the probe's record only when it says so (its `lambdascope`
+key); any other answer names no container, and the runner keeps its `x-amzn-RequestId`, Lambda's
+request id, which the REPORT line of the logs confirms.
 
 Signed targets read credentials from botocore's standard chain in the process that sends.
 """
@@ -35,7 +43,12 @@ _INIT_DURATION = re.compile(rb"(?:Init|Restore) Duration: ([0-9.]+) ms")
 _JSON = "application/json"
 
 
-class UrlSpec(TypedDict):
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# What Lambda accepts: 6 MB for a synchronous invocation's payload and a function URL's body.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
+class _UrlRequired(TypedDict):
     kind: Literal["url"]
     url: str
     method: str
@@ -44,7 +57,13 @@ class UrlSpec(TypedDict):
     profile: str | None
 
 
-class InvokeSpec(TypedDict):
+class UrlSpec(_UrlRequired, total=False):
+    path: str | None
+    headers: list[list[str]]
+    body: bytes | None
+
+
+class _InvokeRequired(TypedDict):
     kind: Literal["invoke"]
     function_name: str
     region: str
@@ -52,6 +71,10 @@ class InvokeSpec(TypedDict):
     qualifier: str | None
     log_tail: bool
     profile: str | None
+
+
+class InvokeSpec(_InvokeRequired, total=False):
+    payload: bytes | None
 
 
 TargetSpec = UrlSpec | InvokeSpec
@@ -102,25 +125,51 @@ class UrlTarget:
 
     kind = "url"
 
-    def __init__(self, url: str, signer: "SigV4Signer | None" = None, method: str = "GET") -> None:
+    def __init__(
+        self,
+        url: str,
+        signer: "SigV4Signer | None" = None,
+        method: str = "GET",
+        *,
+        path: str | None = None,
+        headers: list[list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> None:
         parsed = URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"--url must be an http(s) URL with a host (got {url!r})")
         method = method.upper()
-        if method not in ("GET", "POST"):
-            raise ValueError(f"method must be GET or POST (got {method!r})")
+        if method not in METHODS:
+            raise ValueError(f"--method must be one of {', '.join(METHODS)} (got {method!r})")
+        if path is not None:
+            if not path.startswith("/"):
+                raise ValueError(f"--path must start with / (got {path!r})")
+            # The path (and its query) replaces the URL's: a function URL answers on any path.
+            parsed = parsed.join(URL(path))
+        if body is not None and len(body) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"--body is {len(body):,} bytes, over Lambda's 6 MB for a request")
         # The encoded form is both what is signed and what is sent, byte for byte.
         self.url = str(parsed)
         self.method = method
         self.signer = signer
+        self.path = path
+        self.headers = [[str(k), str(v)] for k, v in headers or []]
+        self.body = body
+        self._fixed = {k: v for k, v in self.headers}
+        if body is not None and not any(k.lower() == "content-type" for k in self._fixed):
+            self._fixed["Content-Type"] = _JSON if _is_json(body) else "application/octet-stream"
 
     def prepare(self, client_request_id: str, hold_ms: int = 0) -> tuple[str, str, dict[str, str], bytes | None]:
         """(method, url, headers, body) for one request."""
-        headers = {REQUEST_ID_HEADER: client_request_id}
+        headers = (
+            {**self._fixed, REQUEST_ID_HEADER: client_request_id}
+            if self._fixed
+            else {REQUEST_ID_HEADER: client_request_id}
+        )
         if hold_ms:  # only when asked: every header costs signing time
             headers[HOLD_HEADER] = str(int(hold_ms))
-        body = None
-        if self.method == "POST":
+        body = self.body
+        if body is None and self.method == "POST":
             headers["Content-Type"] = _JSON
             body = _event(client_request_id, hold_ms)
         if self.signer is not None:
@@ -139,6 +188,9 @@ class UrlTarget:
             "auth": "aws_iam" if signer else "none",
             "region": signer.region if signer else None,
             "profile": signer.profile if signer else None,
+            "path": self.path,
+            "headers": [list(h) for h in self.headers],
+            "body": self.body,
         }
 
     def __repr__(self) -> str:
@@ -165,7 +217,11 @@ class InvokeTarget:
         qualifier: str | None = None,
         log_tail: bool = False,
         profile: str | None = None,
+        payload: bytes | None = None,
     ) -> None:
+        if payload is not None and len(payload) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"--payload is {len(payload):,} bytes, over Lambda's 6 MB for a synchronous invocation")
+        self.payload = payload
         if not function_name:
             raise ValueError("--function must name a Lambda function (got an empty name)")
         if not region:
@@ -196,8 +252,8 @@ class InvokeTarget:
     def prepare(self, client_request_id: str, hold_ms: int = 0) -> tuple[str, str, dict[str, str], bytes | None]:
         # The Invoke API passes no HTTP headers to the function: the id and the hold travel in
         # the event. Few headers, since each one costs signing time (RequestResponse is the
-        # default type).
-        body = _event(client_request_id, hold_ms)
+        # default type). A user's own event is sent as given: the function reads what it expects.
+        body = self.payload if self.payload is not None else _event(client_request_id, hold_ms)
         headers = {"Content-Type": _JSON}
         if self.log_tail:
             headers["X-Amz-Log-Type"] = "Tail"
@@ -224,6 +280,7 @@ class InvokeTarget:
             "qualifier": self.qualifier,
             "log_tail": self.log_tail,
             "profile": self.profile,
+            "payload": self.payload,
         }
 
     def __repr__(self) -> str:
@@ -242,7 +299,7 @@ def target_from_spec(spec: Mapping[str, Any]) -> UrlTarget | InvokeTarget:
     spec = dict(spec)
     kind = spec.pop("kind", None)
     if kind == "url":
-        _only(spec, {"url", "method", "auth", "region", "profile"})
+        _only(spec, {"url", "method", "auth", "region", "profile", "path", "headers", "body"})
         auth = spec.get("auth") or "none"
         if auth not in ("none", "aws_iam"):
             raise ValueError(f"auth must be 'none' or 'aws_iam' (got {auth!r})")
@@ -252,9 +309,16 @@ def target_from_spec(spec: Mapping[str, Any]) -> UrlTarget | InvokeTarget:
             from loadgen.signing import SigV4Signer  # botocore: only for AWS_IAM
 
             signer = SigV4Signer.from_chain(region, spec.get("profile"))
-        return UrlTarget(spec["url"], signer, spec.get("method") or "GET")
+        return UrlTarget(
+            spec["url"],
+            signer,
+            spec.get("method") or "GET",
+            path=spec.get("path"),
+            headers=spec.get("headers"),
+            body=spec.get("body"),
+        )
     if kind == "invoke":
-        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail", "profile"})
+        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail", "profile", "payload"})
         from loadgen.signing import chain_credentials
 
         credentials, default_region = chain_credentials(spec.get("profile"))
@@ -266,6 +330,7 @@ def target_from_spec(spec: Mapping[str, Any]) -> UrlTarget | InvokeTarget:
             qualifier=spec.get("qualifier"),
             log_tail=bool(spec.get("log_tail")),
             profile=spec.get("profile"),
+            payload=spec.get("payload"),
         )
     raise ValueError(f"target kind must be 'url' or 'invoke' (got {kind!r})")
 
@@ -293,15 +358,24 @@ def _read_probe_response(status: int, headers: Mapping[str, str], body: bytes) -
 
 
 def _parse_record(body: bytes) -> ProbeRecord | None:
-    # A 2xx that is not a JSON object is still a success at the HTTP level; it just names no
-    # container (a wrong URL, or not the probe), so the record stays None.
+    # A 2xx that is not the probe's record is still a success at the HTTP level; it just names
+    # no container (a user's function, a wrong URL), so the record stays None. Only an object
+    # with the probe's schema key is one: a user's `{"request_id": ...}` is not Lambda's id.
     if not body or body[:1] != b"{":
         return None
     try:
         record = orjson.loads(body)  # every response: ~1 us against json's ~6 us (bench_loadgen)
     except orjson.JSONDecodeError:
         return None
-    return record if isinstance(record, dict) else None
+    return record if isinstance(record, dict) and "lambdascope" in record else None
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _short(prefix: str, body: bytes | None) -> str:

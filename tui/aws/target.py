@@ -40,6 +40,9 @@ class Target:
     limits: ConcurrencyLimits | None = None
     limits_note: str | None = None
     extra: dict = field(default_factory=dict)
+    # What each request carries when the function is not the probe (tui/aws/request.py):
+    # `payload` (the Invoke API's event), or `method`/`path`/`headers`/`body` for a function URL.
+    request: dict = field(default_factory=dict)
 
     @property
     def max_hold_ms(self) -> int | None:
@@ -92,21 +95,32 @@ class Target:
         return "fast" if url.startswith("http://") else "aiohttp"
 
     def load_spec(self, use_invoke: bool = False) -> dict:
-        """A picklable description of where load goes (loadgen.targets.target_from_spec)."""
-        if use_invoke or not self.function_url:
-            return {
+        """A picklable description of where load goes (loadgen.targets.target_from_spec), with
+        the user's request when there is one (`--payload` means the Invoke API)."""
+        url_shape = {k: v for k, v in self.request.items() if k != "payload"}
+        payload = self.request.get("payload")
+        if use_invoke or payload is not None or not self.function_url:
+            if url_shape:
+                flags = ", ".join(f"--{k.rstrip('s')}" for k in url_shape)
+                raise UserError(
+                    f"{flags} shape a function URL request, and {self.function_name} is loaded through the "
+                    "Invoke API here: drop --invoke (or give --url), or send an event with --payload FILE"
+                )
+            spec = {
                 "kind": "invoke",
                 "endpoint_url": self.invoke_endpoint,
                 "function_name": self.function_name,
                 "region": self.region,
                 "profile": self.profile,
             }
+            return {**spec, "payload": payload} if payload is not None else spec
         return {
             "kind": "url",
             "url": self.function_url,
             "auth": self.auth.lower(),
             "region": self.region,
             "profile": self.profile,
+            **url_shape,
         }
 
 
@@ -150,6 +164,7 @@ class LocalTarget:
         self.timeout_s = self.profile.timeout_s  # known before anything starts: a bad --hold is said first
         self._running = None
         self._moto = None  # spawned, not yet handed to the local Lambda
+        self.request: dict = {}  # the request flags' request, handed to the Target it yields
 
     def check(self, plan, ramp_plan=None) -> None:
         """Refuse, before anything starts, a hold the profile's timeout cannot take."""
@@ -220,6 +235,7 @@ class LocalTarget:
                     ll.profile.concurrency_limit, ll.profile.concurrency_limit, None, "the local Lambda's profile"
                 ),
                 extra={"local": ll},
+                request=self.request,
             )
             if self._kinesis:
                 await setup_local_kinesis(target)
@@ -367,7 +383,27 @@ class _Args:
 
 
 def open_target(args):
-    """The target the command line names: a function on AWS, else the local Lambda."""
+    """The target the command line names: a function on AWS, else the local Lambda, carrying
+    the request flags' request (checked here, before anything starts)."""
+    from tui.aws.request import request_shape
+
+    request = request_shape(args)
+    opening = _open_target(args)
+    if request and isinstance(opening, LocalTarget):
+        opening.request = request  # the commands keep the LocalTarget itself (spawn, check)
+    elif request:
+        opening = _with_request(opening, request)
+    return opening
+
+
+@asynccontextmanager
+async def _with_request(opening, request: dict):
+    async with opening as target:
+        target.request = request
+        yield target
+
+
+def _open_target(args):
     function = getattr(args, "function", None)
     url = getattr(args, "url", None)
     if function or url:

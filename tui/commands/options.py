@@ -1,9 +1,11 @@
 """Flags and checks shared by several commands, so every command spells them the same way."""
 
+import json
 import math
+import re
 import sys
 
-from tui.core.errors import UserError, mask
+from tui.core.errors import UserError, mask, one_line
 from tui.core.printable import printable
 from tui.output import files
 
@@ -25,6 +27,84 @@ def add_target_flags(p) -> None:
     g.add_argument(
         "--profile-file", help="local Lambda profile: a TOML file or a shipped name (today, blog, lmi, snapstart)"
     )
+    add_request_flags(p)
+
+
+# Lambda's limit for a synchronous payload and a function URL's body (loadgen.targets says it too).
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_HEADER_BYTES = 8192
+# Headers the HTTP client or the signer owns: a user's value would be wrong or overwritten.
+_OWNED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "authorization", "x-amz-date"}
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def add_request_flags(p) -> None:
+    """What each request carries, for a function that is not the probe."""
+    g = p.add_argument_group("request (default: the probe's own request)")
+    g.add_argument(
+        "--payload",
+        type=_payload_file,
+        metavar="FILE",
+        help="a JSON event (at most 6 MB) sent as is to the Invoke API (implies the Invoke API)",
+    )
+    g.add_argument("--method", type=_method, help="function URL: the HTTP method (default GET, POST with --body)")
+    g.add_argument("--path", type=_path, help="function URL: the path and query to request (e.g. /orders?id=7)")
+    g.add_argument(
+        "--header",
+        action="append",
+        type=_header,
+        metavar="K:V",
+        help="function URL: a header to send (repeatable)",
+    )
+    g.add_argument("--body", type=_body_file, metavar="FILE", help="function URL: the request body (at most 6 MB)")
+
+
+def _read_request_file(flag: str, path: str) -> bytes:
+    from tui.output.capped import read_small
+
+    return read_small(
+        path, max_bytes=MAX_PAYLOAD_BYTES, fix=f"pass {flag} a readable file of at most 6 MB (Lambda's limit)"
+    )
+
+
+def _payload_file(path: str) -> bytes:
+    data = _read_request_file("--payload", path)
+    try:
+        json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError is one too
+        raise UserError(
+            f"--payload {path}: not JSON ({one_line(exc, limit=120)}); the Invoke API takes a JSON event"
+        ) from None
+    return data
+
+
+def _body_file(path: str) -> bytes:
+    return _read_request_file("--body", path)
+
+
+def _method(text: str) -> str:
+    from loadgen.targets import METHODS
+
+    method = text.upper()
+    if method not in METHODS:
+        raise UserError(f"--method {text!r}: use one of {', '.join(METHODS)}")
+    return method
+
+
+def _path(text: str) -> str:
+    if not text.startswith("/") or any(ch in text for ch in "\r\n ") or len(text) > MAX_HEADER_BYTES:
+        raise UserError(f"--path {text!r}: write a path that starts with / and has no spaces (e.g. /orders?id=7)")
+    return text
+
+
+def _header(text: str) -> list[str]:
+    name, sep, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not sep or not _TOKEN.fullmatch(name) or any(ch in value for ch in "\r\n\0") or len(text) > MAX_HEADER_BYTES:
+        raise UserError(f"--header {text!r}: write NAME:VALUE, e.g. --header 'content-type:application/json'")
+    if name.lower() in _OWNED_HEADERS or name.lower().startswith("x-lambdascope-"):
+        raise UserError(f"--header {name}: lambdascope sets this header itself; leave it out")
+    return [name, value]
 
 
 def add_capacity_provider_flag(p, default: str = "from the function's configuration") -> None:

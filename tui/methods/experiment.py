@@ -59,14 +59,16 @@ class _Tally:
     """The response channel's side of the settle: what the logs still owe us."""
 
     def __init__(self) -> None:
-        self.responded = 0  # answers carrying the probe's record: invocations the logs must report
+        # Answers with Lambda's request id (the probe's record, or any function's
+        # x-amzn-RequestId): invocations the logs must report.
+        self.responded = 0
         self.unknown = 0
         self.errors: dict[str, int] = {}
 
     def add(self, batch) -> None:
         for o in batch:
             if o.error is None:
-                if o.container_id and o.request_id:
+                if o.request_id:
                     self.responded += 1
                 continue
             self.errors[o.error] = self.errors.get(o.error, 0) + 1

@@ -193,6 +193,8 @@ class Fleet:
             rid = rec.request_id
             if kind == _REPORT:
                 self._report(c, rec, t, now)
+                if rid and self._unplaced:
+                    self._place_answer(rid, rec.stream, now)
             elif kind == _PROBE:
                 data = rec.data or {}
                 self.probe_seen = True
@@ -250,8 +252,14 @@ class Fleet:
             if o.error is not None:
                 counters.errors += 1
                 continue
-            if not o.container_id or not o.request_id:
-                continue  # a response without the probe record: nothing to attribute
+            if not o.container_id:
+                # Not the probe: no record names the stream, but Lambda's request id (the
+                # x-amzn-RequestId header) does, once a REPORT line carries it.
+                if L.is_id(o.request_id):
+                    self._answer_without_record(o, t, now)
+                continue
+            if not o.request_id:
+                continue  # a probe record without a request id: nothing to attribute it by
             # The response body is the function's output: validated like a log line.
             record = L.probe_fields(o.record) if o.record is not None else {}
             if record is None or not L.is_stream(o.container_id) or not L.is_id(o.request_id):
@@ -259,9 +267,18 @@ class Fleet:
                 continue
             self._apply_outcome(o, record, t, now)
 
-    def _apply_outcome(self, o, record: dict, t: float, now: float) -> None:
-        cid = o.container_id
-        if record.get("container_id_from") == "tmp":
+    def _answer_without_record(self, o, t: float, now: float) -> None:
+        """A user's function's answer: counted in the stream whose line already named its
+        request id, else held until one does (`_place`, from the REPORT line)."""
+        entry = self._ledger.ids.get(o.request_id)
+        if entry is not None and entry[4] is not None:
+            self._apply_outcome(o, {}, t, now, stream=entry[4].container_id)
+        else:
+            self._hold_unplaced(o, {}, now)
+
+    def _apply_outcome(self, o, record: dict, t: float, now: float, stream: str | None = None) -> None:
+        cid = stream or o.container_id
+        if stream is None and record.get("container_id_from") == "tmp":
             stream = self._rid_stream.get(o.request_id)
             if stream is None:
                 self._hold_unplaced(o, record, now)
@@ -289,7 +306,8 @@ class Fleet:
 
     @property
     def unplaced(self) -> int:
-        """Answers from SnapStart environments whose stream the logs have not named yet."""
+        """Answers whose stream the logs have not named yet: from SnapStart environments (the
+        probe's id is its own), or from a function without the probe (no record at all)."""
         return len(self._unplaced)
 
     def _hold_unplaced(self, o, record: dict, now: float) -> None:
@@ -297,6 +315,13 @@ class Fleet:
         while len(self._unplaced) > MAX_UNPLACED:  # the oldest answer goes: counted, never silent
             self._unplaced.popitem(last=False)
             self.counters.evicted_ids += 1
+
+    def _place_answer(self, rid: str, stream: str, now: float) -> None:
+        """The REPORT of `rid` names its stream: an answer waiting for it counts there."""
+        waiting = self._unplaced.pop(rid, None)
+        if waiting is not None:
+            o, record, _ = waiting
+            self._apply_outcome(o, record, o.sent_at + (o.latency_ms or 0.0) / 1000.0, now, stream=stream)
 
     def _place(self, rid: str, stream: str) -> None:
         """The logs put request `rid` in `stream`: its answer, if it waits, counts there."""
@@ -306,7 +331,7 @@ class Fleet:
         waiting = self._unplaced.pop(rid, None)
         if waiting is not None:
             o, record, at = waiting
-            self._apply_outcome(o, record, o.sent_at + (o.latency_ms or 0.0) / 1000.0, at)
+            self._apply_outcome(o, record, o.sent_at + (o.latency_ms or 0.0) / 1000.0, at, stream=stream)
 
     def forget(self, container_id: str) -> None:
         """Drop a container (the user asked, or the model holds too many)."""
