@@ -2,7 +2,8 @@
 (logs) and outcomes (responses).
 
     model.py      Fleet: the one writer's entry points (apply_records, apply_outcomes), the
-                  whole-run clock, and the reads a widget or a finding makes
+                  whole-run clock, answers waiting for the logs to name their stream
+    reads.py      FleetReads: the diff, states, hosts, orders and totals a reader takes
     container.py  Container: one execution environment, its cold start, state, peak concurrency
     ledger.py     Ledger: each request id counted once across both channels, confirmed by logs
     instances.py  Instance: a capacity provider's EC2 instances, and which one hosted an environment
@@ -19,7 +20,8 @@ from tui.core.fleet.instances import (
     MAX_INSTANCES,
     Instance,
 )
-from tui.core.fleet.model import HOST_KEYS, INSTANCE_KEY, Fleet
+from tui.core.fleet.model import Fleet
+from tui.core.fleet.reads import HOST_KEYS, INSTANCE_KEY
 
 __all__ = [
     "EVIDENCE_BOTH",
