@@ -2,10 +2,14 @@
 exit 2, and the real CLI, run in its own process, never grows past 200 MB RSS doing it
 (issue 18: on main a 2 MB gzip of one 2 GB line grew `replay` to 5.9 GB over 25 s).
 
-Peak RSS is the child's own, from wait4's rusage (not RUSAGE_CHILDREN, which would also count
-any larger child this test process waited for before). The inputs are built on the fly with
-streamed writes: a bomb is one compressed megabyte after a full flush, written 2,048 times, so
-the test never holds more than a megabyte of it.
+Peak RSS is the CLI's own, from wait4's rusage, taken by a small launcher process: a child's
+ru_maxrss starts at the high-water mark of the process it was forked from (Linux carries the old
+memory's peak across exec), so a CLI forked straight from pytest, which has grown to hundreds of
+MB by the middle of the suite, would report pytest's peak (CI saw "337 MB" for every case), and
+RUSAGE_CHILDREN would also count any larger child this test process waited for before.
+
+The inputs are built on the fly with streamed writes: a bomb is one compressed megabyte after a
+full flush, written 2,048 times, so the test never holds more than a megabyte of it.
 """
 
 import json
@@ -13,7 +17,6 @@ import os
 import struct
 import subprocess
 import sys
-import threading
 import zlib
 
 import pytest
@@ -46,21 +49,39 @@ def write_gzip(path, head: bytes, unit: bytes, repeats: int, tail: bytes = b"") 
         fh.write(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
 
 
+# Forked from this small interpreter, the CLI's peak starts at the launcher's few MB, not pytest's.
+LAUNCHER = """
+import json, os, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "tui.cli", *argv])
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as fh:
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_maxrss], fh)
+"""
+
+
 def run_measured(argv: list[str], tmp_path, timeout_s: float = 120.0) -> tuple[int, str, float]:
     """The CLI in its own process: (exit code, stderr, peak RSS in MB)."""
-    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    out, err, result = tmp_path / "stdout.txt", tmp_path / "stderr.txt", tmp_path / "rusage.json"
     with open(out, "wb") as o, open(err, "wb") as e:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", *argv], stdin=subprocess.DEVNULL, stdout=o, stderr=e, cwd=tmp_path
+            [sys.executable, "-c", LAUNCHER, str(result), *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=o,
+            stderr=e,
+            cwd=tmp_path,
+            start_new_session=True,  # a hang kills the launcher and the CLI together
         )
-    killer = threading.Timer(timeout_s, proc.kill)  # a hang fails the test instead of holding the suite
-    killer.start()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        killer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    return proc.returncode, err.read_text(errors="replace"), usage.ru_maxrss / 1024  # KiB on Linux
+        proc.wait(timeout_s)  # a hang fails the test instead of holding the suite
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        pytest.fail(f"{argv}: still running after {timeout_s:.0f} s")
+    code, maxrss_kib = json.loads(result.read_text())
+    return code, err.read_text(errors="replace"), maxrss_kib / 1024  # KiB on Linux
 
 
 @pytest.fixture(scope="module")
