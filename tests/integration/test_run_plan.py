@@ -56,7 +56,7 @@ def test_a_snapshot_repeats_its_plan(tmp_path):
         (["--plan", "10c@30s, 5x@1m"], "--plan: stage 2 ('5x@1m'): the level must be"),
         (["--plan", "10c@1s", "--requests", "5"], "--plan sets how long the load runs"),
         (["--plan", "10c@1s", "--concurrency", "5"], "not allowed with argument"),
-        (["--plan", "nope.toml"], "--plan nope.toml: No such file"),
+        (["--plan", "nope.toml"], "nope.toml: no such file; check --plan"),
     ],
 )
 def test_bad_plans_are_one_line(tmp_path, args, says):
