@@ -239,7 +239,9 @@ class _Schedule:
             return
         async with self._cond:
             try:
-                await asyncio.wait_for(self._cond.wait_for(lambda: self.closed), seconds)
+                # asyncio.timeout, not wait_for, which on 3.11 can swallow a cancel at the deadline
+                async with asyncio.timeout(seconds):
+                    await self._cond.wait_for(lambda: self.closed)
             except TimeoutError:
                 pass
 

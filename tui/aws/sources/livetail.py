@@ -252,7 +252,10 @@ class LiveTailSource:
             while True:
                 try:
                     # AWS sends an update every second: a long silence is a dead connection.
-                    event = await asyncio.wait_for(events.__anext__(), self._stall_timeout)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+                    # comes as the wait ends, and close() would then wait for ever.
+                    async with asyncio.timeout(self._stall_timeout):
+                        event = await events.__anext__()
                 except StopAsyncIteration:
                     return
                 if "sessionStart" in event:
@@ -323,7 +326,8 @@ class LiveTailSource:
         try:
             # The first pass (from `since`) waits for the first session, so that it can close the
             # gap at once; but not for long, since the live stream may stay down.
-            await asyncio.wait_for(self._started.wait(), self._backfill_interval)
+            async with asyncio.timeout(self._backfill_interval):
+                await self._started.wait()
         except TimeoutError:
             log.debug("no Live Tail session yet for %s: backfilling anyway", self.log_group_name)
         for reader in readers[1:]:
