@@ -215,7 +215,7 @@ def _run_facts(result) -> dict:
         "seen_only_in_logs": result.log_only,
         "unaccounted": result.unaccounted,
         "errors_by_class": result.outcome_errors,
-        **({"log_source_counts": _jsonable(result.source_extra)} if result.source_name == "kinesis" else {}),
+        **({"log_source_counts": _jsonable(result.source_extra)} if result.source_name != "poll" else {}),
     }
 
 
@@ -239,6 +239,14 @@ def _summary(result) -> str:
     if not result.missing and not result.unaccounted:
         lag = f" {result.log_lag_s:.2f} s after the last response" if result.log_lag_s is not None else ""
         parts.append(f"logs confirmed all {c.invocations} invocations{lag}")
+    sampled = result.source_extra.get("sampled_updates") if result.source_extra else None
+    if sampled:
+        # Live Tail sends at most 500 events an update and samples above that (AWS-FACTS): said,
+        # with what the FilterLogEvents backfill brought that the stream had left out.
+        parts.append(
+            f"Live Tail sampled {sampled:,} update{'s' if sampled != 1 else ''} (over 500 events each); "
+            f"the FilterLogEvents backfill brought {result.source_extra.get('backfilled', 0):,} events it left out"
+        )
     if (result.missing or result.unaccounted) and result.source_error:
         parts.append(f"log source: {one_line(result.source_error, limit=200)}")
     return (
