@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui.core import lambdalog as L
 
@@ -560,3 +562,15 @@ def test_todays_facts_reach_the_snapshot_document():
     row = doc["containers"][0]
     assert (row["init_type"], row["peak_concurrency"], row["init_failures"]) == ("lambda-managed-instances", 2, 0)
     assert doc["totals"]["logs_dropped"] == 123 and doc["totals"]["cold_starts"] == 0
+
+
+@given(st.text(alphabet=st.sampled_from(list("RequestId: \t\n\x0b\x1cab-1é")), max_size=40))
+def test_the_request_id_reader_reads_what_the_regex_reads(line):
+    # _request_id reads the word after "RequestId:" with str methods (the hot path); it must read
+    # exactly what the pattern it replaced read.
+    import re
+
+    from tui.core.lambdalog import _request_id
+
+    m = re.search(r"RequestId:\s*(\S+)", line)
+    assert _request_id(line) == (m.group(1) if m else None)
