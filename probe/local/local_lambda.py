@@ -223,6 +223,7 @@ class LocalLambda:
             return Environment(self.config, host, self.launcher, self.shipper.add, lines, self._tmp, init_gate)
 
         self.fleet = Pool(self.profile, make_env, self._tmp, on_host_event)
+        self.fleet.log_status = self.shipper.status  # the log store's lag, in the status read
         await self.fleet.start()
         moto = self.moto
         self.loader = LoaderHost(self.profile, self.region, ACCOUNT, lambda: moto.endpoint, self.credentials, self._tmp)

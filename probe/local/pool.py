@@ -74,6 +74,7 @@ class Pool:
         self._waiters: deque[asyncio.Future] = deque()
         self._scaling_out: Environment | None = None
         self._make_env = make_env  # callable(host) -> Environment
+        self.log_status = None  # callable() -> dict: the log shipper's backlog, for status()
         self._base_tmp = base_tmp
         self.hosts: list[Host] = []
         self.live: dict[str, Environment] = {}  # id -> env, every environment not yet stopped
@@ -162,6 +163,8 @@ class Pool:
             "at_local_limit": self._room() < 1,
             "throttles": dict(self.throttles),
             "cold_starts": self.cold_starts,
+            # How far the log store is behind this machine's environments (logship.py)
+            "logs": self.log_status() if self.log_status else None,
         }
 
     @property

@@ -1,11 +1,14 @@
 """Log shipping: AWS's batch limits are enforced (moto would accept more), the ingestion delay
-holds events back, and on_shipped subscribers see exactly what reached the store."""
+holds events back, on_shipped subscribers see exactly what reached the store, and the calls
+(moto's budget) go to the stream that waited longest, each stream's lines in one call."""
 
 import asyncio
 
 from probe.local import LocalLambda
-from probe.local.logship import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, batches
+from probe.local.logship import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, LogShipper, batches
+from probe.local.moto_server import MotoServer
 from probe.local.profile import parse_profile
+from probe.local.shipqueue import ShipQueue
 from tests.local.conftest import assert_nothing_left, fetch_events
 
 
@@ -41,3 +44,89 @@ async def test_ingestion_delay_and_on_shipped(http):
         assert [group for group, _, _ in seen] == [ll.log_group] * len(seen)
         assert shipped == [e["message"] for e in events]
     assert_nothing_left(ll)
+
+
+# --- the call budget: which stream goes next ------------------------------------------------
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_the_stream_waiting_longest_is_put_first_with_everything_it_has():
+    clock = _Clock()
+    q = ShipQueue(max_events=100_000, full_at=1_000, now=clock)
+    for round_ in range(3):  # three invocations' lines per stream, streams in order s0..s999
+        for i in range(1_000):
+            q.add(f"s{i}", {"timestamp": round_, "message": f"{i}:{round_}"})
+            clock.t += 0.001
+    clock.t += 1.0
+    order = []
+    while (item := q.take(min_wait_s=0.2)) is not None:
+        stream, events = item
+        order.append(stream)
+        assert [e["message"] for e in events] == [f"{stream[1:]}:{r}" for r in range(3)]
+    # one call per stream, oldest first, nothing left behind
+    assert order == [f"s{i}" for i in range(1_000)]
+    assert q.pending == 0 and q.in_flight == 1_000
+
+
+def test_a_stream_is_not_put_again_while_its_put_is_in_flight_and_then_waits_its_turn():
+    clock = _Clock()
+    q = ShipQueue(max_events=100, full_at=1_000, now=clock)
+    q.add("a", {"timestamp": 0, "message": "a1"})
+    q.add("b", {"timestamp": 0, "message": "b1"})
+    clock.t = 1.0
+    assert q.take(0.2)[0] == "a"
+    q.add("a", {"timestamp": 1, "message": "a2"})  # arrives while a's put is in flight
+    q.add("c", {"timestamp": 1, "message": "c1"})
+    clock.t = 2.0
+    assert q.take(0.2)[0] == "b"
+    assert q.take(0.2)[0] == "c"  # a waits: its first put is not done
+    assert q.take(0.2) is None
+    q.done("a")
+    assert q.take(0.2) == ("a", [{"timestamp": 1, "message": "a2"}])
+
+
+def test_a_stream_that_waited_less_than_its_interval_waits_unless_it_is_full():
+    clock = _Clock()
+    q = ShipQueue(max_events=10_000, full_at=5, now=clock)
+    q.add("old", {"timestamp": 0, "message": "x"})
+    clock.t = 1.0
+    for n in range(5):
+        q.add("busy", {"timestamp": 1, "message": str(n)})
+    q.add("new", {"timestamp": 1, "message": "y"})
+    assert q.take(0.5)[0] == "old"
+    assert q.take(0.5)[0] == "busy"  # full: due at once
+    assert q.take(0.5) is None  # "new" waited 0 s
+    clock.t = 1.5
+    assert q.take(0.5)[0] == "new"
+
+
+def test_the_queue_is_bounded_and_counts_what_it_drops():
+    q = ShipQueue(max_events=3, full_at=1_000, now=_Clock())
+    for n in range(5):
+        q.add("s", {"timestamp": n, "message": str(n)})
+    assert (q.pending, q.added, q.dropped) == (3, 3, 2)
+
+
+async def test_the_shipper_puts_each_stream_once_oldest_first_and_ships_every_event():
+    """Real moto: 40 streams with lines pending, one call at a time: one PutLogEvents per
+    stream, in the order the streams began waiting, every event stored."""
+    async with MotoServer() as moto:
+        shipper = LogShipper(moto.endpoint, "us-east-1", ("testing", "testing"), "/aws/lambda/budget", parallel=1)
+        order = []
+        shipper.on_shipped.append(lambda group, stream, events: order.append((stream, len(events))))
+        # Queued before the loop starts, so every stream has all its lines by its first put.
+        for line in range(4):
+            for i in range(40):
+                shipper.add(f"s{i:02d}", f"line {line}")
+        await shipper.start()
+        await shipper.stop()
+        status = shipper.status()
+        assert order == [(f"s{i:02d}", 4) for i in range(40)]
+        assert (status["puts"], status["shipped"], status["pending_events"], status["dropped"]) == (40, 160, 0, 0)
