@@ -19,6 +19,9 @@ REQUEST_ID_HEADER = "x-lambdascope-request-id"
 # How long the probe holds the request after writing its record, in ms (the event's `hold_ms`
 # on the Invoke API): concurrency without CPU.
 HOLD_HEADER = "x-lambdascope-hold-ms"
+# When the client sent the request (epoch seconds): the local Lambda stamps a cold start's
+# INIT_START then, not when its own loop got to the request (AWS ignores it).
+SENT_AT_HEADER = "x-lambdascope-sent-at"
 
 # The probe record: a JSON object (DESIGN.md, "Probe record"), read here as a plain dict.
 ProbeRecord = dict[str, Any]

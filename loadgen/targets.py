@@ -25,6 +25,7 @@ Signed targets read credentials from botocore's standard chain in the process th
 
 import base64
 import re
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 from urllib.parse import quote
@@ -33,7 +34,7 @@ import orjson
 from yarl import URL
 
 from loadgen.errors import classify_status
-from loadgen.outcome import HOLD_HEADER, LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER, ProbeRecord
+from loadgen.outcome import HOLD_HEADER, LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER, SENT_AT_HEADER, ProbeRecord
 
 if TYPE_CHECKING:
     from loadgen.signing import CredentialsProvider, SigV4Signer
@@ -161,10 +162,11 @@ class UrlTarget:
 
     def prepare(self, client_request_id: str, hold_ms: int = 0) -> tuple[str, str, dict[str, str], bytes | None]:
         """(method, url, headers, body) for one request."""
+        sent_at = f"{time.time():.3f}"
         headers = (
-            {**self._fixed, REQUEST_ID_HEADER: client_request_id}
+            {**self._fixed, REQUEST_ID_HEADER: client_request_id, SENT_AT_HEADER: sent_at}
             if self._fixed
-            else {REQUEST_ID_HEADER: client_request_id}
+            else {REQUEST_ID_HEADER: client_request_id, SENT_AT_HEADER: sent_at}
         )
         if hold_ms:  # only when asked: every header costs signing time
             headers[HOLD_HEADER] = str(int(hold_ms))

@@ -45,6 +45,7 @@ TAIL_LINES = 256  # bound on lines kept per invocation for that tail
 INIT_TIMEOUT_S = 10.0  # Lambda's INIT phase limit
 MAX_SOCKET_PATH = 100  # bytes: Linux takes 107 for an AF_UNIX path
 SHORT_SOCKET_BASE = "/tmp"  # scratch folders there are cleaned by LocalLambda like any other
+MAX_ASKED_EARLIER_S = 10.0  # a client's send time older than this is not this machine's ramp
 
 
 @dataclass
@@ -189,15 +190,27 @@ class Environment:
         self._emit(line)
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> asyncio.Task:
-        """Begin INIT; the returned task ends when the runtime is ready (or failed)."""
+    def start(self, asked_at: float | None = None) -> asyncio.Task:
+        """Begin INIT; the returned task ends when the runtime is ready (or failed).
+
+        `asked_at` (epoch s): when the client sent the request this environment is started
+        for. Lambda would have started it then; this machine's accept queue and event loop may
+        have reached the request later (1,000 clients connecting at once take it a while), and
+        that delay is this machine's, like its start queue: INIT_START carries the earlier time
+        and the delay counts in local_queue_ms. A time in the future or over
+        MAX_ASKED_EARLIER_S before now (another clock, a stale header) is ignored.
+        """
         if self._starting is None:
             # INIT begins now, when the fleet decided it: environments started together (a
             # batch) log INIT_START together, however long this loop then takes to spawn them.
             self._init_began = time.perf_counter()
-            self._init_began_epoch = time.time()
+            now = self._init_began_epoch = time.time()
+            if asked_at is not None and now - MAX_ASKED_EARLIER_S <= asked_at < now:
+                self._init_began -= now - asked_at
+                self._init_began_epoch = asked_at
             if self.config.mode != "snapstart":  # a restored stream begins at RESTORE_START
-                self._emit(self._lines.init_start(self.stream))
+                began = self._init_began_epoch
+                self._emit(self._lines.init_start(self.stream, began), began)
             self._starting = asyncio.create_task(self._start_or_fail(), name=f"env-{self.id[:8]}")
         return self._starting
 

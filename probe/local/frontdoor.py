@@ -33,6 +33,11 @@ from probe.local.pool import Pool, Throttled
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 1.0
+# Connections the kernel completes before the loop accepts them. aiohttp's default is 128: 1,000
+# clients connecting at once then lost all but the first 129 SYNs, retried by the kernel a
+# second later (1 s, then 3 s), and the findings called this machine's accept queue "wave 2".
+# Linux caps it at net.core.somaxconn (4096 by default since 5.4).
+LISTEN_BACKLOG = 4096
 URL_ID = "lambdascopelocal0000000000000000"  # a function URL id is 32 lowercase alphanumerics
 TEXT_TYPES = (
     "text/",
@@ -46,6 +51,21 @@ TEXT_TYPES = (
 LOGS_TARGET_PREFIX = "Logs_20140328."  # CloudWatch Logs' JSON 1.1 operations
 # Kinesis (the log channel of `deploy --kinesis`) lives in the same moto: passed on the same way.
 FORWARDED_TARGETS = (LOGS_TARGET_PREFIX, "Kinesis_20131202.")
+# lambdascope's load generator says when it sent each request (loadgen/outcome.py): a cold
+# start is stamped then, not when this machine got to the request (Environment.start).
+SENT_AT_HEADER = "x-lambdascope-sent-at"
+
+
+def sent_at(request: web.Request) -> float | None:
+    """The client's send time (epoch s) from its header; None when absent or not a number."""
+    value = request.headers.get(SENT_AT_HEADER)
+    if value is None:
+        return None
+    try:
+        at = float(value)
+    except ValueError:
+        return None
+    return at if at == at else None  # not NaN
 
 
 def build_event(request: web.Request, body: bytes, request_id: str) -> dict:
@@ -204,7 +224,7 @@ class FrontDoor:
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # loopback only
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=LISTEN_BACKLOG)  # loopback only
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -266,7 +286,7 @@ class FrontDoor:
         if len(payload) > MAX_PAYLOAD:
             return too_large_url_response(request_id)
         try:
-            outcome = await self.fleet.invoke(payload, request_id, hold_s=self.latency_s)
+            outcome = await self.fleet.invoke(payload, request_id, hold_s=self.latency_s, asked_at=sent_at(request))
         except Throttled as exc:
             await self.network_delay()  # a 429 travels the same network
             return throttled_url_response(request_id, exc.local)

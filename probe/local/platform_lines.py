@@ -83,9 +83,10 @@ class PlatformLines:
     def _record(self, kind: str, record: dict, ts: float | None = None) -> str:
         return json.dumps({"time": iso(ts), "type": kind, "record": record}, separators=(",", ":"))
 
-    def init_start(self, stream: str) -> str:
+    def init_start(self, stream: str, ts: float | None = None) -> str:
         """Written when Lambda would start the environment (the pool's decision), however long
-        this machine then queues its init: the stream carries Lambda's timeline, not ours."""
+        this machine then queues its init: the stream carries Lambda's timeline, not ours. `ts`
+        (epoch s): that moment, when it was earlier than now."""
         if self.json:
             return self._record(
                 "platform.initStart",
@@ -99,6 +100,7 @@ class PlatformLines:
                     "instanceId": stream,
                     "instanceMaxMemory": self.memory_mb * 1024 * 1024,
                 },
+                ts,
             )
         return f"INIT_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {self.runtime_arn}"
 

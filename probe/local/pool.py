@@ -173,10 +173,14 @@ class Pool:
         return [*self.history, *self.live.values()]
 
     # -- serving ------------------------------------------------------------------------------
-    async def invoke(self, event: bytes, request_id: str, hold_s: float = 0.0) -> InvocationResult:
+    async def invoke(
+        self, event: bytes, request_id: str, hold_s: float = 0.0, asked_at: float | None = None
+    ) -> InvocationResult:
         """Serve one request. `hold_s`: the client's network round trip, spent holding the
-        environment (so a closed-loop client keeps one environment, as ab's clients did)."""
-        env = await self._acquire_or_wait()
+        environment (so a closed-loop client keeps one environment, as ab's clients did).
+        `asked_at`: when the client sent it (epoch s), the time a cold start's INIT_START
+        carries (Environment.start)."""
+        env = await self._acquire_or_wait(asked_at)
         try:
             if hold_s:
                 await asyncio.sleep(hold_s)
@@ -184,9 +188,9 @@ class Pool:
         finally:
             self.release(env)
 
-    async def _acquire_or_wait(self) -> Environment:
+    async def _acquire_or_wait(self, asked_at: float | None = None) -> Environment:
         try:
-            return self.acquire()
+            return self.acquire(asked_at=asked_at)
         except Throttled as exc:
             if not exc.local:
                 raise
@@ -212,7 +216,7 @@ class Pool:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
             try:
-                env = self.acquire(new=cold)
+                env = self.acquire(new=cold, asked_at=asked_at)
             except Throttled as exc:
                 if exc.local and loop.time() < deadline:
                     cold = exc.cold
@@ -235,9 +239,10 @@ class Pool:
         ppe = self.profile.processes_per_env
         return max(0, (self.max_processes - len(self.live) * ppe) // ppe)
 
-    def acquire(self, new: bool = False) -> Environment:
+    def acquire(self, new: bool = False, asked_at: float | None = None) -> Environment:
         """Pick or start the environment for one request (synchronous: decisions are atomic).
-        `new`: start one (a request that already found none idle and waited for a start slot)."""
+        `new`: start one (a request that already found none idle and waited for a start slot).
+        `asked_at`: when the client sent the request (epoch s), for a new one's INIT_START."""
         if self.lmi:
             return self._acquire_slot()
         env = None if new else self._pick_warm()
@@ -269,12 +274,12 @@ class Pool:
         self._tokens -= 1
         self._busy += 1
         env.begin_request()
-        self._start(env)
+        self._start(env, asked_at)
         return env
 
-    def _start(self, env: Environment):
+    def _start(self, env: Environment, asked_at: float | None = None):
         """Begin an environment's INIT; when it is over, a waiting request may try again."""
-        task = env.start()
+        task = env.start(asked_at)
         task.add_done_callback(lambda _t: self._started(env))
         return task
 

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import pytest
 from botocore.credentials import Credentials
@@ -35,8 +36,12 @@ def test_status_classes(status, error):
 
 
 def test_url_target_request_carries_the_client_request_id():
+    before = time.time()
     method, url, headers, payload = UrlTarget("http://127.0.0.1:9/fn").prepare("ab" * 16)
     assert (method, url, payload) == ("GET", "http://127.0.0.1:9/fn", None)
+    # ... and when it was sent, for the local Lambda's INIT_START (ms, as the header carries it)
+    sent_at = float(headers.pop("x-lambdascope-sent-at"))
+    assert int(before * 1000) / 1000 <= sent_at <= time.time() + 0.001
     assert headers == {"x-lambdascope-request-id": "ab" * 16}
     method, _, headers, payload = UrlTarget("http://h/", method="post").prepare("cd" * 16)
     assert method == "POST" and json.loads(payload) == {"client_request_id": "cd" * 16}

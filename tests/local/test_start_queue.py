@@ -4,7 +4,11 @@ and the time they queued here is reported apart (environment info, the status en
 in Init Duration or the stream's timeline."""
 
 import asyncio
+import time
 
+from loadgen.fastclient import FastClient
+from loadgen.outcome import HOLD_HEADER, SENT_AT_HEADER, new_request_id
+from loadgen.targets import UrlTarget
 from probe.local import LocalLambda, load_profile
 from probe.local.capacity import LOCAL_LIMIT_HEADER, LOCAL_REASON, START_QUEUE_MAX_S
 from tests.local.conftest import assert_nothing_left, fetch_events, hammer
@@ -12,6 +16,7 @@ from tui.core.analysis import analyze
 from tui.core.events import LogEvent
 
 CLIENTS = 20
+CLIENTS_AT_ONCE = 200
 
 
 async def test_twenty_clients_on_today_are_one_wave_however_few_inits_run_here(http):
@@ -64,3 +69,65 @@ async def test_a_start_this_machine_cannot_run_before_the_client_gives_up_gets_a
         assert status["local_limited"] == 1 and status["throttles"] == {LOCAL_REASON: 1}
         assert len(ll.environments) == 1
     assert_nothing_left(ll)
+
+
+async def test_two_hundred_clients_opening_at_once_on_scale_are_one_wave(http):
+    """The first requests of many clients reach the local Lambda together: the front door's
+    accept queue holds them all (with aiohttp's default of 128, the 129th connection waited for
+    the kernel's SYN retry, a second later, and the findings told 'wave 2'), and however long
+    this loop then takes to get to each, its INIT_START is when the client sent it (the load
+    generator's header), as Lambda would have started it (before: 79 at +0.0 s, 121 at +0.3 s)."""
+    prof = load_profile("scale")
+    client = FastClient(limit=CLIENTS_AT_ONCE, timeout=60, connect_timeout=30)
+    await client.start()
+    try:
+        async with LocalLambda(prof) as ll:
+            target = UrlTarget(ll.function_url)
+            # Each holds its environment 1 s: 200 start. Opened in one go, from this loop: no
+            # accept can run before every connect is made.
+            requests = [target.prepare(new_request_id(), hold_ms=1000) for _ in range(CLIENTS_AT_ONCE)]
+            results = await asyncio.gather(*(client.request(*r) for r in requests))
+            assert [status for status, _, _ in results] == [200] * CLIENTS_AT_ONCE
+            raw = await fetch_events(
+                ll,
+                want=lambda evs: sum(e["message"].startswith("REPORT") for e in evs) >= CLIENTS_AT_ONCE,
+                timeout=30,
+            )
+            envs = ll.environments
+            async with http.get(ll.status_url) as resp:
+                status = await resp.json()
+    finally:
+        await client.close()
+    assert_nothing_left(ll)
+    assert len(envs) == CLIENTS_AT_ONCE
+    # The delay is this machine's, and said so: the start queue counts it.
+    assert status["queued_starts"] > 0
+    events = [LogEvent(e["logStreamName"], e["timestamp"], e["message"]) for e in raw]
+    doc = analyze(events, {"kind": "test"})
+    waves = [f for f in doc["findings"] if f["kind"] == "wave"]
+    assert [w["size"] for w in waves] == [CLIENTS_AT_ONCE], [w["text"] for w in waves]
+
+
+async def test_a_cold_start_is_stamped_when_the_client_sent_its_request(http):
+    """INIT_START carries the load generator's send time when this machine got to the request
+    later, and the difference is this machine's queue; a send time too old (another clock) or
+    not a number is ignored."""
+    async with LocalLambda(load_profile("scale")) as ll:
+        before = time.time()
+        asked = round(before - 0.5, 3)
+
+        async def one(sent: str) -> str:
+            # Held 1 s each, so the four overlap and each starts an environment of its own.
+            headers = {SENT_AT_HEADER: sent, HOLD_HEADER: "1000"}
+            async with http.get(ll.function_url, headers=headers) as resp:
+                return (await resp.json())["container_id"]
+
+        good, *ignored = await asyncio.gather(one(f"{asked:.3f}"), one(f"{before - 3600:.3f}"), one("soon"), one("nan"))
+        raw = await fetch_events(ll, want=lambda evs: sum(e["message"].startswith("REPORT") for e in evs) >= 4)
+        envs = {e["stream"]: e for e in ll.environments}
+    assert_nothing_left(ll)
+    starts = {e["logStreamName"]: e["timestamp"] for e in raw if e["message"].startswith("INIT_START")}
+    assert len(starts) == 4
+    assert starts[good] == int(asked * 1000)
+    assert envs[good]["local_queue_ms"] >= 500
+    assert all(starts[stream] >= int(before * 1000) for stream in ignored)
