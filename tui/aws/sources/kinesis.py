@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +43,7 @@ from tui.aws.sources.backoff import Backoff
 from tui.aws.sources.failures import TRANSIENT, error_code
 from tui.aws.sources.filterlogs import FilterLogEventsReader, Transient
 from tui.aws.sources.kinesis_records import CONTROL, DATA, decode
+from tui.aws.sources.pushed import PushedSource, Stop
 from tui.core.errors import UserError, one_line
 from tui.core.events import LogEvent, SourceStatus
 from tui.core.recent import RecentKeys
@@ -76,7 +77,7 @@ class _Shard:
     task: asyncio.Task | None = field(default=None, repr=False)
 
 
-class KinesisSource:
+class KinesisSource(PushedSource):
     """A `LogSource` over every shard of one Kinesis stream that CloudWatch Logs writes to.
 
     status.extra counts: records, control_messages, garbage_records (and garbage_reasons),
@@ -148,9 +149,7 @@ class KinesisSource:
         budget = sweep_budget_per_s / max(1, len(self.log_groups))
         self._readers = [FilterLogEventsReader(logs, g, self.status, budget_per_s=budget) for g in self.log_groups]
         self._shards: dict[str, _Shard] = {}
-        self._queue: asyncio.Queue[list[LogEvent] | _Stop] = asyncio.Queue(max_queued_batches)
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
+        super().__init__(max_queued_batches)
         self._changed = asyncio.Event()  # a shard finished: its children may start
         self._sweep_from = since_ms
 
@@ -161,33 +160,8 @@ class KinesisSource:
         run starts, not an error some seconds into it."""
         await self._list()
 
-    async def batches(self) -> AsyncIterator[list[LogEvent]]:
-        if self._closed:
-            return
-        if self._task is not None:
-            raise RuntimeError("KinesisSource.batches() may be iterated once")
-        self._task = asyncio.create_task(self._run(), name=f"kinesis-{self.stream}")
-        try:
-            while True:
-                item = await self._queue.get()
-                if isinstance(item, _Stop):
-                    if item.error is not None:
-                        raise item.error
-                    return
-                yield item
-        finally:
-            if not self._task.done():
-                self._task.cancel()
-
-    async def close(self) -> None:
-        self._closed = True
-        task = self._task
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(_Stop(None))
+    def _task_name(self) -> str:
+        return f"kinesis-{self.stream}"
 
     async def sweep(self) -> list[LogEvent] | None:
         """One FilterLogEvents pass over every group since the start (the run's final sweep):
@@ -205,7 +179,7 @@ class KinesisSource:
 
     # --- supervision -------------------------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _read(self) -> None:
         error: BaseException | None = None
         sweeper = asyncio.create_task(self._sweep_loop()) if self._sweep_every_s > 0 else None
         try:
@@ -223,7 +197,7 @@ class KinesisSource:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        await self._queue.put(_Stop(error))
+        await self._queue.put(Stop(error))
 
     async def _follow_shards(self) -> None:
         """Start each shard's reader once its parents are read to their end; list again every
@@ -474,10 +448,3 @@ class _Throttled(Exception):
 
 class _Expired(Exception):
     """The iterator passed its 5 minutes: re-open it after the last sequence number read."""
-
-
-class _Stop:
-    """End of batches(): with the error that ended the source, if any."""
-
-    def __init__(self, error: BaseException | None) -> None:
-        self.error = error

@@ -31,7 +31,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from typing import Any
 
@@ -41,6 +41,7 @@ from botocore.exceptions import ClientError, EventStreamError
 from tui.aws.sources.backoff import Backoff
 from tui.aws.sources.failures import TRANSIENT, error_code, one_line_error, retryable
 from tui.aws.sources.filterlogs import FilterLogEventsReader, Transient
+from tui.aws.sources.pushed import PushedSource, Stop
 from tui.core.errors import UserError, one_line
 from tui.core.events import LogEvent, SourceStatus
 from tui.core.recent import RecentKeys
@@ -52,7 +53,7 @@ ClientFactory = Callable[[], AsyncContextManager[Any]]
 _ARN = re.compile(r"^arn:[\w-]+:logs:[\w-]*:\d*:log-group:(?P<name>[^*]+?)(?::\*)?$")
 
 
-class LiveTailSource:
+class LiveTailSource(PushedSource):
     """A `LogSource` over StartLiveTail for one log group, reconnecting and backfilling.
 
     status.extra counts: sessions (started), reconnects, sampled_updates, backfilled (events that
@@ -126,9 +127,7 @@ class LiveTailSource:
         self._stall_timeout = stall_timeout_s
         self._sampled_hold_ms = sampled_hold_s * 1000
         self._clock = clock
-        self._queue: asyncio.Queue[list[LogEvent] | _Stop] = asyncio.Queue(max_queued_batches)
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
+        super().__init__(max_queued_batches)
         # Completeness bookkeeping, in local wall-clock ms.
         self._gap_from: int | None = None  # events ingested since then may be missing
         self._gap_event = asyncio.Event()  # a backfill pass is wanted
@@ -140,44 +139,18 @@ class LiveTailSource:
 
     # --- the LogSource protocol ---------------------------------------------------------------
 
-    async def batches(self) -> AsyncIterator[list[LogEvent]]:
-        if self._closed:
-            return
-        if self._task is not None:
-            raise RuntimeError("LiveTailSource.batches() may be iterated once")
+    def _before_reading(self) -> None:
         floor = self._since_ms if self._since_ms is not None else self._now()
         self._since_ms = floor
         # Everything stamped from `since` on is promised: the first session backfills it.
         self._open_gap(floor)
-        self._task = asyncio.create_task(self._run(), name=f"livetail-{self.log_group_name}")
-        try:
-            while True:
-                item = await self._queue.get()
-                if isinstance(item, _Stop):
-                    if item.error is not None:
-                        raise item.error
-                    return
-                yield item
-        finally:
-            # A consumer that stops iterating should not leave the session running; close()
-            # still awaits the task.
-            if not self._task.done():
-                self._task.cancel()
 
-    async def close(self) -> None:
-        self._closed = True
-        task = self._task
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        # Wake a consumer parked in batches(): drop what it will not read, then the end marker.
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(_Stop(None))
+    def _task_name(self) -> str:
+        return f"livetail-{self.log_group_name}"
 
     # --- supervision -------------------------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _read(self) -> None:
         error: BaseException | None = None
         try:
             async with self._factory() as client:
@@ -197,7 +170,7 @@ class LiveTailSource:
             error = exc
             self.status.error = one_line_error(exc)
             log.error("live tail of %s stopped: %s", self.log_group_name, self.status.error)
-        await self._queue.put(_Stop(error))
+        await self._queue.put(Stop(error))
 
     # --- the live stream ---------------------------------------------------------------------
 
@@ -440,10 +413,3 @@ class LiveTailSource:
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
-
-
-class _Stop:
-    """End of batches(): with the error that ended the source, if any."""
-
-    def __init__(self, error: BaseException | None) -> None:
-        self.error = error
