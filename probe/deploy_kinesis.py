@@ -26,11 +26,10 @@ import json
 from botocore.exceptions import ClientError
 
 from probe.deploy_aws import error_code, error_message, ignore_missing
-from probe.deploy_spec import ROLE_PATH, TAGS, DeployError, is_ours, role_name
+from probe.deploy_spec import ROLE_PATH, SHARDS_MAX, TAGS, DeployError, is_ours, role_name
 
 FILTER_NAME = "lambdascope-kinesis"
 PUT_POLICY_NAME = "lambdascope-put-log-records"
-SHARDS_MAX = 64  # a sanity bound for a probe's logs (each shard bills by the hour)
 STREAM_READY_TIMEOUT_S = 120.0
 STREAM_POLL_S = 1.0
 # PutSubscriptionFilter while the new role propagates: about a minute in all. Tests shorten it.

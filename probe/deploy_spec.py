@@ -45,6 +45,10 @@ PUBLIC_STATEMENTS = {
     },
 }
 
+# deploy --kinesis --shards: a sanity bound for a probe's logs (each shard bills by the hour). Here,
+# with the pure spec, so the command line reads it without importing an AWS SDK.
+SHARDS_MAX = 64
+
 
 class DeployError(Exception):
     """A deploy/destroy problem the user can fix; the message is one line naming the fix."""

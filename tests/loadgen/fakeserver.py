@@ -136,6 +136,8 @@ def build_app(state=None):
         body = await request.read()
         return web.json_response(
             {
+                # Marked as the probe's record, which is the only answer the runner keeps whole.
+                "lambdascope": 1,
                 "method": request.method,
                 "raw_path": request.raw_path,
                 "headers": [[k, v] for k, v in request.headers.items()],

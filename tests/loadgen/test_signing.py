@@ -179,7 +179,8 @@ def test_spec_round_trip_uses_the_standard_chain():
     }
     target = target_from_spec(spec)
     assert target.signer.region == "eu-west-2"  # from the URL's host
-    assert target.spec() == {**spec, "region": "eu-west-2"}
+    # The request's shape (any function's) travels too, empty for the probe's plain GET.
+    assert target.spec() == {**spec, "region": "eu-west-2", "path": None, "headers": [], "body": None}
     invoke = target_from_spec({"kind": "invoke", "function_name": "probe"})
     assert invoke.region == "us-east-1"  # AWS_DEFAULT_REGION, as the SDKs do
     assert invoke.url == ("https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/probe/invocations")

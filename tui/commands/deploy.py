@@ -6,8 +6,7 @@ import json
 import shlex
 import sys
 
-from probe.deploy_kinesis import SHARDS_MAX
-from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN
+from probe.deploy_spec import ARCHES, DEFAULT_NAME, MEMORY_MAX, MEMORY_MIN, SHARDS_MAX
 from tui.aws.errors import aws_errors
 from tui.commands.options import add_aws_flags
 from tui.core.errors import UserError, mask, one_line
