@@ -5,7 +5,6 @@ Lambda throttles it (GetAccountSettings as the local Lambda answers it, through 
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -40,14 +39,12 @@ def local_aws_limit_5(tmp_path):
     ],
 )
 def test_a_hold_past_the_timeout_is_refused_before_anything_starts(tmp_path, argv, names):
-    started = time.monotonic()
     out = lambdascope(tmp_path, *argv, timeout=60)
     assert out.returncode == 2, out.stderr
+    # One line, from the profile alone: nothing started, so nothing else was said.
     assert out.stderr.count("\n") == 1, out.stderr
     assert out.stderr.startswith(f"lambdascope: error: {names} is longer than the local Lambda (profile today)")
     assert "at most 2.9s" in out.stderr and "timeout_s" in out.stderr
-    # Refused from the profile alone: no local Lambda was started (that takes seconds).
-    assert time.monotonic() - started < 30
 
 
 def test_hold_1s_at_concurrency_50_holds_50_environments_at_about_50_requests_a_second(tmp_path):
