@@ -44,6 +44,7 @@ from botocore.exceptions import ClientError
 
 from probe.deploy_aws import (
     AwsClients,
+    ensure_inline_policy,
     error_code,
     error_message,
     get_function,
@@ -128,7 +129,7 @@ async def deploy(
         partition, account = arn_parts(role_arn)
         group_arn = log_group_arn(partition, aws.region, account, name)
         changes["log_group"] = await _ensure_log_group(aws, group, existing_group)
-        changes["role_policy"] = await _ensure_role_policy(aws, role, group_arn)
+        changes["role_policy"] = await ensure_inline_policy(aws, role, LOGS_POLICY_NAME, logs_policy(group_arn))
         config, changes["function"] = await _ensure_function(aws, name, memory, arch, role_arn, existing_fn, snapstart)
         qualifier = version = None
         if snapstart:
@@ -191,23 +192,6 @@ async def _ensure_role(aws, role, existing):
         return found["Arn"], "unchanged"
     await aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust_policy()))
     return found["Arn"], "updated"
-
-
-async def _ensure_role_policy(aws, role, group_arn):
-    wanted = logs_policy(group_arn)
-    try:
-        current = (await aws.iam.get_role_policy(RoleName=role, PolicyName=LOGS_POLICY_NAME))["PolicyDocument"]
-        state = "updated"
-    except ClientError as exc:
-        if error_code(exc) != "NoSuchEntity":
-            raise
-        current, state = None, "created"
-    if isinstance(current, str):
-        current = json.loads(current)
-    if current == wanted:
-        return "unchanged"
-    await aws.iam.put_role_policy(RoleName=role, PolicyName=LOGS_POLICY_NAME, PolicyDocument=json.dumps(wanted))
-    return state
 
 
 async def _ensure_log_group(aws, group, existing):

@@ -2,6 +2,7 @@
 read-only lookups of what already exists (with its tags, to tell ours from someone else's)."""
 
 import contextlib
+import json
 
 import aioboto3
 from botocore.config import Config
@@ -104,3 +105,21 @@ def ignore_missing(code):
     except ClientError as exc:
         if error_code(exc) != code:
             raise
+
+
+async def ensure_inline_policy(aws, role: str, name: str, wanted: dict) -> str:
+    """Role `role`'s inline policy `name` made `wanted`: "created", "updated" or "unchanged" (read
+    first, so a deploy that changes nothing writes nothing)."""
+    try:
+        current = (await aws.iam.get_role_policy(RoleName=role, PolicyName=name))["PolicyDocument"]
+        state = "updated"
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        current, state = None, "created"
+    if isinstance(current, str):
+        current = json.loads(current)
+    if current == wanted:
+        return "unchanged"
+    await aws.iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(wanted))
+    return state

@@ -25,7 +25,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from probe.deploy_aws import error_code, error_message, ignore_missing
+from probe.deploy_aws import ensure_inline_policy, error_code, error_message, ignore_missing
 from probe.deploy_spec import ROLE_PATH, SHARDS_MAX, TAGS, DeployError, is_ours, role_name
 
 FILTER_NAME = "lambdascope-kinesis"
@@ -108,7 +108,9 @@ async def ensure_kinesis(aws, name, groups, partition, account, shards=None):
     stream_arn, count, changes["kinesis_stream"] = await _ensure_stream(aws, stream, existing_stream, shards)
     trust = cwl_trust_policy(partition, aws.region, account, groups)
     role_arn, changes["kinesis_role"] = await _ensure_role(aws, role, existing_role, trust)
-    changes["kinesis_role_policy"] = await _ensure_policy(aws, role, put_records_policy(stream_arn))
+    changes["kinesis_role_policy"] = await ensure_inline_policy(
+        aws, role, PUT_POLICY_NAME, put_records_policy(stream_arn)
+    )
     for group in groups:
         changes[f"subscription {group}"] = await _ensure_filter(aws, group, stream_arn, role_arn)
     summary = {
@@ -233,22 +235,6 @@ async def _ensure_role(aws, role, existing, trust):
         return found["Arn"], "unchanged"
     await aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
     return found["Arn"], "updated"
-
-
-async def _ensure_policy(aws, role, wanted):
-    try:
-        current = (await aws.iam.get_role_policy(RoleName=role, PolicyName=PUT_POLICY_NAME))["PolicyDocument"]
-        state = "updated"
-    except ClientError as exc:
-        if error_code(exc) != "NoSuchEntity":
-            raise
-        current, state = None, "created"
-    if isinstance(current, str):
-        current = json.loads(current)
-    if current == wanted:
-        return "unchanged"
-    await aws.iam.put_role_policy(RoleName=role, PolicyName=PUT_POLICY_NAME, PolicyDocument=json.dumps(wanted))
-    return state
 
 
 # ---- the subscription filters -------------------------------------------------------------------
