@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-@dataclass(slots=True, frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, 0.54 µs an event
+# against 0.14 µs (python 3.11, this machine), on every event of every channel. Nothing assigns
+# to one; unsafe_hash keeps it hashable by value, as frozen did.
+@dataclass(slots=True, unsafe_hash=True)
 class LogEvent:
     """One CloudWatch Logs event, as FilterLogEvents, Live Tail or an export gives it."""
 
