@@ -52,8 +52,12 @@ class _ForkedProc(Proc):
 
 
 class ForkLauncher:
-    def __init__(self, pids: set[int] | None = None):
+    """`ric`: each child runs real awslambdaric (runtime "awslambdaric-fork"), not the small
+    loop of fork_runtime.py (runtime "fork")."""
+
+    def __init__(self, pids: set[int] | None = None, *, ric: bool = False):
         self._pids = pids if pids is not None else set()
+        self._ric = ric
         self._proc: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
         self._ids = itertools.count(1)
@@ -129,7 +133,7 @@ class ForkLauncher:
         read_fd, write_fd = os.pipe()
         req_id = next(self._ids)
         fut = self._replies[req_id] = loop.create_future()
-        msg = json.dumps({"id": req_id, "env": env, "cwd": cwd, "handler": env["_HANDLER"]})
+        msg = json.dumps({"id": req_id, "env": env, "cwd": cwd, "handler": env["_HANDLER"], "ric": self._ric})
         try:
             async with self._lock:
                 while True:

@@ -246,10 +246,10 @@ class LocalLambda:
         await self.door.start()
 
     def _make_launcher(self):
-        if self.profile.runtime == "fork":
+        if self.profile.runtime in ("fork", "awslambdaric-fork"):
             from probe.local.forkserver import ForkLauncher
 
-            return ForkLauncher(self._pids)
+            return ForkLauncher(self._pids, ric=self.profile.runtime == "awslambdaric-fork")
         return SpawnLauncher()
 
     async def _shutdown(self) -> None:

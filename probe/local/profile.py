@@ -26,7 +26,7 @@ class Profile:
     # [function]
     memory_mb: int = 128
     timeout_s: float = 3.0
-    runtime: str = "awslambdaric"  # awslambdaric | fork
+    runtime: str = "awslambdaric"  # awslambdaric | awslambdaric-fork | fork
     log_format: str = "text"  # text | json
     concurrency_limit: int = 1000
     # Round-trip latency the front door adds to every request (the internet between a client and
@@ -103,7 +103,7 @@ _SECTIONS = {
 # Keys whose TOML name differs from the attribute (a section's own `name`).
 _RENAMED = {("capacity_provider", "name"): "capacity_provider"}
 _CHOICES = {
-    "runtime": ("awslambdaric", "fork"),
+    "runtime": ("awslambdaric", "awslambdaric-fork", "fork"),
     "log_format": ("text", "json"),
     "strategy": ("binpack", "spread"),
     "warm_choice": ("mru", "lru", "random"),
@@ -295,10 +295,12 @@ def _check_ranges(prof: Profile, label: str) -> None:
             f'{label}: [function] max_concurrency > 1 needs mode = "lmi" '
             "(only Managed Instances serve several requests per environment)"
         )
-    if prof.mode != "on-demand" and prof.runtime == "fork":
+    if prof.mode != "on-demand" and prof.runtime != "awslambdaric":
+        # SnapStart restores and Managed Instances' worker processes are built on a spawned
+        # runtime; the forked ones are tried for on-demand only.
         raise ValueError(
             f'{label}: [function] mode = "{prof.mode}" needs '
-            'runtime = "awslambdaric" (the fork runtime has no such mode)'
+            f'runtime = "awslambdaric" (the {prof.runtime} runtime has no such mode)'
         )
     if prof.mode == "lmi" and prof.max_environments < max(1, prof.min_environments):
         raise ValueError(

@@ -54,3 +54,8 @@ def hold_until(event, context):
     while not os.path.exists(event["until"]) and time.monotonic() < deadline:
         time.sleep(0.2)
     return {"ok": True, "released": os.path.exists(event["until"])}
+
+
+def runtime_client(event, context):
+    """Which runtime serves this environment: awslambdaric's bootstrap, or the fork runtime's loop."""
+    return {"awslambdaric": "awslambdaric.bootstrap" in sys.modules, "pid": os.getpid(), "ppid": os.getppid()}

@@ -4,6 +4,7 @@ handler timeouts and runtime crashes, and the JSON log format."""
 import asyncio
 import base64
 import json
+import os
 
 import aioboto3
 import pytest
@@ -12,7 +13,7 @@ from botocore.config import Config
 from probe.local import LocalLambda, load_profile
 from tests.local.conftest import assert_nothing_left, fetch_events
 
-RUNTIMES = pytest.mark.parametrize("runtime", ["awslambdaric", "fork"])
+RUNTIMES = pytest.mark.parametrize("runtime", ["awslambdaric", "awslambdaric-fork", "fork"])
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 
 
@@ -53,6 +54,23 @@ async def test_invoke_with_log_tail():
         assert resp["StatusCode"] == 200
         with pytest.raises(client.exceptions.ResourceNotFoundException):
             await invoke(client, "no-such-function", {})
+    assert_nothing_left(ll)
+
+
+@pytest.mark.parametrize(
+    "runtime, awslambdaric, forked", [("awslambdaric", True, False), ("awslambdaric-fork", True, True), ("fork", False, True)]
+)
+async def test_each_runtime_is_what_it_says(runtime, awslambdaric, forked):
+    # awslambdaric-fork must be the real client, forked from the fork server (not the local
+    # Lambda, whose child a spawned runtime is), not the fork runtime's small loop.
+    async with (
+        LocalLambda(handler="tests.local.handlers.runtime_client", runtime=runtime) as ll,
+        lambda_client(ll) as client,
+    ):
+        _, body = await invoke(client, ll.function_name, {})
+        got = json.loads(body)
+        assert got["awslambdaric"] is awslambdaric
+        assert (got["ppid"] != os.getpid()) is forked
     assert_nothing_left(ll)
 
 

@@ -40,7 +40,7 @@ def test_a_file_path_loads(tmp_path):
 @pytest.mark.parametrize(
     "text, fragment",
     [
-        ('[function]\nruntime = "java"\n', "runtime must be one of awslambdaric, fork"),
+        ('[function]\nruntime = "java"\n', "runtime must be one of awslambdaric, awslambdaric-fork, fork"),
         ("[scaling]\nburts = 3\n", "unknown key 'burts' in [scaling]"),
         ("[scaling]\nsteps = []\n", "non-empty list of positive integers"),
         ("[function]\nmemory_mb = 64\n", "memory_mb must be 128..10240"),
