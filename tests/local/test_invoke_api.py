@@ -58,7 +58,8 @@ async def test_invoke_with_log_tail():
 
 
 @pytest.mark.parametrize(
-    "runtime, awslambdaric, forked", [("awslambdaric", True, False), ("awslambdaric-fork", True, True), ("fork", False, True)]
+    "runtime, awslambdaric, forked",
+    [("awslambdaric", True, False), ("awslambdaric-fork", True, True), ("fork", False, True)],
 )
 async def test_each_runtime_is_what_it_says(runtime, awslambdaric, forked):
     # awslambdaric-fork must be the real client, forked from the fork server (not the local
