@@ -36,7 +36,7 @@ def _fresh_every_time(runtime: str):
     return prof
 
 
-@pytest.mark.parametrize("runtime", ["awslambdaric", "fork"])
+@pytest.mark.parametrize("runtime", ["awslambdaric", "awslambdaric-fork", "fork"])
 async def test_cold_start(runtime):
     async with LocalLambda(_fresh_every_time(runtime)) as ll, aiohttp.ClientSession() as http:
         latencies, warm = [], 0
@@ -156,7 +156,7 @@ def _pss_kb(pid) -> int:
 MEASURE_HELD = 200  # environments held asleep to measure one's cost (the cap's ENV_KB)
 
 
-@pytest.mark.parametrize("runtime", ["fork", "awslambdaric"])
+@pytest.mark.parametrize("runtime", ["fork", "awslambdaric-fork", "awslambdaric"])
 async def test_memory_per_held_environment(runtime):
     """What capacity.ENV_KB budgets: MemAvailable, RSS, PSS and descriptors per held environment."""
     prof = load_profile()
@@ -214,19 +214,21 @@ asyncio.run(main())
 """
 
 
-async def test_thousand_held_environments_under_load():
+# scale: the fork runtime's small loop; today (the default): real awslambdaric, forked.
+@pytest.mark.parametrize("profile", ["scale", "today"])
+async def test_thousand_held_environments_under_load(profile):
     """1,000 closed-loop clients, each request held HOLD_S in its handler, for STEADY_S once all
-    are up, against the local Lambda on the scale profile in its own process (its CPU and RSS
-    apart from the clients'). The probe itself holds each request (its hold header)."""
+    are up, against the local Lambda on `profile` in its own process (its CPU and RSS apart
+    from the clients'). The probe itself holds each request (its hold header)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, "scale", "probe.handler.handler"],
+        [sys.executable, "-c", SERVER, profile, "probe.handler.handler"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
     )
     try:
         info = json.loads(proc.stdout.readline())
-        report = await _hold_and_load(info, proc.pid)
+        report = await _hold_and_load(info, proc.pid, profile)
     finally:
         proc.send_signal(signal.SIGINT)  # the local Lambda stops everything it started
         try:
@@ -237,7 +239,7 @@ async def test_thousand_held_environments_under_load():
     print("\n" + report)
 
 
-async def _hold_and_load(info: dict, pid: int) -> str:
+async def _hold_and_load(info: dict, pid: int, profile: str) -> str:
     done: list[tuple[float, float, int]] = []  # (finished at, latency s, status)
     stop = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=HELD + 10)
@@ -293,7 +295,7 @@ async def _hold_and_load(info: dict, pid: int) -> str:
     failed = len(window) - len(ok)
     cores = os.cpu_count() or 1
     return (
-        f"[scale] {HELD:,} clients, each request held {HOLD_S:g} s, {w1 - w0:.0f} s once up ({ramp}):\n"
+        f"[{profile}] {HELD:,} clients, each request held {HOLD_S:g} s, {w1 - w0:.0f} s once up ({ramp}):\n"
         f"  environments {envs:,} (budget ≥{HELD:,} {'✓' if envs >= HELD else '✗'})\n"
         f"  requests/s   {rate:,.0f} (budget ≥{RATE_BUDGET:,.0f} {'✓' if rate >= RATE_BUDGET else '✗'}); "
         f"{failed:,} failed or throttled in the window; local 429s {status['local_limited']:,}\n"
