@@ -19,6 +19,9 @@ REQUEST_ID_HEADER = "x-lambdascope-request-id"
 # How long the probe holds the request after writing its record, in ms (the event's `hold_ms`
 # on the Invoke API): concurrency without CPU.
 HOLD_HEADER = "x-lambdascope-hold-ms"
+# The detail of an answer carrying X-Amz-Function-Error: the function ran and failed (its
+# REPORT line confirms it like any other invocation), unlike a lost answer.
+FUNCTION_ERROR = "function error ("
 # When the client sent the request (epoch seconds): the local Lambda stamps a cold start's
 # INIT_START then, not when its own loop got to the request (AWS ignores it).
 SENT_AT_HEADER = "x-lambdascope-sent-at"

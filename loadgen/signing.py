@@ -69,6 +69,14 @@ class SigV4Signer:
         return f"SigV4Signer(region={self.region!r}, service={self.service!r})"
 
 
+def static_credentials(key: str, secret: str) -> CredentialsProvider:
+    """Fixed keys (a local endpoint's test keys), as botocore's credentials."""
+    from botocore.credentials import Credentials
+
+    credentials: CredentialsProvider = Credentials(key, secret)
+    return credentials
+
+
 def chain_credentials(profile: str | None = None) -> tuple[CredentialsProvider | None, str | None]:
     """(credentials, default region) from botocore's standard chain; credentials may be None."""
     try:

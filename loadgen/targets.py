@@ -34,7 +34,14 @@ import orjson
 from yarl import URL
 
 from loadgen.errors import classify_status
-from loadgen.outcome import HOLD_HEADER, LOCAL_LIMIT_HEADER, REQUEST_ID_HEADER, SENT_AT_HEADER, ProbeRecord
+from loadgen.outcome import (
+    FUNCTION_ERROR,
+    HOLD_HEADER,
+    LOCAL_LIMIT_HEADER,
+    REQUEST_ID_HEADER,
+    SENT_AT_HEADER,
+    ProbeRecord,
+)
 
 if TYPE_CHECKING:
     from loadgen.signing import CredentialsProvider, SigV4Signer
@@ -267,7 +274,7 @@ class InvokeTarget:
         if function_error and response.error is None:
             # The function raised. A function URL reports the same failure as 502, so it is
             # counted as a 5xx here too: one meaning per class across both targets.
-            response = Response("http_5xx", None, _short(f"function error ({function_error})", body))
+            response = Response("http_5xx", None, _short(f"{FUNCTION_ERROR}{function_error})", body))
         tail = headers.get("x-amz-log-result")
         if tail:
             response.init_duration_ms = _init_duration(tail)
@@ -320,10 +327,14 @@ def target_from_spec(spec: Mapping[str, Any]) -> UrlTarget | InvokeTarget:
             body=spec.get("body"),
         )
     if kind == "invoke":
-        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail", "profile", "payload"})
-        from loadgen.signing import chain_credentials
+        _only(spec, {"function_name", "region", "endpoint_url", "qualifier", "log_tail", "profile", "payload", "keys"})
+        from loadgen.signing import chain_credentials, static_credentials
 
-        credentials, default_region = chain_credentials(spec.get("profile"))
+        credentials: CredentialsProvider | None
+        if spec.get("keys"):  # a local endpoint's fixed test keys
+            credentials, default_region = static_credentials(*spec["keys"]), None
+        else:
+            credentials, default_region = chain_credentials(spec.get("profile"))
         return InvokeTarget(
             spec.get("endpoint_url"),
             spec.get("function_name"),

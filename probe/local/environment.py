@@ -29,7 +29,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 
-from probe.local.extensions import EnvironmentExtensions, layer_pythonpath
+from probe.local.extensions import EnvironmentExtensions, at_opt, layer_pythonpath
 from probe.local.extensions_api import ExtensionsApi
 from probe.local.hosts import Host
 from probe.local.launcher import LineSplitter
@@ -62,6 +62,12 @@ class FunctionConfig:
     mode: str = "on-demand"  # on-demand | snapstart | lmi
     max_concurrency: int = 1
     layers: tuple[str, ...] = ()  # layer folders, in order (probe/local/extensions.py)
+    # The one folder the layers were merged into, when every environment process sees it at
+    # /opt (probe/local/opt_mount.py); None: the layers are read from their own folders.
+    opt: str | None = None
+    # The folder the handler's module is imported from (Lambda's /var/task); None: the one that
+    # holds the `probe` package, for the probe and the tests' handlers.
+    code_root: str | None = None
     # A custom runtime's command (its bootstrap), instead of awslambdaric running `handler`.
     runtime_argv: tuple[str, ...] = ()
 
@@ -131,7 +137,7 @@ class Environment:
         self.ready = False  # INIT (or restore) finished and the runtime polls
         ext_api = ExtensionsApi(config.function_name, config.version, config.handler) if config.layers else None
         self._api = RuntimeApi(config.max_concurrency if config.mode == "lmi" else 1, ext_api)
-        self._extensions = EnvironmentExtensions(list(config.layers), ext_api) if ext_api else None
+        self._extensions = EnvironmentExtensions(list(config.layers), ext_api, opt=config.opt) if ext_api else None
         self._proc = None
         self._tmp: str | None = None
         self._init_began = 0.0
@@ -263,14 +269,15 @@ class Environment:
             "AWS_REGION": cfg.region,
             "AWS_DEFAULT_REGION": cfg.region,
             "_HANDLER": cfg.handler,
-            "LAMBDA_TASK_ROOT": _code_root(),
-            "PYTHONPATH": _code_root(),
+            "LAMBDA_TASK_ROOT": cfg.code_root or _code_root(),
+            "PYTHONPATH": cfg.code_root or _code_root(),
             "TMPDIR": self._tmp,
             "HOME": self._tmp,
         }
         if cfg.log_format == "json":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
-        env["PYTHONPATH"] = os.pathsep.join([*layer_pythonpath(list(cfg.layers)), env["PYTHONPATH"]])
+        layer_paths = [at_opt(p, cfg.opt) for p in layer_pythonpath(list(cfg.layers))]
+        env["PYTHONPATH"] = os.pathsep.join([*layer_paths, env["PYTHONPATH"]])
         if self.host.proc_root:
             env["LAMBDASCOPE_PROC_ROOT"] = self.host.proc_root
             if self.host.instance_id:
@@ -286,7 +293,9 @@ class Environment:
         # Extensions first, each registered before the runtime starts (Lambda's INIT order).
         if self._extensions and not await self._extensions.start(minimal_env(env), self._tmp, self._on_line):
             return self._extension_failed()
-        self._proc = await self._launcher.launch(argv, minimal_env(env), self._tmp, self._on_line)
+        # Lambda's working folder is the task root; the probe's is its own scratch folder.
+        cwd = cfg.code_root or self._tmp
+        self._proc = await self._launcher.launch(argv, minimal_env(env), cwd, self._on_line, opt=cfg.opt)
         self.pid = self._proc.pid
         if cfg.mode == "snapstart":
             ok = await self._restore()
@@ -460,7 +469,12 @@ class Environment:
         self._emit(self._lines.end(request_id))
         self._emit(self._lines.report(report))
         message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
-        body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
+        error_type = "Runtime.ExitError"
+        if (self.retire_reason or "").startswith("init failed: "):
+            # The init failed (an extension crashed): the invoke answers with the init's error.
+            error_type = self.retire_reason.removeprefix("init failed: ")
+            message = f"RequestId: {request_id} Error: the init failed ({error_type})"
+        body = json.dumps({"errorType": error_type, "errorMessage": message})
         self.state = "stopped"
         self.retire_reason = self.retire_reason or "crashed"
         return InvocationResult(request_id, "crash", body.encode(), "Unhandled", self._tail_text(request_id))

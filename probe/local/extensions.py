@@ -19,6 +19,7 @@ import asyncio
 import io
 import json
 import os
+import shutil
 import stat
 import sys
 import time
@@ -82,6 +83,23 @@ def find_extensions(layers: list[str]) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
+def at_opt(path: str, opt: str | None) -> str:
+    """Where an environment process sees `path`: under /opt when the merged layers' folder `opt`
+    is mounted there, else where it is."""
+    if opt and (path == opt or path.startswith(opt + os.sep)):
+        return "/opt" + path[len(opt) :]
+    return path
+
+
+def merge_layers(layers: list[str], dest: str) -> str:
+    """One folder holding every layer, in order, a later file over an earlier one: what Lambda
+    extracts into /opt."""
+    os.makedirs(dest, exist_ok=True)
+    for layer in layers:
+        shutil.copytree(layer, dest, symlinks=True, dirs_exist_ok=True)
+    return dest
+
+
 def layer_pythonpath(layers: list[str]) -> list[str]:
     """Each layer's python/ folder (Lambda's /opt/python), for the runtime's PYTHONPATH."""
     return [p for p in (os.path.join(layer, "python") for layer in layers) if os.path.isdir(p)]
@@ -99,8 +117,9 @@ def extension_line(json_format: bool, name: str, state: str, events: tuple[str, 
 class EnvironmentExtensions:
     """The extension processes of one environment."""
 
-    def __init__(self, layers: list[str], api: ExtensionsApi):
+    def __init__(self, layers: list[str], api: ExtensionsApi, opt: str | None = None):
         self.found = find_extensions(layers)
+        self.opt = opt  # the merged layers' folder, seen at /opt by each extension
         self.api = api
         self.procs: dict[str, Proc] = {}
         self.failure: str | None = None  # the init error type, when one failed
@@ -116,7 +135,7 @@ class EnvironmentExtensions:
         # The runtime's interpreter first on the PATH: on Lambda, python3 is the runtime's own.
         env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
         for name, path in self.found:
-            self.procs[name] = await self._launcher.launch([path], env, cwd, on_line)
+            self.procs[name] = await self._launcher.launch([at_opt(path, self.opt)], env, cwd, on_line, opt=self.opt)
         return await self._until(lambda: self.api.names() >= set(self.procs))
 
     async def wait_ready(self) -> bool:

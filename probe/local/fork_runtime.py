@@ -41,8 +41,9 @@ except OSError:
     _LIBC = None
 try:
     import probe  # noqa: F401  the package only; the handler module reads its env at import
+    from probe.local import opt_mount  # stdlib only: layers at /opt for a child that asks
 except ImportError:
-    pass
+    opt_mount = None
 try:  # awslambdaric without its C extension (see above): what every "ric" child would import
     import http.client  # noqa: F401  awslambdaric's runtime client imports it; 23 ms spawned
 
@@ -161,6 +162,8 @@ def child(req: dict, out_fd: int, keep_closed: list[int]) -> None:
             os.close(fd)
         os.environ.clear()
         os.environ.update(req["env"])
+        if req.get("opt"):
+            opt_mount.enter(req["opt"])  # the layers at /opt, for this environment alone
         os.chdir(req["cwd"])
         tempfile.tempdir = None  # re-read TMPDIR: each environment has its own /tmp
         for path in reversed(req["env"].get("PYTHONPATH", "").split(os.pathsep)):

@@ -127,13 +127,15 @@ class ForkLauncher:
         self._procs.pop(proc.pid, None)
         proc._maybe_done()
 
-    async def launch(self, argv: list[str], env: dict[str, str], cwd: str, on_line) -> Proc:
+    async def launch(self, argv: list[str], env: dict[str, str], cwd: str, on_line, opt: str | None = None) -> Proc:
         # argv names awslambdaric; the forked runtime needs only the handler from the env.
         loop = asyncio.get_running_loop()
         read_fd, write_fd = os.pipe()
         req_id = next(self._ids)
         fut = self._replies[req_id] = loop.create_future()
-        msg = json.dumps({"id": req_id, "env": env, "cwd": cwd, "handler": env["_HANDLER"], "ric": self._ric})
+        msg = json.dumps(
+            {"id": req_id, "env": env, "cwd": cwd, "handler": env["_HANDLER"], "ric": self._ric, "opt": opt}
+        )
         try:
             async with self._lock:
                 while True:

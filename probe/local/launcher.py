@@ -8,9 +8,11 @@ is always attributed to the invocation that printed it.
 """
 
 import asyncio
+import functools
 import signal
 from collections.abc import Callable
 
+from probe.local import opt_mount
 from probe.local.procs import kill_group
 
 MAX_LINE_BYTES = 256 * 1024  # a longer "line" is cut into pieces (CloudWatch's event limit)
@@ -102,9 +104,14 @@ class SpawnLauncher:
     def kill_now(self) -> None:
         pass  # its processes belong to the environments, which kill them
 
-    async def launch(self, argv: list[str], env: dict[str, str], cwd: str, on_line: OnLine) -> Proc:
+    async def launch(
+        self, argv: list[str], env: dict[str, str], cwd: str, on_line: OnLine, opt: str | None = None
+    ) -> Proc:
+        """`opt`: a folder to see at /opt (the function's layers), in the process's own mount
+        namespace (probe/local/opt_mount.py)."""
         loop = asyncio.get_running_loop()
         protocol = _SpawnProtocol(on_line)
+        extra = {"preexec_fn": functools.partial(opt_mount.enter, opt)} if opt else {}
         transport, _ = await loop.subprocess_exec(
             lambda: protocol,
             *argv,
@@ -114,6 +121,7 @@ class SpawnLauncher:
             env=env,
             cwd=cwd,
             start_new_session=True,
+            **extra,
         )
         protocol.transport = transport
         proc = Proc(transport.get_pid())

@@ -16,10 +16,11 @@ import shutil
 import sys
 import tempfile
 
+from probe.local import opt_mount
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
 from probe.local.environment import SHORT_SOCKET_BASE, Environment, FunctionConfig
-from probe.local.extensions import unpack_layer
+from probe.local.extensions import merge_layers, unpack_layer
 from probe.local.frontdoor import FrontDoor
 from probe.local.invoke_stream import add_stream_routes
 from probe.local.launcher import SpawnLauncher
@@ -32,11 +33,13 @@ from probe.local.pool import Pool
 from probe.local.procs import alive
 from probe.local.profile import Profile, load_profile
 from probe.local.scratch import clean_stale, make_scratch
+from probe.local.user_code import resolve_handler
 
 log = logging.getLogger(__name__)
 
 ACCOUNT = "123456789012"  # moto's default account
 CREDENTIALS = ("testing", "testing")  # moto accepts any static keys; never real ones
+PROBE_HANDLER = "probe.handler.handler"
 
 
 class LocalLambda:
@@ -46,7 +49,7 @@ class LocalLambda:
         port: int = 0,
         *,
         function_name: str = "lambdascope-probe",
-        handler: str = "probe.handler.handler",
+        handler: str = PROBE_HANDLER,
         region: str = "us-east-1",
         concurrency_limit: int | None = None,
         runtime: str | None = None,
@@ -68,6 +71,11 @@ class LocalLambda:
         self.function_name = function_name
         self.log_group = f"/aws/lambda/{function_name}"
         self.credentials = CREDENTIALS
+        code_root = None
+        if prof.handler and handler == PROBE_HANDLER:
+            handler = prof.handler
+        if ":" in handler:  # a user's FILE.py:FUNCTION (probe/local/user_code.py)
+            code_root, handler = resolve_handler(handler)
         self.config = FunctionConfig(
             function_name=function_name,
             region=region,
@@ -80,8 +88,11 @@ class LocalLambda:
             version=prof.version,
             mode=prof.mode,
             max_concurrency=prof.max_concurrency,
+            code_root=code_root,
         )
-        self._layer_sources = tuple(layers)  # folders or zips; zips are unpacked at start
+        self._layer_sources = tuple(layers or prof.layers)  # folders or zips; zips are unpacked at start
+        # Where the layers are, in one line for `local` and a run's summary (None: no layers).
+        self.layers_note: str | None = None
         # Managed Instances: the capacity provider's own system log group (instance lifecycle).
         self.capacity_provider_log_group = (
             f"/aws/lambda/capacity-provider/{prof.capacity_provider}" if prof.mode == "lmi" else None
@@ -128,6 +139,10 @@ class LocalLambda:
         }
         if self.capacity_provider_log_group:
             info["capacity_provider_log_group"] = self.capacity_provider_log_group
+        if self.config.code_root:
+            info["handler"] = self.config.handler
+        if self.layers_note:
+            info["layers"] = self.layers_note
         return info
 
     @property
@@ -159,6 +174,26 @@ class LocalLambda:
     def survivors(self) -> list[int]:
         return sorted(pid for pid in self.pids if alive(pid))
 
+    def _place_layers(self) -> None:
+        """Unpack the layers into one folder, in order, as Lambda extracts them into /opt, and
+        mount it there for every environment process where this machine allows it."""
+        unpacked = [
+            unpack_layer(src, os.path.join(self._tmp, "layers", str(i))) for i, src in enumerate(self._layer_sources)
+        ]
+        merged = merge_layers(unpacked, os.path.join(self._tmp, "opt"))
+        self.config.layers = (merged,)
+        why_not = opt_mount.check(merged)
+        count = f"{len(unpacked)} layer{'s' * (len(unpacked) != 1)}"
+        if why_not is None:
+            self.config.opt = merged
+            self.layers_note = f"{count} at /opt (each environment in its own mount namespace)"
+        else:
+            self.layers_note = (
+                f"{count} NOT at /opt ({why_not}): python/ is on PYTHONPATH and extensions start from "
+                f"{merged}, so code that names /opt outright will not find its files"
+            )
+            log.warning("%s", self.layers_note)
+
     # -- lifecycle ----------------------------------------------------------------------------
     async def __aenter__(self) -> "LocalLambda":
         try:
@@ -177,9 +212,8 @@ class LocalLambda:
             for path in clean_stale(base):
                 log.info("removed %s, left behind by a local Lambda that no longer runs", path)
         self._tmp = make_scratch()
-        self.config.layers = tuple(
-            unpack_layer(src, os.path.join(self._tmp, "layers", str(i))) for i, src in enumerate(self._layer_sources)
-        )
+        if self._layer_sources:
+            await asyncio.to_thread(self._place_layers)
         if self.moto is None:
             self.moto = MotoServer(self._pids).spawn()
         await self.moto.start()

@@ -32,6 +32,10 @@ class Profile:
     # Round-trip latency the front door adds to every request (the internet between a client and
     # Lambda). It paces closed-loop clients the way the blog's `ab` was paced; not in Duration.
     network_latency_ms: float = 0.0
+    # The function's code: empty for lambdascope's probe, else a user's `FILE.py:FUNCTION`, and
+    # its layers (folders or zips, Lambda's order): both relative to the profile's folder.
+    handler: str = ""
+    layers: list[str] = field(default_factory=list)
     # [scaling]: a start allowance of `burst` environments, then `steps[i]` more every
     # `interval_s` (the last step repeats), never holding more than `max_tokens` unused.
     burst: int = 1000
@@ -91,6 +95,8 @@ _SECTIONS = {
         "mode",
         "version",
         "max_concurrency",
+        "handler",
+        "layers",
     ),
     "scaling": ("burst", "steps", "interval_s", "max_tokens", "batch"),
     "placement": ("strategy", "warm_choice"),
@@ -177,10 +183,10 @@ def load_profile(source: str | None = None) -> Profile:
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"profile {label} is not valid TOML ({exc}): fix the syntax") from None
-    return parse_profile(data, label)
+    return parse_profile(data, label, os.path.dirname(os.path.abspath(path)))
 
 
-def parse_profile(data: dict, label: str = "profile") -> Profile:
+def parse_profile(data: dict, label: str = "profile", base_dir: str = ".") -> Profile:
     prof = Profile(name=str(data.get("name", os.path.splitext(label)[0])), description=str(data.get("description", "")))
     for key in data:
         if key not in _SECTIONS and key not in ("name", "description", "hosts"):
@@ -223,7 +229,44 @@ def parse_profile(data: dict, label: str = "profile") -> Profile:
         names.add(spec.name)
         prof.hosts.append(spec)
     _check_ranges(prof, label)
+    _resolve_code(prof, label, base_dir)
     return prof
+
+
+def with_code(prof: Profile, handler: str | None, layers: list[str] | None) -> Profile:
+    """The profile running a user's handler and layers given on the command line (`--handler`,
+    `--layer`, relative to the working folder), over the profile's own; ValueError, one line."""
+    if handler:
+        prof.handler = handler
+    if layers:
+        prof.layers = list(layers)
+    if layers and len(prof.layers) > 5:
+        raise ValueError(f"--layer: at most 5 layers, as Lambda allows (got {len(prof.layers)})")
+    if handler or layers:
+        _resolve_code(prof, "", ".")
+    return prof
+
+
+def _resolve_code(prof: Profile, label: str, base_dir: str) -> None:
+    """The handler's file and the layers, checked now and made absolute (a run may start from
+    another folder than the profile's). `label` names the profile file ("" for the flags)."""
+    where = f"{label}: [function] " if label else "--"
+    if prof.handler:
+        from probe.local.user_code import resolve_handler
+
+        try:
+            resolve_handler(prof.handler, base_dir)
+        except ValueError as exc:
+            raise ValueError(f"{where}{exc}") from None
+        path, _, func = prof.handler.rpartition(":")
+        prof.handler = f"{os.path.abspath(os.path.join(base_dir, path))}:{func}"
+    layers = []
+    for layer in prof.layers:
+        full = os.path.abspath(os.path.join(base_dir, layer))
+        if not os.path.exists(full):
+            raise ValueError(f"{where}layer {full} not found: give a layer folder or .zip")
+        layers.append(full)
+    prof.layers = layers
 
 
 def _check(label, section, key, value, default):
@@ -240,6 +283,12 @@ def _check(label, section, key, value, default):
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{where} must be true or false (got {value!r})")
+        return value
+    if key == "layers":
+        if not isinstance(value, list) or len(value) > 5 or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(
+                f"{where} must be a list of at most 5 layer folders or zips, as Lambda allows (got {value!r})"
+            )
         return value
     if isinstance(default, list):
         if (

@@ -59,3 +59,15 @@ def hold_until(event, context):
 def runtime_client(event, context):
     """Which runtime serves this environment: awslambdaric's bootstrap, or the fork runtime's loop."""
     return {"awslambdaric": "awslambdaric.bootstrap" in sys.modules, "pid": os.getpid(), "ppid": os.getppid()}
+
+
+def opt_view(event, context):
+    """What this environment sees at /opt, and whether a layer's python/ package imports."""
+    try:
+        import opt_lib  # a layer's python/opt_lib.py: /opt/python on Lambda's path
+
+        lib = opt_lib.WHERE
+    except ImportError:
+        lib = None
+    marker = "/opt/wrapped/ran"
+    return {"opt": sorted(os.listdir("/opt")), "lib": lib, "wrapper_ran": os.path.exists(marker)}

@@ -6,6 +6,7 @@ beside a handler that is not the probe."""
 import asyncio
 import json
 import os
+import shutil
 
 from probe.extension.layer import layer_zip
 from probe.local import LocalLambda
@@ -72,4 +73,80 @@ async def test_an_extension_that_crashes_in_init_fails_the_init_as_lambda_report
             text = "\n".join(e["message"] for e in events)
             assert "INIT_REPORT" in text and "Status: error\tError Type: Extension.Crash" in text
             assert "crashing on purpose" in text  # its output reached the stream, as on Lambda
+    assert_nothing_left(ll)
+
+
+def _opt_layer(tmp_path):
+    """A layer as AWS's samples build one: extensions/wrapped is a wrapper that execs
+    /opt/wrapped/extension.py by its absolute path (it works only where the layer is at /opt), and
+    python/opt_lib.py is a package for the runtime's path."""
+    layer = tmp_path / "opt-layer"
+    (layer / "extensions").mkdir(parents=True)
+    (layer / "wrapped").mkdir()
+    (layer / "python").mkdir()
+    (layer / "python" / "opt_lib.py").write_text("WHERE = __file__\n")
+    wrapper = layer / "extensions" / "wrapped"
+    wrapper.write_text('#!/bin/sh\nexec python3 /opt/wrapped/extension.py "$@"\n')
+    os.chmod(wrapper, 0o755)
+    # Registers for nothing but SHUTDOWN, says it ran (the layer is read-only: into its /tmp),
+    # and waits, as an extension does.
+    (layer / "wrapped" / "extension.py").write_text(
+        "import json, os, urllib.request\n"
+        "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2020-01-01/extension'\n"
+        "req = urllib.request.Request(api + '/register', data=json.dumps({'events': ['SHUTDOWN']}).encode(),\n"
+        "    headers={'Lambda-Extension-Name': 'wrapped'}, method='POST')\n"
+        "ext_id = urllib.request.urlopen(req).headers['Lambda-Extension-Identifier']\n"
+        "print('wrapped extension running from', __file__, flush=True)\n"
+        "urllib.request.urlopen(urllib.request.Request(api + '/event/next',\n"
+        "    headers={'Lambda-Extension-Identifier': ext_id}))\n"
+    )
+    return layer
+
+
+async def test_layers_are_at_opt_so_code_that_names_opt_outright_runs(http, tmp_path):
+    from probe.local import opt_mount
+
+    if opt_mount.check(str(tmp_path)) is not None:
+        import pytest
+
+        pytest.skip(f"this machine gives no mount namespace: {opt_mount.check(str(tmp_path))}")
+    async with asyncio.timeout(60):
+        async with LocalLambda(handler="tests.local.handlers.opt_view", layers=(str(_opt_layer(tmp_path)),)) as ll:
+            assert ll.layers_note.startswith("1 layer at /opt")
+            async with http.post(ll.function_url, data=b"{}") as resp:
+                assert resp.status == 200
+                seen = await resp.json()
+            assert seen["opt"] == ["extensions", "python", "wrapped"]  # the layer, not the machine's /opt
+            assert seen["lib"] == "/opt/python/opt_lib.py"
+            events = await fetch_events(ll, lambda evs: any("REPORT" in e["message"] for e in evs))
+            text = "\n".join(e["message"] for e in events)
+            assert "wrapped extension running from /opt/wrapped/extension.py" in text
+            assert "EXTENSION\tName: wrapped\tState: Ready\tEvents: [SHUTDOWN]" in text
+    assert "wrapped" not in os.listdir("/opt")  # the machine's own /opt never saw the layer
+    assert_nothing_left(ll)
+
+
+async def test_where_the_machine_gives_no_mount_namespace_the_layers_fall_back_and_say_so(http, tmp_path, monkeypatch):
+    from probe.local import opt_mount
+
+    # The kernel's refusal, as check() words one (EPERM in a container without CAP_SYS_ADMIN).
+    monkeypatch.setattr(opt_mount, "check", lambda source: "[Errno 1] unshare(CLONE_NEWNS): Operation not permitted")
+    async with asyncio.timeout(60):
+        async with LocalLambda(handler="tests.local.handlers.opt_view", layers=(str(_opt_layer(tmp_path)),)) as ll:
+            assert "NOT at /opt" in ll.layers_note and "Operation not permitted" in ll.layers_note
+            assert ll.endpoints()["layers"] == ll.layers_note  # `local` prints it; a run's summary too
+            async with http.post(ll.function_url, data=b"{}") as resp:
+                assert resp.status == 502  # the wrapper names /opt/wrapped/extension.py: not there
+            events = await fetch_events(ll, lambda evs: any("Extension.Crash" in e["message"] for e in evs))
+            assert any("Status: error\tError Type: Extension.Crash" in e["message"] for e in events)
+    assert_nothing_left(ll)
+    layer = _opt_layer(tmp_path / "lib-only")
+    shutil.rmtree(layer / "extensions")
+    async with asyncio.timeout(60):
+        async with LocalLambda(handler="tests.local.handlers.opt_view", layers=(str(layer),)) as ll:
+            async with http.post(ll.function_url, data=b"{}") as resp:
+                seen = await resp.json()
+            # python/ is still on the runtime's path, from the layer's real folder.
+            assert seen["lib"].endswith("/python/opt_lib.py") and not seen["lib"].startswith("/opt")
+            assert "wrapped" not in seen["opt"]
     assert_nothing_left(ll)

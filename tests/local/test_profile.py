@@ -96,3 +96,31 @@ def test_a_folder_named_like_a_shipped_profile_does_not_shadow_it(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     (tmp_path / "blog").mkdir()  # e.g. `run --export blog` wrote it
     assert load_profile("blog").name == "blog"
+
+
+def test_a_profile_runs_a_users_handler_and_layers_from_paths_beside_it(tmp_path):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "layer").mkdir()
+    path = tmp_path / "mine.toml"
+    path.write_text('[function]\nhandler = "app.py:handler"\nlayers = ["layer"]\n')
+    prof = load_profile(str(path))
+    assert prof.handler == f"{tmp_path}/app.py:handler" and prof.layers == [str(tmp_path / "layer")]
+
+
+@pytest.mark.parametrize(
+    "function, message",
+    [
+        ('handler = "app.py"', "handler 'app.py': give FILE.py:FUNCTION"),
+        ('handler = "missing.py:handler"', "missing.py not found: give FILE.py:FUNCTION"),
+        ('handler = "app.py:not-a-name"', "must be Python names"),
+        ('layers = ["nowhere"]', "nowhere not found: give a layer folder or .zip"),
+        ('layers = ["a", "b", "c", "d", "e", "f"]', "at most 5 layer folders or zips"),
+    ],
+)
+def test_a_bad_handler_or_layer_is_one_line_naming_the_fix(tmp_path, function, message):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[function]\n{function}\n")
+    with pytest.raises(ValueError) as exc:
+        load_profile(str(path))
+    assert message in str(exc.value) and "\n" not in str(exc.value)

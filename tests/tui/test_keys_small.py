@@ -7,7 +7,7 @@ from textual.binding import Binding
 from tests.tui.fakes import FakeLoad, fixture_app, make_app, screen_text, settle_fixture
 from tui.screen.app import MonitorApp
 from tui.screen.help import HelpScreen
-from tui.screen.widgets.containers import COLUMN_KEYS, columns_for
+from tui.screen.widgets.containers import COLUMN_KEYS, OPTIONAL, columns_for
 from tui.screen.widgets.keybar import KeyBar, KeyEntry, entries_from_bindings, fit_entries, keybar_text
 
 LOAD = Binding.Group("load")
@@ -52,8 +52,8 @@ def test_the_bar_fits_the_width_and_keeps_help_and_quit(width, keys):
 
 
 def test_columns_narrow_with_the_terminal_and_never_show_the_cpu_twice():
-    assert columns_for(200) == [k for k in COLUMN_KEYS if k not in ("conc", "init", "az")]
-    assert columns_for(200, optional=frozenset({"conc", "init", "az"})) == COLUMN_KEYS
+    assert columns_for(200) == [k for k in COLUMN_KEYS if k not in OPTIONAL]
+    assert columns_for(200, optional=frozenset(OPTIONAL)) == COLUMN_KEYS
     assert "az" not in columns_for(99, optional=frozenset({"az"}))  # the legend has the AZ there
     assert "cpu" not in columns_for(120) and "first" in columns_for(120)
     assert columns_for(80) == ["log", "id", "wave", "host", "inv", "state"]
@@ -69,7 +69,7 @@ async def test_at_80_columns_the_bar_keeps_help_and_quit_and_the_state_column_sh
         assert app.table.shown_columns == ["log", "id", "wave", "host", "inv", "state"]
         await pilot.resize_terminal(200, 50)
         await pilot.pause()
-        assert app.table.shown_columns == [k for k in COLUMN_KEYS if k not in ("conc", "init", "az")]
+        assert app.table.shown_columns == [k for k in COLUMN_KEYS if k not in OPTIONAL]
         wide = app.query_one(KeyBar).plain
         assert "() hold" in wide and "o sort" in wide and "q quit" in wide  # every key, where 80 columns drop some
 

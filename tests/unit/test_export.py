@@ -77,6 +77,16 @@ def test_the_table_prints_the_findings_under_it_and_leaves_the_never_invoked_out
     assert any("host-1 retired at" in line for line in story.splitlines())
 
 
+def test_the_table_has_an_errors_column_only_when_some_environment_had_function_errors():
+    doc = blog_bundle().doc
+    assert " errors " not in export.to_table(doc).splitlines()[0]
+    doc["containers"][0]["errors"] = 3
+    header, first = export.to_table(doc).splitlines()[:2]
+    assert header.split()[:3] == ["container-id", "invocations", "errors"]
+    served = [c for c in doc["containers"] if not c.get("pre_initialized")]
+    assert first.split()[2] == str(served[0].get("errors") or 0)
+
+
 def test_a_long_run_of_waves_is_cut_in_the_table_not_in_the_document():
     from tests.unit.test_findings import Build
 

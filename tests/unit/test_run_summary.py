@@ -12,7 +12,7 @@ def result(name: str, extra: dict) -> SimpleNamespace:
     return SimpleNamespace(
         fleet=fleet, load_s=5.0, wall_s=9.0, log_lag_s=1.0, missing=0, unknown=0, log_only=0, unaccounted=0,
         source_error=None, source_name=name, source_extra=extra, source_requests=12, swept_late=0,
-        outcome_errors={},
+        outcome_errors={}, function_errors=0,
     )  # fmt: skip
 
 

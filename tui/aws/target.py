@@ -39,6 +39,9 @@ class Target:
     # None when they could not be read (`limits_note` says why).
     limits: ConcurrencyLimits | None = None
     limits_note: str | None = None
+    # The local Lambda running a user's handler and layers: one line saying which, and where its
+    # layers are (at /opt or not). None for the probe and on AWS.
+    local_code: str | None = None
     extra: dict = field(default_factory=dict)
     # What each request carries when the function is not the probe (tui/aws/request.py):
     # `payload` (the Invoke API's event), or `method`/`path`/`headers`/`body` for a function URL.
@@ -83,6 +86,7 @@ class Target:
                 else {}
             ),
             "profile": self.local_profile,  # DESIGN.md: source.profile, None on AWS
+            **({"local_code": self.local_code} if self.local_code else {}),
         }
 
     @property
@@ -113,6 +117,11 @@ class Target:
                 "region": self.region,
                 "profile": self.profile,
             }
+            if self.local_credentials:
+                # The local Lambda's fixed test keys (never a user's): the load signs with them,
+                # so a machine without AWS credentials can load the local Invoke API.
+                creds = self.local_credentials
+                spec["keys"] = [creds["aws_access_key_id"], creds["aws_secret_access_key"]]
             return {**spec, "payload": payload} if payload is not None else spec
         return {
             "kind": "url",
@@ -152,12 +161,20 @@ class LocalTarget:
     local Lambda (aiobotocore, ~0.5 s) in a thread while moto boots, so the two overlap on two
     cores (tests/bench/bench_startup.py)."""
 
-    def __init__(self, profile_file: str | None = None, concurrency_limit: int | None = None, kinesis: bool = False):
-        from probe.local.profile import load_profile
+    def __init__(
+        self,
+        profile_file: str | None = None,
+        concurrency_limit: int | None = None,
+        kinesis: bool = False,
+        handler: str | None = None,
+        layers: list[str] | None = None,
+    ):
+        from probe.local.profile import load_profile, with_code
 
         self._kinesis = kinesis  # set up the Kinesis log channel at start (`local --kinesis`)
         try:
-            self.profile = load_profile(profile_file) if profile_file else load_profile()
+            profile = load_profile(profile_file) if profile_file else load_profile()
+            self.profile = with_code(profile, handler, layers)  # --handler, --layer
         except (OSError, ValueError) as exc:
             raise UserError(str(exc).splitlines()[0] if str(exc) else f"cannot read {profile_file}") from None
         self._concurrency_limit = concurrency_limit
@@ -234,12 +251,23 @@ class LocalTarget:
                 limits=ConcurrencyLimits(
                     ll.profile.concurrency_limit, ll.profile.concurrency_limit, None, "the local Lambda's profile"
                 ),
+                local_code=_code_line(ll),
                 extra={"local": ll},
                 request=self.request,
             )
             if self._kinesis:
                 await setup_local_kinesis(target)
             yield target
+
+
+def _code_line(ll) -> str | None:
+    """Which code the local Lambda runs, when it is not the probe, and where its layers are."""
+    parts = []
+    if ll.config.code_root:
+        parts.append(f"your handler {ll.config.handler} from {ll.config.code_root}")
+    if ll.layers_note:
+        parts.append(ll.layers_note)
+    return "; ".join(parts) or None
 
 
 async def setup_local_kinesis(target: "Target") -> dict:
@@ -406,6 +434,12 @@ async def _with_request(opening, request: dict):
 def _open_target(args):
     function = getattr(args, "function", None)
     url = getattr(args, "url", None)
+    for flag, dest in (("handler", "code_handler"), ("layer", "layer")):
+        if getattr(args, dest, None) and (function or url):
+            raise UserError(
+                f"--{flag} runs your code on the local Lambda; a function on AWS runs its own: drop --{flag} "
+                "(to name its hosts: lambdascope attach --function F)"
+            )
     if function or url:
         return aws_target(
             function,
@@ -428,4 +462,8 @@ def _open_target(args):
             "--capacity-provider is for a function on AWS (with --function); "
             "the local Lambda's lmi profile reads its own capacity provider's log"
         )
-    return LocalTarget(getattr(args, "profile_file", None))
+    return LocalTarget(
+        getattr(args, "profile_file", None),
+        handler=getattr(args, "code_handler", None),
+        layers=getattr(args, "layer", None),
+    )

@@ -3,10 +3,10 @@
 It first prints one JSON line of endpoints (function_url, invoke_endpoint, endpoint_url (one URL
 for every Lambda and CloudWatch Logs call), logs_endpoint, region,
 function_name, log_group; with --kinesis also kinesis_stream and kinesis_stream_arn, read through
-endpoint_url like every other call).
+endpoint_url like every other call; with --handler the handler, with --layer where the layers are).
 """
 
-from tui.commands.options import positive_int
+from tui.commands.options import add_code_flags, positive_int
 from tui.core.errors import UserError
 
 
@@ -21,6 +21,7 @@ def register(sub) -> None:
         help="also the Kinesis log channel of 'deploy --kinesis' (stream, role, subscription filter, in moto); "
         "its stream is in the endpoints line",
     )
+    add_code_flags(p)
     p.set_defaults(handler=handle)
 
 
@@ -29,13 +30,14 @@ async def handle(args) -> int:
     import importlib
 
     from probe.local.moto_server import MotoServer
-    from probe.local.profile import load_profile
+    from probe.local.profile import load_profile, with_code
 
     positive_int("--concurrency-limit", args.concurrency_limit)
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be between 0 and 65535 (got {args.port})")
     try:
-        profile = load_profile(args.profile_file)  # a bad one is said before anything starts
+        # A bad profile, handler or layer is said before anything starts.
+        profile = with_code(load_profile(args.profile_file), args.code_handler, args.layer)
     except (OSError, ValueError) as exc:
         raise UserError(str(exc).splitlines()[0] or f"cannot read {args.profile_file}") from None
     # moto first: it boots (~0.8 s) while the local Lambda is imported (~0.8 s) in a thread.

@@ -27,7 +27,25 @@ def add_target_flags(p) -> None:
     g.add_argument(
         "--profile-file", help="local Lambda profile: a TOML file or a shipped name (today, blog, lmi, snapstart)"
     )
+    add_code_flags(g)
     add_request_flags(p)
+
+
+def add_code_flags(g) -> None:
+    """The local Lambda running a user's own function instead of the probe."""
+    g.add_argument(
+        "--handler",
+        dest="code_handler",  # `handler` is the command's own (cli.py dispatches on it)
+        metavar="FILE.py:FUNCTION",
+        help="the local Lambda runs your handler (on the real awslambdaric) instead of the probe",
+    )
+    g.add_argument(
+        "--layer",
+        action="append",
+        metavar="DIR_OR_ZIP",
+        help="a layer for the local Lambda's function, at /opt as on Lambda (repeat for more, in order; "
+        "extensions in its extensions/ start before the runtime)",
+    )
 
 
 # Lambda's limit for a synchronous payload and a function URL's body (loadgen.targets says it too).

@@ -121,6 +121,8 @@ async def handle(args) -> int:
                 steering.base = plan
             for line in notes:
                 print(f"lambdascope: warning: {line}", file=sys.stderr)
+            if target.local_code:
+                print(f"lambdascope: local Lambda: {target.local_code}", file=sys.stderr)
             fan = _fan_out(args, target, plan)
             try:
                 result = await run_experiment(
@@ -228,6 +230,15 @@ def _summary(result) -> str:
     c = result.fleet.counters
     rate = c.requests / result.load_s if result.load_s > 0 else 0.0
     parts = []
+    failed = [c for c in result.fleet.containers.values() if c.init_failures]
+    if failed:
+        types = ", ".join(sorted({c.init_error or "error" for c in failed}))
+        parts.append(f"{len(failed)} environment{'s' * (len(failed) != 1)} failed the init ({types})")
+    if result.function_errors:
+        parts.append(
+            f"{result.function_errors} function error{'s' * (result.function_errors != 1)} "
+            "(X-Amz-Function-Error: the function ran and failed)"
+        )
     if result.missing:
         parts.append(f"the logs never reported {result.missing} of {c.invocations} invocations (timed out)")
     if result.unknown:
@@ -269,4 +280,12 @@ def _all_failed(result, target) -> str:
         fix = "Lambda throttled every request: lower --concurrency/--rate or raise the function's concurrency"
     else:
         fix = f"check --url/--function and that {where} answers"
+    failed = [c for c in result.fleet.containers.values() if c.init_failures]
+    if failed:
+        types = ", ".join(sorted({c.init_error or "error" for c in failed}))
+        fix = (
+            f"{len(failed)} environment{'s' * (len(failed) != 1)} failed {'their' if len(failed) != 1 else 'its'} "
+            f"init ({types}, from the INIT_REPORT lines): fix the function's init (its handler's import, its "
+            "extensions) and run again"
+        )
     return f"all {result.fleet.counters.requests} requests failed ({kinds}): {fix}"

@@ -163,8 +163,10 @@ def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
         if nl < 0 or nl == len(message) - 1:  # most events: one line, and its newline
             rec = parse_line(stream, timestamp, message)
             return [] if rec is None else [rec]
-        out = []
+        out: list[Record] = []
         for line in message.split("\n"):
+            if line == "Runtime.ExitError" and out and out[-1].kind == CRASH:
+                continue  # the crash event's second line (`RequestId: … Error: …\nRuntime.ExitError`): one crash
             rec = parse_line(stream, timestamp, line)
             if rec is not None:
                 out.append(rec)

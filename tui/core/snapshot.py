@@ -368,6 +368,10 @@ def to_table(doc: dict) -> str:
     # Managed Instances: the EC2 instance and its AZ, when any environment has one; a host placed
     # by a guess is marked `?` (the JSON's host_evidence says which evidence placed it).
     ec2 = any(r.get("instance_id") for r in doc["containers"])
+    # Function errors per environment (REPORT Status error/timeout, a crash), when there were any.
+    errs = any(r.get("errors") for r in doc["containers"])
+    if errs:
+        cols.insert(2, ("errors", "errors", 1))
     if ec2:
         cols += [("instance", "instance_id", 0), ("az", "availability_zone", 0)]
     rows = []
@@ -382,6 +386,7 @@ def to_table(doc: dict) -> str:
             [
                 short,
                 str(r["invocations"]),
+                *([str(r.get("errors") or 0)] if errs else []),
                 str(r["cold_starts"]),
                 "" if init is None else f"{init:.1f}",
                 "" if wave is None else str(wave + 1),

@@ -18,6 +18,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from loadgen.outcome import FUNCTION_ERROR
 from tui.aws.sources.factory import open_source
 from tui.aws.sources.poll import Transient, Unreachable
 from tui.aws.target import Target
@@ -35,6 +36,7 @@ class Result:
     source_requests: int
     finished_at: float  # epoch seconds: the document's "now"
     unknown: int = 0  # requests sent whose answer was lost (they may or may not have run)
+    function_errors: int = 0  # answers with X-Amz-Function-Error: the function ran and failed
     log_only: int = 0  # invocations only the logs reported (the unknown ones that did run)
     source_error: str | None = None  # what the log source last said, one line (masked)
     outcome_errors: dict = field(default_factory=dict)  # error class -> count
@@ -63,6 +65,7 @@ class _Tally:
         # x-amzn-RequestId): invocations the logs must report.
         self.responded = 0
         self.unknown = 0
+        self.function_errors = 0  # the function raised or timed out: it ran, and Lambda said so
         self.errors: dict[str, int] = {}
 
     def add(self, batch) -> None:
@@ -72,7 +75,12 @@ class _Tally:
                     self.responded += 1
                 continue
             self.errors[o.error] = self.errors.get(o.error, 0) + 1
-            if o.error in UNKNOWN_OUTCOME:
+            if o.request_id and (o.detail or "").startswith(FUNCTION_ERROR):
+                # X-Amz-Function-Error with Lambda's request id: an invocation that ran and
+                # failed, which its REPORT line confirms like any other, not a lost answer.
+                self.responded += 1
+                self.function_errors += 1
+            elif o.error in UNKNOWN_OUTCOME:
                 self.unknown += 1
 
 
@@ -159,6 +167,7 @@ async def run_experiment(
         source.status.requests,
         finished,
         unknown=tally.unknown,
+        function_errors=tally.function_errors,
         log_only=_log_only(fleet, tally),
         source_error=source.status.error,
         outcome_errors=dict(tally.errors),
@@ -233,7 +242,12 @@ async def _settle(
         if fleet.counters.invocations != seen:
             seen, last_change = fleet.counters.invocations, t
         # Answers still waiting for the logs to name their stream (SnapStart) are owed too.
-        if not fleet.unplaced and all(c.unconfirmed == 0 and not c.in_flight for c in fleet.containers.values()):
+        # So are function errors (their REPORT names the stream they ran in).
+        if (
+            not fleet.unplaced
+            and not fleet.failed_unreported
+            and all(c.unconfirmed == 0 and not c.in_flight for c in fleet.containers.values())
+        ):
             known_at = t if known_at is None else known_at
             if _log_only(fleet, tally) >= tally.unknown:
                 return known_at - load_done

@@ -46,6 +46,7 @@ class Container:
         "init_kind",
         "init_type",
         "init_failures",
+        "init_error",
         "hostname",
         "host_from",
         "boot_id",
@@ -94,6 +95,7 @@ class Container:
         self.init_kind: str | None = None  # "init" | "restore", from the earliest start line
         self.init_type: str | None = None  # initializationType as Lambda or the probe gave it
         self.init_failures = 0  # INIT_REPORT/RESTORE_REPORT with a status other than success
+        self.init_error: str | None = None  # the last failed init's Error Type (else its Status)
         self.init_report_ms: float | None = None  # INIT_REPORT's or RESTORE_REPORT's duration
         self._init_reports: set = set()
         self.max_concurrency: float | None = None  # AWS_LAMBDA_MAX_CONCURRENCY, as the probe saw it

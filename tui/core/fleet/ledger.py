@@ -133,9 +133,10 @@ class Ledger:
         if c.in_flight:
             c.in_flight.pop(rid, None)
 
-    def fault(self, c: Container, entry: list, flag: int) -> None:
+    def fault(self, c: Container, entry: list, flag: int, total: bool = True) -> None:
         """A failed invocation, counted once whichever lines report it (a timeout line and a
-        REPORT with Status: timeout are one timeout, and one error)."""
+        REPORT with Status: timeout are one timeout, and one error). `total=False`: the run's
+        error count has it already (from the response channel); only the container's counts."""
         flags = entry[0]
         if flag == _TIMED_OUT and not flags & _TIMED_OUT:
             c.timeouts += 1
@@ -143,5 +144,6 @@ class Ledger:
             c.crashes += 1
         if not flags & _ERRORED:
             c.errors += 1
-            self.counters.errors += 1
+            if total:
+                self.counters.errors += 1
         entry[0] = flags | flag | _ERRORED

@@ -16,6 +16,7 @@ request applied in any order give the same model.
 
 from collections import OrderedDict
 
+from loadgen.outcome import FUNCTION_ERROR
 from tui.core import lambdalog as L
 from tui.core.fleet.container import MAX_IN_FLIGHT, WARMED_AHEAD, Container, note_interval, remember
 from tui.core.fleet.counters import Counters, Latency
@@ -24,6 +25,7 @@ from tui.core.fleet.ledger import _CRASHED, _ENDED, _ERRORED, _REPORTED, _TIMED_
 from tui.core.fleet.reads import FleetReads
 from tui.core.timeline import Clock, Timeline
 
+MAX_FAILED_IDS = 50_000  # function errors waiting for their REPORT
 MAX_UNPLACED = 50_000  # SnapStart answers waiting for the logs to name their stream
 # Record kinds, bound once (the feeding loop is the hot path of the whole tool).
 _APP, _MALFORMED, _REPORT, _PROBE, _START, _END = L.APP, L.MALFORMED, L.REPORT, L.PROBE, L.START, L.END
@@ -74,6 +76,10 @@ class Fleet(FleetReads):
         # environment is one container.
         self._rid_stream: OrderedDict[str, str] = OrderedDict()  # request id -> stream (tmp ids only)
         self._unplaced: OrderedDict[str, tuple] = OrderedDict()  # request id -> (outcome, record, now)
+        # Request ids the response channel said failed in the function (X-Amz-Function-Error)
+        # whose REPORT has not come yet: its environment counts the error when it does
+        # (bounded; text-format REPORT lines say nothing of a handler's exception).
+        self._failed: OrderedDict[str, None] = OrderedDict()
         self._cohort = 0
         self._seq = 0
         self._cohort_last_first_seen: float | None = None
@@ -226,10 +232,10 @@ class Fleet(FleetReads):
                 if rid:
                     entry = self._ledger.line(c, rid, t)
                     self._ledger.end(c, rid, entry)
-                    self._ledger.fault(c, entry, _TIMED_OUT)
+                    self._ledger.fault(c, entry, _TIMED_OUT, total=rid not in self._failed)
             elif kind == _CRASH:
                 if rid:
-                    self._ledger.fault(c, self._ledger.line(c, rid, t), _CRASHED)
+                    self._ledger.fault(c, self._ledger.line(c, rid, t), _CRASHED, total=rid not in self._failed)
                 else:  # no request id to count it once by: each line is one crash
                     c.crashes += 1
                     c.errors += 1
@@ -247,7 +253,10 @@ class Fleet(FleetReads):
                 self.throttles.add_at(self._see_ms(int(t * 1000.0 + 0.5)))
                 continue
             if o.error is not None:
-                counters.errors += 1
+                if not (
+                    o.request_id and (o.detail or "").startswith(FUNCTION_ERROR) and self._function_error(o.request_id)
+                ):
+                    counters.errors += 1
                 continue
             if not o.container_id:
                 # Not the probe: no record names the stream, but Lambda's request id (the
@@ -263,6 +272,20 @@ class Fleet(FleetReads):
                 counters.malformed_responses += 1
                 continue
             self._apply_outcome(o, record, t, now)
+
+    def _function_error(self, rid: str) -> bool:
+        """The function failed request `rid`: one error, its environment's, whichever channel
+        said so first. True when the logs have counted it already (the run's total has it)."""
+        entry = self._ledger.ids.get(rid)
+        if entry is not None and entry[0] & _ERRORED:
+            return True  # a crash or timeout line, or a REPORT's Status, said so already
+        if entry is not None and entry[4] is not None:
+            self._ledger.fault(entry[4], entry, _ERRORED)
+            return True
+        self._failed[rid] = None  # the response counts it now; its lines only its environment
+        if len(self._failed) > MAX_FAILED_IDS:
+            self._failed.popitem(last=False)
+        return False
 
     def _answer_without_record(self, o, t: float, now: float) -> None:
         """A user's function's answer: counted in the stream whose line already named its
@@ -306,6 +329,12 @@ class Fleet(FleetReads):
         """Answers whose stream the logs have not named yet: from SnapStart environments (the
         probe's id is its own), or from a function without the probe (no record at all)."""
         return len(self._unplaced)
+
+    @property
+    def failed_unreported(self) -> int:
+        """Function errors the responses reported (X-Amz-Function-Error) whose REPORT line the
+        logs have not given yet: invocations that ran, owed by the logs like any other."""
+        return len(self._failed)
 
     def _hold_unplaced(self, o, record: dict, now: float) -> None:
         self._unplaced[o.request_id] = (o, record, now)
@@ -430,6 +459,7 @@ class Fleet(FleetReads):
             if len(c._init_reports) < 64:
                 c._init_reports.add(key)
             c.init_failures += 1
+            c.init_error = data.get("error_type") or status
 
     def _report(self, c: Container, rec: L.Record, t: float, now: float) -> None:
         rid = rec.request_id
@@ -462,7 +492,11 @@ class Fleet(FleetReads):
             c.tenant_id = m["tenant_id"]
         status = m.get("status")
         if status is not None and status != "success":  # failure, error, timeout, or one not known yet
-            self._ledger.fault(c, entry, _TIMED_OUT if status == "timeout" else _ERRORED)
+            flag = _TIMED_OUT if status == "timeout" else _ERRORED
+            self._ledger.fault(c, entry, flag, total=rid not in self._failed)
+        if self._failed and rid in self._failed:
+            del self._failed[rid]
+            self._ledger.fault(c, entry, _ERRORED, total=False)
         # The request ran from its START (or Duration before its REPORT) to its REPORT.
         if duration is not None:
             start = t - duration / 1000.0

@@ -27,6 +27,7 @@ COLUMNS = [
     ("az", "az", 10, False),
     ("cpu", "cpu", 15, False),
     ("inv", "inv", 7, True),
+    ("err", "err", 5, True),
     ("conc", "now/max", 7, True),
     ("init", "init", 5, False),
     ("cold", "cold", 9, False),
@@ -61,8 +62,9 @@ NARROW = [(150, ("cpu",)), (100, ("first", "last", "cold", "az"))]
 # Columns of today's Lambda (issue 10), shown only when some environment needs them: requests at
 # once (now/max) when one ran more than one at a time (Managed Instances); the init type when one
 # is not on-demand (SnapStart, provisioned concurrency, Managed Instances); the host's AZ when the
-# capacity provider's system log gave one (Managed Instances; below 100 columns the legend has it).
-OPTIONAL = ("conc", "init", "az")
+# capacity provider's system log gave one (Managed Instances; below 100 columns the legend has it);
+# function errors (REPORT Status error/timeout, a crash) when some environment had one.
+OPTIONAL = ("conc", "init", "az", "err")
 INIT_LABEL = {"provisioned-concurrency": "prov", "snap-start": "snap", "lambda-managed-instances": "lmi"}
 
 
@@ -96,6 +98,8 @@ def optional_columns(fleet) -> frozenset:
             need.add("conc")
         if c.init_type not in (None, "on-demand"):
             need.add("init")
+        if getattr(c, "errors", 0):
+            need.add("err")
         if len(need) == len(OPTIONAL):
             break
     return frozenset(need)
@@ -195,6 +199,7 @@ def row_cells(
         zone[: _WIDTH["az"]],
         (short_cpu(c.cpu_model) or note)[: _WIDTH["cpu"]],  # note: "no extension" (Fleet.host_note)
         f"{c.invocations:,}",
+        f"{c.errors:,}" if getattr(c, "errors", 0) else "",
         f"{getattr(c, 'concurrency', 0)}/{_peak(c)}",
         INIT_LABEL.get(getattr(c, "init_type", None) or "", ""),
         "" if pre else fmt_cold(c),  # its init was not a cold start: no request waited for it
