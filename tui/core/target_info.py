@@ -28,6 +28,7 @@ class TargetInfo:
             simulated_hosts=bool(target.simulated_hosts),
             details=target.describe(),
             profile=getattr(target, "local_profile", None),
+            note=_code_note(getattr(target, "local_code", None)),
         )
 
     def label(self) -> str:
@@ -51,3 +52,11 @@ class TargetInfo:
             "region": self.region,
             "simulated_hosts": self.simulated_hosts,
         }
+
+
+def _code_note(local_code: str | None) -> str:
+    """'your handler app.handler from /x; 1 layer at /opt (…)' -> 'handler app.handler': the header
+    says whose code runs; the snapshot's source keeps the whole line."""
+    if not local_code or not local_code.startswith("your handler "):
+        return ""
+    return "handler " + local_code.removeprefix("your handler ").split(" ", 1)[0]
