@@ -69,6 +69,7 @@ from probe.deploy_spec import (
     arn_parts,
     code_sha256,
     code_zip,
+    is_local,
     is_ours,
     log_group_arn,
     log_group_name,
@@ -117,6 +118,8 @@ async def deploy(
         role = role_name(name, aws.region)
         group = log_group_name(name)
         existing_fn = await get_function(aws, name)
+        if existing_fn is not None and is_local(existing_fn["Tags"]):
+            return await _on_local(aws, name, existing_fn, snapstart, public, kinesis, shards)
         existing_role = await get_role(aws, role)
         existing_group = await get_log_group(aws, group)
         # Check all three before changing anything, so a refusal leaves nothing half made.
@@ -170,6 +173,54 @@ async def deploy(
         **channel,
         "changes": changes,
         "warnings": warnings,
+    }
+
+
+async def _on_local(aws, name, found, snapstart, public, kinesis, shards):
+    """`deploy --endpoint-url` at the embedded local Lambda: its function, code and log group are
+    the local Lambda's own (its profile decides them), so only what is not the function is made,
+    by the same code as on AWS: the Kinesis channel (stream, role, subscription filter)."""
+    if snapstart or public:
+        flag = "--snapstart" if snapstart else "--public"
+        raise DeployError(
+            f"{flag}: {name} at this endpoint is the local Lambda's own function, whose profile decides it "
+            "(--profile-file snapstart, its function URL is always open): drop the flag"
+        )
+    config = found["Configuration"]
+    partition, account = arn_parts(config["FunctionArn"])
+    group = log_group_name(name)
+    changes = {"function": "kept (the local Lambda's own)"}
+    channel = {}
+    if kinesis:
+        channel, kinesis_changes = await ensure_kinesis(aws, name, [group], partition, account, shards)
+        changes.update(kinesis_changes)
+    try:
+        url_config = await aws.lam.get_function_url_config(FunctionName=name)
+    except ClientError:
+        url_config = {}
+    return {
+        "function": name,
+        "function_arn": config["FunctionArn"],
+        "region": aws.region,
+        "runtime": config.get("Runtime", RUNTIME),
+        "memory_mb": config.get("MemorySize"),
+        "arch": (config.get("Architectures") or ["x86_64"])[0],
+        "url": url_config.get("FunctionUrl"),
+        "auth_type": url_config.get("AuthType"),
+        "public": url_config.get("AuthType") == "NONE",
+        "snapstart": False,
+        "version": None,
+        "alias": None,
+        "role": None,
+        "role_arn": config.get("Role"),
+        "log_group": group,
+        "log_retention_days": None,
+        "tags": dict(found["Tags"]),
+        "kinesis": kinesis,
+        "local": True,
+        **channel,
+        "changes": changes,
+        "warnings": [],
     }
 
 

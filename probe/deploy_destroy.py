@@ -4,7 +4,7 @@ role, each only if tagged lambdascope=true. Absent things are fine, so running i
 
 from probe.deploy_aws import AwsClients, get_function, get_log_group, get_role, ignore_missing
 from probe.deploy_kinesis import destroy_kinesis
-from probe.deploy_spec import DEFAULT_NAME, is_ours, log_group_name, role_name, validate
+from probe.deploy_spec import DEFAULT_NAME, is_local, is_ours, log_group_name, role_name, validate
 
 
 async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=None):
@@ -21,6 +21,17 @@ async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=Non
 
         # Then the function: it stops writing logs and stops using the role.
         found = await get_function(aws, name)
+        if found is not None and is_local(found["Tags"]):
+            # The local Lambda's own function (and its log group): it stops with the local Lambda.
+            kept = [f"function {name} and log group {group}: the local Lambda's own, gone when it stops"]
+            return {
+                "function": name,
+                "region": aws.region,
+                "removed": removed,
+                "absent": absent,
+                "skipped": skipped,
+                "kept": kept,
+            }
         if found is None:
             absent.append(f"function {name}")
         elif not is_ours(found["Tags"]):

@@ -15,6 +15,10 @@ DEFAULT_NAME = "lambdascope-probe"
 # The mark on everything deploy makes; destroy removes only what carries it.
 TAG_KEY, TAG_VALUE = "lambdascope", "true"
 TAGS = {TAG_KEY: TAG_VALUE}
+# The embedded local Lambda's function carries this tag too: deploy and destroy then leave its
+# code and configuration to the local Lambda (its profile) and make or remove only the rest.
+LOCAL_TAG_KEY = "lambdascope-local"
+LOCAL_TAGS = {**TAGS, LOCAL_TAG_KEY: "true"}
 RUNTIME = "python3.13"
 HANDLER = "handler.handler"
 DESCRIPTION = "lambdascope probe: reports which execution environment served each request"
@@ -52,6 +56,11 @@ SHARDS_MAX = 64
 
 class DeployError(Exception):
     """A deploy/destroy problem the user can fix; the message is one line naming the fix."""
+
+
+def is_local(tags) -> bool:
+    """The function is the embedded local Lambda's own (Lambda tags, a dict)."""
+    return (tags or {}).get(LOCAL_TAG_KEY) == "true"
 
 
 def is_ours(tags):

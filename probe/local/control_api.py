@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from probe.deploy_spec import LOCAL_TAGS
+
 CONFIG_PATH = "/2015-03-31/functions/{name}/configuration"
 FUNCTION_PATH = "/2015-03-31/functions/{name}"
 URL_CONFIG_PATH = "/2021-10-31/functions/{name}/url"
@@ -265,7 +267,13 @@ class ControlApi:
         if missing:
             return missing
         return self._ok(
-            {"Configuration": self.configuration(qualified), "Code": {"RepositoryType": "S3", "Location": ""}}
+            {
+                "Configuration": self.configuration(qualified),
+                "Code": {"RepositoryType": "S3", "Location": ""},
+                # lambdascope's, and the local Lambda's own: `deploy --endpoint-url` here makes only
+                # what is not the function (the Kinesis channel), as Lambda's GetFunction gives Tags.
+                "Tags": dict(LOCAL_TAGS),
+            }
         )
 
     async def get_function_url_config(self, request: web.Request) -> web.Response:

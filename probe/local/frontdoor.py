@@ -51,6 +51,21 @@ TEXT_TYPES = (
 LOGS_TARGET_PREFIX = "Logs_20140328."  # CloudWatch Logs' JSON 1.1 operations
 # Kinesis (the log channel of `deploy --kinesis`) lives in the same moto: passed on the same way.
 FORWARDED_TARGETS = (LOGS_TARGET_PREFIX, "Kinesis_20131202.")
+# IAM and STS (query protocol: no X-Amz-Target) too, known by the service their signature names,
+# so `deploy --kinesis --endpoint-url` here makes its role in the same moto.
+FORWARDED_SERVICES = frozenset({"iam", "sts"})
+
+
+def signed_service(request: web.Request) -> str | None:
+    """The service a SigV4 request is signed for (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`)."""
+    auth = request.headers.get("Authorization", "")
+    at = auth.find("Credential=")
+    if at < 0:
+        return None
+    parts = auth[at + len("Credential=") :].split(",", 1)[0].split("/")
+    return parts[3] if len(parts) == 5 else None
+
+
 # lambdascope's load generator says when it sent each request (loadgen/outcome.py): a cold
 # start is stamped then, not when this machine got to the request (Environment.start).
 SENT_AT_HEADER = "x-lambdascope-sent-at"
@@ -247,7 +262,10 @@ class FrontDoor:
                 await runner.cleanup()
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST" and request.headers.get("X-Amz-Target", "").startswith(FORWARDED_TARGETS):
+        if request.method == "POST" and (
+            request.headers.get("X-Amz-Target", "").startswith(FORWARDED_TARGETS)
+            or signed_service(request) in FORWARDED_SERVICES
+        ):
             return await self._forward_logs(request)
         return unknown_operation(request) or await self._function_url(request)
 

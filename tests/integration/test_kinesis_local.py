@@ -56,3 +56,61 @@ def test_local_kinesis_then_run_by_name_picks_the_stream_through_the_one_endpoin
         assert doc["totals"]["invocations"] == 60 and doc["totals"]["unconfirmed"] == 0
         run, counts = _kinesis_facts(doc)
         assert counts["stream"] == "lambdascope-probe-logs" and counts["records"] > 0 and counts["swept"] == 0
+
+
+def _first_json(text: str) -> dict:
+    return json.JSONDecoder().raw_decode(text)[0]
+
+
+def _cli(env, cwd, *argv, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_deploy_kinesis_with_endpoint_url_at_the_local_lambda_makes_the_channel_and_destroy_removes_it(tmp_path):
+    for endpoints, env in _local(tmp_path):
+        at = ("--endpoint-url", endpoints["endpoint_url"], "--region", "us-east-1")
+        made = _cli(env, tmp_path, "deploy", "--kinesis", *at)
+        assert made.returncode == 0, made.stderr
+        summary = _first_json(made.stdout)  # then a line saying how to watch it
+        # The same code as on AWS made the channel; the function is the local Lambda's own.
+        assert summary["local"] is True and summary["changes"]["function"] == "kept (the local Lambda's own)"
+        assert summary["changes"]["kinesis_stream"] == "created" and summary["changes"]["kinesis_role"] == "created"
+        assert summary["subscribed_log_groups"] == [endpoints["log_group"]]
+        again = _first_json(_cli(env, tmp_path, "deploy", "--kinesis", *at).stdout)
+        assert {k: v for k, v in again["changes"].items() if k != "function"} == {
+            k: "unchanged" for k in summary["changes"] if k != "function"
+        }
+        out_file = tmp_path / "out.json"
+        flags = (
+            "--logs",
+            "kinesis",
+            "--requests",
+            "60",
+            "--concurrency",
+            "3",
+            "--format",
+            "json",
+            "--out",
+            str(out_file),
+        )
+        proc = run_against(endpoints, env, tmp_path, endpoints["function_name"], *flags)
+        assert proc.returncode == 0, proc.stderr
+        run, counts = _kinesis_facts(json.loads(out_file.read_text()))
+        assert counts["records"] > 0 and run["missing_from_logs"] == 0
+        gone = _cli(env, tmp_path, "destroy", *at)
+        assert gone.returncode == 0, gone.stderr
+        result = _first_json(gone.stdout)
+        assert sorted(result["removed"]) == sorted(
+            [
+                "IAM role lambdascope-probe-cwl-us-east-1",
+                "Kinesis stream lambdascope-probe-logs",
+                "subscription filter lambdascope-kinesis on /aws/lambda/lambdascope-probe",
+            ]
+        )
+        assert result["kept"] and "not tagged" not in gone.stderr
+        assert _cli(env, tmp_path, "destroy", *at).returncode == 0  # idempotent
+        refused = _cli(env, tmp_path, "deploy", "--snapstart", *at)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "drop the flag" in refused.stderr
+        no_secret_in(made.stdout, made.stderr, gone.stdout, gone.stderr, proc.stderr)
