@@ -28,6 +28,7 @@ from tui.commands.options import (
 from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
 from tui.core import snapshot as export
 from tui.core.errors import UserError, one_line
+from tui.core.findings.common import percentile
 
 
 def register(sub) -> None:
@@ -212,6 +213,7 @@ def _run_facts(result) -> dict:
         "missing_from_logs": result.missing,
         "log_source": result.source_name,
         "log_requests": result.source_requests,
+        "log_events": getattr(result, "source_events", 0),
         "late_events_swept": result.swept_late,
         "unknown_outcome": result.unknown,
         "seen_only_in_logs": result.log_only,
@@ -249,6 +251,10 @@ def _summary(result) -> str:
         )
     if not result.missing and not result.unaccounted:
         lag = f" {result.log_lag_s:.2f} s after the last response" if result.log_lag_s is not None else ""
+        lags = sorted(getattr(result.fleet, "log_lags", None) or [])
+        if lags:
+            p50, p99 = percentile(lags, 50, is_sorted=True), percentile(lags, 99, is_sorted=True)
+            lag += f" (each one's lag p50 {p50:.2f} s, p99 {p99:.2f} s)"
         parts.append(f"logs confirmed all {c.invocations} invocations{lag}")
     sampled = result.source_extra.get("sampled_updates") if result.source_extra else None
     if sampled:

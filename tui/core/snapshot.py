@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui.core import findings
-from tui.core.findings.common import latency_samples, rounded
+from tui.core.findings.common import latency_samples, percentile, rounded
 from tui.core.fleet import Container, Fleet
 
 CONTAINER_COLUMNS = [
@@ -173,6 +173,9 @@ def snapshot(
             "malformed_lines": counters.malformed,
             "logs_dropped": counters.logs_dropped,
             "log_lag_s": counters.log_lag_s,
+            # Response → log confirmation, over every invocation both channels reported (sampled).
+            "log_lag_p50_s": rounded(percentile(getattr(fleet, "log_lags", []), 50)),
+            "log_lag_p99_s": rounded(percentile(getattr(fleet, "log_lags", []), 99)),
             "instances": len(fleet.instances),
             "system_log_records": counters.system_records,
             "system_log_unknown_events": counters.system_unknown,

@@ -43,6 +43,7 @@ class Result:
     swept_late: int | None = 0  # events only the final sweep found (None: it could not run)
     source_name: str = "poll"  # the log channel that read the run: poll, live tail, kinesis
     source_extra: dict = field(default_factory=dict)  # its own counts (Kinesis: records, shards, ...)
+    source_events: int = 0  # log events the channel gave the model (its backfill or sweep included)
 
     @property
     def unaccounted(self) -> int:
@@ -174,6 +175,7 @@ async def run_experiment(
         swept_late=swept_late,
         source_name=source.status.name,
         source_extra=dict(source.status.extra),
+        source_events=source.status.events,
     )
 
 

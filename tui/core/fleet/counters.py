@@ -40,6 +40,26 @@ class Counters:
     log_lag_max_s: float = 0.0
 
 
+class Samples:
+    """A bounded, uniform reservoir of one measure (deterministic seed): every value up to
+    `limit`, then each new one kept with chance limit/seen."""
+
+    __slots__ = ("values", "seen", "limit", "_rng")
+
+    def __init__(self, limit: int = LATENCY_SAMPLES):
+        self.values: list[float] = []
+        self.seen = 0
+        self.limit = limit
+        self._rng = random.Random(0)
+
+    def add(self, value: float) -> None:
+        self.seen += 1
+        if len(self.values) < self.limit:
+            self.values.append(value)
+        elif self._rng.random() * self.seen < self.limit:
+            self.values[int(self._rng.random() * self.limit)] = value
+
+
 class Latency:
     """Response latency split by the response's cold flag, bounded: every cold one up to
     `limit` (they are few), a uniform reservoir of `limit` warm ones (deterministic seed)."""

@@ -12,7 +12,7 @@ Pure: no IO.
 from collections import OrderedDict
 
 from tui.core.fleet.container import Container
-from tui.core.fleet.counters import Counters
+from tui.core.fleet.counters import Counters, Samples
 from tui.core.timeline import Clock, Timeline
 
 # Flags kept per request id while both channels may still report it.
@@ -30,7 +30,7 @@ _CRASHED = 256
 class Ledger:
     """request id → [flags, response arrival, earliest line, latest line, counting container]."""
 
-    __slots__ = ("ids", "max_ids", "counters", "clock", "activity")
+    __slots__ = ("ids", "max_ids", "counters", "clock", "activity", "lags")
 
     def __init__(self, max_ids: int, counters: Counters, clock: Clock, activity: Timeline):
         self.ids: OrderedDict[str, list] = OrderedDict()
@@ -38,6 +38,8 @@ class Ledger:
         self.counters = counters
         self.clock = clock
         self.activity = activity
+        # Response → log confirmation lag of each invocation both channels reported (bounded).
+        self.lags = Samples()
 
     def entry(self, rid: str, t: float, c: Container) -> list:
         """The request's entry, created uncounted: [flags, response arrival, earliest line,
@@ -119,6 +121,7 @@ class Ledger:
                 lag = max(0.0, now - entry[1])
                 self.counters.log_lag_s = lag
                 self.counters.log_lag_max_s = max(self.counters.log_lag_max_s, lag)
+                self.lags.add(lag)
         elif not from_log and not flags & _SEEN_RESPONSE:
             flags |= _SEEN_RESPONSE
             entry[1] = now

@@ -331,6 +331,11 @@ class Fleet(FleetReads):
         return len(self._unplaced)
 
     @property
+    def log_lags(self) -> list[float]:
+        """Response → log confirmation lags, seconds (a bounded uniform sample, unsorted)."""
+        return self._ledger.lags.values
+
+    @property
     def failed_unreported(self) -> int:
         """Function errors the responses reported (X-Amz-Function-Error) whose REPORT line the
         logs have not given yet: invocations that ran, owed by the logs like any other."""
