@@ -3,14 +3,11 @@
 from tui.core import snapshot as export
 from tui.core.events import LogEvent
 from tui.core.fleet import Fleet
-from tui.core.lambdalog import parse_event
+from tui.core.lambdalog import parse_events
 
 
 def feed(fleet: Fleet, events: list[LogEvent], now: float) -> None:
-    records = []
-    for e in events:
-        records.extend(parse_event(e.stream, e.timestamp, e.message))
-    fleet.apply_records(records, now)
+    fleet.apply_records(parse_events(events), now)
 
 
 def fleet_of(events: list[LogEvent]) -> tuple[Fleet, float]:
