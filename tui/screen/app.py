@@ -22,7 +22,7 @@ from tui.core import findings
 from tui.core.errors import one_line
 from tui.core.events import LogSource
 from tui.core.fleet import HOST_KEYS, Fleet
-from tui.core.lambdalog import parse_event
+from tui.core.lambdalog import parse_events
 from tui.core.load import LoadController, LoadState
 from tui.core.target_info import TargetInfo
 from tui.output.recording import replay_position
@@ -206,9 +206,7 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
                 at = self.clock()
                 if self.recorder is not None:
                     self.recorder.log_events(batch, at, name)
-                records = []
-                for e in batch:
-                    records.extend(parse_event(e.stream, e.timestamp, e.message))
+                records = parse_events(batch)
                 await slots.acquire()
                 self.post_message(_stamped(LogBatch(name, records, len(batch), at), gen, slots))
         except asyncio.CancelledError:

@@ -36,6 +36,8 @@ NO_EXTENSION = "no extension"
 _INIT_START, _RESTORE_START, _TIMEOUT, _CRASH = L.INIT_START, L.RESTORE_START, L.TIMEOUT, L.CRASH
 _INIT_REPORT, _RESTORE_REPORT, _LOGS_DROPPED = L.INIT_REPORT, L.RESTORE_REPORT, L.LOGS_DROPPED
 _SYSTEM = L.SYSTEM
+_NO_CONTAINER = frozenset({_APP, _MALFORMED, _SYSTEM, _LOGS_DROPPED})
+_NO_RUN = object()  # no run of one stream's records yet (a record's stream is never this)
 
 
 class Fleet(FleetReads):
@@ -158,57 +160,61 @@ class Fleet(FleetReads):
 
     # ---- feeding ------------------------------------------------------------------------
     def apply_records(self, records: list[L.Record], now: float) -> None:
-        """Apply a batch of parsed log records (any order, any streams)."""
+        """Apply a batch of parsed log records (any order, any streams).
+
+        A run of records of one stream (a Kinesis record is one stream's batch; polling and Live
+        Tail give runs too) looks its container up once and marks it changed once: the run's
+        container stays the one to write to until a call that may create or evict containers
+        (a placed answer) or the container's own creation says otherwise."""
         counters = self.counters
         containers = self.containers
         changed = self._changed
         ids = self._ledger.ids
+        stream: object = _NO_RUN  # the current run's stream; `c`, its container, is set with it
+        c: Container = None  # type: ignore[assignment]  # never read before the first run sets it
         for rec in records:
             kind = rec.kind
-            if kind == _APP:
-                counters.app_lines += 1
-                continue
-            if kind == _MALFORMED:
-                counters.malformed += 1
-                if rec.data and rec.data.get("system"):
-                    counters.system_malformed += 1
-                continue
-            if kind == _SYSTEM:  # about an instance, not an environment: no container for it
-                note_system(self.instances, self.counters, rec)
-                continue
-            if kind == _LOGS_DROPPED:  # about the delivery, not the environment: no container for it
-                dropped = rec.data or {}
-                counters.logs_dropped += dropped.get("records", 0)
-                counters.logs_dropped_bytes += dropped.get("bytes", 0)
+            if kind in _NO_CONTAINER:
+                if kind == _APP:
+                    counters.app_lines += 1
+                elif kind == _MALFORMED:
+                    counters.malformed += 1
+                    if rec.data and rec.data.get("system"):
+                        counters.system_malformed += 1
+                elif kind == _SYSTEM:  # about an instance, not an environment: no container for it
+                    note_system(self.instances, self.counters, rec)
+                else:  # _LOGS_DROPPED: about the delivery, not the environment
+                    dropped = rec.data or {}
+                    counters.logs_dropped += dropped.get("records", 0)
+                    counters.logs_dropped_bytes += dropped.get("bytes", 0)
                 continue
             ms = rec.timestamp
             t = ms / 1000.0
-            c = containers.get(rec.stream)
-            if c is None:
-                c = self._container(rec.stream, t, ms)
-            elif t > c.last_seen:  # a time inside the container's seen span is on the clock already
-                c.last_seen = t
-                self._see_ms(ms)
-            elif t < c.first_seen:
-                c.first_seen = t
-                self._see_ms(ms)
-            changed.add(c.container_id)
+            if rec.stream is stream:
+                if t > c.last_seen:  # a time inside the container's seen span is on the clock already
+                    c.last_seen = t
+                    self._see_ms(ms)
+                elif t < c.first_seen:
+                    c.first_seen = t
+                    self._see_ms(ms)
+            else:
+                stream = rec.stream
+                found = containers.get(stream)
+                if found is None:
+                    c = self._container(stream, t, ms)
+                    if containers.get(stream) is not c:  # it evicted itself (the oldest seen)
+                        stream = _NO_RUN
+                else:
+                    c = found
+                    if t > c.last_seen:
+                        c.last_seen = t
+                        self._see_ms(ms)
+                    elif t < c.first_seen:
+                        c.first_seen = t
+                        self._see_ms(ms)
+                changed.add(c.container_id)
             rid = rec.request_id
-            if kind == _REPORT:
-                self._report(c, rec, t, now)
-                if rid and self._unplaced:
-                    self._place_answer(rid, rec.stream, now)
-            elif kind == _PROBE:
-                data = rec.data or {}
-                self.probe_seen = True
-                if data.get("container_id_from") == "tmp" and rid:
-                    self._place(rid, rec.stream)
-                self._identity(c, data, t)
-                if rid:
-                    self._ledger.invocation(c, rid, t, now, True, data.get("cold") is True)
-            elif kind == _HOST:  # the extension's line, once per environment at its init
-                self._identity(c, rec.data or {}, t, "extension")
-            elif kind == _START:
+            if kind == _START:
                 if rec.data is not None and c.tenant_id is None:
                     c.tenant_id = rec.data.get("tenant_id")
                 if rid:
@@ -224,6 +230,22 @@ class Fleet(FleetReads):
                             c._last_start = t
             elif kind == _END:
                 pass  # END says nothing the model needs: it falls between START and REPORT
+            elif kind == _REPORT:
+                self._report(c, rec, t, now)
+                if rid and self._unplaced:
+                    self._place_answer(rid, rec.stream, now)
+                    stream = _NO_RUN  # an answer placed may have made or evicted containers
+            elif kind == _PROBE:
+                data = rec.data or {}
+                self.probe_seen = True
+                if data.get("container_id_from") == "tmp" and rid:
+                    self._place(rid, rec.stream)
+                    stream = _NO_RUN
+                self._identity(c, data, t)
+                if rid:
+                    self._ledger.invocation(c, rid, t, now, True, data.get("cold") is True)
+            elif kind == _HOST:  # the extension's line, once per environment at its init
+                self._identity(c, rec.data or {}, t, "extension")
             elif kind == _INIT_START or kind == _RESTORE_START:
                 self._init_start(c, kind, t, ms, rec.data)
             elif kind == _INIT_REPORT or kind == _RESTORE_REPORT:
