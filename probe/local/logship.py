@@ -24,8 +24,10 @@ from collections import deque
 from collections.abc import Callable
 
 import aiobotocore.session
+import aiohttp
 from aiobotocore.config import AioConfig
 
+from probe.local.logs_put import LogsCallError, PutLogEvents
 from probe.local.shipqueue import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, ShipQueue, batches, clip
 
 __all__ = ["LogShipper", "batches", "EVENT_OVERHEAD", "MAX_BATCH_BYTES", "MAX_BATCH_EVENTS"]
@@ -39,6 +41,7 @@ MAX_CALLS_PER_S = 350.0  # moto's ceiling (300-400 calls/s, MEASURED.md)
 PARALLEL_PUTS = 64  # 1,000 streams at 300 req/s: 64 confirmed 5.7 s after the last response, 32 7.7 s
 TICK_S = 0.05  # how often the dispatcher looks for a due stream when nothing woke it
 RATE_WINDOW = 6  # samples, one a second: the rates in status() are over the last ~5 s
+PUT_ATTEMPTS = 5  # as the SDK's standard retry mode (the client this replaced)
 STOP_TIMEOUT_S = 30.0  # 1,000 streams at a few hundred calls/s: seconds, on a busy machine more
 
 OnShipped = Callable[[str, str, list[dict]], None]
@@ -120,6 +123,9 @@ class LogShipper:
             config=AioConfig(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=self.parallel),
         )
         self._client = await self._client_cm.__aenter__()
+        # The hundreds of PutLogEvents a second go on the wire directly (probe/local/logs_put.py);
+        # the client above makes the group and each stream, once.
+        self._put = PutLogEvents(self.endpoint, self.region, self.credentials)
         try:
             await self._client.create_log_group(logGroupName=self.log_group)
         except self._client.exceptions.ResourceAlreadyExistsException:
@@ -144,6 +150,7 @@ class LogShipper:
                     put.cancel()
             self._task = None
         if self._client is not None:
+            await self._put.close()
             await self._client_cm.__aexit__(None, None, None)
             self._client = None
 
@@ -229,6 +236,19 @@ class LogShipper:
         finally:
             self.queue.done(stream)
 
+    async def _put_retrying(self, stream: str, batch: list[dict]) -> None:
+        """One PutLogEvents, tried again (up to PUT_ATTEMPTS, backing off) when the endpoint
+        was busy or the connection broke, as the SDKs' standard retry mode does."""
+        for attempt in range(PUT_ATTEMPTS):
+            try:
+                await self._put.put(self.log_group, stream, batch)
+                return
+            except (LogsCallError, aiohttp.ClientError, TimeoutError) as exc:
+                retryable = not isinstance(exc, LogsCallError) or exc.status >= 500 or "Throttl" in exc.error_type
+                if not retryable or attempt == PUT_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.1 * 2**attempt)
+
     async def _put_events(self, stream: str, events: list[dict]) -> None:
         # Stable sort: lines that share a millisecond keep the order they were written in.
         events.sort(key=lambda e: e["timestamp"])
@@ -243,7 +263,7 @@ class LogShipper:
             if i:
                 await self._budget.take()  # the first call's was taken by the dispatcher
             try:
-                await self._client.put_log_events(logGroupName=self.log_group, logStreamName=stream, logEvents=batch)
+                await self._put_retrying(stream, batch)
             except Exception as exc:
                 self.failed_puts += 1
                 log.warning("PutLogEvents to %s failed: %s", stream, exc)

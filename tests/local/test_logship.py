@@ -3,6 +3,7 @@ holds events back, on_shipped subscribers see exactly what reached the store, an
 (moto's budget) go to the stream that waited longest, each stream's lines in one call."""
 
 import asyncio
+import time
 
 from probe.local import LocalLambda
 from probe.local.logship import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, LogShipper, batches
@@ -130,3 +131,32 @@ async def test_the_shipper_puts_each_stream_once_oldest_first_and_ships_every_ev
         status = shipper.status()
         assert order == [(f"s{i:02d}", 4) for i in range(40)]
         assert (status["puts"], status["shipped"], status["pending_events"], status["dropped"]) == (40, 160, 0, 0)
+
+
+async def test_the_wire_put_is_what_cloudwatch_logs_takes_and_its_refusals_are_typed():
+    """probe/local/logs_put.py against moto: a signed JSON 1.1 PutLogEvents stores the events;
+    a refused one raises CloudWatch Logs' own error type, not a bare HTTP status."""
+    import aiobotocore.session
+
+    from probe.local.logs_put import LogsCallError, PutLogEvents
+
+    async with MotoServer() as moto:
+        session = aiobotocore.session.get_session()
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        async with session.create_client("logs", region_name="us-east-1", endpoint_url=moto.endpoint, **keys) as logs:
+            await logs.create_log_group(logGroupName="g")
+            await logs.create_log_stream(logGroupName="g", logStreamName="s")
+            put = PutLogEvents(moto.endpoint, "us-east-1", ("testing", "testing"))
+            try:
+                now_ms = int(time.time() * 1000)  # moto drops events older than its retention
+                await put.put("g", "s", [{"timestamp": now_ms + i, "message": f"line {i}"} for i in range(3)])
+                try:
+                    await put.put("g", "no-such-stream", [{"timestamp": now_ms, "message": "x"}])
+                except LogsCallError as exc:
+                    assert exc.error_type == "ResourceNotFoundException" and exc.status == 400
+                else:
+                    raise AssertionError("a put to a missing stream was taken")
+            finally:
+                await put.close()
+            got = await logs.get_log_events(logGroupName="g", logStreamName="s", startFromHead=True)
+            assert [e["message"] for e in got["events"]] == ["line 0", "line 1", "line 2"]
