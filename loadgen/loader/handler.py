@@ -1,5 +1,8 @@
 """The loader's handler: run one share of a plan with loadgen's Runner, stream its outcomes.
 
+A share with a `ramp` (the whole plan, record.py) follows it: the loader runs the plan's clock
+from the shared start and applies its part of each moment (follow.py), and ends with the plan.
+
 `handler(event, context)` returns an iterator of JSON lines (record.py): `hello` at once, one
 `batch` per runner batch that has outcomes (a `batch` with none at most once a second, so a
 quiet share still shows it is alive), then `end`, or `error` when the share cannot run on. The
@@ -16,7 +19,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from loadgen import ramp
 from loadgen.loader import record as R
+from loadgen.loader.follow import ShareSteering
 from loadgen.outcome import Outcome
 from loadgen.plan import Plan
 from loadgen.runner import Runner
@@ -24,6 +29,7 @@ from loadgen.targets import target_from_spec
 
 QUEUED_LINES = 256
 HEARTBEAT_S = 1.0
+TICK_S = 0.02  # as the monitor's own steering: a stage's edge within 20 ms
 _END = b""
 
 
@@ -38,6 +44,28 @@ def parse_share(event: Any) -> dict[str, Any]:
         if key not in event:
             raise ShareError(f"a loader share needs {key!r}")
     return event
+
+
+def follower_of(share: dict[str, Any]) -> ShareSteering | None:
+    """The plan this share follows (None: a share of one fixed load)."""
+    if not share.get("ramp"):
+        return None
+    whole = Plan.from_dict(share.get("whole") or {})
+    return ShareSteering(
+        ramp.from_dict(share["ramp"]), whole, int(share["loader"]), int(share["loaders"]), float(share["start_at"])
+    )
+
+
+async def follow(runner: Runner, steering: ShareSteering) -> None:
+    """Apply this loader's part as the plan's stages come; stop the runner when the plan is done."""
+    try:
+        while not steering.done(time.time()):
+            part = steering.tick(time.time())
+            if part is not None:
+                runner.apply(part)
+            await asyncio.sleep(TICK_S)
+    finally:
+        runner.stop()  # also when the steering broke: the share never outlives its plan
 
 
 def plan_of(share: dict[str, Any]) -> Plan:
@@ -61,8 +89,10 @@ async def run_share(share: dict[str, Any], emit: "queue.Queue[bytes]", received_
 
     await put({"kind": "hello", "loader": index, "received_at": received_at, "t": time.time()})
     runner: Runner | None = None
+    steer: asyncio.Task[None] | None = None
     try:
-        plan = plan_of(share)
+        steering = follower_of(share)
+        plan = steering.start_plan() if steering is not None else plan_of(share)
         target = target_from_spec(share["target"])
         delay = float(share["start_at"]) - time.time()
         if delay > 0:
@@ -74,6 +104,8 @@ async def run_share(share: dict[str, Any], emit: "queue.Queue[bytes]", received_
             client=str(share.get("client") or "aiohttp"),
             timeout=float(share.get("timeout_s") or 30.0),
         )
+        if steering is not None:
+            steer = asyncio.create_task(follow(runner, steering))
         n = 0
         last = time.monotonic()
         async with contextlib.aclosing(runner.run()) as batches:
@@ -83,10 +115,15 @@ async def run_share(share: dict[str, Any], emit: "queue.Queue[bytes]", received_
                 n += 1
                 last = time.monotonic()
                 await put(_batch_record(index, n, runner.sent, batch))
+        if steer is not None and steer.done() and not steer.cancelled() and steer.exception():
+            raise steer.exception()  # type: ignore[misc]  # said as this share's error record
         await put({"kind": "end", "loader": index, "t": time.time(), "sent": runner.sent, "share": plan.requests})
     except Exception as exc:  # noqa: BLE001 - said in the stream: the monitor reports it
         sent = runner.sent if runner is not None else 0
         await put({"kind": "error", "loader": index, "t": time.time(), "sent": sent, "error": f"{exc}"[:500]})
+    finally:
+        if steer is not None:
+            steer.cancel()
 
 
 def _batch_record(index: int, n: int, sent: int, batch: list[Outcome]) -> dict[str, Any]:

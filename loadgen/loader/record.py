@@ -9,6 +9,10 @@ A share (the invocation's event) is one JSON object, `lambdascope_loader: 1`:
                          schedules from it, so open-loop arrivals stay free of coordinated omission
     issued_at            when the monitor sent the share (its clock), for the clock offset
     batch_s              how often outcomes are sent back
+    ramp, whole          optional: a ramp plan (ramp.RampPlan.to_dict) and the run's base plan
+                         before the split (Plan.to_dict); the loader then follows the plan from
+                         start_at and runs its part of each moment (follow.py); mode, level,
+                         requests and duration_s are then only its first moment
 
 The answer is a stream of JSON lines (application/x-ndjson), one record each:
     {"kind": "hello", "loader", "received_at", "t"}            at once: the clock's two stamps

@@ -47,3 +47,39 @@ async def test_a_loader_killed_mid_run_is_reported_with_the_share_it_did_not_sen
     # Sent without an outcome: handed on as unknown fate, so the counts never fall short silently.
     lost = max(0, dead[0].sent - dead[0].rows)
     assert result.fleet.counters.requests == alive.rows + dead[0].rows + lost
+
+
+async def test_four_loaders_follow_a_plan_each_with_its_part_of_every_stage():
+    """2 workers over 4 loaders: loaders 2 and 3 have none (paused, never refused) until the
+    open-loop stage gives each 10/s; the pause pauses them all; the plan's end ends them all."""
+    from loadgen.ramp import parse
+    from loadgen.steering import Steering
+    from tui.commands.plan_flag import base_plan
+
+    ramp = parse("2c@2s, 0@1s, 40r@2s")
+    plan = base_plan(ramp)
+    async with LocalTarget() as target:
+        fan = FanOut(target, plan, 4, ramp=ramp, client=target.http_client)
+        steering = Steering(ramp, plan, 0.0)
+        sent_at: list[float] = []
+        result = await run_experiment(
+            target,
+            plan,
+            settle_timeout_s=30,
+            runner=fan,
+            steering=steering,
+            on_batch=lambda b: sent_at.extend(o.sent_at for o in b),
+        )
+    assert all(s.ok for s in fan.states), [s.line() for s in fan.states]
+    assert steering.started_at == fan.start_at  # the stage windows are the loaders' own
+    open_from = fan.start_at + 3.0
+    for s in fan.states[2:]:  # no worker in the closed stage: their first request is the open stage's
+        assert s.rows > 0 and s.first_sent >= open_from - 0.25
+    assert all(s.rows > 0 for s in fan.states[:2])
+    pause = (fan.start_at + 2.25, fan.start_at + 2.75)  # inside the pause, off both edges
+    assert not [t for t in sent_at if pause[0] < t < pause[1]]
+    assert result.fleet.counters.requests == sum(s.rows for s in fan.states) == len(sent_at)
+    assert result.missing == 0 and result.unaccounted == 0
+    assert fan.histogram.get_total_count() == result.fleet.counters.requests - sum(
+        n for k, n in fan.counts.items() if k != "ok"
+    )

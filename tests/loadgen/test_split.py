@@ -3,7 +3,7 @@
 import pytest
 
 from loadgen.plan import Plan, PlanError
-from loadgen.split import split_plan, spread
+from loadgen.split import share_of, split_plan, spread
 
 
 @pytest.mark.parametrize(("total", "n", "want"), [(2000, 4, [500] * 4), (2000, 3, [667, 667, 666]), (7, 7, [1] * 7)])
@@ -33,3 +33,24 @@ def test_a_split_that_leaves_a_loader_nothing_is_refused(plan, n, field):
     with pytest.raises(PlanError) as err:
         split_plan(plan, n)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 10, 11, 97])
+def test_parts_of_a_moment_add_up_and_a_loader_without_a_worker_pauses(level):
+    parts = [share_of(Plan("closed", level), i, 4) for i in range(4)]
+    running = [p for p in parts if not p.paused]
+    assert sum(int(p.level) for p in running) == level
+    assert len(running) == min(level, 4)  # the rest are paused at 1, never refused
+    assert all(p.level == 1 for p in parts if p.paused)
+
+
+def test_an_open_part_is_the_rate_over_n_and_keeps_the_hold_and_the_pause():
+    parts = [share_of(Plan("open", 30, hold_ms=100, paused=True), i, 4) for i in range(4)]
+    assert [p.rate for p in parts] == [7.5] * 4
+    assert {p.hold_ms for p in parts} == {100} and all(p.paused for p in parts)
+
+
+def test_a_part_of_a_budget_with_nothing_in_it_is_refused_not_unbounded():
+    with pytest.raises(PlanError) as err:
+        share_of(Plan("closed", 4, requests=2), 3, 4)
+    assert err.value.field == "requests"

@@ -100,10 +100,6 @@ async def handle(args) -> int:
         plan = plan_from_args(args)
     if args.fan_out is not None:
         positive_int("--fan-out", args.fan_out)
-        if args.plan:
-            raise UserError(
-                "--fan-out does not take --plan yet: give --requests/--duration with --concurrency or --rate"
-            )
     load = {
         "mode": plan.mode,
         "level": plan.level,
@@ -124,7 +120,7 @@ async def handle(args) -> int:
                 print(f"lambdascope: warning: {line}", file=sys.stderr)
             if target.local_code:
                 print(f"lambdascope: local Lambda: {target.local_code}", file=sys.stderr)
-            fan = _fan_out(args, target, plan)
+            fan = _fan_out(args, target, plan, ramp_plan)
             try:
                 result = await run_experiment(
                     target,
@@ -172,27 +168,38 @@ async def handle(args) -> int:
     return 0 if result.missing == 0 and result.unaccounted == 0 else 1
 
 
-def _fan_out(args, target, plan):
-    """The fan-out of loaders for --fan-out N (None without it), said against the quota first."""
+def _fan_out(args, target, plan, ramp_plan=None):
+    """The fan-out of loaders for --fan-out N (None without it), said against the quota first.
+    With --plan the loaders follow the plan themselves (tui/methods/fanout.py)."""
     if args.fan_out is None:
         return None
     from loadgen.plan import PlanError
     from tui.methods.fanout import FanOut
 
     try:
-        fan = FanOut(target, plan, args.fan_out, client=target.http_client)
+        fan = FanOut(target, plan, args.fan_out, ramp=ramp_plan, client=target.http_client)
     except PlanError as exc:
         flag = {"level": "--concurrency" if plan.mode == "closed" else "--rate", "requests": "--requests"}
         raise UserError(f"--fan-out {args.fan_out}: {flag.get(exc.field, exc.field)} {exc.problem}") from None
     limits = target.limits
     limit = getattr(limits, "account_limit", None) if limits is not None else None
-    if limit and plan.concurrency and args.fan_out + plan.concurrency > limit:
+    peak = _peak_concurrency(plan, ramp_plan)
+    flag = "--plan's largest stage" if ramp_plan is not None else "--concurrency"
+    if limit and peak and args.fan_out + peak > limit:
         raise UserError(
-            f"--fan-out {args.fan_out} with --concurrency {plan.concurrency} needs {args.fan_out + plan.concurrency} "
+            f"--fan-out {args.fan_out} with {flag} {peak} needs {args.fan_out + peak} "
             f"concurrent executions, over the account's quota of {limit}: lower one of them"
         )
-    print(f"lambdascope: {fan.quota_line(plan.concurrency, limit)}", file=sys.stderr)
+    print(f"lambdascope: {fan.quota_line(peak, limit)}", file=sys.stderr)
     return fan
+
+
+def _peak_concurrency(plan, ramp_plan) -> int | None:
+    """The most environments of the target the load asks for at once (closed loop only)."""
+    if ramp_plan is None:
+        return plan.concurrency
+    closed = [max(s.start, s.end) for s in ramp_plan.stages if s.mode == "closed"]
+    return int(max(closed)) if closed else None
 
 
 def _stage_line(row: dict) -> str:

@@ -198,7 +198,16 @@ async def _sweep(source, fleet: Fleet, now) -> int | None:
 async def _steer(runner, steering, now, tick_s: float = 0.02) -> None:
     """Apply the plan's load as its stages come; stop the runner when the plan is done. The
     plan's clock starts with the first request sent (connections and the first cold starts are
-    the run's, not the first stage's set-up), and a 20 ms tick keeps a stage's edge sharp."""
+    the run's, not the first stage's set-up), and a 20 ms tick keeps a stage's edge sharp.
+
+    A runner that follows the plan itself (a fan-out's loaders, tui/methods/fanout.py) is never
+    steered from here: the plan's clock starts at its shared start, so the stage windows are the
+    ones its loaders ran, and it ends with the plan by itself."""
+    if getattr(runner, "follows_plan", False):
+        while runner.start_at is None:
+            await asyncio.sleep(0.005)
+        steering.start(runner.start_at)
+        return
     while runner.sent == 0 and not steering.events:
         await asyncio.sleep(0.005)
     steering.start(now())

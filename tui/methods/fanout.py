@@ -10,6 +10,12 @@ the loaders said they sent. What only a fan-out knows is kept here: the merged H
 (p50/p99 from the merge, never an average of the loaders' percentiles), counts by class, and per
 loader its share, what it reported, its clock offset and how it ended.
 
+With `ramp` (run --fan-out N --plan FILE) every loader is given the whole plan and the run's base
+plan with the shared start, and follows it itself (loadgen/loader/follow.py): its part of each
+moment, the parts adding up to the plan at every moment. The monitor's own Steering then only
+keeps the plan's clock from the same start (stage windows, the effective plan), and never stops
+the loaders: each ends with the plan.
+
 A loader that dies (its stream cut, a timeout, throttled, an error record) is reported with the
 share it did not send: the requests it said it sent without an outcome are handed on as
 outcomes of unknown fate (error 'other'), so the settle looks for them in the logs; the rest of
@@ -30,7 +36,8 @@ from dataclasses import dataclass, field
 from loadgen.loader import record as R
 from loadgen.outcome import Outcome
 from loadgen.plan import Plan
-from loadgen.split import split_plan
+from loadgen.ramp import RampPlan
+from loadgen.split import share_of, split_plan
 from tui.aws import clients
 
 LOADER_FUNCTION = "lambdascope-loader"
@@ -49,6 +56,8 @@ class LoaderState:
     ended: str | None = None  # "end" | "error: ..." | "died: ..."
     counts: dict = field(default_factory=dict)
     bad_lines: int = 0
+    first_sent: float | None = None  # this clock: when its first reported request left
+    follows: RampPlan | None = None  # the plan it follows, if any (then `plan` is its first moment)
 
     @property
     def ok(self) -> bool:
@@ -60,8 +69,11 @@ class LoaderState:
         return None if self.plan.requests is None else self.plan.requests - self.rows
 
     def line(self) -> str:
-        share = f"{self.plan.requests} requests" if self.plan.requests is not None else f"{self.plan.duration:g} s"
-        level = f"{int(self.plan.level)} workers" if self.plan.mode == "closed" else f"{self.plan.level:g}/s"
+        if self.follows is not None:
+            share, level = "its part", f"each moment of the plan ({len(self.follows.stages)} stages)"
+        else:
+            share = f"{self.plan.requests} requests" if self.plan.requests is not None else f"{self.plan.duration:g} s"
+            level = f"{int(self.plan.level)} workers" if self.plan.mode == "closed" else f"{self.plan.level:g}/s"
         if self.offset_s is None:
             offset = "clock offset unknown"
         else:
@@ -79,11 +91,25 @@ class LoaderState:
 class FanOut:
     """Runner-like: `run()` yields batches of Outcome; `sent`; `stop()`. See the module doc."""
 
-    def __init__(self, target, plan: Plan, loaders: int, *, batch_s: float = 0.25, client: str = "aiohttp"):
+    def __init__(
+        self,
+        target,
+        plan: Plan,
+        loaders: int,
+        *,
+        ramp: RampPlan | None = None,
+        batch_s: float = 0.25,
+        client: str = "aiohttp",
+    ):
         self.target = target
         self.plan = plan
-        self.shares = split_plan(plan, loaders)
-        self.states = [LoaderState(i, p) for i, p in enumerate(self.shares)]
+        self.ramp = ramp
+        # A plan's moment with fewer workers than loaders pauses the extra ones (split.share_of);
+        # a fixed load that cannot give each loader a part is refused (split.split_plan).
+        self.shares = (
+            [share_of(plan, i, loaders) for i in range(loaders)] if ramp is not None else split_plan(plan, loaders)
+        )
+        self.states = [LoaderState(i, p, follows=ramp) for i, p in enumerate(self.shares)]
         self.batch_s = batch_s
         self.client_kind = client
         self.histogram = R.new_histogram()
@@ -98,6 +124,11 @@ class FanOut:
     @property
     def sent(self) -> int:
         return sum(s.sent for s in self.states)
+
+    @property
+    def follows_plan(self) -> bool:
+        """The loaders follow the ramp themselves: the monitor's Steering must not apply it again."""
+        return self.ramp is not None
 
     def apply(self, plan: Plan) -> None:
         raise NotImplementedError("steering a fan-out (keys, --plan) is not built yet")
@@ -123,6 +154,7 @@ class FanOut:
             "issued_at": issued_at,
             "batch_s": self.batch_s,
             "client": self.client_kind,
+            **({"ramp": self.ramp.to_dict(), "whole": self.plan.to_dict()} if self.ramp is not None else {}),
         }
 
     async def run(self):
@@ -218,6 +250,9 @@ class FanOut:
             except (ValueError, TypeError):
                 state.bad_lines += 1
         state.rows += len(batch)
+        if batch:
+            first = min(o.sent_at for o in batch)
+            state.first_sent = first if state.first_sent is None else min(state.first_sent, first)
         for o in batch:
             done = o.sent_at + (o.latency_ms or 0.0) / 1000.0
             self.first_sent = o.sent_at if self.first_sent is None else min(self.first_sent, o.sent_at)
