@@ -83,3 +83,17 @@ async def test_four_loaders_follow_a_plan_each_with_its_part_of_every_stage():
     assert fan.histogram.get_total_count() == result.fleet.counters.requests - sum(
         n for k, n in fan.counts.items() if k != "ok"
     )
+
+
+async def test_more_loaders_than_botocore_s_ten_connections_all_run_their_part():
+    """Each loader holds its stream open all run: the 11th and 12th must not wait for a
+    connection until the first ten end (they would start after the plan and send nothing)."""
+    from loadgen.ramp import parse
+    from tui.commands.plan_flag import base_plan
+
+    ramp = parse("12c@1s")
+    async with LocalTarget() as target:
+        fan = FanOut(target, base_plan(ramp), 12, ramp=ramp, client=target.http_client)
+        result = await run_experiment(target, fan.plan, settle_timeout_s=30, runner=fan)
+    assert all(s.ok and s.rows > 0 for s in fan.states), [s.line() for s in fan.states]
+    assert result.missing == 0 and result.unaccounted == 0

@@ -41,8 +41,12 @@ async def client(
     credentials: dict | None = None,
     region: str | None = None,
     max_attempts: int = 10,
+    max_pool_connections: int | None = None,
 ):
     """An async client with retries; the session's credentials are masked from then on.
+
+    `max_pool_connections`: calls in flight at once (botocore's default is 10); a caller that
+    holds one open per worker (a fan-out's loader streams) says how many it holds.
 
     Callers that own their retries (the log sources, one-shot lookups) pass a small
     `max_attempts`: botocore's own retries would hide a throttle or an unreachable endpoint
@@ -60,6 +64,7 @@ async def client(
         inject_host_prefix=endpoint_url is None,
         connect_timeout=5 if max_attempts > 3 else 2,
         read_timeout=60,
+        **({"max_pool_connections": max_pool_connections} if max_pool_connections else {}),
     )
     async with session.client(
         service, endpoint_url=endpoint_url, region_name=region, config=config, **(credentials or {})
