@@ -22,6 +22,13 @@ HOLD_HEADER = "x-lambdascope-hold-ms"
 # The detail of an answer carrying X-Amz-Function-Error: the function ran and failed (its
 # REPORT line confirms it like any other invocation), unlike a lost answer.
 FUNCTION_ERROR = "function error ("
+
+
+def is_function_error(o: "Outcome") -> bool:
+    """An outcome whose answer said the function ran and failed, with Lambda's request id."""
+    return bool(o.request_id) and (o.detail or "").startswith(FUNCTION_ERROR)
+
+
 # When the client sent the request (epoch seconds): the local Lambda stamps a cold start's
 # INIT_START then, not when its own loop got to the request (AWS ignores it).
 SENT_AT_HEADER = "x-lambdascope-sent-at"

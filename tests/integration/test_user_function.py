@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from probe.extension.layer import layer_zip
+from tests.integration.test_aws_target import fake_aws_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 APP = os.path.join(ROOT, "tests", "fixtures", "user_function")
@@ -22,17 +23,9 @@ FAILS_EVERY = 25  # app.py's own rule
 
 def _no_aws_env(tmp_path) -> dict:
     """No credentials anywhere: the local Lambda must not need a user's AWS account."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    empty = tmp_path / "empty"
-    empty.write_text("")
-    env.update(
-        TMPDIR=str(tmp_path),
-        PYTHONPATH=ROOT,
-        AWS_CONFIG_FILE=str(empty),
-        AWS_SHARED_CREDENTIALS_FILE=str(empty),
-        AWS_EC2_METADATA_DISABLED="true",
-        HOME=str(tmp_path),
-    )
+    env = fake_aws_env(tmp_path)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        del env[key]
     return env
 
 

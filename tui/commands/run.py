@@ -239,10 +239,9 @@ def _summary(result) -> str:
     c = result.fleet.counters
     rate = c.requests / result.load_s if result.load_s > 0 else 0.0
     parts = []
-    failed = [c for c in result.fleet.containers.values() if c.init_failures]
+    failed = _failed_inits(result.fleet)
     if failed:
-        types = ", ".join(sorted({c.init_error or "error" for c in failed}))
-        parts.append(f"{len(failed)} environment{'s' * (len(failed) != 1)} failed the init ({types})")
+        parts.append(failed)
     if result.function_errors:
         parts.append(
             f"{result.function_errors} function error{'s' * (result.function_errors != 1)} "
@@ -279,6 +278,15 @@ def _summary(result) -> str:
     )
 
 
+def _failed_inits(fleet) -> str | None:
+    """'N environments failed the init (Extension.Crash)', from the INIT_REPORT lines, or None."""
+    failed = [c for c in fleet.containers.values() if c.init_failures]
+    if not failed:
+        return None
+    types = ", ".join(sorted({c.init_error or "error" for c in failed}))
+    return f"{len(failed)} environment{'s' * (len(failed) != 1)} failed the init ({types})"
+
+
 def _all_failed(result, target) -> str:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(result.outcome_errors.items(), key=lambda kv: -kv[1]))
     where = target.function_url or target.function_name
@@ -293,12 +301,7 @@ def _all_failed(result, target) -> str:
         fix = "Lambda throttled every request: lower --concurrency/--rate or raise the function's concurrency"
     else:
         fix = f"check --url/--function and that {where} answers"
-    failed = [c for c in result.fleet.containers.values() if c.init_failures]
+    failed = _failed_inits(result.fleet)
     if failed:
-        types = ", ".join(sorted({c.init_error or "error" for c in failed}))
-        fix = (
-            f"{len(failed)} environment{'s' * (len(failed) != 1)} failed {'their' if len(failed) != 1 else 'its'} "
-            f"init ({types}, from the INIT_REPORT lines): fix the function's init (its handler's import, its "
-            "extensions) and run again"
-        )
+        fix = f"{failed} (INIT_REPORT): fix the function's init (its handler's import, its extensions) and run again"
     return f"all {result.fleet.counters.requests} requests failed ({kinds}): {fix}"

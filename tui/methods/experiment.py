@@ -18,7 +18,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from loadgen.outcome import FUNCTION_ERROR
+from loadgen.outcome import is_function_error
 from tui.aws.sources.factory import open_source
 from tui.aws.sources.poll import Transient, Unreachable
 from tui.aws.target import Target
@@ -76,7 +76,7 @@ class _Tally:
                     self.responded += 1
                 continue
             self.errors[o.error] = self.errors.get(o.error, 0) + 1
-            if o.request_id and (o.detail or "").startswith(FUNCTION_ERROR):
+            if is_function_error(o):
                 # X-Amz-Function-Error with Lambda's request id: an invocation that ran and
                 # failed, which its REPORT line confirms like any other, not a lost answer.
                 self.responded += 1

@@ -16,7 +16,7 @@ request applied in any order give the same model.
 
 from collections import OrderedDict
 
-from loadgen.outcome import FUNCTION_ERROR
+from loadgen.outcome import is_function_error
 from tui.core import lambdalog as L
 from tui.core.fleet.container import MAX_IN_FLIGHT, WARMED_AHEAD, Container, note_interval, remember
 from tui.core.fleet.counters import Counters, Latency
@@ -275,9 +275,7 @@ class Fleet(FleetReads):
                 self.throttles.add_at(self._see_ms(int(t * 1000.0 + 0.5)))
                 continue
             if o.error is not None:
-                if not (
-                    o.request_id and (o.detail or "").startswith(FUNCTION_ERROR) and self._function_error(o.request_id)
-                ):
+                if not (is_function_error(o) and self._function_error(o.request_id)):
                     counters.errors += 1
                 continue
             if not o.container_id:
