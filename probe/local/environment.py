@@ -89,6 +89,9 @@ class InvocationResult:
     body: bytes
     error_type: str | None
     tail: str  # this invocation's log lines, newline-joined, last TAIL_BYTES
+    # Set while extensions registered for INVOKE still post-process: the invoke phase (and the
+    # environment's busy time) ends when it does; the caller has its answer already.
+    settled: asyncio.Future | None = None
 
 
 def _code_root() -> str:
@@ -135,7 +138,11 @@ class Environment:
         self.inflight = 0  # requests being served right now (LMI: up to max_concurrency)
         self.peak_inflight = 0
         self.ready = False  # INIT (or restore) finished and the runtime polls
-        ext_api = ExtensionsApi(config.function_name, config.version, config.handler) if config.layers else None
+        ext_api = (
+            ExtensionsApi(config.function_name, config.version, config.handler, invoke_events=config.mode != "lmi")
+            if config.layers
+            else None
+        )
         self._api = RuntimeApi(config.max_concurrency if config.mode == "lmi" else 1, ext_api)
         self._extensions = EnvironmentExtensions(list(config.layers), ext_api, opt=config.opt) if ext_api else None
         self._proc = None
@@ -148,6 +155,7 @@ class Environment:
         self._log_server: asyncio.AbstractServer | None = None
         self._sock_dir: str | None = None  # a short folder for the socket, when _tmp is too long
         self._log_splitters: list[LineSplitter] = []
+        self._settling: set[asyncio.Task] = set()  # invoke phases waiting on extensions (_settle)
 
     def info(self) -> dict:
         return {
@@ -378,6 +386,8 @@ class Environment:
         self.state = "stopped"
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
+        for task in list(self._settling):
+            task.cancel()
         if self._extensions:
             await self._extensions.shutdown("spindown")
         if self._proc is not None:
@@ -432,21 +442,54 @@ class Environment:
             trace_id=_trace_id(),
         )
         submitted = time.perf_counter()
+        if self._extensions:
+            self._extensions.api.invoke(request_id, inv.deadline_ms, inv.function_arn, inv.trace_id)
         self._api.submit(inv)
         done, _ = await asyncio.wait(
             {inv.result, self._proc.exited}, timeout=cfg.timeout_s, return_when=asyncio.FIRST_COMPLETED
         )
         if inv.result in done and not inv.result.cancelled():
             kind, body, error_type = inv.result.result()
-            report = self._report(
-                request_id, inv.handed_at or submitted, inv.done_at, "success" if kind == "ok" else "error"
-            )
+            status = "success" if kind == "ok" else "error"
+            if self._extensions and self._extensions.api.busy():
+                result = InvocationResult(request_id, kind, body, error_type, self._tail_text(request_id))
+                result.settled = self._settle(request_id, inv.handed_at or submitted, status, deadline)
+                return result
+            report = self._report(request_id, inv.handed_at or submitted, inv.done_at, status)
             self._emit(self._lines.end(request_id))
             self._emit(self._lines.report(report))
             return InvocationResult(request_id, kind, body, error_type, self._tail_text(request_id))
         if self._proc.exited in done:
             return self._crashed(request_id, inv.handed_at or submitted)
         return await self._timed_out(request_id, inv.handed_at or submitted)
+
+    def _settle(self, request_id: str, started: float, status: str, deadline: float) -> asyncio.Task:
+        """The runtime has answered and extensions still work on this INVOKE: END and REPORT
+        (its Duration spanning their time) when each has polled again. An extension that exits
+        meanwhile fails the invocation as a crash; one still busy at the deadline, as a timeout.
+        Either way Lambda resets the environment."""
+
+        async def settle() -> None:
+            procs = [p.exited for p in self._extensions.procs.values()]
+            if await self._extensions.api.wait_done(deadline - time.time(), procs):
+                self._emit(self._lines.end(request_id))
+                self._emit(self._lines.report(self._report(request_id, started, time.perf_counter(), status)))
+                return
+            crashed = any(p.done() for p in procs)
+            report = self._report(request_id, started, time.perf_counter(), "failure" if crashed else "timeout")
+            self._emit(self._lines.end(request_id))
+            self._emit(self._lines.report(report))
+            if not crashed:
+                self._emit(self._lines.timed_out(request_id, self.config.timeout_s))
+            self.retire_reason = self.retire_reason or ("extension crashed" if crashed else "timed out")
+            self.state = "stopped"
+            if self._proc is not None:
+                self._proc.kill()
+
+        task = asyncio.ensure_future(settle())
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        return task
 
     def _report(self, request_id, started, ended, status) -> Report:
         first = not self._reported_init

@@ -4,9 +4,14 @@ runtimes-extensions-api.md): `register`, `event/next`, `init/error`, `exit/error
 An external extension registers (header `Lambda-Extension-Name`, body `{"events": [...]}`) and gets
 its `Lambda-Extension-Identifier`; its first `event/next` says it is ready (init waits for every
 registered extension's first poll); `SHUTDOWN` is delivered with its reason and deadline when the
-environment retires. INVOKE events are delivered to extensions that asked for them, but an
-invocation does not wait for those extensions' next poll (Lambda's does): lambdascope's own
-extension registers for SHUTDOWN only.
+environment retires.
+
+INVOKE goes to the extensions that asked for it when the invocation starts, and the invoke phase
+ends only when the runtime has answered *and* each of them has polled `event/next` again, as on
+Lambda: the caller has its answer at once, the environment stays busy while they post-process
+and REPORT's Duration includes that time (`busy()` / `wait_done()`). On Managed Instances
+extensions cannot subscribe to INVOKE (telemetry-schema-reference), so `register` refuses it
+there. lambdascope's own extension registers for SHUTDOWN only: it adds nothing to an invoke.
 """
 
 import asyncio
@@ -29,12 +34,15 @@ class Registered:
     events: tuple[str, ...]
     polled: bool = False  # its first event/next arrived: ready
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(MAX_QUEUED))
+    # Parked in event/next with nothing queued: done with the last event it was handed.
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class ExtensionsApi:
     """Routes added to an environment's Runtime API server (`add_routes`)."""
 
-    def __init__(self, function_name: str, version: str, handler: str):
+    def __init__(self, function_name: str, version: str, handler: str, invoke_events: bool = True):
+        self._invoke_events = invoke_events  # False on Managed Instances
         self._info = {"functionName": function_name, "functionVersion": version, "handler": handler}
         self.by_id: dict[str, Registered] = {}
         self.errors: list[dict] = []  # init/error and exit/error reports, in order
@@ -71,6 +79,10 @@ class ExtensionsApi:
             return _error(400, "InvalidRequestFormat", "Lambda-Extension-Name header missing")
         if not all(e in EVENTS for e in events):
             return _error(400, "InvalidRequestFormat", f"events must be among {', '.join(EVENTS)}")
+        if "INVOKE" in events and not self._invoke_events:
+            return _error(
+                400, "InvalidRequestFormat", "extensions cannot subscribe to INVOKE on Lambda Managed Instances"
+            )
         if name in self.names():
             return _error(409, "Extension.AlreadyRegistered", f"extension {name} is already registered")
         if len(self.by_id) >= MAX_EXTENSIONS:
@@ -94,6 +106,8 @@ class ExtensionsApi:
             return _error(500, "Extension.Stopping", "environment stopping")
         task = asyncio.current_task()
         self._parked.add(task)
+        if ext.queue.empty():
+            ext.idle.set()
         try:
             event = await ext.queue.get()
         finally:
@@ -123,9 +137,50 @@ class ExtensionsApi:
                 try:
                     ext.queue.put_nowait(event)
                     sent.append(ext.name)
+                    ext.idle.clear()
                 except asyncio.QueueFull:
                     pass  # it is not polling: dropping an INVOKE is all a bound can do
         return sent
+
+    def invoke(self, request_id: str, deadline_ms: int, function_arn: str, trace_id: str) -> list[str]:
+        """The INVOKE event, as the Extensions API hands it out, to those registered for it."""
+        return self.deliver(
+            {
+                "eventType": "INVOKE",
+                "deadlineMs": deadline_ms,
+                "requestId": request_id,
+                "invokedFunctionArn": function_arn,
+                "tracing": {"type": "X-Amzn-Trace-Id", "value": trace_id},
+            }
+        )
+
+    def busy(self) -> list[Registered]:
+        """The extensions still working on an event they were handed (or have queued)."""
+        return [e for e in self.by_id.values() if not e.idle.is_set() and "INVOKE" in e.events]
+
+    async def wait_done(self, timeout_s: float, exited: list[asyncio.Future] = ()) -> bool:
+        """Until every INVOKE subscriber has polled again; False at the timeout or when one of
+        `exited` (the extension processes) ends first."""
+        busy = self.busy()
+        if not busy:
+            return True
+        waits = [asyncio.ensure_future(e.idle.wait()) for e in busy]
+        gone = [asyncio.ensure_future(asyncio.shield(f)) for f in exited]
+        try:
+            pending = set(waits)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + max(0.0, timeout_s)
+            while pending:
+                done, pending = await asyncio.wait(
+                    pending | set(gone), timeout=max(0.0, deadline - loop.time()), return_when=asyncio.FIRST_COMPLETED
+                )
+                if not done or any(g in done for g in gone):
+                    return False
+                pending -= set(gone)
+            return True
+        finally:
+            for w in waits + gone:
+                w.cancel()
 
     def shutdown(self, reason: str, deadline_ms: int) -> list[str]:
         """SHUTDOWN for the extensions that asked for it (reason: spindown | timeout | failure)."""

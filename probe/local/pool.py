@@ -181,12 +181,19 @@ class Pool:
         `asked_at`: when the client sent it (epoch s), the time a cold start's INIT_START
         carries (Environment.start)."""
         env = await self._acquire_or_wait(asked_at)
+        settled = None
         try:
             if hold_s:
                 await asyncio.sleep(hold_s)
-            return await env.invoke(event, request_id)
+            result = await env.invoke(event, request_id)
+            settled = result.settled
+            return result
         finally:
-            self.release(env)
+            if settled is None:
+                self.release(env)
+            else:
+                # The answer goes now; the environment stays busy until its extensions are done.
+                settled.add_done_callback(lambda _: self.release(env))
 
     async def _acquire_or_wait(self, asked_at: float | None = None) -> Environment:
         try:

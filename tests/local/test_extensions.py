@@ -150,3 +150,95 @@ async def test_where_the_machine_gives_no_mount_namespace_the_layers_fall_back_a
             assert seen["lib"].endswith("/python/opt_lib.py") and not seen["lib"].startswith("/opt")
             assert "wrapped" not in seen["opt"]
     assert_nothing_left(ll)
+
+
+def _post_processing_layer(tmp_path, gate):
+    """An extension registered for INVOKE that post-processes each one until `gate` exists: it
+    says which request it was handed, then waits for the test to open the gate before polling
+    again. Deterministic: nothing depends on how fast this machine is."""
+    layer = tmp_path / "post-layer"
+    (layer / "extensions").mkdir(parents=True)
+    ext = layer / "extensions" / "post"
+    ext.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, os, time, urllib.request\n"
+        "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2020-01-01/extension'\n"
+        "body = json.dumps({'events': ['INVOKE', 'SHUTDOWN']}).encode()\n"
+        "req = urllib.request.Request(api + '/register', data=body,\n"
+        "    headers={'Lambda-Extension-Name': 'post'}, method='POST')\n"
+        "ext_id = urllib.request.urlopen(req).headers['Lambda-Extension-Identifier']\n"
+        "while True:\n"
+        "    with urllib.request.urlopen(urllib.request.Request(api + '/event/next',\n"
+        "            headers={'Lambda-Extension-Identifier': ext_id})) as resp:\n"
+        "        event = json.load(resp)\n"
+        "    if event['eventType'] == 'SHUTDOWN':\n"
+        "        break\n"
+        "    print('post-processing', event['requestId'], event['invokedFunctionArn'], flush=True)\n"
+        f"    while not os.path.exists({str(gate)!r}):\n"
+        "        time.sleep(0.01)\n"
+        "    print('post-processed', event['requestId'], flush=True)\n"
+    )
+    os.chmod(ext, 0o755)
+    return layer
+
+
+async def _until(check, timeout=20.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_an_invoke_ends_when_the_extensions_registered_for_it_poll_again(http, tmp_path):
+    gate = tmp_path / "gate"
+    layer = _post_processing_layer(tmp_path, gate)
+    async with asyncio.timeout(60):
+        async with LocalLambda(handler="tests.local.handlers.echo", layers=(str(layer),)) as ll:
+            # The caller has its answer while the extension still works on the invocation...
+            async with http.get(ll.function_url) as resp:
+                assert resp.status == 200
+                first = resp.headers["x-amzn-RequestId"]
+            await fetch_events(ll, lambda evs: any("post-processing" in e["message"] for e in evs))
+            assert [e["state"] for e in ll.environments] == ["busy"]
+            # ...so the environment is busy: the next request gets an environment of its own.
+            async with http.get(ll.function_url) as resp:
+                assert resp.status == 200
+            assert len(ll.environments) == 2
+            events = await fetch_events(ll, lambda evs: sum("post-processing" in e["message"] for e in evs) >= 2)
+            assert not any("REPORT" in e["message"] for e in events)  # no invoke phase has ended
+            gate.write_text("open")
+            events = await fetch_events(ll, lambda evs: sum("REPORT" in e["message"] for e in evs) >= 2)
+            lines = _messages(events, ll.environments[0]["stream"])
+            marks = ("START", "post-processed", "END", "REPORT")
+            order = [next(i for i, m in enumerate(lines) if m.startswith(p)) for p in marks]
+            assert order == sorted(order), lines  # END and REPORT after the extension was done
+            assert f"post-processing {first} arn:aws:lambda:" in "\n".join(lines)
+            assert "EXTENSION\tName: post\tState: Ready\tEvents: [INVOKE, SHUTDOWN]" in lines
+            # Both environments free again: a third request reuses one.
+            await _until(lambda: all(e["state"] == "idle" for e in ll.environments))
+            async with http.get(ll.function_url) as resp:
+                assert resp.status == 200
+            assert len(ll.environments) == 2
+    assert_nothing_left(ll)
+
+
+async def test_on_managed_instances_an_extension_cannot_subscribe_to_invoke():
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from probe.local.extensions_api import PREFIX, ExtensionsApi
+
+    app = web.Application()
+    api = ExtensionsApi("f", "$LATEST", "app.handler", invoke_events=False)
+    api.add_routes(app)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = json.dumps({"events": ["INVOKE", "SHUTDOWN"]})
+        resp = await client.post(f"{PREFIX}/register", data=body, headers={"Lambda-Extension-Name": "x"})
+        assert resp.status == 400
+        assert "Managed Instances" in (await resp.json())["errorMessage"]
+        resp = await client.post(
+            f"{PREFIX}/register", data='{"events": ["SHUTDOWN"]}', headers={"Lambda-Extension-Name": "x"}
+        )
+        assert resp.status == 200 and api.names() == {"x"}
+        await api.close()
