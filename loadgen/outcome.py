@@ -13,20 +13,24 @@ from typing import Any
 # 'throttled' (HTTP 429) is Lambda saying no, not the tool failing.
 # 'local_limit' is a 429 from the local Lambda's machine cap (X-Lambdascope-Limit: local-machine):
 # this machine, not Lambda, said no, so it is not counted as Lambda's throttling.
-ERRORS = ("timeout", "refused", "reset", "throttled", "local_limit", "http_4xx", "http_5xx", "other")
+# 'function_error' is an Invoke answer with X-Amz-Function-Error: the function ran and failed
+# (its REPORT line confirms it like any other invocation), unlike a 5xx whose answer was lost.
+# A function URL answers the same failure with a bare 502, so there it stays http_5xx.
+ERRORS = (
+    "timeout", "refused", "reset", "throttled", "local_limit", "function_error", "http_4xx", "http_5xx", "other"
+)  # fmt: skip
 LOCAL_LIMIT_HEADER = "x-lambdascope-limit"
 REQUEST_ID_HEADER = "x-lambdascope-request-id"
 # How long the probe holds the request after writing its record, in ms (the event's `hold_ms`
 # on the Invoke API): concurrency without CPU.
 HOLD_HEADER = "x-lambdascope-hold-ms"
-# The detail of an answer carrying X-Amz-Function-Error: the function ran and failed (its
-# REPORT line confirms it like any other invocation), unlike a lost answer.
+# The detail of a 'function_error' answer: "function error (Unhandled)" and the body's start.
 FUNCTION_ERROR = "function error ("
 
 
 def is_function_error(o: "Outcome") -> bool:
     """An outcome whose answer said the function ran and failed, with Lambda's request id."""
-    return bool(o.request_id) and (o.detail or "").startswith(FUNCTION_ERROR)
+    return o.error == "function_error" and bool(o.request_id)
 
 
 # When the client sent the request (epoch seconds): the local Lambda stamps a cold start's

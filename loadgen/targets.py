@@ -272,9 +272,8 @@ class InvokeTarget:
         response = _read_probe_response(status, headers, body)
         function_error = headers.get("x-amz-function-error")
         if function_error and response.error is None:
-            # The function raised. A function URL reports the same failure as 502, so it is
-            # counted as a 5xx here too: one meaning per class across both targets.
-            response = Response("http_5xx", None, _short(f"{FUNCTION_ERROR}{function_error})", body))
+            # The function ran and raised (or timed out): Lambda says so, with its request id.
+            response = Response("function_error", None, _short(f"{FUNCTION_ERROR}{function_error})", body))
         tail = headers.get("x-amz-log-result")
         if tail:
             response.init_duration_ms = _init_duration(tail)

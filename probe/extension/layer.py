@@ -13,6 +13,8 @@ No AWS calls here.
 """
 
 import hashlib
+import os
+import tempfile
 from importlib import resources
 
 from probe.deploy_spec import reproducible_zip
@@ -41,6 +43,20 @@ def layer_files():
 def layer_zip():
     """The layer's zip: the same bytes for the same sources, so its hash names its content."""
     return reproducible_zip(layer_files(), modes={WRAPPER_PATH: 0o755})
+
+
+def layer_path(folder: str | None = None) -> str:
+    """The layer's zip on disk, for the local Lambda (`--layer lambdascope-host`): named by its
+    content hash, so it is written once per version and a run never sees a half-written one."""
+    data = layer_zip()
+    folder = folder or tempfile.gettempdir()
+    path = os.path.join(folder, f"{EXTENSION_NAME}-{content_hash(data)}.zip")
+    if not os.path.exists(path):
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=f".{EXTENSION_NAME}-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(partial, path)
+    return path
 
 
 def content_hash(data):

@@ -13,6 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields
 
+from probe.extension.layer import EXTENSION_NAME, layer_path
 from probe.local.hosts import HostSpec
 
 PROFILES_DIR = os.path.join(os.path.dirname(__file__), "profiles")
@@ -263,8 +264,13 @@ def _resolve_code(prof: Profile, label: str, base_dir: str) -> None:
     layers = []
     for layer in prof.layers:
         full = os.path.abspath(os.path.join(base_dir, layer))
+        if layer == EXTENSION_NAME and not os.path.exists(full):
+            full = layer_path()  # lambdascope's own extension layer, by its name
         if not os.path.exists(full):
-            raise ValueError(f"{where}layer {full} not found: give a layer folder or .zip")
+            raise ValueError(
+                f"{where}layer {full} not found: give a layer folder or .zip "
+                f"(or {EXTENSION_NAME}, lambdascope's extension that names the host)"
+            )
         layers.append(full)
     prof.layers = layers
 

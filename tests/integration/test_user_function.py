@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 
-from probe.extension.layer import layer_zip
 from tests.integration.test_aws_target import fake_aws_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -41,18 +40,12 @@ def _run(tmp_path, *layers, requests=1000, concurrency=10):
     return done, doc
 
 
-def _host_layer(tmp_path) -> str:
-    path = tmp_path / "lambdascope-host.zip"
-    path.write_bytes(layer_zip())
-    return str(path)
-
-
 def _serving(doc):
     return [c for c in doc["containers"] if c["invocations"]]
 
 
 def test_a_users_handler_with_the_host_layer_fills_the_host_columns_and_counts_its_errors(tmp_path):
-    done, doc = _run(tmp_path, _host_layer(tmp_path))
+    done, doc = _run(tmp_path, "lambdascope-host")  # by its name, as the README shows
     assert done.returncode == 0, done.stderr
     totals = doc["totals"]
     assert totals["requests"] == 1000 and totals["invocations"] == 1000
@@ -68,6 +61,7 @@ def test_a_users_handler_with_the_host_layer_fills_the_host_columns_and_counts_i
     errors = sum(c["invocations"] // FAILS_EVERY for c in serving)
     assert totals["errors"] == errors  # once each, though both channels report every one
     assert f"{errors} function errors" in done.stderr
+    assert doc["run"]["errors_by_class"] == {"function_error": errors}  # not lost answers (5xx)
     assert "logs confirmed all 1000 invocations" in done.stderr
     assert "2 layers at /opt" in done.stderr  # app.py imported its table from /opt/python
     assert doc["source"]["local_code"].startswith("your handler app.handler")

@@ -82,7 +82,7 @@ def test_invoke_target_function_error_and_log_tail():
     crashed = target.read(
         200, {"x-amz-function-error": "Unhandled"}, b'{"errorMessage":"boom","errorType":"Exception"}'
     )
-    assert crashed.error == "http_5xx" and crashed.record is None
+    assert crashed.error == "function_error" and crashed.record is None
     assert crashed.detail.startswith("function error (Unhandled): ")
     assert target.read(429, {}, b"{}").error == "throttled"
 

@@ -44,7 +44,8 @@ def add_code_flags(g) -> None:
         action="append",
         metavar="DIR_OR_ZIP",
         help="a layer for the local Lambda's function, at /opt as on Lambda (repeat for more, in order; "
-        "extensions in its extensions/ start before the runtime)",
+        "extensions in its extensions/ start before the runtime); lambdascope-host is lambdascope's "
+        "own extension, which names each environment's host",
     )
 
 
