@@ -140,6 +140,8 @@ async def handle(args) -> int:
                 write_output(export.render(doc, args.format), args.out)
                 print("lambdascope: interrupted: the table above is what was measured so far", file=sys.stderr)
                 raise
+            if fan is not None:
+                load["fan_out"] = [s.line() for s in fan.states]  # each loader's share and end
             if steering is not None:
                 load["plan"] = steering.to_dict(result.finished_at)
                 load["stages"] = tally.stages(load["plan"]["stage_windows"], steering.started_at)
@@ -161,7 +163,6 @@ async def handle(args) -> int:
     if fan is not None:
         for line in fan.summary_lines():
             print(f"lambdascope: {line}", file=sys.stderr)
-        load["fan_out"] = [s.line() for s in fan.states]
     for row in load.get("stages") or []:
         print(_stage_line(row), file=sys.stderr)
     write_export_folder(args.export, bundle)
