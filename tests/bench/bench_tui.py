@@ -13,9 +13,11 @@ import statistics
 import time
 
 import pytest
+from textual.widgets import DataTable
 
 from tests.bench.budget import report as budget_row
 from tests.tui.fakes import FakeLoad, FakeSource, Traffic, make_app, until
+from tui.screen.widgets.containers import ContainerTable
 
 pytestmark = pytest.mark.bench
 
@@ -47,7 +49,11 @@ def prepare(t0: float):
     return (warm_outcomes, warm_events), batches
 
 
-async def run(sort: str, refresh_hz: float) -> dict:
+async def run(sort: str, refresh_hz: float, cell_cache: bool = True) -> dict:
+    if not cell_cache:  # DataTable's own drawing: every cell on screen again after any update
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ContainerTable, "_render_cell", DataTable._render_cell)
+            return await run(sort, refresh_hz)
     load, source = FakeLoad(), FakeSource("bench")
     app = make_app(load=load, sources=[source], clock=time.time, refresh_hz=refresh_hz)
     app.fleet.idle_after_s = 60.0
@@ -68,7 +74,7 @@ async def run(sort: str, refresh_hz: float) -> dict:
         while app.sort_by != sort:
             await pilot.press("o")
         durations.clear()
-        ticks0, events0, updates0 = app.ticks, app.events_applied, app.table.updates
+        ticks0, events0, updates0, renders0 = app.ticks, app.events_applied, app.table.updates, app.table.renders
         lanes0 = app.timeline.rendered_lanes
         cpu0, wall0 = time.process_time(), time.perf_counter()
         next_at = wall0
@@ -90,6 +96,8 @@ async def run(sort: str, refresh_hz: float) -> dict:
             "cell_updates_per_tick": (app.table.updates - updates0) / max(1, app.ticks - ticks0),
             "lanes_per_tick": (app.timeline.rendered_lanes - lanes0) / max(1, app.ticks - ticks0),
             "cpu": cpu / wall,
+            "cpu_ms_per_redraw": cpu * 1000 / max(1, app.ticks - ticks0),
+            "renders_per_tick": (app.table.renders - renders0) / max(1, app.ticks - ticks0),
             "backlog_s": max(
                 0.0,
                 (sum(len(e) for _, e in batches) - (app.events_applied - events0))
@@ -121,3 +129,25 @@ async def test_refresh_rate_with_1000_containers(sort, refresh_hz):
     r = await run(sort, refresh_hz)
     print("\n" + report(r))
     budget_row(f"tui redraw rate, sort={sort}, {refresh_hz:g} Hz asked", r["hz"], unit=" Hz", at_least=HZ_BUDGET)
+
+
+async def test_drawing_only_the_changed_cells_against_datatables_own():
+    """ContainerTable._render_cell (a cell drawn again only when its text changed) against
+    DataTable's (every cell on screen again after any update), side by side, interleaved."""
+    rounds = {True: [], False: []}
+    for _ in range(2):
+        for cache in (False, True):
+            rounds[cache].append(await run("first", 10.0, cell_cache=cache))
+    med = {k: {f: statistics.median(r[f] for r in v) for f in ("hz", "cpu_ms_per_redraw")} for k, v in rounds.items()}
+    cells = statistics.median(r["renders_per_tick"] for r in rounds[True])
+    print(
+        f"\n[tui cell drawing, 10 Hz asked, 2 interleaved rounds] changed cells only: "
+        f"{med[True]['hz']:.2f} Hz, {med[True]['cpu_ms_per_redraw']:.0f} ms CPU a redraw ({cells:.0f} cells drawn); "
+        f"DataTable's own: {med[False]['hz']:.2f} Hz, {med[False]['cpu_ms_per_redraw']:.0f} ms CPU a redraw"
+    )
+    budget_row(
+        "tui CPU per redraw, changed cells only / DataTable's own",
+        med[True]["cpu_ms_per_redraw"] / med[False]["cpu_ms_per_redraw"],
+        unit="×",
+        at_most=1.0,
+    )

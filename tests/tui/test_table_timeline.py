@@ -55,6 +55,25 @@ async def test_a_busy_fleet_of_1000_costs_only_the_visible_rows_each_tick(tmp_pa
         assert app.table.order == [stream(i) for i in range(1000)]
 
 
+async def test_a_redraw_renders_only_the_cells_that_changed(tmp_path):
+    """DataTable alone would render every cell on screen again after any update_cell."""
+    clock = Clock(T0 + 5)
+    app = make_app(clock=clock, tmp_path=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        traffic = await fill(app, pilot, 200, clock)
+        app.stop_redraw()
+        await pilot.pause()
+        # The first screen: every cell drawn once (the header row takes one line of the height).
+        assert app.table.renders >= (len(app.table.visible_rows()) - 1) * len(app.table.shown_columns)
+        app.fleet.apply_outcomes([traffic.invoke(3, T0 + 0.5)[0]], clock())  # one row: inv 2, its last
+        before_updates, before = app.table.updates, app.table.renders
+        app.refresh_view()
+        await pilot.pause()
+        changed = app.table.updates - before_updates
+        assert changed >= 1 and app.table.get_cell(stream(3), "inv").plain == "2"
+        assert app.table.renders - before == changed  # those cells, and nothing else
+
+
 async def test_lanes_show_density_host_colour_the_cold_start_and_follow_the_view(tmp_path):
     clock = Clock(T0 + 9.5)
     app = make_app(clock=clock, tmp_path=tmp_path)
