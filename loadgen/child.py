@@ -47,7 +47,10 @@ def main(cmd_conn: "Connection[Never, object]", out_conn: "Connection[wire.Repor
         # an import failure is reported like any other failure.
         import uvloop
 
-        from loadgen import runner, targets  # noqa: F401
+        from loadgen import gc_policy, runner, targets  # noqa: F401
+
+        gc_policy.tune()
+        gc_policy.freeze_startup()  # after the imports: they are what a full collection would rescan
 
         begin = cmd_conn.recv()
         if not isinstance(begin, wire.Begin):

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 
+from loadgen import gc_policy
 from tui.commands import COMMANDS
 from tui.core.errors import UserError, one_line
 
@@ -62,6 +63,7 @@ def main(argv=None):
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
             argv = ["watch", *argv]
         args = parser.parse_args(argv)
+        gc_policy.tune()  # a long run's collector (loadgen/gc_policy.py has the measurement)
         result = args.handler(args)
         if inspect.iscoroutine(result):
             result = asyncio.run(_cancel_on_sigterm(result))

@@ -29,6 +29,7 @@ async def handle(args) -> int:
     import asyncio
     import importlib
 
+    from loadgen import gc_policy
     from probe.local.moto_server import MotoServer
     from probe.local.profile import load_profile, with_code
 
@@ -44,9 +45,13 @@ async def handle(args) -> int:
     moto = MotoServer().spawn()
     try:
         local_lambda = await asyncio.to_thread(importlib.import_module, "probe.local.local_lambda")
-        await local_lambda.serve(
-            profile, args.concurrency_limit, args.port, moto=moto, setup=_kinesis_setup if args.kinesis else None
-        )
+
+        async def ready(ll) -> dict:
+            info = await _kinesis_setup(ll) if args.kinesis else {}
+            gc_policy.freeze_startup()  # the fleet's machinery is up (loadgen/gc_policy.py)
+            return info
+
+        await local_lambda.serve(profile, args.concurrency_limit, args.port, moto=moto, setup=ready)
     except ValueError as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     except OSError as exc:

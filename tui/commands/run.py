@@ -10,6 +10,7 @@ import asyncio
 import sys
 import time
 
+from loadgen import gc_policy
 from tui.aws.errors import aws_errors
 from tui.aws.sources.factory import KINDS
 from tui.commands.export_flag import add_export_flag, write_export_folder
@@ -121,6 +122,7 @@ async def handle(args) -> int:
             if target.local_code:
                 print(f"lambdascope: local Lambda: {target.local_code}", file=sys.stderr)
             fan = _fan_out(args, target, plan, ramp_plan)
+            gc_policy.freeze_startup()  # the target and its clients are up (loadgen/gc_policy.py)
             try:
                 result = await run_experiment(
                     target,

@@ -193,6 +193,7 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
     """Start the session into `stack` and attach it to the app; the error (or None) that stopped it."""
     import asyncio
 
+    from loadgen import gc_policy
     from loadgen.process import WarmStart
 
     app.status.say(_starting_text(args))
@@ -228,6 +229,7 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
             app.status.say(f"load: {session.plan.describe()}")
             for note in session.notes:  # last, so it stays on the status line
                 app.status.say(f"⚠ {note}", error=True)
+            gc_policy.freeze_startup()  # the screen, the clients, the sources: all up
         return None
     except asyncio.CancelledError:
         raise
