@@ -16,11 +16,12 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from loadgen import ramp
 from loadgen.loader import record as R
+from loadgen.loader.control import ControlPoller
 from loadgen.loader.follow import ShareSteering
 from loadgen.outcome import Outcome
 from loadgen.plan import Plan
@@ -68,6 +69,28 @@ async def follow(runner: Runner, steering: ShareSteering) -> None:
         runner.stop()  # also when the steering broke: the share never outlives its plan
 
 
+async def listen(runner: Runner, share: dict[str, Any], put: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    """Run the level the monitor writes to the control object (control.py), saying each change
+    in a `level` record as soon as the runner has it."""
+    index = int(share["loader"])
+    poller = ControlPoller(share["control"], index, int(share["loaders"]))
+
+    async def said(gen: int, part: Plan | None) -> None:
+        await put(
+            {
+                "kind": "level",
+                "loader": index,
+                "gen": gen,
+                "t": time.time(),
+                "sent": runner.sent,
+                "part": None if part is None else part.to_dict(),
+                "poll_failures": poller.failures,
+            }
+        )
+
+    await poller.run(runner.apply, runner.stop, said)
+
+
 def plan_of(share: dict[str, Any]) -> Plan:
     return Plan(
         mode=str(share["mode"]),
@@ -106,6 +129,8 @@ async def run_share(share: dict[str, Any], emit: "queue.Queue[bytes]", received_
         )
         if steering is not None:
             steer = asyncio.create_task(follow(runner, steering))
+        elif share.get("control"):
+            steer = asyncio.create_task(listen(runner, share, put))
         n = 0
         last = time.monotonic()
         async with contextlib.aclosing(runner.run()) as batches:

@@ -13,6 +13,9 @@ A share (the invocation's event) is one JSON object, `lambdascope_loader: 1`:
                          before the split (Plan.to_dict); the loader then follows the plan from
                          start_at and runs its part of each moment (follow.py); mode, level,
                          requests and duration_s are then only its first moment
+    control              optional: the control object it polls for the level (control.py:
+                         url, region, run, every_s, keys): each generation's whole plan, of
+                         which it runs its part, or a stop
 
 The answer is a stream of JSON lines (application/x-ndjson), one record each:
     {"kind": "hello", "loader", "received_at", "t"}            at once: the clock's two stamps
@@ -20,6 +23,8 @@ The answer is a stream of JSON lines (application/x-ndjson), one record each:
         counts: outcome class -> count ("ok" or one of outcome.ERRORS) in this batch
         hist:   the batch's successful latencies (µs), hdrh's own `encode()` (base64)
         rows:   one per request: ROW_FIELDS, the request ids the monitor confirms from the logs
+    {"kind": "level", "loader", "gen", "t", "sent", "part", "poll_failures"}
+        a generation of the control object applied at t (part: Plan.to_dict; null on a stop)
     {"kind": "end", "loader", "t", "sent", "share"}            the share is done
     {"kind": "error", "loader", "t", "sent", "error"}          the share could not run on
 A stream that stops before `end` or `error` is a loader that died: what it had not reported

@@ -97,3 +97,46 @@ async def test_more_loaders_than_botocore_s_ten_connections_all_run_their_part()
         result = await run_experiment(target, fan.plan, settle_timeout_s=30, runner=fan)
     assert all(s.ok and s.rows > 0 for s in fan.states), [s.line() for s in fan.states]
     assert result.missing == 0 and result.unaccounted == 0
+
+
+async def test_a_level_change_reaches_every_loader_through_the_control_object():
+    """apply() writes the whole plan to the control object; every loader takes its part
+    (split.share_of), says so, and runs it: a loader left without a worker sends at most what
+    it had in flight. close() stops them all through the same object: every share ends."""
+    from loadgen.split import share_of
+    from tui.methods.fanout_control import ControlObject
+
+    async with LocalTarget() as target:
+        control = ControlObject.for_local(target)
+        fan = FanOut(target, Plan("closed", 4, hold_ms=50), 4, client=target.http_client, control=control)
+        up, down = Plan("closed", 5, hold_ms=50), Plan("closed", 2, hold_ms=50)
+        sent_when_paused: dict[int, int] = {}
+
+        async def steer():
+            async with asyncio.timeout(120):
+                while not all(s.rows for s in fan.states):
+                    await asyncio.sleep(0.05)
+                fan.apply(up)
+                while not fan.changes.last.reached(fan.alive):
+                    await asyncio.sleep(0.02)
+                assert fan.running_plan == up
+                assert [s.part for s in fan.states] == [share_of(up, i, 4) for i in range(4)]
+                fan.apply(down)
+                while not fan.changes.last.reached(fan.alive):
+                    await asyncio.sleep(0.02)
+                sent_when_paused.update({s.index: s.sent_at_level for s in fan.states[2:]})
+                rows_at = {s.index: s.rows for s in fan.states[:2]}
+                while not all(fan.states[i].rows > rows_at[i] + 5 for i in rows_at):
+                    await asyncio.sleep(0.05)  # the two that still run go on
+                await fan.close()
+
+        steerer = asyncio.create_task(steer())
+        result = await run_experiment(target, fan.plan, settle_timeout_s=30, runner=fan)
+        await steerer
+    assert all(s.ok for s in fan.states), [s.line() for s in fan.states]
+    assert [s.part.paused for s in fan.states] == [False, False, True, True]
+    for i, sent in sent_when_paused.items():
+        assert fan.states[i].rows == fan.states[i].sent == sent  # paused: nothing sent after it applied
+    assert "reached 4 loaders in" in "\n".join(fan.summary_lines())
+    assert result.fleet.counters.requests == fan.sent == sum(s.rows for s in fan.states)
+    assert result.missing == 0 and result.unaccounted == 0

@@ -21,6 +21,13 @@ share it did not send: the requests it said it sent without an outcome are hande
 outcomes of unknown fate (error 'other'), so the settle looks for them in the logs; the rest of
 its share was never sent. Nothing is retried: a retried share would send its load twice.
 
+Steering a running fan-out (the keys in watch --fan-out): `apply(plan)` writes the whole plan
+to the run's control object, which every loader polls and runs its part of (fanout_control.py,
+loadgen/loader/control.py: why a polled object, not a message to the invocation); each loader
+says what it applied in a `level` record, and `changes` times how long each change took to
+reach them all. `close()` writes a stop there too: on AWS a loader's invocation outlives its
+caller's connection, so cutting the streams alone would leave it loading until its timeout.
+
 Clock offset per loader (its clock minus ours), bounded from both sides: at most L1 - T0 (the
 share left here at T0, our clock, and reached the loader at L1, its clock: a delay is never
 negative), at least the largest L - T over its records (written at L, its clock, read here at
@@ -39,6 +46,8 @@ from loadgen.plan import Plan
 from loadgen.ramp import RampPlan
 from loadgen.split import share_of, split_plan
 from tui.aws import clients
+from tui.core.load import LoadRefused
+from tui.methods.fanout_control import Changes, ControlObject
 
 LOADER_FUNCTION = "lambdascope-loader"
 START_AHEAD_S = 1.5  # the shared start: time for N invocations to reach their loaders
@@ -58,6 +67,9 @@ class LoaderState:
     bad_lines: int = 0
     first_sent: float | None = None  # this clock: when its first reported request left
     follows: RampPlan | None = None  # the plan it follows, if any (then `plan` is its first moment)
+    gen: int = 0  # the control object's generation it last said it runs
+    part: Plan | None = None  # its part of that generation (None: its share's own plan)
+    sent_at_level: int | None = None  # what it had sent when it applied that generation
 
     @property
     def ok(self) -> bool:
@@ -72,7 +84,14 @@ class LoaderState:
         if self.follows is not None:
             share, level = "its part", f"each moment of the plan ({len(self.follows.stages)} stages)"
         else:
-            share = f"{self.plan.requests} requests" if self.plan.requests is not None else f"{self.plan.duration:g} s"
+            p = self.plan
+            share = (
+                f"{p.requests} requests"
+                if p.requests is not None
+                else f"{p.duration:g} s"
+                if p.duration is not None
+                else "until stopped"
+            )
             level = f"{int(self.plan.level)} workers" if self.plan.mode == "closed" else f"{self.plan.level:g}/s"
         if self.offset_s is None:
             offset = "clock offset unknown"
@@ -81,6 +100,9 @@ class LoaderState:
             if self.offset_max_s is not None:
                 offset += f" (at most {self.offset_max_s * 1000:+.1f} ms)"
         text = f"loader {self.index}: share {share} at {level}; reported {self.rows}; {offset}"
+        if self.gen and self.part is not None:  # a key changed its level: the last one it ran
+            now = f"{int(self.part.level)} workers" if self.part.mode == "closed" else f"{self.part.level:g}/s"
+            text += f"; level change {self.gen}: {'paused' if self.part.paused else now}"
         if not self.ok:
             lost = self.sent - self.rows
             unsent = "" if self.plan.requests is None else f", {max(0, self.plan.requests - self.sent)} never sent"
@@ -100,6 +122,7 @@ class FanOut:
         ramp: RampPlan | None = None,
         batch_s: float = 0.25,
         client: str = "aiohttp",
+        control: ControlObject | None = None,
     ):
         self.target = target
         self.plan = plan
@@ -120,6 +143,8 @@ class FanOut:
         self.start_at: float | None = None
         self.first_sent: float | None = None  # this clock: the load's own span, not the set-up
         self.last_done: float | None = None
+        self.control = control  # where keys write the level (None: this fan-out cannot be steered)
+        self.changes = Changes(plan)
 
     @property
     def sent(self) -> int:
@@ -130,12 +155,37 @@ class FanOut:
         """The loaders follow the ramp themselves: the monitor's Steering must not apply it again."""
         return self.ramp is not None
 
+    @property
+    def alive(self) -> list[int]:
+        """The loaders still running their share (started or about to)."""
+        return [s.index for s in self.states if s.ended is None]
+
+    @property
+    def running_plan(self) -> Plan:
+        """The whole plan the loaders run: the newest change every running loader has applied."""
+        return self.changes.running({s.index: s.gen for s in self.states if s.ended is None})
+
     def apply(self, plan: Plan) -> None:
-        raise NotImplementedError("steering a fan-out (keys, --plan) is not built yet")
+        """Every loader's level from now on: the whole plan to the control object (never waits)."""
+        if self.control is None:
+            raise LoadRefused("this fan-out has no control object to steer it with")
+        if self._tasks and not self.alive:
+            raise LoadRefused("every loader has ended")
+        gen = self.changes.ask(plan, time.time())
+        self.control.ask({"run": self.control.run_id, "gen": gen, "plan": plan.to_dict(), "at": time.time()})
 
     def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Stop every loader through the control object (each ends its share within a poll),
+        wait for their streams to end (at most `timeout`), then cut what is left."""
+        if self.control is not None and self._tasks:
+            self.control.ask({"run": self.control.run_id, "gen": self.changes.gen + 1, "stop": True})
+            await self.control.flush(timeout / 2)
+            await asyncio.wait(self._tasks, timeout=timeout / 2)
+        self.stop()
 
     def share_event(self, state: LoaderState, issued_at: float) -> dict:
         p = state.plan
@@ -154,6 +204,7 @@ class FanOut:
             "issued_at": issued_at,
             "batch_s": self.batch_s,
             "client": self.client_kind,
+            **({"control": self.control.spec()} if self.control is not None else {}),
             **({"ramp": self.ramp.to_dict(), "whole": self.plan.to_dict()} if self.ramp is not None else {}),
         }
 
@@ -171,6 +222,9 @@ class FanOut:
             # the 11th loader waited for one to end (16 loaders: 6 started at 7.5 s, after a 6 s plan).
             max_pool_connections=len(self.states),
         ) as lam:
+            if self.control is not None:
+                # Generation 0 is the plan the shares start with: the object exists before any reads.
+                await self.control.open({"run": self.control.run_id, "gen": 0, "plan": self.plan.to_dict()})
             self.start_at = time.time() + START_AHEAD_S
             self._tasks = [asyncio.create_task(self._one(lam, s)) for s in self.states]
             waiter = asyncio.ensure_future(asyncio.gather(*self._tasks, return_exceptions=True))
@@ -188,6 +242,8 @@ class FanOut:
             finally:
                 self.stop()
                 await asyncio.gather(waiter, return_exceptions=True)
+                if self.control is not None:
+                    await self.control.close()
 
     async def _one(self, lam, state: LoaderState) -> None:
         issued = time.time()
@@ -235,6 +291,9 @@ class FanOut:
         if kind == "hello":
             state.offset_max_s = float(rec.get("received_at") or 0.0) - issued
             return
+        if kind == "level":
+            self._level(state, rec)
+            return
         state.sent = max(state.sent, int(rec.get("sent") or 0))
         if kind == "batch":
             await self._batch(state, rec)
@@ -270,6 +329,20 @@ class FanOut:
                 state.bad_lines += 1
         if batch:
             await self._queue.put(batch)
+
+    def _level(self, state: LoaderState, rec: dict) -> None:
+        """A loader applied a generation of the control object: when (on this clock), and its part."""
+        try:
+            gen = int(rec["gen"])
+            part = Plan.from_dict(rec["part"]) if isinstance(rec.get("part"), dict) else None
+        except (KeyError, TypeError, ValueError):
+            state.bad_lines += 1
+            return
+        if gen >= state.gen and part is not None:
+            state.gen, state.part, state.sent_at_level = gen, part, int(rec.get("sent") or 0)
+        self.changes.applied(state.index, gen, float(rec["t"]) - (state.offset_s or 0.0), time.time())
+        if not self._queue.full():
+            self._queue.put_nowait([])  # no outcome, but the running plan changed: a report now
 
     async def _lost(self, state: LoaderState) -> None:
         """A dead loader's requests sent without an outcome: unknown fate, for the logs to settle."""
@@ -307,6 +380,9 @@ class FanOut:
         )
         short = [s for s in self.states if not s.ok]
         lines = [head, *("  " + s.line() for s in self.states)]
+        change = self.changes.line([s.index for s in self.states if s.ended in (None, "end")])
+        if change:
+            lines.append(f"fan-out: {change}")
         if short:
             missing = sum(s.not_reported or 0 for s in short)
             lines.append(
