@@ -14,6 +14,7 @@ from loadgen import gc_policy
 from tui.aws.errors import aws_errors
 from tui.aws.sources.factory import KINDS
 from tui.commands.export_flag import add_export_flag, write_export_folder
+from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out, make_fan_out
 from tui.commands.options import (
     add_hold_flag,
     add_output_flags,
@@ -46,12 +47,7 @@ def register(sub) -> None:
         help="how long to load instead of a request count (30s, 2m; a bare number is seconds)",
     )
     add_hold_flag(p)
-    p.add_argument(
-        "--fan-out",
-        type=int,
-        metavar="N",
-        help="split the load over N loader functions (on Lambda; locally, the local Lambda's loader), merged here",
-    )
+    add_fan_out_flag(p)
     p.add_argument(
         "--settle-timeout",
         type=duration_type("--settle-timeout"),
@@ -99,8 +95,7 @@ async def handle(args) -> int:
         steering, tally = Steering(ramp_plan, plan, time.time()), StageTally()
     else:
         plan = plan_from_args(args)
-    if args.fan_out is not None:
-        positive_int("--fan-out", args.fan_out)
+    check_fan_out(args)
     load = {
         "mode": plan.mode,
         "level": plan.level,
@@ -172,37 +167,11 @@ async def handle(args) -> int:
 
 
 def _fan_out(args, target, plan, ramp_plan=None):
-    """The fan-out of loaders for --fan-out N (None without it), said against the quota first.
-    With --plan the loaders follow the plan themselves (tui/methods/fanout.py)."""
-    if args.fan_out is None:
-        return None
-    from loadgen.plan import PlanError
-    from tui.methods.fanout import FanOut
-
-    try:
-        fan = FanOut(target, plan, args.fan_out, ramp=ramp_plan, client=target.http_client)
-    except PlanError as exc:
-        flag = {"level": "--concurrency" if plan.mode == "closed" else "--rate", "requests": "--requests"}
-        raise UserError(f"--fan-out {args.fan_out}: {flag.get(exc.field, exc.field)} {exc.problem}") from None
-    limits = target.limits
-    limit = getattr(limits, "account_limit", None) if limits is not None else None
-    peak = _peak_concurrency(plan, ramp_plan)
-    flag = "--plan's largest stage" if ramp_plan is not None else "--concurrency"
-    if limit and peak and args.fan_out + peak > limit:
-        raise UserError(
-            f"--fan-out {args.fan_out} with {flag} {peak} needs {args.fan_out + peak} "
-            f"concurrent executions, over the account's quota of {limit}: lower one of them"
-        )
-    print(f"lambdascope: {fan.quota_line(peak, limit)}", file=sys.stderr)
+    """The fan-out of loaders for --fan-out N (None without it), said against the quota first."""
+    fan, quota = make_fan_out(args, target, plan, ramp_plan)
+    if quota:
+        print(f"lambdascope: {quota}", file=sys.stderr)
     return fan
-
-
-def _peak_concurrency(plan, ramp_plan) -> int | None:
-    """The most environments of the target the load asks for at once (closed loop only)."""
-    if ramp_plan is None:
-        return plan.concurrency
-    closed = [max(s.start, s.end) for s in ramp_plan.stages if s.mode == "closed"]
-    return int(max(closed)) if closed else None
 
 
 def _stage_line(row: dict) -> str:

@@ -11,6 +11,7 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from tui.aws.sources.factory import KINDS
+from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out, make_fan_out
 from tui.commands.options import (
     add_hold_flag,
     add_target_flags,
@@ -21,6 +22,7 @@ from tui.commands.options import (
     positive_int,
 )
 from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
+from tui.core.errors import UserError
 
 DEFAULT_CONCURRENCY = 10
 START_WAIT_S = 30.0  # at quit, how long a start still under way may take to finish
@@ -45,6 +47,7 @@ def register(sub) -> None:
         help="cap on requests in flight (open loop holds back above it; default 1000)",
     )
     add_hold_flag(p)
+    add_fan_out_flag(p)
     p.add_argument(
         "--logs",
         choices=KINDS,
@@ -70,6 +73,14 @@ def plan_from_args(args):
     positive_float("--rate", args.rate)
     positive_int("--max-in-flight", args.max_in_flight)
     positive_float("--refresh-hz", args.refresh_hz)
+    check_fan_out(args)
+    if getattr(args, "fan_out", None) and (args.function or args.url):
+        # The keys reach running loaders through a control object in S3 (tui/methods/fanout_control.py);
+        # on AWS its bucket and the loader function are deploy --loader's, which is not built yet.
+        raise UserError(
+            "watch --fan-out runs on the local Lambda only for now (on AWS the loaders' control "
+            "bucket would come from 'deploy --loader', not built yet): drop --function/--url, or use run --fan-out"
+        )
     return load_plan(
         args.concurrency or DEFAULT_CONCURRENCY, args.rate, max_in_flight=args.max_in_flight, hold_ms=hold_ms(args)
     )
@@ -102,13 +113,28 @@ async def open_watch(args, plan, target=None, warm=None, ramp_plan=None):
         # The load first, the log source after: the first environments' cold starts overlap the
         # source's start (its client, ~0.2 s). It reads from before the first request was sent.
         start_ms = int((time.time() - 1) * 1000)
-        process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client, warm=warm)
-        process.start()
+        if getattr(args, "fan_out", None):
+            load = _fan_out_load(args, target, plan, notes)  # starts with the app's load worker
+        else:
+            process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client, warm=warm)
+            process.start()
+            load = ProcessLoad(process)
         try:
             async with open_source(target, args.logs, start_ms=start_ms) as source:
-                yield WatchSession(target, ProcessLoad(process), [source], plan, tuple(notes))
+                yield WatchSession(target, load, [source], plan, tuple(notes))
         finally:
-            await process.stop()
+            await load.stop()
+
+
+def _fan_out_load(args, target, plan, notes: list):
+    """--fan-out N: the loaders (the local Lambda's loader function) as the app's load, steered
+    through a control object in the local Lambda's S3; the quota line goes on the status line."""
+    from tui.methods.fanout_control import ControlObject
+    from tui.methods.fanout_load import FanOutLoad
+
+    fan, quota = make_fan_out(args, target, plan, control=ControlObject.for_local(target))
+    notes.append(quota)
+    return FanOutLoad(fan)
 
 
 async def handle(args) -> int:
@@ -200,8 +226,9 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
     try:
         # First, so it boots (imports the generator) on the other core while the target starts;
         # after the first frame, so the screen comes up before anything competes with it.
-        warm = WarmStart()
-        stack.callback(warm.close)  # a no-op once the load process took it over
+        warm = None if getattr(args, "fan_out", None) else WarmStart()  # a fan-out's load runs on loaders
+        if warm is not None:
+            stack.callback(warm.close)  # a no-op once the load process took it over
         # botocore (for the error classes) off the event loop: the screen stays live meanwhile.
         # The local Lambda imports its own parts in a thread while moto boots (tui.aws.target).
         await asyncio.to_thread(_import_session_modules)

@@ -145,6 +145,7 @@ class FanOut:
         self.last_done: float | None = None
         self.control = control  # where keys write the level (None: this fan-out cannot be steered)
         self.changes = Changes(plan)
+        self._closing = False
 
     @property
     def sent(self) -> int:
@@ -181,6 +182,9 @@ class FanOut:
     async def close(self, timeout: float = 10.0) -> None:
         """Stop every loader through the control object (each ends its share within a poll),
         wait for their streams to end (at most `timeout`), then cut what is left."""
+        if self._closing:
+            return
+        self._closing = True
         if self.control is not None and self._tasks:
             self.control.ask({"run": self.control.run_id, "gen": self.changes.gen + 1, "stop": True})
             await self.control.flush(timeout / 2)

@@ -317,6 +317,9 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
                 load = f"{load} · {self.steering.status(now)}"
             if self.replay is not None:
                 load = f"{load}  {replay_position(self.replay.clock)}"
+            note = getattr(self.load, "header_note", None)  # a fan-out's loaders, offsets, last change
+            if note is not None:
+                load = f"{load} · {note()}"
             self.header.show(
                 header_text(
                     self.target,
