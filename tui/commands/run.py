@@ -139,6 +139,9 @@ async def handle(args) -> int:
                 raise
             if fan is not None:
                 load["fan_out"] = [s.line() for s in fan.states]  # each loader's share and end
+                p50, p99 = fan.percentiles()
+                # From the merged HDR histograms of every loader's successes, never an average.
+                load["fan_out_latency_ms"] = {"p50": p50, "p99": p99, "samples": fan.histogram.get_total_count()}
             if steering is not None:
                 load["plan"] = steering.to_dict(result.finished_at)
                 load["stages"] = tally.stages(load["plan"]["stage_windows"], steering.started_at)
