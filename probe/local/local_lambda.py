@@ -139,8 +139,11 @@ class LocalLambda:
         }
         if self.capacity_provider_log_group:
             info["capacity_provider_log_group"] = self.capacity_provider_log_group
+        if self.moto is not None:
+            info["moto_endpoint"] = self.moto.endpoint  # where a fan-out's control object (S3) lives
         if self.config.code_root:
             info["handler"] = self.config.handler
+            info["code_root"] = self.config.code_root
         if self.layers_note:
             info["layers"] = self.layers_note
         return info

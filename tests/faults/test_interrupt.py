@@ -7,16 +7,22 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.leftovers import processes_under, wait_until_gone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_ctrl_c_during_run_prints_the_table_so_far_then_exits_130(tmp_path):
+# 2 clients: the local Lambda in the run's own process; 100: in a process of its own
+# (tui/aws/local_process.py), which the run stops once, in its own session.
+@pytest.mark.parametrize("concurrency, processes", [(2, 4), (100, 20)])
+def test_ctrl_c_during_run_prints_the_table_so_far_then_exits_130(tmp_path, concurrency, processes):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(TMPDIR=str(tmp_path), PYTHONPATH=ROOT)
+    argv = ["run", "--duration", "120", "--concurrency", str(concurrency), "--format", "json"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "run", "--duration", "120", "--concurrency", "2", "--format", "json"],
+        [sys.executable, "-m", "tui.cli", *argv],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -26,7 +32,7 @@ def test_ctrl_c_during_run_prints_the_table_so_far_then_exits_130(tmp_path):
     try:
         # Environments start on the first invocation: once two exist, load is flowing.
         deadline = time.monotonic() + 60
-        while len(processes_under(tmp_path)) < 4 and proc.poll() is None and time.monotonic() < deadline:
+        while len(processes_under(tmp_path)) < processes and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)

@@ -168,10 +168,15 @@ class LocalTarget:
         kinesis: bool = False,
         handler: str | None = None,
         layers: list[str] | None = None,
+        apart: bool = False,
     ):
         from probe.local.profile import load_profile, with_code
 
         self._kinesis = kinesis  # set up the Kinesis log channel at start (`local --kinesis`)
+        # In a process of its own (`lambdascope local`, tui/aws/local_process.py), as the
+        # commands run it; in this one (`extra["local"]`, the LocalLambda itself) for tests.
+        self.apart = apart
+        self._asked = (profile_file, handler, layers)
         try:
             profile = load_profile(profile_file) if profile_file else load_profile()
             self.profile = with_code(profile, handler, layers)  # --handler, --layer
@@ -195,10 +200,11 @@ class LocalTarget:
 
     def spawn(self) -> "LocalTarget":
         """Start moto's process now (Popen: milliseconds) to boot while the caller does its own
-        start-up; entering adopts it, and `close()` stops it if nothing ever entered."""
+        start-up; entering adopts it, and `close()` stops it if nothing ever entered. Apart, the
+        local Lambda's own process starts its moto."""
         from probe.local.moto_server import MotoServer
 
-        if self._moto is None:
+        if self._moto is None and not self.apart:
             self._moto = MotoServer().spawn()
         return self
 
@@ -216,10 +222,31 @@ class LocalTarget:
         return await self._running.__aexit__(*exc)
 
     @asynccontextmanager
+    async def _run_apart(self):
+        from dataclasses import replace
+
+        from tui.aws.clients import LOCAL_CREDENTIALS
+        from tui.aws.local_process import command, local_process
+
+        profile_file, handler, layers = self._asked
+        argv = command(profile_file, self._concurrency_limit, self._kinesis, handler, layers)
+        profile = self.profile
+        if self._concurrency_limit is not None:
+            profile = replace(profile, concurrency_limit=self._concurrency_limit)
+        async with local_process(argv) as (info, pid):
+            # The local Lambda's fixed test keys, as every local Lambda has them (never a user's).
+            keys = dict(LOCAL_CREDENTIALS)
+            yield local_target(info, profile, keys, extra={"local_pid": pid}, request=self.request)
+
+    @asynccontextmanager
     async def _run(self):
         import asyncio
         import importlib
 
+        if self.apart:
+            async with self._run_apart() as target:
+                yield target
+            return
         self.spawn()  # if the caller did not already
         moto, self._moto = self._moto, None  # adopted: from here on the local Lambda stops it
         kwargs = {"profile": self.profile, "moto": moto}
@@ -233,40 +260,52 @@ class LocalTarget:
             raise
         async with ll:
             key, secret = ll.credentials
-            target = Target(
-                label="LOCAL (simulated hosts)",
-                kind="local",
-                function_name=ll.function_name,
-                region=ll.region,
-                log_group=ll.log_group,
-                function_url=ll.function_url,
-                invoke_endpoint=ll.invoke_endpoint,
-                logs_endpoint=ll.logs_endpoint,
-                local_credentials={"aws_access_key_id": key, "aws_secret_access_key": secret},
-                simulated_hosts=True,
-                local_profile=self.profile.name,
-                capacity_provider_log_group=ll.capacity_provider_log_group,
-                timeout_s=self.profile.timeout_s,
-                # The local Lambda's own limit, as its GetAccountSettings answers it.
-                limits=ConcurrencyLimits(
-                    ll.profile.concurrency_limit, ll.profile.concurrency_limit, None, "the local Lambda's profile"
-                ),
-                local_code=_code_line(ll),
-                extra={"local": ll},
-                request=self.request,
-            )
+            keys = {"aws_access_key_id": key, "aws_secret_access_key": secret}
+            target = local_target(ll.endpoints(), ll.profile, keys, extra={"local": ll}, request=self.request)
             if self._kinesis:
                 await setup_local_kinesis(target)
             yield target
 
 
-def _code_line(ll) -> str | None:
+def local_target(info: dict, profile, credentials: dict, *, extra: dict, request: dict) -> "Target":
+    """The Target of a local Lambda from its endpoints (`LocalLambda.endpoints()`, the line
+    `lambdascope local` prints): the same whether it runs in this process or its own."""
+    extra = dict(extra)
+    if info.get("moto_endpoint"):
+        extra["moto_endpoint"] = info["moto_endpoint"]
+    if info.get("kinesis_stream_arn"):
+        extra["kinesis"] = {k: info[k] for k in ("kinesis_stream", "kinesis_stream_arn") if k in info}
+    return Target(
+        label="LOCAL (simulated hosts)",
+        kind="local",
+        function_name=info["function_name"],
+        region=info["region"],
+        log_group=info["log_group"],
+        function_url=info["function_url"],
+        invoke_endpoint=info["invoke_endpoint"],
+        logs_endpoint=info["logs_endpoint"],
+        local_credentials=credentials,
+        simulated_hosts=True,
+        local_profile=profile.name,
+        capacity_provider_log_group=info.get("capacity_provider_log_group"),
+        timeout_s=profile.timeout_s,
+        # The local Lambda's own limit, as its GetAccountSettings answers it.
+        limits=ConcurrencyLimits(
+            profile.concurrency_limit, profile.concurrency_limit, None, "the local Lambda's profile"
+        ),
+        local_code=_code_line(info),
+        extra=extra,
+        request=request,
+    )
+
+
+def _code_line(info: dict) -> str | None:
     """Which code the local Lambda runs, when it is not the probe, and where its layers are."""
     parts = []
-    if ll.config.code_root:
-        parts.append(f"your handler {ll.config.handler} from {ll.config.code_root}")
-    if ll.layers_note:
-        parts.append(ll.layers_note)
+    if info.get("code_root"):
+        parts.append(f"your handler {info.get('handler')} from {info['code_root']}")
+    if info.get("layers"):
+        parts.append(info["layers"])
     return "; ".join(parts) or None
 
 
@@ -466,4 +505,5 @@ def _open_target(args):
         getattr(args, "profile_file", None),
         handler=getattr(args, "code_handler", None),
         layers=getattr(args, "layer", None),
+        kinesis=getattr(args, "logs", None) == "kinesis",
     )

@@ -79,6 +79,7 @@ def plan_from_args(args):
 
 
 async def handle(args) -> int:
+    from tui.aws.local_process import apart_for
     from tui.aws.target import LocalTarget, open_target
     from tui.core.fleet import Fleet
     from tui.methods.experiment import run_experiment
@@ -106,6 +107,7 @@ async def handle(args) -> int:
     fleet = Fleet()
     opening = open_target(args)
     if isinstance(opening, LocalTarget):
+        opening.apart = apart_for(plan, ramp_plan)  # a core of its own at Lambda's scale
         opening.check(plan, ramp_plan)  # a hold its timeout refuses is said before anything starts
     with aws_errors(args):
         async with opening as target:

@@ -155,6 +155,7 @@ async def handle(args) -> int:
         steering = Steering(ramp_plan, plan, time.time())
     target = open_target(args)  # its checks need no IO: a bad flag or profile is said before any screen
     if isinstance(target, LocalTarget):
+        target.apart = True  # the keys can take it to 1,000 environments: a core of its own
         target.check(plan, steering.plan if steering else None)  # so is a hold its timeout refuses
     with (
         ExitStack() as early,

@@ -47,7 +47,7 @@ class ControlObject:
     @classmethod
     def for_local(cls, target) -> "ControlObject":
         """On the local Lambda: a bucket in its moto server, which the loaders (this machine) reach."""
-        return cls(target.extra["local"].moto.endpoint, target.region, LOCAL_BUCKET, target.local_credentials)
+        return cls(target.extra["moto_endpoint"], target.region, LOCAL_BUCKET, target.local_credentials)
 
     @property
     def url(self) -> str:

@@ -64,9 +64,13 @@ async def subscribed_stream(logs, group: str, *, strict: bool) -> str | None:
 
 
 async def local_stream(target: Target) -> str | None:
-    """On the embedded local Lambda, make the channel now (in its moto) and return the stream."""
-    local = target.extra.get("local")
-    if target.kind != "local" or local is None:
+    """On the local Lambda, the channel's stream: made at its start (`local --kinesis`), or, on
+    one embedded in this process, made now (in its moto)."""
+    if target.kind != "local":
+        return None
+    if "kinesis" in target.extra:
+        return target.extra["kinesis"]["kinesis_stream_arn"]
+    if target.extra.get("local") is None:
         return None
     from tui.aws.target import setup_local_kinesis
 
