@@ -53,6 +53,8 @@ from probe.deploy_aws import (
 )
 from probe.deploy_destroy import destroy  # noqa: F401  (part of this module's API)
 from probe.deploy_kinesis import ensure_kinesis, validate_shards
+from probe.deploy_loader import ensure_loader
+from probe.deploy_loader_spec import loader_runtime
 from probe.deploy_spec import (
     ALIAS,
     DEFAULT_NAME,
@@ -109,16 +111,25 @@ async def deploy(
     snapstart=False,
     kinesis=False,
     shards=None,
+    loader=False,
 ):
     """Create or update the probe stack; returns a summary dict (no secrets in it). `kinesis`:
-    also the log channel of probe/deploy_kinesis.py (`shards` shards; None keeps what exists)."""
+    also the log channel of probe/deploy_kinesis.py (`shards` shards; None keeps what exists).
+    `loader`: also the fan-out's loader function and its control bucket (probe/deploy_loader.py),
+    allowed to invoke this function only."""
     validate(name, memory, arch)
     validate_shards(shards)
+    if loader:
+        loader_runtime()  # a machine that cannot build the loader's zip is told before anything is made
     async with AwsClients(region, profile, endpoint_url) as aws:
         role = role_name(name, aws.region)
         group = log_group_name(name)
         existing_fn = await get_function(aws, name)
         if existing_fn is not None and is_local(existing_fn["Tags"]):
+            if loader:
+                raise DeployError(
+                    "--loader: the local Lambda hosts its own loader (run/watch --fan-out use it): drop --loader"
+                )
             return await _on_local(aws, name, existing_fn, snapstart, public, kinesis, shards)
         existing_role = await get_role(aws, role)
         existing_group = await get_log_group(aws, group)
@@ -144,6 +155,10 @@ async def deploy(
         if kinesis:
             channel, kinesis_changes = await ensure_kinesis(aws, name, [group], partition, account, shards)
             changes.update(kinesis_changes)
+        fan_out = {}
+        if loader:
+            fan_out, loader_changes = await ensure_loader(aws, name, config["FunctionArn"], partition, account)
+            changes.update(loader_changes)
 
     warnings = []
     if public:
@@ -171,6 +186,8 @@ async def deploy(
         "tags": dict(TAGS),
         "kinesis": kinesis,
         **channel,
+        "loader": loader,
+        **fan_out,
         "changes": changes,
         "warnings": warnings,
     }

@@ -28,7 +28,7 @@ def error_message(exc):
 
 
 class AwsClients:
-    """The four clients (IAM, Lambda, Logs, Kinesis), all from one session and one endpoint.
+    """The clients (IAM, Lambda, Logs, Kinesis, S3, STS), all from one session and one endpoint.
     `credentials` (static keys) only for a local emulator: on AWS the standard chain is used."""
 
     def __init__(self, region, profile, endpoint_url, credentials=None):
@@ -41,7 +41,14 @@ class AwsClients:
 
     async def __aenter__(self):
         try:
-            for attr, service in (("iam", "iam"), ("lam", "lambda"), ("logs", "logs"), ("kinesis", "kinesis")):
+            for attr, service in (
+                ("iam", "iam"),
+                ("lam", "lambda"),
+                ("logs", "logs"),
+                ("kinesis", "kinesis"),
+                ("s3", "s3"),
+                ("sts", "sts"),
+            ):
                 client = self.session.client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url, config=_CONFIG
                 )

@@ -1,9 +1,11 @@
 """Destroy what deploy made: the Kinesis channel (subscription filter, stream, its role: see
-probe/deploy_kinesis.py), the function (with its URL and permissions), the log group and the
+probe/deploy_kinesis.py), the fan-out's loader made for this function (probe/deploy_loader.py:
+function, log group, role, control bucket), the function (with its URL and permissions), the log group and the
 role, each only if tagged lambdascope=true. Absent things are fine, so running it twice is too."""
 
 from probe.deploy_aws import AwsClients, get_function, get_log_group, get_role, ignore_missing
 from probe.deploy_kinesis import destroy_kinesis
+from probe.deploy_loader import destroy_loader
 from probe.deploy_spec import DEFAULT_NAME, is_local, is_ours, log_group_name, role_name, validate
 
 
@@ -21,6 +23,9 @@ async def destroy(name=DEFAULT_NAME, region=None, profile=None, endpoint_url=Non
 
         # Then the function: it stops writing logs and stops using the role.
         found = await get_function(aws, name)
+        if found is None or not is_local(found["Tags"]):
+            # The loader made for this function first: nothing is left invoking it.
+            await destroy_loader(aws, name, removed, skipped)
         if found is not None and is_local(found["Tags"]):
             # The local Lambda's own function (and its log group): it stops with the local Lambda.
             kept = [f"function {name} and log group {group}: the local Lambda's own, gone when it stops"]

@@ -50,13 +50,20 @@ def register(subparsers):
         metavar="N",
         help=f"with --kinesis: provisioned shards, 1..{SHARDS_MAX} (default 1; an existing stream keeps its count)",
     )
+    p.add_argument(
+        "--loader",
+        action="store_true",
+        help="also the loader function run/watch --fan-out invoke (lambdascope-loader: may invoke only this "
+        "function, read its control objects and write its own logs) and its control bucket",
+    )
     p.set_defaults(handler=run_deploy)
 
     p = subparsers.add_parser(
         "destroy",
         help="remove what deploy made (only things tagged lambdascope=true)",
-        description="Delete the probe's function, URL, log group and role, and its Kinesis stream, "
-        "subscription filter and CloudWatch Logs role if deploy --kinesis made them. Missing things are fine.",
+        description="Delete the probe's function, URL, log group and role, its Kinesis stream, "
+        "subscription filter and CloudWatch Logs role if deploy --kinesis made them, and the loader, its "
+        "role, log group and control bucket if deploy --loader made them. Missing things are fine.",
     )
     _add_target_flags(p)
     p.set_defaults(handler=run_destroy)
@@ -101,7 +108,9 @@ async def run_deploy(args):
 
     if args.shards is not None and not args.kinesis:
         raise UserError("--shards is the Kinesis stream's: give --kinesis too")
-    with aws_errors(args):
+    from probe.deploy_loader import NEEDS
+
+    with aws_errors(args, needs=NEEDS if args.loader else ()):
         await _remember_credentials(args)
         result = await deploy(
             name=args.name,
@@ -114,18 +123,22 @@ async def run_deploy(args):
             snapstart=args.snapstart,
             kinesis=args.kinesis,
             shards=args.shards,
+            loader=args.loader,
         )
     for warning in result["warnings"]:
         print(f"lambdascope: warning: {one_line(warning, limit=1000)}", file=sys.stderr)
     print(mask(json.dumps(result, indent=2)))
     print(f"watch it: {watch_command(args, result['region'], kinesis=result.get('kinesis', False))}")
+    if result.get("loader"):
+        print(f"fan out: {watch_command(args, result['region'], kinesis=result.get('kinesis', False))} --fan-out 4")
     return 0
 
 
 async def run_destroy(args):
     from probe.deploy import destroy
+    from probe.deploy_loader import NEEDS
 
-    with aws_errors(args):
+    with aws_errors(args, needs=NEEDS):
         await _remember_credentials(args)
         result = await destroy(name=args.name, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
     for thing in result["skipped"]:
