@@ -228,3 +228,72 @@ def test_a_machine_no_lambda_runtime_matches_is_refused_in_one_line():
     with pytest.raises(DeployError, match="this is 3.9"):
         loader_runtime((3, 9), "linux", "x86_64")
     assert loader_runtime((3, 12), "linux", "aarch64") == ("python3.12", "arm64")
+
+
+# ---- run/watch --fan-out on AWS: the loader and its control bucket found, through the real path ----
+
+
+def _watch_args(fan_out=2):
+    from tui.cli import build_parser
+
+    return build_parser().parse_args(["watch", "--function", NAME, "--fan-out", str(fan_out)])
+
+
+def test_run_fan_out_on_aws_without_a_loader_is_one_line(moto_endpoint, fake_aws_env, capsys):
+    import asyncio
+
+    asyncio.run(deploy(name=NAME, endpoint_url=moto_endpoint))  # the probe, no loader
+    argv = ["run", "--function", NAME, "--endpoint-url", moto_endpoint, "--fan-out", "2", "--requests", "4"]
+    assert main([*argv, "--concurrency", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    said = f"no loader function (lambdascope-loader) in {REGION}: run `lambdascope deploy --loader` first"
+    assert err[-1] == f"lambdascope: error: {said}"
+    assert fake_aws_env not in "\n".join(err)
+
+
+async def test_watch_fan_out_on_aws_finds_the_loader_and_steers_through_its_bucket(moto_endpoint, fake_aws_env):
+    """What watch --fan-out does on AWS up to invoking the loaders (moto runs no function without
+    docker): the loader found by GetFunction, the quota and cost line, the control object written
+    in deploy --loader's bucket, a key's change written over it, and the object gone at the end."""
+    from loadgen.plan import Plan
+    from tui.aws.target import aws_target
+    from tui.commands.watch import _fan_out_load
+
+    await deploy(name=NAME, endpoint_url=moto_endpoint, loader=True)
+    s3 = _c(moto_endpoint, "s3")
+    async with aws_target(NAME, endpoint_url=moto_endpoint) as target:
+        notes = []
+        load = await _fan_out_load(_watch_args(), target, Plan(mode="closed", level=4), notes)
+    control = load.fan.control
+    assert control.bucket == BUCKET and control.key.startswith(CONTROL_PREFIX)
+    # The loaders get no key of ours: on Lambda they read it with their own role.
+    assert "keys" not in control.spec() and control.spec()["url"] == f"{moto_endpoint}/{BUCKET}/{control.key}"
+    # The placeholder proves the write before any loader starts; no loader acts on it.
+    placeholder = json.loads(s3.get_object(Bucket=BUCKET, Key=control.key)["Body"].read())
+    assert placeholder["run"] != control.run_id
+    (line,) = notes
+    assert "2 loaders" in line and "loaders' cost: 2 x 1.728 GB = 3.5 GB-s per second of load" in line
+    assert "$0.0000166667/GB-s (x86_64, us-east-1 list price" in line
+
+    await control.open({"run": control.run_id, "gen": 0, "plan": Plan(mode="closed", level=4).to_dict()})
+    load.fan._tasks = [object()]  # as if the loaders were running: apply needs one alive
+    load.apply(Plan(mode="closed", level=6))
+    await control.flush()
+    doc = json.loads(s3.get_object(Bucket=BUCKET, Key=control.key)["Body"].read())
+    assert (doc["run"], doc["gen"], doc["plan"]["level"]) == (control.run_id, 1, 6)
+    await control.close()
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0 and control.error is None
+
+
+async def test_a_loader_made_for_another_function_is_refused(moto_endpoint, fake_aws_env):
+    from loadgen.plan import Plan
+    from tests.integration.aws_fixtures import create_function
+    from tui.aws.target import aws_target
+    from tui.commands.watch import _fan_out_load
+    from tui.core.errors import UserError
+
+    await deploy(name=NAME, endpoint_url=moto_endpoint, loader=True)
+    create_function(moto_endpoint, "someone-else")
+    async with aws_target("someone-else", endpoint_url=moto_endpoint) as target:
+        with pytest.raises(UserError, match=f"may invoke only {NAME} .*, not someone-else"):
+            await _fan_out_load(_watch_args(), target, Plan(mode="closed", level=4), [])

@@ -107,7 +107,6 @@ async def test_plus_reaches_every_loader_and_the_merged_outcomes_run_the_new_lev
     "argv, says",
     [
         (["watch", "--fan-out", "0"], "--fan-out"),
-        (["watch", "--fan-out", "2", "--function", "f", "--region", "us-east-1"], "local Lambda only"),
     ],
 )
 def test_a_bad_fan_out_is_one_line_before_any_screen(argv, says):

@@ -20,9 +20,27 @@ def check_fan_out(args) -> None:
         positive_int("--fan-out", args.fan_out)
 
 
-def make_fan_out(args, target, plan, ramp_plan=None, control=None):
-    """(FanOut, its quota line) for --fan-out N, or (None, None) without it. With `ramp_plan` the
-    loaders follow the plan themselves (tui/methods/fanout.py); with `control` keys steer them."""
+async def fan_out_for(args, target, plan, ramp_plan=None, local_control=None):
+    """(FanOut, its quota and cost line) for --fan-out N, or (None, None) without it. On AWS the
+    loader deploy --loader made is found first (a missing one: one line, exit 2) and the run's
+    control object is made in its bucket once the quota check has passed (tui/methods/fanout_aws.py);
+    locally `local_control` (a ControlObject, or None) is used as given."""
+    if args.fan_out is None:
+        return None, None
+    if target.kind != "aws":
+        return make_fan_out(args, target, plan, ramp_plan, control=local_control)
+    from tui.methods.fanout_aws import control_for, find_loader
+
+    loader = await find_loader(target)
+    fan, line = make_fan_out(args, target, plan, ramp_plan, loader=loader)
+    fan.control = await control_for(target, loader)  # after every refusal: nothing left behind
+    return fan, line
+
+
+def make_fan_out(args, target, plan, ramp_plan=None, control=None, loader=None):
+    """(FanOut, its quota and cost line) for --fan-out N, or (None, None) without it. With
+    `ramp_plan` the loaders follow the plan themselves (tui/methods/fanout.py); with `control` keys
+    steer them; `loader` (tui/methods/fanout_aws.Loader) prices the deployed loader's memory."""
     if args.fan_out is None:
         return None, None
     from loadgen.plan import PlanError
@@ -42,7 +60,20 @@ def make_fan_out(args, target, plan, ramp_plan=None, control=None):
             f"--fan-out {args.fan_out} with {flag} {peak} needs {args.fan_out + peak} "
             f"concurrent executions, over the account's quota of {limit}: lower one of them"
         )
-    return fan, fan.quota_line(peak, limit)
+    return fan, f"{fan.quota_line(peak, limit)}; {_cost(args.fan_out, plan, ramp_plan, target, loader)}"
+
+
+def _cost(loaders, plan, ramp_plan, target, loader) -> str:
+    """The loaders' GB-seconds and dollars (tui/core/cost.py); on the local Lambda what the same
+    fan-out would cost on AWS with deploy --loader's loader."""
+    from probe.deploy_loader_spec import LOADER_MEMORY_MB
+    from tui.core.cost import cost_line, planned_seconds
+    from tui.methods.fanout import START_AHEAD_S
+
+    seconds = planned_seconds(plan.duration, ramp_plan.duration_s if ramp_plan is not None else None, START_AHEAD_S)
+    if loader is not None:
+        return cost_line(loaders, seconds, loader.memory_mb, loader.arch)
+    return "on AWS, " + cost_line(loaders, seconds, LOADER_MEMORY_MB)
 
 
 def _peak_concurrency(plan, ramp_plan) -> int | None:

@@ -14,7 +14,7 @@ from loadgen import gc_policy
 from tui.aws.errors import aws_errors
 from tui.aws.sources.factory import KINDS
 from tui.commands.export_flag import add_export_flag, write_export_folder
-from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out, make_fan_out
+from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out, fan_out_for
 from tui.commands.options import (
     add_hold_flag,
     add_output_flags,
@@ -118,7 +118,7 @@ async def handle(args) -> int:
                 print(f"lambdascope: warning: {line}", file=sys.stderr)
             if target.local_code:
                 print(f"lambdascope: local Lambda: {target.local_code}", file=sys.stderr)
-            fan = _fan_out(args, target, plan, ramp_plan)
+            fan = await _fan_out(args, target, plan, ramp_plan)
             gc_policy.freeze_startup()  # the target and its clients are up (loadgen/gc_policy.py)
             try:
                 result = await run_experiment(
@@ -171,9 +171,10 @@ async def handle(args) -> int:
     return 0 if result.missing == 0 and result.unaccounted == 0 else 1
 
 
-def _fan_out(args, target, plan, ramp_plan=None):
-    """The fan-out of loaders for --fan-out N (None without it), said against the quota first."""
-    fan, quota = make_fan_out(args, target, plan, ramp_plan)
+async def _fan_out(args, target, plan, ramp_plan=None):
+    """The fan-out of loaders for --fan-out N (None without it), said against the quota and its
+    cost first. On AWS its control object lets close() stop the loaders (run's end, Ctrl-C)."""
+    fan, quota = await fan_out_for(args, target, plan, ramp_plan)
     if quota:
         print(f"lambdascope: {quota}", file=sys.stderr)
     return fan

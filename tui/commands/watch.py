@@ -11,7 +11,7 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from tui.aws.sources.factory import KINDS
-from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out, make_fan_out
+from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out, fan_out_for
 from tui.commands.options import (
     add_hold_flag,
     add_target_flags,
@@ -22,7 +22,6 @@ from tui.commands.options import (
     positive_int,
 )
 from tui.commands.plan_flag import add_plan_flag, base_plan, load_ramp
-from tui.core.errors import UserError
 
 DEFAULT_CONCURRENCY = 10
 START_WAIT_S = 30.0  # at quit, how long a start still under way may take to finish
@@ -74,13 +73,6 @@ def plan_from_args(args):
     positive_int("--max-in-flight", args.max_in_flight)
     positive_float("--refresh-hz", args.refresh_hz)
     check_fan_out(args)
-    if getattr(args, "fan_out", None) and (args.function or args.url):
-        # The keys reach running loaders through a control object in S3 (tui/methods/fanout_control.py);
-        # on AWS its bucket and the loader function are deploy --loader's, which is not built yet.
-        raise UserError(
-            "watch --fan-out runs on the local Lambda only for now (on AWS the loaders' control "
-            "bucket would come from 'deploy --loader', not built yet): drop --function/--url, or use run --fan-out"
-        )
     return load_plan(
         args.concurrency or DEFAULT_CONCURRENCY, args.rate, max_in_flight=args.max_in_flight, hold_ms=hold_ms(args)
     )
@@ -114,7 +106,7 @@ async def open_watch(args, plan, target=None, warm=None, ramp_plan=None):
         # source's start (its client, ~0.2 s). It reads from before the first request was sent.
         start_ms = int((time.time() - 1) * 1000)
         if getattr(args, "fan_out", None):
-            load = _fan_out_load(args, target, plan, notes)  # starts with the app's load worker
+            load = await _fan_out_load(args, target, plan, notes)  # starts with the app's load worker
         else:
             process = LoadProcess(target.load_spec(), plan, records="new", client=target.http_client, warm=warm)
             process.start()
@@ -126,13 +118,14 @@ async def open_watch(args, plan, target=None, warm=None, ramp_plan=None):
             await load.stop()
 
 
-def _fan_out_load(args, target, plan, notes: list):
-    """--fan-out N: the loaders (the local Lambda's loader function) as the app's load, steered
-    through a control object in the local Lambda's S3; the quota line goes on the status line."""
+async def _fan_out_load(args, target, plan, notes: list):
+    """--fan-out N: the loaders as the app's load, steered through a control object (in the local
+    Lambda's S3, or on AWS in deploy --loader's bucket); the quota and cost line goes on the status line."""
     from tui.methods.fanout_control import ControlObject
     from tui.methods.fanout_load import FanOutLoad
 
-    fan, quota = make_fan_out(args, target, plan, control=ControlObject.for_local(target))
+    local = ControlObject.for_local(target) if target.kind != "aws" else None
+    fan, quota = await fan_out_for(args, target, plan, local_control=local)
     notes.append(quota)
     return FanOutLoad(fan)
 

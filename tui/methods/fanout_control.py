@@ -51,8 +51,11 @@ class ControlObject:
 
     @property
     def url(self) -> str:
-        base = (self.endpoint or f"https://s3.{self.region}.amazonaws.com").rstrip("/")
-        return f"{base}/{self.bucket}/{self.key}"  # path-style: the loader signs exactly this
+        """What the loaders GET (and sign exactly). On AWS virtual-hosted style, the one S3 keeps
+        for every bucket; behind an endpoint (the local moto, an emulator) path-style."""
+        if self.endpoint is None:
+            return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{self.key}"
+        return f"{self.endpoint.rstrip('/')}/{self.bucket}/{self.key}"
 
     def spec(self) -> dict:
         """The share's `control` (loadgen/loader/control.py)."""
