@@ -275,6 +275,11 @@ async def test_watch_fan_out_on_aws_finds_the_loader_and_steers_through_its_buck
     assert "2 loaders" in line and "loaders' cost: 2 x 1.728 GB = 3.5 GB-s per second of load" in line
     assert "$0.0000166667/GB-s (x86_64, us-east-1 list price" in line
 
+    # A --profile of this machine never reaches a loader: on Lambda it signs as its own role.
+    load.fan.target.profile = "my-sso-profile"
+    share = load.fan.share_event(load.fan.states[0], 0.0)
+    assert "profile" not in share["target"] and share["control"] == control.spec()
+
     await control.open({"run": control.run_id, "gen": 0, "plan": Plan(mode="closed", level=4).to_dict()})
     load.fan._tasks = [object()]  # as if the loaders were running: apply needs one alive
     load.apply(Plan(mode="closed", level=6))

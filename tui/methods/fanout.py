@@ -203,7 +203,7 @@ class FanOut:
             "duration_s": p.duration,
             "hold_ms": p.hold_ms,
             "max_in_flight": p.max_in_flight,
-            "target": self.target.load_spec(),
+            "target": self._target_spec(),
             "start_at": self.start_at,
             "issued_at": issued_at,
             "batch_s": self.batch_s,
@@ -211,6 +211,12 @@ class FanOut:
             **({"control": self.control.spec()} if self.control is not None else {}),
             **({"ramp": self.ramp.to_dict(), "whole": self.plan.to_dict()} if self.ramp is not None else {}),
         }
+
+    def _target_spec(self) -> dict:
+        spec = self.target.load_spec()
+        if self.target.kind == "aws":
+            spec.pop("profile", None)  # a profile of this machine: on Lambda the loader signs as its role
+        return spec
 
     async def run(self):
         t = self.target
