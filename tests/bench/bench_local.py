@@ -201,15 +201,19 @@ HOLD_S = 2.0  # each request sleeps this long in its handler: ~500 requests/s fr
 HOLD = {HOLD_HEADER: str(int(HOLD_S * 1000))}
 STEADY_S = float(os.environ.get("LOCAL_BENCH_STEADY_S", "60"))
 RATE_BUDGET = 400.0
+# The local Lambda as `lambdascope local` runs it, with its collector's policy (loadgen/gc_policy.py).
 SERVER = """
 import asyncio, json, os, sys
+from loadgen import gc_policy
 from probe.local import LocalLambda
 
 async def main():
     async with LocalLambda(sys.argv[1], handler=sys.argv[2]) as ll:
+        gc_policy.freeze_startup()
         print(json.dumps({"url": ll.function_url, "status": ll.status_url, "moto": ll.moto.pid}), flush=True)
         await asyncio.Event().wait()
 
+gc_policy.tune()
 asyncio.run(main())
 """
 

@@ -38,6 +38,7 @@ async def test_function_url_returns_the_probe_record(http):
             "log_group": "/aws/lambda/lambdascope-probe",
             "status_url": ll.status_url,
             "max_environment_processes": ll.fleet.max_processes,
+            "moto_endpoint": ll.moto.endpoint,  # a fan-out's control object (S3) lives there
         }
     assert_nothing_left(ll)
 
