@@ -26,8 +26,11 @@ _POLL_S = 0.05
 class MotoServer:
     """`async with MotoServer() as moto: moto.endpoint` -> "http://127.0.0.1:PORT"."""
 
-    def __init__(self, pids: set[int] | None = None):
+    def __init__(self, pids: set[int] | None = None, *, switch_interval_s: float | None = None):
+        """`switch_interval_s`: moto's thread switch interval (tests: a short one makes a thread
+        race in moto show at once; probe/local/moto_main.py)."""
         self.port = 0
+        self._switch = () if switch_interval_s is None else ("--switch-interval", repr(switch_interval_s))
         self.endpoint = ""
         self._proc: subprocess.Popen | None = None
         self._pids = pids if pids is not None else set()
@@ -113,7 +116,8 @@ class MotoServer:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # moto's server with its Kinesis shards made thread-safe (moto_main.py says why).
+            [sys.executable, "-m", "probe.local.moto_main", *self._switch, "-H", "127.0.0.1", "-p", str(self.port)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # never the terminal
