@@ -300,3 +300,68 @@ async def test_a_missing_stream_or_permission_is_one_line_naming_the_fix(moto_en
     text = str(err.value)
     assert "\n" not in text
     assert "kinesis:ListShards denied" in text and "kinesis:GetRecords" in text and "--logs poll" in text
+
+
+async def test_the_sweep_leaves_what_was_stored_just_now_to_the_stream(moto_endpoint, fake_aws_env):
+    """An event stored seconds after its timestamp (the local shipper at 1,000 streams) is in the
+    sweep's window as soon as it is stored: taken there, the stream's copy a moment later was a
+    duplicate and the channel's own share fell short. Left until it has been stored `delay`, it
+    comes from the stream; one the stream never delivers is still swept, a pass later."""
+    logs, kin, arn = _channel(moto_endpoint, shards=1)
+    writer = Writer(logs)
+    since = int(time.time() * 1000) - 20_000
+    late = int(time.time() * 1000) - 6_000  # written now, stamped 6 s ago: older than the delay
+
+    def put_stamped(batches):
+        for _ in range(batches):
+            stream = writer.streams[writer.calls % len(writer.streams)]
+            messages = [f"line {len(writer.written) + i}" for i in range(25)]
+            events = [{"timestamp": late, "message": m} for m in messages]
+            logs.put_log_events(logGroupName=GROUP, logStreamName=stream, logEvents=events)
+            writer.written += messages
+            writer.calls += 1
+
+    logs.delete_subscription_filter(logGroupName=GROUP, filterName="lambdascope-kinesis")
+    put_stamped(2)  # stored, never delivered: the sweep's
+    _subscribe(logs, arn)
+    kc, lc = _clients(moto_endpoint)
+    async with kc as k, lc as lg:
+        # The stream is read every 1.5 s, the sweep every 0.1 s: without the wait for the store,
+        # the sweep takes each delivered batch first (in about 14 of 15 cases, each).
+        options = dict(FAST, idle_s=1.5, sweep_every_s=0.1, sweep_delay_ms=3_000, sweep_budget_per_s=50.0)
+        source = KinesisSource(k, lg, arn, [GROUP], since, **options)
+        await source.start()
+        reading = Reading(source)
+        try:
+            for _ in range(4):
+                await asyncio.sleep(0.4)
+                put_stamped(1)  # delivered: the stream's
+            await reading.until(lambda x: x["records"] == 4 and x["swept"] >= 50)
+        finally:
+            await reading.stop()
+    _exactly(reading.messages, writer.written)
+    x = source.status.extra
+    assert x["duplicates"] == 0 and x["swept"] == 50  # the stream's 100 from the stream, once
+    assert x["sweep_deferred"] >= 1
+
+
+async def test_drain_waits_for_what_the_stream_still_holds_before_the_final_sweep(moto_endpoint, fake_aws_env):
+    """At a run's end the final sweep counts what the stream did not deliver; drain() first lets
+    the reader hand over what the stream holds, so the sweep does not take the stream's events."""
+    logs, kin, arn = _channel(moto_endpoint, shards=2)
+    writer = Writer(logs)
+    since = int(time.time() * 1000) - 1000
+    kc, lc = _clients(moto_endpoint)
+    async with kc as k, lc as lg:
+        source = KinesisSource(k, lg, arn, [GROUP], since, **dict(FAST, idle_s=1.0))
+        await source.start()
+        reading = Reading(source)
+        try:
+            await reading.until(lambda x: x["shards"] == 2 and all(s.empty_at for s in source._shards.values()))
+            writer.put(6)  # in the stream now; the readers are asleep for up to a second
+            assert await source.drain(10.0)
+            assert sorted(reading.messages) == sorted(writer.written)  # all given to the consumer
+        finally:
+            await reading.stop()
+        assert await source.sweep() == []
+    assert source.status.extra["swept"] == 0 and source.status.extra["duplicates"] == 0

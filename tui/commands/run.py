@@ -199,6 +199,7 @@ def _run_facts(result) -> dict:
         "log_source": result.source_name,
         "log_requests": result.source_requests,
         "log_events": getattr(result, "source_events", 0),
+        "log_events_at_load_end": getattr(result, "at_load_end", {}),
         "late_events_swept": result.swept_late,
         "unknown_outcome": result.unknown,
         "seen_only_in_logs": result.log_only,

@@ -44,6 +44,9 @@ class Result:
     source_name: str = "poll"  # the log channel that read the run: poll, live tail, kinesis
     source_extra: dict = field(default_factory=dict)  # its own counts (Kinesis: records, shards, ...)
     source_events: int = 0  # log events the channel gave the model (its backfill or sweep included)
+    # The same counts when the load ended (`events`, and `swept`/`backfilled` where the channel
+    # has them): how much of the run the channel had delivered by then.
+    at_load_end: dict = field(default_factory=dict)
 
     @property
     def unaccounted(self) -> int:
@@ -56,6 +59,7 @@ class Result:
 UNKNOWN_OUTCOME = frozenset({"reset", "timeout", "http_5xx", "other"})
 KEEP_IDS = 2_000_000  # event ids kept for the final sweep (~200 MB at most; a run rarely nears it)
 QUIET_S = 3.0  # logs quiet this long (beyond the lag seen) after the last expected event: done
+DRAIN_S = 10.0  # at most this long for a pushed channel to hand over what it holds before the final sweep
 
 
 class _Tally:
@@ -142,12 +146,16 @@ async def run_experiment(
                 if driver is not None:
                     driver.cancel()
             load_done = now()
+            at_load_end = _delivered(source)
             swept: list = []
 
             async def sweep_now():
                 swept.append(await _sweep(source, fleet, now))
 
             log_lag = await _settle(fleet, tally, reader, settle_timeout_s, load_done, now, sweep_now)
+            if hasattr(source, "drain") and not reader.done():
+                # What the stream is still delivering is the channel's, not the final sweep's.
+                await source.drain(DRAIN_S)
         finally:
             reader.cancel()
             try:
@@ -176,7 +184,13 @@ async def run_experiment(
         source_name=source.status.name,
         source_extra=dict(source.status.extra),
         source_events=source.status.events,
+        at_load_end=at_load_end,
     )
+
+
+def _delivered(source) -> dict:
+    extra = source.status.extra
+    return {"events": source.status.events, **{k: extra[k] for k in ("swept", "backfilled") if k in extra}}
 
 
 async def _sweep(source, fleet: Fleet, now) -> int | None:
