@@ -575,3 +575,22 @@ def test_the_request_id_reader_reads_what_the_regex_reads(line):
 
     m = re.search(r"RequestId:\s*(\S+)", line)
     assert _request_id(line) == (m.group(1) if m else None)
+
+
+@pytest.mark.parametrize(
+    "duration, kind, value",
+    [
+        ("999999999999999.5", L.REPORT, 999999999999999.5),  # 15 digits: the one-match path
+        ("1000000000000000", L.REPORT, 1e15),  # 16 digits, at the bound: the general path, same reading
+        ("1000000000000001", L.MALFORMED, None),  # past MAX_NUMBER: not a measurement
+    ],
+)
+def test_a_report_number_near_the_bound_reads_the_same_on_either_path(duration, kind, value):
+    line = (
+        f"REPORT RequestId: 6a1b\tDuration: {duration} ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 41 MB"
+    )
+    (rec,) = L.parse_event("2026/12/07/[$LATEST]abc", 1, line + "\n")
+    assert rec.kind == kind
+    if value is not None:
+        assert rec.data == {"duration_ms": value, "billed_ms": 3.0, "memory_mb": 128.0, "max_memory_mb": 41.0}

@@ -86,8 +86,10 @@ _JSON_METRIC_KEYS = {
 # It only admits lines whose reading by the general path is the same, field for field: an id of
 # the characters Lambda's ids are made of (no space, no colon: no metric name can hide in it),
 # the four metrics in Lambda's order and units, then Init Duration or nothing. Anything else
-# (Status:, Restore Duration, another spacing, an XRAY tail) goes the general way.
-_NUM = r"([0-9]+(?:\.[0-9]+)?)"
+# (Status:, Restore Duration, another spacing, an XRAY tail) goes the general way. At most 15
+# digits before the point: every number it admits is below MAX_NUMBER (1e15), so the fast path
+# needs no range check (a longer one goes the general way, which checks it).
+_NUM = r"([0-9]{1,15}(?:\.[0-9]+)?)"
 _REPORT_OK = re.compile(
     rf"REPORT RequestId: ([0-9A-Za-z-]{{1,{MAX_ID}}})\tDuration: {_NUM} ms\tBilled Duration: {_NUM} ms"
     rf"\tMemory Size: {_NUM} MB\tMax Memory Used: {_NUM} MB(?:\tInit Duration: {_NUM} ms)?"
@@ -225,20 +227,26 @@ def parse_events(events) -> list[Record]:
                 append(_parse_report_text(s, ts, message.strip()))
                 continue
             elif message.startswith(_PROBE_MARK):
-                line = message.strip()
+                # orjson skips the newline after the object (JSON whitespace), so the line is
+                # not copied by strip() unless it is needed: for the text of a MALFORMED or app
+                # record, or when orjson refuses the line as written (then as before).
                 try:
-                    obj = orjson.loads(line)
+                    obj = orjson.loads(message)
                 except orjson.JSONDecodeError:
-                    append(_parse_json_stdlib(s, ts, line))
-                    continue
+                    line = message.strip()
+                    try:
+                        obj = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        append(_parse_json_stdlib(s, ts, line))
+                        continue
                 if type(obj) is dict and "lambdascope" in obj:
                     fields = probe_fields(obj)
                     if fields is None:
-                        append(Record(MALFORMED, s, ts, None, {"line": line[:MAX_TEXT]}))
+                        append(Record(MALFORMED, s, ts, None, {"line": message.strip()[:MAX_TEXT]}))
                     else:
                         append(Record(PROBE, s, ts, fields["request_id"], fields))
                 else:
-                    append(_json_record(s, ts, obj, line))
+                    append(_json_record(s, ts, obj, message.strip()))
                 continue
             rec = parse_line(s, ts, message)
         except Exception:  # as parse_event: a defect here costs one line (issue 8)
@@ -340,7 +348,7 @@ def _parse_report_text(stream: str, timestamp: int, line: str) -> Record:
 
 def _report_as_written(stream: str, timestamp: int, line: str) -> Record | None:
     """A REPORT line of the one shape `_REPORT_OK` admits, read with one match; None for any
-    other, or for a number past MAX_NUMBER (the general path then says MALFORMED)."""
+    other (the general path reads it, and says MALFORMED for a number past MAX_NUMBER)."""
     m = _REPORT_OK.fullmatch(line)
     if m is None:
         return None
@@ -353,8 +361,6 @@ def _report_as_written(stream: str, timestamp: int, line: str) -> Record | None:
     }
     if init is not None:
         metrics["init_duration_ms"] = float(init)
-    if max(metrics.values()) > MAX_NUMBER:
-        return None
     return Record(REPORT, stream, timestamp, rid, metrics)
 
 

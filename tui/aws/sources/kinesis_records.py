@@ -84,15 +84,23 @@ def decode(data: bytes, *, max_record: int = MAX_RECORD_BYTES, max_decoded: int 
     stream, group, items = doc.get("logStream"), doc.get("logGroup"), doc.get("logEvents")
     if not isinstance(stream, str) or not isinstance(items, list):
         return _garbage("DATA_MESSAGE without logStream or logEvents")
-    events = []
+    events: list[LogEvent] = []
+    append = events.append
     for item in items:
-        # One bad event in a good record costs that event, not its neighbours.
-        if not isinstance(item, dict):
+        # One bad event in a good record costs that event, not its neighbours: a field missing
+        # (KeyError), an item that is no object (TypeError: a list or a string indexed by name),
+        # a time that is not an int (orjson gives exact ints; `type() is` also refuses a bool).
+        # Indexing inside one try, with exact type checks, instead of isinstance and .get per
+        # field: the decoder 1.53x -> 1.77x its floor (zlib + json.loads), medians of 7
+        # interleaved rounds on a shared machine (/tmp harness, bench_kinesis's records).
+        try:
+            ts, message, event_id = item["timestamp"], item["message"], item["id"]
+        except (KeyError, TypeError, IndexError):
             continue
-        ts, message, event_id = item.get("timestamp"), item.get("message"), item.get("id")
-        if not isinstance(ts, int) or isinstance(ts, bool) or not isinstance(message, str) or event_id is None:
+        if type(ts) is not int or type(message) is not str or event_id is None:
             continue
-        events.append(LogEvent(stream, ts, message, str(event_id)))
+        # moto numbers events (an int); AWS gives a string, kept as it is.
+        append(LogEvent(stream, ts, message, event_id if type(event_id) is str else str(event_id)))
     return Decoded(DATA, events, _str(group), None if len(events) == len(items) else "some events malformed")
 
 
