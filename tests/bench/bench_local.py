@@ -214,7 +214,10 @@ async def main():
         await asyncio.Event().wait()
 
 gc_policy.tune()
-asyncio.run(main())
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    pass  # the bench's SIGINT: the local Lambda stopped everything it started
 """
 
 
