@@ -21,14 +21,17 @@ HOLD_S = 0.4
 EDGE_S = 0.01  # each request counted in flight only away from its two ends (see max_in_flight)
 
 
-def max_in_flight(outcomes) -> int:
-    """The most requests in flight at once among one loader's `outcomes` (one clock: no offset
-    between loaders' clocks enters), each counted from EDGE_S after it was sent to EDGE_S before
-    its answer: a worker's next request starts right after its last one ends, never before."""
+def max_in_flight(outcomes, shift_of) -> int:
+    """The most requests in flight at once among one loader's `outcomes`, on that loader's own
+    clock (`shift_of[seq]`: the offset each batch was moved by onto ours; the estimate grows
+    during the run, so two batches moved by different offsets could seem to overlap), each
+    counted from EDGE_S after it was sent to EDGE_S before its answer: a worker's next request
+    starts after its last one ended, never before."""
     edges = []
     for o in outcomes:
         if o.error is None and o.latency_ms is not None and o.latency_ms / 1000 > 2 * EDGE_S:
-            edges += [(o.sent_at + EDGE_S, 1), (o.sent_at + o.latency_ms / 1000 - EDGE_S, -1)]
+            sent = o.sent_at + shift_of[o.seq]
+            edges += [(sent + EDGE_S, 1), (sent + o.latency_ms / 1000 - EDGE_S, -1)]
     peak = now = 0
     for _, step in sorted(edges):
         now += step
@@ -59,12 +62,14 @@ async def test_plus_reaches_every_loader_and_the_merged_outcomes_run_the_new_lev
 
             app.fleet.apply_outcomes = keep
             loader_of: dict[int, int] = {}  # outcome seq -> the loader that reported it
+            shift_of: dict[int, float] = {}  # outcome seq -> the clock offset its batch was moved by
             batch = fan._batch
 
             async def tagged(state, rec):
-                first = fan._seq + 1
+                first, shift = fan._seq + 1, state.offset_s or 0.0  # what _batch moves them by
                 await batch(state, rec)
-                loader_of.update((seq, state.index) for seq in range(first, fan._seq + 1))
+                for seq in range(first, fan._seq + 1):
+                    loader_of[seq], shift_of[seq] = state.index, shift
 
             fan._batch = tagged
             await until(pilot, lambda: all(s.rows >= 3 for s in fan.states), timeout=120)
@@ -93,7 +98,7 @@ async def test_plus_reaches_every_loader_and_the_merged_outcomes_run_the_new_lev
     assert reached > 0
 
     def per_loader(outcomes) -> list[int]:
-        return [max_in_flight([o for o in outcomes if loader_of.get(o.seq) == i]) for i in range(4)]
+        return [max_in_flight([o for o in outcomes if loader_of.get(o.seq) == i], shift_of) for i in range(4)]
 
     # Four workers ran before the key, five after it (2 + 1 + 1 + 1), in the merged outcomes.
     assert sum(per_loader(before)) <= 4
