@@ -92,3 +92,27 @@ def test_experiment_help_keeps_the_table_of_methods(capsys):
     # One method a line, as the module's docstring lays them out (not run into one paragraph).
     for name in ("blog", "scaling", "idle-reclaim", "lifetime", "packing"):
         assert any(line.lstrip().startswith(name + " ") for line in out.splitlines()), name
+
+
+def test_a_burst_runs_on_no_more_loaders_than_it_has_workers_or_requests():
+    from tui.methods.drive import burst_plan
+    from tui.methods.fanout_send import FanOutSend
+
+    send = FanOutSend(4)
+    assert send.loaders_for(burst_plan(1, duration_s=2.0)) == 1
+    assert send.loaders_for(burst_plan(20, duration_s=2.0)) == 4
+    assert send.loaders_for(burst_plan(20, requests=3)) == 3
+    assert send.loaders_for(burst_plan(1, rate=5.0, duration_s=20.0)) == 4  # an open trickle splits its rate
+
+
+@dataclass
+class Timed:
+    sent_at: float
+    latency_ms: float | None
+
+
+def test_load_span_runs_from_the_first_request_sent_to_the_last_answer():
+    from tui.methods.drive import load_span
+
+    assert load_span([]) is None
+    assert load_span([Timed(10.0, 50.0), Timed(11.0, 500.0), Timed(10.5, None)]) == pytest.approx(1.5)

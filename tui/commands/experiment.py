@@ -16,6 +16,7 @@ import json
 import sys
 import time
 
+from tui.commands.fanout_flag import add_fan_out_flag, check_fan_out
 from tui.commands.options import (
     add_hold_flag,
     add_target_flags,
@@ -62,6 +63,7 @@ def register(sub) -> None:
         help="lifetime: how long the trickle lasts (default 20s locally, 3h on AWS)",
     )
     add_hold_flag(p)
+    add_fan_out_flag(p)
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.add_argument("--out", help="write to this file instead of standard output")
     add_target_flags(p)
@@ -89,6 +91,7 @@ async def handle(args) -> int:
     gaps = parse_gaps(args.gaps) if args.gaps else None
     hold = hold_ms(args)
     opening = open_target(args)
+    _check_fan_out(args, isinstance(opening, LocalTarget))
     if isinstance(opening, LocalTarget):
         opening.check(Plan(hold_ms=hold))  # a hold its timeout refuses is said before anything starts
     with aws_errors(args):
@@ -99,8 +102,13 @@ async def handle(args) -> int:
             warning = target.concurrency_warning(asked)
             if warning and args.name != "scaling":  # scaling steps up until Lambda throttles: its point
                 print(f"lambdascope: warning: {warning}", file=sys.stderr)
-            send = functools.partial(drive.send, hold_ms=hold) if hold else drive.send
+            if args.fan_out:
+                send = await _fan_out_send(args, target, local, asked, hold)
+            else:
+                send = functools.partial(drive.send, hold_ms=hold) if hold else drive.send
             result = await _run(args, target, local, gaps, send, _Progress())
+    if args.fan_out:
+        result["fan_out"] = send.summary()
     result["target"] = target.describe()
     if args.format == "json":
         text = json.dumps(result, indent=2) + "\n"
@@ -158,7 +166,75 @@ async def _run(args, target, local: bool, gaps, send, progress) -> dict:
         )
     from tui.methods import blog
 
-    return await blog.run(target, progress=progress)
+    if not hasattr(send, "make"):
+        return await blog.run(target, progress=progress)
+    runner = await send.make(target, blog.plan())  # --fan-out: blog's one run is one fan-out
+    try:
+        return await blog.run(target, progress=progress, runner=runner)
+    finally:
+        await runner.close()
+        send.record(runner)
+
+
+async def _fan_out_send(args, target, local: bool, asked: int, hold: int):
+    """--fan-out N: the method's `send` on N loader functions (tui/methods/fanout_send.py),
+    refused before any load when the fan-out and the target's environments pass the quota."""
+    from tui.core.cost import cost_line
+    from tui.methods.fanout_send import FanOutSend
+
+    n = args.fan_out
+    limits = target.limits
+    limit = getattr(limits, "account_limit", None) if limits is not None else None
+    if limit and n + asked > limit:
+        raise UserError(
+            f"--fan-out {n} with {args.name}'s {asked} concurrent needs {n + asked} concurrent executions, "
+            f"over the account's quota of {limit}: lower --fan-out or --max"
+        )
+    loader = None
+    if not local:
+        from tui.methods.fanout_aws import find_loader
+
+        loader = await find_loader(target)
+    from probe.deploy_loader_spec import LOADER_MEMORY_MB
+
+    memory, arch = (loader.memory_mb, loader.arch) if loader is not None else (LOADER_MEMORY_MB, "x86_64")
+    where = f" of the account's {limit}" if limit else ""
+    print(
+        f"lambdascope: fan-out: each burst runs on up to {n} loaders, which count against the concurrency "
+        f"quota too: {n} + up to {asked} environments of the target{where}; "
+        f"{'' if loader is not None else 'on AWS, '}{cost_line(n, None, memory, arch)}",
+        file=sys.stderr,
+    )
+    return FanOutSend(n, hold_ms=hold, loader=loader)
+
+
+def _check_fan_out(args, local: bool) -> None:
+    """What --fan-out N cannot do, said before the target starts: blog's 10 workers, a burst
+    longer than a loader may run."""
+    from tui.core.cost import LOADER_TIMEOUT_S
+
+    check_fan_out(args)
+    n = args.fan_out
+    if n is None:
+        return
+    if args.name == "blog" and n > 10:
+        raise UserError(f"--fan-out {n}: blog runs 10 concurrent, a worker a loader at most: use --fan-out 10 or fewer")
+    longest = _longest_burst_s(args, local)
+    if longest is not None and longest > LOADER_TIMEOUT_S:
+        flag = "--duration" if args.name == "lifetime" else "--step"
+        raise UserError(
+            f"--fan-out {n}: {args.name}'s load lasts {longest:g} s in one burst, past a loader's "
+            f"{LOADER_TIMEOUT_S} s (Lambda's longest timeout): use {flag} 900s or less, or drop --fan-out"
+        )
+
+
+def _longest_burst_s(args, local: bool) -> float | None:
+    """The longest single burst a method sends (None: bounded by requests, not time)."""
+    if args.name == "lifetime":
+        return args.duration or (20.0 if local else 3 * 3600.0)
+    if args.name in ("scaling", "packing"):
+        return args.step or (2.0 if local else 10.0)
+    return None
 
 
 def _asked_concurrency(args, local: bool) -> int:
@@ -185,7 +261,22 @@ def _table(result: dict) -> str:
     if result.get("findings"):
         lines.append("")
         lines += [f"  {line}" for line in result["findings"]]
+    fan = result.get("fan_out")
+    if fan:
+        lines.append("")
+        lines.append(f"  {_fan_line(fan)}")
+        lines += [f"    {line}" for line in fan["lines"]]
     return "\n".join(lines) + "\n"
+
+
+def _fan_line(s: dict) -> str:
+    text = (
+        f"fan-out: {s['bursts']} burst{'s' if s['bursts'] != 1 else ''} on up to {s['loaders']} loaders "
+        f"({s['invocations']} loader invocations), {s['reported']} outcomes reported"
+    )
+    if s["loaders_short"]:
+        text += f"; {s['loaders_short']} loader(s) did not finish their share:"
+    return text
 
 
 def _cell(v) -> str:

@@ -9,13 +9,18 @@ from loadgen.plan import Plan
 REQUESTS, CONCURRENCY = 1000, 10
 
 
-async def run(target, *, progress) -> dict:
+def plan() -> Plan:
+    return Plan(mode="closed", level=CONCURRENCY, requests=REQUESTS)
+
+
+async def run(target, *, progress, runner=None) -> dict:
+    """`runner`: the load already made (experiment blog --fan-out N: a FanOut of loaders)."""
     from tui.core import findings
     from tui.core import snapshot as export
     from tui.methods.experiment import run_experiment
 
     progress(f"{REQUESTS} requests at {CONCURRENCY} concurrent")
-    result = await run_experiment(target, Plan(mode="closed", level=CONCURRENCY, requests=REQUESTS))
+    result = await run_experiment(target, plan(), runner=runner)
     story = findings.tell(result.fleet, result.finished_at)
     doc = export.snapshot(result.fleet, now=result.finished_at, source=target.describe())
     t = doc["totals"]
