@@ -109,3 +109,15 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+
+
+def stop_with_parent(sig: int = signal.SIGINT) -> None:
+    """Ask the kernel to send us `sig` when our parent dies (SIGINT: the clean stop Ctrl-C makes,
+    which retires every environment and stops moto; SIGKILL would leave that undone). Set from
+    inside the child, not as a preexec_fn (the monitor forks it with threads running, where a
+    preexec_fn may deadlock). A parent that died before this call is not signalled: the caller
+    checks os.getppid() after it. Without prctl (not Linux) nothing is set."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):
+        pass

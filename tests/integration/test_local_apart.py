@@ -60,3 +60,31 @@ async def test_the_local_lambdas_process_stops_with_the_block(tmp_path, monkeypa
         assert info["moto_endpoint"].startswith("http://127.0.0.1:")  # a fan-out's control object
         assert pid in wait_until_gone(tmp_path, timeout=0)
     assert wait_until_gone(tmp_path) == []
+
+
+PARENT = """
+import asyncio, sys
+from tui.aws.local_process import command, local_process
+
+async def main():
+    async with local_process(command(None, None, False, None, None)) as (info, pid):
+        print(pid, flush=True)
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def test_a_parent_killed_outright_takes_the_local_lambda_and_all_it_started_with_it(tmp_path):
+    """SIGKILL runs none of the parent's clean-up: the kernel's SIGINT (local --stop-with) does it."""
+    env = fake_aws_env(tmp_path)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert child in wait_until_gone(tmp_path, timeout=0)
+        parent.kill()
+        parent.wait(timeout=30)
+        assert wait_until_gone(tmp_path, timeout=60) == []  # the local Lambda, moto, the environments
+    finally:
+        parent.kill()
+        parent.stdout.close()

@@ -15,10 +15,13 @@ embedded.
 Its stdout carries one JSON line and nothing more; its stderr is read all along (a pipe nobody
 reads would fill and stop it) and its last lines kept, so a start that fails says why in one line.
 It stops with us: SIGINT, as Ctrl-C would (it stops every process it started), then a kill.
+If we are killed outright (SIGKILL: no clean-up of ours runs), the kernel sends it that SIGINT
+itself (`local --stop-with PID`, probe/local/procs.stop_with_parent), so it never serves on alone.
 """
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections import deque
@@ -43,7 +46,7 @@ def apart_for(plan, ramp_plan=None) -> bool:
 
 def command(profile_file, concurrency_limit, kinesis, handler, layers) -> list[str]:
     """`lambdascope local` with what the caller asked of its local Lambda."""
-    argv = [sys.executable, "-m", "tui.cli", "local", "--port", "0"]
+    argv = [sys.executable, "-m", "tui.cli", "local", "--port", "0", "--stop-with", str(os.getpid())]
     if profile_file:
         argv += ["--profile-file", profile_file]
     if concurrency_limit is not None:

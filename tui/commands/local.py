@@ -6,6 +6,8 @@ function_name, log_group; with --kinesis also kinesis_stream and kinesis_stream_
 endpoint_url like every other call; with --handler the handler, with --layer where the layers are).
 """
 
+import argparse
+
 from tui.commands.options import add_code_flags, positive_int
 from tui.core.errors import UserError
 
@@ -21,6 +23,9 @@ def register(sub) -> None:
         help="also the Kinesis log channel of 'deploy --kinesis' (stream, role, subscription filter, in moto); "
         "its stream is in the endpoints line",
     )
+    # The command that started it (tui/aws/local_process.py): stop, cleanly, when that one dies,
+    # even by SIGKILL, instead of serving on as an orphan.
+    p.add_argument("--stop-with", type=int, metavar="PID", help=argparse.SUPPRESS)
     add_code_flags(p)
     p.set_defaults(handler=handle)
 
@@ -28,12 +33,19 @@ def register(sub) -> None:
 async def handle(args) -> int:
     import asyncio
     import importlib
+    import os
 
     from loadgen import gc_policy
     from probe.local.moto_server import MotoServer
     from probe.local.profile import load_profile, with_code
 
     positive_int("--concurrency-limit", args.concurrency_limit)
+    if args.stop_with is not None:
+        from probe.local.procs import stop_with_parent
+
+        stop_with_parent()
+        if os.getppid() != args.stop_with:
+            return 0  # the command that started us died before the call: nobody to serve
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be between 0 and 65535 (got {args.port})")
     try:
