@@ -3,12 +3,14 @@ started the way `lambdascope watch --concurrency 1000 --hold 2s --logs kinesis` 
 1,000 rows fed by the Kinesis channel that moto's subscription filter writes. Two rows, side by
 side in one run:
 
-- embedded: the local Lambda in the monitor's own process and event loop (`watch` with no target),
-  so the monitor shares its loop with a front door serving ~350 requests/s and its log shipping;
 - apart: the local Lambda in its own process (`lambdascope local --kinesis`), the monitor reaching
-  it by `--function --endpoint-url` as it reaches AWS: what the monitor itself costs.
+  it by `--function --endpoint-url` as it reaches AWS: what the monitor itself costs, and how
+  `watch` on the local Lambda runs (tui/aws/local_process.py);
+- embedded, for comparison: the local Lambda in the monitor's own process and event loop (how
+  `watch` ran before it ran apart), so the monitor shares its loop with a front door serving
+  ~350 requests/s and its log shipping. No budget: no command runs it so at this scale.
 
-Reports redraws a second beside the budget (>= 4 Hz, issue 17), the rows held, the events
+Reports redraws a second beside the budget (apart: >= 4 Hz, issue 17), the rows held, the events
 applied, the monitor's CPU share and the channel's MillisBehindLatest. Nothing is asserted (run:
 make bench, or `pytest tests/bench/bench_watch_scale.py -m bench -s`).
 """
@@ -133,7 +135,7 @@ async def _measure_args(args) -> dict:
     return result
 
 
-@pytest.mark.parametrize("where", ["embedded", "apart"])
+@pytest.mark.parametrize("where", ["apart", "embedded"])
 async def test_watch_holds_1000_environments_from_kinesis_and_keeps_redrawing(where):
     r = await _measure(where)
     ms = r["refresh_ms"]
@@ -155,8 +157,9 @@ async def test_watch_holds_1000_environments_from_kinesis_and_keeps_redrawing(wh
         f"{r['cpu'] * 100:.0f}% of a core; {lag}; {r['requests']:,} requests"
     )
     budget_row(
-        f"watch redraw rate, {ENVIRONMENTS} environments from Kinesis, local Lambda {where}",
+        f"watch redraw rate, {ENVIRONMENTS} environments from Kinesis, local Lambda {where}"
+        + ("" if where == "apart" else " (for comparison: how watch ran before)"),
         r["hz"],
         unit=" Hz",
-        at_least=HZ_BUDGET,
+        at_least=HZ_BUDGET if where == "apart" else None,
     )
