@@ -15,16 +15,15 @@ kinesis_records.py; CONTROL_MESSAGEs and garbage are counted, never yielded.
 
 Each event is yielded once: by (stream, timestamp, event id) in one bounded memory, across
 shards, re-reads (a reconnect re-uses the iterator, an expired one is re-opened after the last
-sequence number) and the FilterLogEvents sweep that runs behind the stream (every
-`sweep_every_s`, over what is older than `sweep_delay_ms`): anything the subscription did not
-deliver (CloudWatch Logs gives up on a destination after retrying for up to 24 hours) is still
-counted, in `status.extra["swept"]`. The sweep is rare: it spends the account's FilterLogEvents
-budget (and moto's FilterLogEvents scans the whole group).
+sequence number) and the FilterLogEvents sweep that runs behind the stream (kinesis_sweep.py:
+every `sweep_every_s`, over what is older than `sweep_delay_ms`): anything the subscription did
+not deliver is still counted, in `status.extra["swept"]`.
 
 Honest state: `status.lag_ms` is the largest MillisBehindLatest of the shards being read (the
 stream's own measure of how far behind its tip a reader is); a ProvisionedThroughputExceeded is
 backed off with jitter per shard, counted and shown (`behind`, and the error line) until a read
-succeeds; a missing stream or a missing permission is a UserError naming the action and the fix.
+succeeds; a missing stream or a missing permission is a UserError naming the action and the fix
+(kinesis_calls.py classifies every call's failure).
 """
 
 from __future__ import annotations
@@ -37,23 +36,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tui.aws.sources.backoff import Backoff
-from tui.aws.sources.failures import TRANSIENT, error_code
-from tui.aws.sources.filterlogs import FilterLogEventsReader, Transient
+from tui.aws.sources.filterlogs import Transient
+from tui.aws.sources.kinesis_calls import Expired, Throttled, call
 from tui.aws.sources.kinesis_records import CONTROL, DATA, decode
+from tui.aws.sources.kinesis_sweep import Sweep
 from tui.aws.sources.pushed import PushedSource, Stop
-from tui.core.errors import UserError, one_line
+from tui.core.errors import one_line
 from tui.core.events import LogEvent, SourceStatus
 from tui.core.recent import RecentKeys
 
 log = logging.getLogger(__name__)
 
-THROTTLED = frozenset({"ProvisionedThroughputExceededException", "LimitExceededException", "ThrottlingException"})
-_DENIED = ("AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException", "KMSAccessDenied")
-# The actions a reader needs (the README's IAM table says the same).
-READ_ACTIONS = "kinesis:ListShards, kinesis:GetShardIterator and kinesis:GetRecords"
 GET_RECORDS_LIMIT = 10_000  # the most one GetRecords returns
 MAX_REASONS = 16  # garbage reasons kept by name; the rest are counted under "other"
 BEHIND_MS = 10_000  # MillisBehindLatest this large: the reader is falling behind the stream
@@ -117,11 +111,6 @@ class KinesisSource(PushedSource):
         self.log_groups = list(log_groups)
         self.since_ms = since_ms
         self._idle_s, self._busy_gap_s, self._list_every_s = idle_s, busy_gap_s, list_every_s
-        self._sweep_every_s, self._sweep_delay_ms, self._sweep_margin_ms = (
-            sweep_every_s,
-            sweep_delay_ms,
-            sweep_margin_ms,
-        )
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._clock = clock
         self._keys = RecentKeys(dedup_window_ms, dedup_max_keys)
@@ -148,14 +137,24 @@ class KinesisSource(PushedSource):
                 "millis_behind_latest": None,
             },
         )
-        # One FilterLogEvents budget for all groups: the account's 5 TPS does not grow with them.
-        budget = sweep_budget_per_s / max(1, len(self.log_groups))
-        self._readers = [FilterLogEventsReader(logs, g, self.status, budget_per_s=budget) for g in self.log_groups]
+        self._sweep = Sweep(
+            logs,
+            self.log_groups,
+            self.status,
+            self._keys,
+            since_ms,
+            fresh=self._fresh,
+            put=self._put,
+            every_s=sweep_every_s,
+            delay_ms=sweep_delay_ms,
+            margin_ms=sweep_margin_ms,
+            budget_per_s=sweep_budget_per_s,
+            backoff=self._backoff,
+            clock=clock,
+        )
         self._shards: dict[str, _Shard] = {}
         super().__init__(max_queued_batches)
         self._changed = asyncio.Event()  # a shard finished: its children may start
-        self._sweep_from = since_ms
-        self._deferred_from: int | None = None  # the oldest event a sweep left to the stream
 
     # --- the LogSource protocol ---------------------------------------------------------------
 
@@ -168,18 +167,9 @@ class KinesisSource(PushedSource):
         return f"kinesis-{self.stream}"
 
     async def sweep(self) -> list[LogEvent] | None:
-        """One FilterLogEvents pass over every group since the start (the run's final sweep):
-        the events no shard delivered. None when the de-dup memory no longer reaches the start
-        (then old and new cannot be told apart, and nothing is swept)."""
-        if self._keys.horizon is not None and self._keys.horizon > self.since_ms:
-            return None
-        out: list[LogEvent] = []
-        for reader in self._readers:
-            async for page in reader.pages({"startTime": self.since_ms}):
-                out.extend(e for e in page if self._fresh(e, "sweep_overlap"))
-        self.status.extra["swept"] += len(out)
-        self.status.events += len(out)
-        return out
+        """The run's final FilterLogEvents pass (kinesis_sweep.py): the events no shard delivered,
+        or None when the de-dup memory no longer reaches the start."""
+        return await self._sweep.final()
 
     async def drain(self, timeout_s: float) -> bool:
         """Wait until every shard has been read to the tip it had when asked (a GetRecords asked
@@ -206,7 +196,7 @@ class KinesisSource(PushedSource):
 
     async def _read(self) -> None:
         error: BaseException | None = None
-        sweeper = asyncio.create_task(self._sweep_loop()) if self._sweep_every_s > 0 else None
+        sweeper = asyncio.create_task(self._sweep.loop()) if self._sweep.every_s > 0 else None
         try:
             await self._follow_shards()
         except asyncio.CancelledError:
@@ -289,14 +279,14 @@ class KinesisSource(PushedSource):
                 resp = await self._call(
                     "GetRecords", self.kinesis.get_records, ShardIterator=iterator, Limit=GET_RECORDS_LIMIT
                 )
-            except _Throttled as exc:
+            except Throttled as exc:
                 self.status.extra["throttled"] += 1
                 shard.throttled_at = self._clock()
                 self.status.behind = True
                 self.status.error = str(exc)
                 await asyncio.sleep(backoff.next())
                 continue
-            except _Expired:
+            except Expired:
                 self.status.extra["expired_iterators"] += 1
                 iterator = await self._iterator(shard)
                 continue
@@ -343,7 +333,7 @@ class KinesisSource(PushedSource):
                 return (await self._call("GetShardIterator", self.kinesis.get_shard_iterator, **kwargs))[
                     "ShardIterator"
                 ]
-            except (Transient, _Throttled) as exc:
+            except (Transient, Throttled) as exc:
                 self.status.error = str(exc)
                 await asyncio.sleep(backoff.next())
 
@@ -396,98 +386,6 @@ class KinesisSource(PushedSource):
         # A full queue blocks the shard's reader: Kinesis keeps the records (24 h by default).
         await self._queue.put(fresh)
 
-    # --- the sweep behind --------------------------------------------------------------------
-
-    async def _sweep_loop(self) -> None:
-        backoff = Backoff(*self._backoff)
-        while True:
-            await asyncio.sleep(self._sweep_every_s)
-            end = int(self._clock() * 1000) - self._sweep_delay_ms
-            start = max(self.since_ms, self._sweep_from - self._sweep_margin_ms)
-            if self._deferred_from is not None:
-                start = min(start, self._deferred_from)
-            if self._keys.horizon is not None and start < self._keys.horizon:
-                start = self._keys.horizon  # below it a repeat could not be recognised
-            if end <= start:
-                continue
-            deferred: int | None = None
-            try:
-                for reader in self._readers:
-                    async for page in reader.pages({"startTime": start, "endTime": end}):
-                        late = []
-                        for e in page:
-                            # The window is in event time, but an event may be stored seconds
-                            # after its timestamp (the local shipper at 1,000 streams: 3-11 s):
-                            # one stored less than the delay ago is the stream's to deliver yet.
-                            # Taken here, it counted as "swept", and the stream's copy a moment
-                            # later as a duplicate (402 of 412 swept in a loaded 1,000-environment
-                            # run). It is left for the next pass, whose window reaches back to it.
-                            if e.ingestion_time is not None and e.ingestion_time > end:
-                                deferred = e.timestamp if deferred is None else min(deferred, e.timestamp)
-                            elif self._fresh(e, "sweep_overlap"):
-                                late.append(e)
-                        self.status.extra["swept"] += len(late)
-                        await self._put(late)
-            except Transient as exc:
-                self.status.error = f"sweep: {one_line(exc)}"
-                await asyncio.sleep(backoff.next())
-                continue
-            except UserError as exc:
-                # The stream is the channel; the sweep only double-checks it. Without
-                # logs:FilterLogEvents it stops, and says so.
-                self.status.extra["sweep_error"] = one_line(exc)
-                return
-            backoff.reset()
-            self.status.extra["sweep_passes"] += 1
-            self.status.extra["sweep_deferred"] += 0 if deferred is None else 1
-            self._sweep_from, self._deferred_from = end, deferred
-
-    # --- one call, its failures classified ------------------------------------------------------
-
-    async def _call(self, action: str, method, **kwargs) -> dict:
-        self.status.requests += 1
-        try:
-            resp = await method(**kwargs)
-        except ClientError as exc:
-            raise self._explain(action, exc) from None
-        except TRANSIENT as exc:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Cancelled mid-answer, the HTTP stack may raise a connection error instead: a
-                # retry here would swallow the cancel and close() would wait for ever.
-                raise asyncio.CancelledError from None
-            raise Transient(f"Kinesis endpoint: {one_line(exc, limit=160)}; retrying") from None
-        if not isinstance(resp, dict):
-            raise Transient(f"{action} gave an answer that is not a document; retrying")
-        return resp
-
-    def _explain(self, action: str, exc: ClientError) -> Exception:
-        code = error_code(exc)
-        if code == "ExpiredIteratorException":
-            return _Expired(code)
-        if code in THROTTLED:
-            return _Throttled(
-                f"Kinesis {action} throttled ({code}: a shard reads 5 calls and 2 MB a second); backing off"
-            )
-        if code == "ResourceNotFoundException":
-            return UserError(
-                f"Kinesis stream {self.stream} not found: make it with 'lambdascope deploy --kinesis' "
-                "(or read the logs with --logs poll)"
-            )
-        if any(d in code for d in _DENIED):
-            return UserError(
-                f"not allowed to read Kinesis stream {self.stream} (kinesis:{action} denied): grant "
-                f"{READ_ACTIONS} on it, or read the logs with --logs poll"
-            )
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        if status >= 500 or code in ("InternalFailure", "ServiceUnavailable", "KMSThrottlingException"):
-            return Transient(f"Kinesis {action} failed ({code or status}); retrying")
-        return Transient(f"Kinesis {action} failed: {code or 'HTTP error'}; retrying")
-
-
-class _Throttled(Exception):
-    """ProvisionedThroughputExceeded (or a control-plane limit): back off, then the same call."""
-
-
-class _Expired(Exception):
-    """The iterator passed its 5 minutes: re-open it after the last sequence number read."""
+    def _call(self, action: str, method, **kwargs):
+        """One call of this stream, counted and its failure classified (kinesis_calls.py)."""
+        return call(self.stream, self.status, action, method, **kwargs)
