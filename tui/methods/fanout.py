@@ -51,6 +51,7 @@ from tui.methods.fanout_control import Changes, ControlObject
 
 LOADER_FUNCTION = "lambdascope-loader"
 START_AHEAD_S = 1.5  # the shared start: time for N invocations to reach their loaders
+LATE_S = 0.1  # a loader reached later than this after the shared start: said, with how late
 MAX_LINE = 16 * 1024 * 1024  # a record longer than this is a broken loader, not a big batch
 
 
@@ -70,10 +71,21 @@ class LoaderState:
     gen: int = 0  # the control object's generation it last said it runs
     part: Plan | None = None  # its part of that generation (None: its share's own plan)
     sent_at_level: int | None = None  # what it had sent when it applied that generation
+    received_at: float | None = None  # its clock: when its share reached it (its `hello`)
+    start_at: float | None = None  # this clock: the shared start
 
     @property
     def ok(self) -> bool:
         return self.ended == "end"
+
+    @property
+    def late_s(self) -> float | None:
+        """How long after the shared start its share reached it, on this clock (None: not
+        known, or in time). An estimate from above: the offset's lower bound is the close one."""
+        if self.received_at is None or self.offset_s is None or self.start_at is None:
+            return None
+        late = self.received_at - self.offset_s - self.start_at
+        return late if late > LATE_S else None
 
     @property
     def not_reported(self) -> int | None:
@@ -100,6 +112,9 @@ class LoaderState:
             if self.offset_max_s is not None:
                 offset += f" (at most {self.offset_max_s * 1000:+.1f} ms)"
         text = f"loader {self.index}: share {share} at {level}; reported {self.rows}; {offset}"
+        if self.late_s is not None:
+            missed = "missed that much of the plan" if self.follows is not None else "its share ran that much later"
+            text += f"; reached it {self.late_s:.1f} s after the shared start ({missed})"
         if self.gen and self.part is not None:  # a key changed its level: the last one it ran
             now = f"{int(self.part.level)} workers" if self.part.mode == "closed" else f"{self.part.level:g}/s"
             text += f"; level change {self.gen}: {'paused' if self.part.paused else now}"
@@ -236,6 +251,8 @@ class FanOut:
                 # Generation 0 is the plan the shares start with: the object exists before any reads.
                 await self.control.open({"run": self.control.run_id, "gen": 0, "plan": self.plan.to_dict()})
             self.start_at = time.time() + START_AHEAD_S
+            for state in self.states:
+                state.start_at = self.start_at
             self._tasks = [asyncio.create_task(self._one(lam, s)) for s in self.states]
             waiter = asyncio.ensure_future(asyncio.gather(*self._tasks, return_exceptions=True))
             try:
@@ -299,7 +316,9 @@ class FanOut:
             state.bad_lines += 1
             return
         if kind == "hello":
-            state.offset_max_s = float(rec.get("received_at") or 0.0) - issued
+            received = float(rec.get("received_at") or 0.0)
+            state.offset_max_s = received - issued
+            state.received_at = received or None
             return
         if kind == "level":
             self._level(state, rec)
@@ -393,6 +412,12 @@ class FanOut:
         change = self.changes.line([s.index for s in self.states if s.ended in (None, "end")])
         if change:
             lines.append(f"fan-out: {change}")
+        late = [s.late_s for s in self.states if s.late_s is not None]
+        if late:
+            lines.append(
+                f"fan-out: {len(late)} loader(s) reached their share after the shared start (the latest "
+                f"{max(late):.1f} s after it): their invocations took longer than the {START_AHEAD_S:g} s it allows"
+            )
         if short:
             missing = sum(s.not_reported or 0 for s in short)
             lines.append(

@@ -1,0 +1,24 @@
+"""What a fan-out says of each loader (tui/methods/fanout.py): a loader its share reached after
+the shared start is said, with how late, and a loader in time says nothing of it."""
+
+from loadgen.plan import Plan
+from tui.methods.fanout import LATE_S, LoaderState
+
+
+def _state(received_at, offset_s=0.25, start_at=100.0):
+    s = LoaderState(0, Plan("closed", 5, duration=4.0), rows=10, sent=10, offset_s=offset_s, ended="end")
+    s.received_at, s.start_at = received_at, start_at
+    return s
+
+
+def test_a_loader_reached_after_the_shared_start_is_said_with_how_late():
+    late = _state(received_at=102.05)  # 101.8 on this clock: 1.8 s after the start
+    assert abs(late.late_s - 1.8) < 1e-9
+    assert "reached it 1.8 s after the shared start (its share ran that much later)" in late.line()
+
+
+def test_a_loader_in_time_or_unknown_says_nothing_of_it():
+    assert _state(received_at=100.25 + LATE_S / 2).late_s is None  # within LATE_S
+    assert _state(received_at=99.0).late_s is None  # waited for the start, as it should
+    assert _state(received_at=None).late_s is None and "after the shared start" not in _state(None).line()
+    assert _state(received_at=102.0, offset_s=None).late_s is None  # no offset: no estimate
