@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed-stamp
 AWSCLI_VENV  ?= .venv-awscli
 AWSCLI_STAMP := $(AWSCLI_VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# make test's pytest workers (pytest-xdist). Most tests wait on a server or a process, not the
+# CPU: on 2 cores the suite took 689 s on one worker and 386 s on two, the same 1,144 tests
+# passing (fresh clone, quiet machine). WORKERS=0 runs it in this one process.
+WORKERS ?= 2
 
 .PHONY: run test test-unit stress lint bench clean
 
@@ -31,7 +35,7 @@ run: $(STAMP)
 # The house rules first, then every tier but the benchmarks; --durations shows in every CI log
 # what each test costs.
 test: lint $(AWSCLI_STAMP)
-	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(WORKERS) --durations=25 $(PYTEST_ARGS)
 
 # The suite on a busy machine: `make test` three times in a row while two `yes > /dev/null` keep
 # both cores busy (stopped on any exit); each run's result and duration at the end (.ci/stress).
