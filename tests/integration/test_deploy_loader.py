@@ -283,7 +283,7 @@ async def test_watch_fan_out_on_aws_finds_the_loader_and_steers_through_its_buck
     await control.open({"run": control.run_id, "gen": 0, "plan": Plan(mode="closed", level=4).to_dict()})
     load.fan._tasks = [object()]  # as if the loaders were running: apply needs one alive
     load.apply(Plan(mode="closed", level=6))
-    await control.flush()
+    await control.flush(timeout=60)  # bounded; a busy machine's PutObject can take seconds
     doc = json.loads(s3.get_object(Bucket=BUCKET, Key=control.key)["Body"].read())
     assert (doc["run"], doc["gen"], doc["plan"]["level"]) == (control.run_id, 1, 6)
     await control.close()

@@ -39,6 +39,7 @@ class ControlObject:
         self.error: str | None = None  # the last failed write, one line
         self._latest: dict | None = None
         self._wake = asyncio.Event()
+        self._putting = False  # a PutObject in flight (flush waits for it)
         self._written: dict[int, float] = {}  # gen -> when PutObject returned
         self._task: asyncio.Task | None = None
         self._client = None
@@ -86,10 +87,11 @@ class ControlObject:
         return self._written.get(gen)
 
     async def flush(self, timeout: float = 5.0) -> None:
-        """Until the latest document asked is written (or `timeout`)."""
+        """Until the latest document asked is written (or `timeout`): taken by the writer is not
+        written yet, so a PutObject in flight is waited for too."""
         try:
             async with asyncio.timeout(timeout):
-                while self._latest is not None or self._wake.is_set():
+                while self._latest is not None or self._wake.is_set() or self._putting:
                     await asyncio.sleep(0.01)
         except TimeoutError:
             pass
@@ -112,7 +114,11 @@ class ControlObject:
             self._wake.clear()
             doc, self._latest = self._latest, None
             if doc is not None:
-                await self._put(doc)
+                self._putting = True
+                try:
+                    await self._put(doc)
+                finally:
+                    self._putting = False
 
     async def _put(self, doc: dict) -> None:
         try:
