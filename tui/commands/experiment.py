@@ -165,8 +165,9 @@ async def _run(args, target, local: bool, gaps, send, progress) -> dict:
             clock=time.time,
         )
     from tui.methods import blog
+    from tui.methods.fanout_send import FanOutSend
 
-    if not hasattr(send, "make"):
+    if not isinstance(send, FanOutSend):
         return await blog.run(target, progress=progress)
     runner = await send.make(target, blog.plan())  # --fan-out: blog's one run is one fan-out
     try:
@@ -275,7 +276,9 @@ def _fan_line(s: dict) -> str:
         f"({s['invocations']} loader invocations), {s['reported']} outcomes reported"
     )
     if s["loaders_short"]:
-        text += f"; {s['loaders_short']} loader(s) did not finish their share:"
+        text += f"; {s['loaders_short']} loader(s) did not finish their share"
+    if s["lines"]:
+        text += "; of note:"
     return text
 
 

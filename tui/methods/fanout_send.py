@@ -13,7 +13,8 @@ the clock around `send`.
 
 What a fan-out alone knows is kept per burst (`bursts`): its loaders, what they reported, how
 each ended. A loader that died is said with the share it did not send, and its requests sent
-without an outcome reach the method as outcomes of unknown fate, as in `run --fan-out`.
+without an outcome reach the method as outcomes of unknown fate, as in `run --fan-out`; a loader
+its share reached after the shared start is said with how late.
 """
 
 from tui.methods.drive import burst_plan
@@ -76,22 +77,22 @@ class FanOutSend:
 
     def summary(self) -> dict:
         """The whole method's fan-out: bursts, loaders invoked, outcomes reported, shortfall."""
-        short = [b for b in self.bursts if b["short"]]
         return {
             "loaders": self.loaders,
             "bursts": len(self.bursts),
             "invocations": sum(b["loaders"] for b in self.bursts),
             "reported": sum(b["reported"] for b in self.bursts),
             "loaders_short": sum(b["short"] for b in self.bursts),
-            "lines": [line for b in short for line in b["lines"]],
+            "lines": [line for b in self.bursts for line in b["lines"]],
         }
 
 
 def _burst(fan) -> dict:
-    short = [s for s in fan.states if not s.ok]
+    """One burst's fan-out; the lines of the loaders worth a word: those that did not finish their
+    share, and those their share reached after the shared start."""
     return {
         "loaders": len(fan.states),
         "reported": sum(s.rows for s in fan.states),
-        "short": len(short),
-        "lines": [s.line() for s in short],
+        "short": sum(1 for s in fan.states if not s.ok),
+        "lines": [s.line() for s in fan.states if not s.ok or s.late_s is not None],
     }
