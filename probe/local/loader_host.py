@@ -17,7 +17,8 @@ import asyncio
 import dataclasses
 import sys
 
-from probe.local.environment import Environment, FunctionConfig
+from probe.local.environment import Environment
+from probe.local.function import FunctionConfig
 from probe.local.launcher import SpawnLauncher
 from probe.local.logship import LogShipper
 from probe.local.platform_lines import PlatformLines

@@ -19,9 +19,10 @@ import tempfile
 from probe.local import opt_mount
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
-from probe.local.environment import SHORT_SOCKET_BASE, Environment, FunctionConfig
+from probe.local.environment import SHORT_SOCKET_BASE, Environment
 from probe.local.extensions import merge_layers, unpack_layer
 from probe.local.frontdoor import FrontDoor
+from probe.local.function import FunctionConfig
 from probe.local.invoke_stream import add_stream_routes
 from probe.local.launcher import SpawnLauncher
 from probe.local.loader_host import LoaderHost

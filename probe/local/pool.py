@@ -29,7 +29,8 @@ import time
 from collections import deque
 
 from probe.local.capacity import INIT_S, LOCAL_REASON, START_QUEUE_MAX_S, budget, cpu_pressure, init_slots, raise_nofile
-from probe.local.environment import Environment, InvocationResult
+from probe.local.environment import Environment
+from probe.local.function import InvocationResult
 from probe.local.hosts import Host, materialize, place, this_machine
 from probe.local.profile import Profile
 

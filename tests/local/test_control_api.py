@@ -16,8 +16,8 @@ from aiohttp import web
 
 from probe.local import LocalLambda, load_profile
 from probe.local.control_api import ControlApi
-from probe.local.environment import FunctionConfig
 from probe.local.frontdoor import FrontDoor
+from probe.local.function import FunctionConfig
 from probe.local.logs_front import LogsFront
 from tests.local.conftest import assert_nothing_left
 

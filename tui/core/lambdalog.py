@@ -3,10 +3,10 @@
 Pure: no IO imports. The records it gives are defined in tui/core/records.py; a capacity
 provider's system log stream is read by tui/core/system_log.py. One CloudWatch event may hold
 several lines (REPORT is followed by an XRAY line in the same event), so `parse_event` returns a
-list. Lines are read by field name, in either
-log format (AWS-FACTS.md §3): text (`REPORT RequestId: … Duration: 1.2 ms …`) and JSON
-(`{"type": "platform.report", "record": {…}}`). Anything else is an app line or foreign: counted
-by the caller, never fatal.
+list. Lines are read by field name, in either log format (AWS-FACTS.md §3): text (`REPORT
+RequestId: … Duration: 1.2 ms …`) and JSON (`{"type": "platform.report", "record": {…}}`, whose
+platform records tui/core/platform_json.py reads). Anything else is an app line or foreign:
+counted by the caller, never fatal.
 
 Every field the model reads is validated by type here, once (issue 8): a line that looks like
 ours but carries a request id that is a list, a host name that is a number, a metric that is a
@@ -19,6 +19,7 @@ import re
 
 import orjson
 
+from tui.core.platform_json import parse_platform
 from tui.core.records import (  # the kinds and Record, as `L.REPORT`, `L.Record` read them
     APP,
     CRASH,
@@ -44,9 +45,6 @@ from tui.core.records import (  # the kinds and Record, as `L.REPORT`, `L.Record
     Record,
     is_id,
     is_stream,
-    number,
-    opt_id,
-    opt_text,
 )
 from tui.core.system_log import SYSTEM_STREAM_SUFFIX, parse_system
 
@@ -70,16 +68,6 @@ _METRIC_KEYS = {
     "Init Duration": "init_duration_ms",
     "Restore Duration": "restore_duration_ms",
     "Billed Restore Duration": "billed_restore_ms",
-}
-# platform.report metrics (JSON format) → the same names as the text format's.
-_JSON_METRIC_KEYS = {
-    "durationMs": "duration_ms",
-    "billedDurationMs": "billed_ms",
-    "memorySizeMB": "memory_mb",
-    "maxMemoryUsedMB": "max_memory_mb",
-    "initDurationMs": "init_duration_ms",
-    "restoreDurationMs": "restore_duration_ms",
-    "billedRestoreDurationMs": "billed_restore_ms",
 }
 # The REPORT line as Lambda writes it for a successful invoke, whole (after strip): read with one
 # match instead of _METRIC.findall's scan, which cost 2 µs a line (tests/bench/bench_kinesis.py).
@@ -428,7 +416,7 @@ def _json_record(stream: str, timestamp: int, obj, line: str) -> Record:
     rtype = obj.get("type")
     if type(rtype) is str and rtype.startswith("platform."):
         try:
-            return _parse_platform_json(stream, timestamp, rtype, obj.get("record"), line)
+            return parse_platform(stream, timestamp, rtype, obj.get("record"), line)
         except Bad:
             return Record(MALFORMED, stream, timestamp, None, {"line": line[:MAX_TEXT]})
     # A JSON-format app log whose message is the probe record (logging instead of print).
@@ -457,90 +445,3 @@ def _host(stream: str, timestamp: int, obj: dict, line: str) -> Record:
     del fields["request_id"], fields["cold"]
     fields["format"] = version
     return Record(HOST, stream, timestamp, None, fields)
-
-
-def _json_words(record: dict, data: dict) -> None:
-    """status, phase, errorType and tenantId of a platform record: text, kept whatever the value."""
-    for src, key in (("status", "status"), ("phase", "phase"), ("errorType", "error_type"), ("tenantId", "tenant_id")):
-        value = opt_text(record.get(src))
-        if value is not None:
-            data[key] = value
-
-
-def _parse_platform_json(stream, timestamp, kind, record, line) -> Record:
-    if not isinstance(record, dict):
-        raise Bad
-    rid = opt_id(record.get("requestId"))
-    if kind == "platform.report":
-        if rid is None:
-            raise Bad
-        metrics: dict = {}
-        raw = record.get("metrics")
-        if raw is not None:
-            if not isinstance(raw, dict):
-                raise Bad
-            for key, name in _JSON_METRIC_KEYS.items():
-                value = raw.get(key)
-                if value is not None:
-                    metrics[name] = number(value)
-        _json_words(record, metrics)
-        return Record(REPORT, stream, timestamp, rid, metrics)
-    if kind == "platform.start":
-        if rid is None:
-            raise Bad
-        tenant = opt_text(record.get("tenantId"))
-        return Record(START, stream, timestamp, rid, None if tenant is None else {"tenant_id": tenant})
-    if kind == "platform.initStart":
-        # snap-start here is the init that takes the snapshot (at publish): an init, not a restore.
-        return Record(
-            INIT_START,
-            stream,
-            timestamp,
-            None,
-            {
-                "runtime": opt_text(record.get("runtimeVersion")),
-                "init_type": opt_text(record.get("initializationType")),
-                "phase": opt_text(record.get("phase")),
-                "instance_id": opt_text(record.get("instanceId")),
-            },
-        )
-    if kind == "platform.restoreStart":
-        return Record(
-            RESTORE_START,
-            stream,
-            timestamp,
-            None,
-            {"runtime": opt_text(record.get("runtimeVersion")), "instance_id": opt_text(record.get("instanceId"))},
-        )
-    if kind == "platform.initReport" or kind == "platform.restoreReport":
-        data: dict = {}
-        raw = record.get("metrics")
-        if raw is not None:
-            if not isinstance(raw, dict):
-                raise Bad
-            if raw.get("durationMs") is not None:
-                data["duration_ms"] = number(raw["durationMs"])
-        _json_words(record, data)
-        init_type = opt_text(record.get("initializationType"))
-        if init_type is not None:
-            data["init_type"] = init_type
-        return Record(INIT_REPORT if kind == "platform.initReport" else RESTORE_REPORT, stream, timestamp, None, data)
-    if kind == "platform.logsDropped":
-        dropped_records, dropped_bytes = record.get("droppedRecords"), record.get("droppedBytes")
-        return Record(
-            LOGS_DROPPED,
-            stream,
-            timestamp,
-            None,
-            {
-                "records": 0 if dropped_records is None else int(number(dropped_records)),
-                "bytes": 0 if dropped_bytes is None else int(number(dropped_bytes)),
-                "reason": opt_text(record.get("reason")),
-            },
-        )
-    if kind == "platform.runtimeDone" and record.get("status") == "timeout":
-        if rid is None:
-            raise Bad
-        return Record(TIMEOUT, stream, timestamp, rid, {"seconds": None})
-    # runtimeDone, telemetry…: true platform facts the model does not need.
-    return Record(APP, stream, timestamp, rid, {"line": line[:MAX_TEXT]})
