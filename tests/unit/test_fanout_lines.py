@@ -22,3 +22,14 @@ def test_a_loader_in_time_or_unknown_says_nothing_of_it():
     assert _state(received_at=99.0).late_s is None  # waited for the start, as it should
     assert _state(received_at=None).late_s is None and "after the shared start" not in _state(None).line()
     assert _state(received_at=102.0, offset_s=None).late_s is None  # no offset: no estimate
+
+
+def test_in_flight_is_what_running_loaders_sent_without_an_outcome_yet():
+    from tui.methods.fanout import FanOut
+
+    fan = FanOut.__new__(FanOut)  # the states alone: no target, no IO
+    running = LoaderState(0, Plan("closed", 4), rows=90, sent=97)
+    dead = LoaderState(1, Plan("closed", 4), rows=10, sent=30, ended="died: stopped")  # handed on as lost
+    done = LoaderState(2, Plan("closed", 4), rows=50, sent=50, ended="end")
+    fan.states = [running, dead, done]
+    assert fan.in_flight == 7 and fan.reported == 150

@@ -167,6 +167,18 @@ class FanOut:
         return sum(s.sent for s in self.states)
 
     @property
+    def reported(self) -> int:
+        """Outcomes the loaders have reported (every request sent, once its batch came)."""
+        return sum(s.rows for s in self.states)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests the running loaders said they sent and have not yet reported an outcome for
+        (the stream's own delay included: a batch is at most batch_s old). A dead loader's are
+        handed on as unknown fate (_lost), not counted here."""
+        return sum(max(0, s.sent - s.rows) for s in self.states if s.ended is None)
+
+    @property
     def follows_plan(self) -> bool:
         """The loaders follow the ramp themselves: the monitor's Steering must not apply it again."""
         return self.ramp is not None
@@ -400,7 +412,7 @@ class FanOut:
         ok = self.counts.get("ok", 0)
         errors = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if k != "ok") or "none"
         pct = "no successful request" if p50 is None else f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (merged histograms)"
-        reported = sum(s.rows for s in self.states)
+        reported = self.reported
         span = (self.last_done - self.first_sent) if self.first_sent is not None and self.last_done else 0.0
         rate = f"{reported / span:.0f}/s merged over {span:.2f} s, first sent to last answer" if span > 0 else "no span"
         head = (

@@ -6,7 +6,8 @@ The app drives one `LoadController` (tui/core/load.py): `apply(plan)`, `batches(
 `Stats` (loadgen/stats.py), so the header's rate and p50/p99 are computed the one way they are
 for a single machine, over every loader's outcomes; the report's `plan` is the plan every
 running loader has said it applied, so the header shows a change once it reached them all,
-not when the key was pressed. `header_note()` is the fan-out's own line: loaders alive, their
+not when the key was pressed; in flight is what the loaders sent without an outcome reported
+yet. `header_note()` is the fan-out's own line: loaders alive, their
 clock offsets, the last change's reach.
 """
 
@@ -32,7 +33,8 @@ class FanOutLoad:
         fan = self.fan
         async for batch in fan.run():
             self.stats.add(batch)
-            yield LoadItem(batch, self.stats.snapshot(sent=fan.sent, plan=fan.running_plan))
+            snapshot = self.stats.snapshot(sent=fan.sent, plan=fan.running_plan, in_flight=fan.in_flight)
+            yield LoadItem(batch, snapshot)
 
     def header_note(self) -> str:
         fan = self.fan
