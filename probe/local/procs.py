@@ -116,7 +116,11 @@ def stop_with_parent(sig: int = signal.SIGINT) -> None:
     which retires every environment and stops moto; SIGKILL would leave that undone). Set from
     inside the child, not as a preexec_fn (the monitor forks it with threads running, where a
     preexec_fn may deadlock). A parent that died before this call is not signalled: the caller
-    checks os.getppid() after it. Without prctl (not Linux) nothing is set."""
+    checks os.getppid() after it. Without prctl (not Linux) nothing is set.
+
+    The kernel means the parent *thread* that forked us: the monitor starts the local Lambda
+    from its event loop's thread, which lives as long as the monitor; one started from a thread
+    that ends sooner would be stopped with that thread."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
     except (OSError, AttributeError):
