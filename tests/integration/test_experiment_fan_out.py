@@ -23,7 +23,11 @@ def test_blog_on_4_loaders_confirms_its_1000_requests_from_the_logs(tmp_path):
     assert doc["fan_out"]["reported"] == 1000 and doc["fan_out"]["loaders_short"] == 0
     totals = doc["snapshot"]["totals"]
     assert totals["invocations"] == 1000 and totals["containers"] == 10 and totals["unconfirmed"] == 0
-    assert "each burst runs on up to 4 loaders" in done.stderr and "loaders' cost" in done.stderr
+    assert (
+        "4 loaders + up to 10 environments of the target" in done.stderr
+        and "(each burst on up to 4)" in done.stderr
+        and "loaders' cost" in done.stderr
+    )
 
 
 def test_scaling_steps_run_on_as_many_loaders_as_they_have_workers(tmp_path):

@@ -33,3 +33,15 @@ def test_in_flight_is_what_running_loaders_sent_without_an_outcome_yet():
     done = LoaderState(2, Plan("closed", 4), rows=50, sent=50, ended="end")
     fan.states = [running, dead, done]
     assert fan.in_flight == 7 and fan.reported == 150
+
+
+def test_a_fan_out_past_the_account_quota_is_refused_naming_both_parts():
+    import pytest
+
+    from tui.commands.fanout_flag import check_quota
+    from tui.core.errors import UserError
+
+    check_quota(4, 996, "--concurrency 996", 1000)  # exactly the quota: runs
+    check_quota(4, 5000, "--concurrency 5000", None)  # no quota known: nothing to hold it to
+    with pytest.raises(UserError, match=r"^--fan-out 4 with scaling's 997 concurrent needs 1001 concurrent"):
+        check_quota(4, 997, "scaling's 997 concurrent", 1000)

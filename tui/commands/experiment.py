@@ -180,30 +180,20 @@ async def _run(args, target, local: bool, gaps, send, progress) -> dict:
 async def _fan_out_send(args, target, local: bool, asked: int, hold: int):
     """--fan-out N: the method's `send` on N loader functions (tui/methods/fanout_send.py),
     refused before any load when the fan-out and the target's environments pass the quota."""
-    from tui.core.cost import cost_line
+    from tui.commands.fanout_flag import account_limit, check_quota, loader_cost
+    from tui.methods.fanout import quota_line
     from tui.methods.fanout_send import FanOutSend
 
     n = args.fan_out
-    limits = target.limits
-    limit = getattr(limits, "account_limit", None) if limits is not None else None
-    if limit and n + asked > limit:
-        raise UserError(
-            f"--fan-out {n} with {args.name}'s {asked} concurrent needs {n + asked} concurrent executions, "
-            f"over the account's quota of {limit}: lower --fan-out or --max"
-        )
+    limit = account_limit(target)
+    check_quota(n, asked, f"{args.name}'s {asked} concurrent", limit)
     loader = None
     if not local:
         from tui.methods.fanout_aws import find_loader
 
         loader = await find_loader(target)
-    from probe.deploy_loader_spec import LOADER_MEMORY_MB
-
-    memory, arch = (loader.memory_mb, loader.arch) if loader is not None else (LOADER_MEMORY_MB, "x86_64")
-    where = f" of the account's {limit}" if limit else ""
     print(
-        f"lambdascope: fan-out: each burst runs on up to {n} loaders, which count against the concurrency "
-        f"quota too: {n} + up to {asked} environments of the target{where}; "
-        f"{'' if loader is not None else 'on AWS, '}{cost_line(n, None, memory, arch)}",
+        f"lambdascope: {quota_line(n, asked, limit)} (each burst on up to {n}); {loader_cost(n, None, loader)}",
         file=sys.stderr,
     )
     return FanOutSend(n, hold_ms=hold, loader=loader)

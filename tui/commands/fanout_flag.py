@@ -51,29 +51,45 @@ def make_fan_out(args, target, plan, ramp_plan=None, control=None, loader=None):
     except PlanError as exc:
         flag = {"level": "--concurrency" if plan.mode == "closed" else "--rate", "requests": "--requests"}
         raise UserError(f"--fan-out {args.fan_out}: {flag.get(exc.field, exc.field)} {exc.problem}") from None
-    limits = target.limits
-    limit = getattr(limits, "account_limit", None) if limits is not None else None
+    limit = account_limit(target)
     peak = _peak_concurrency(plan, ramp_plan)
     flag = "--plan's largest stage" if ramp_plan is not None else "--concurrency"
-    if limit and peak and args.fan_out + peak > limit:
+    check_quota(args.fan_out, peak, f"{flag} {peak}", limit)
+    return fan, f"{fan.quota_line(peak, limit)}; {_cost(args.fan_out, plan, ramp_plan, loader)}"
+
+
+def account_limit(target) -> int | None:
+    """The account's concurrency quota as GetAccountSettings gave it (None: not known)."""
+    limits = target.limits
+    return getattr(limits, "account_limit", None) if limits is not None else None
+
+
+def check_quota(loaders: int, peak: int | None, what: str, limit: int | None) -> None:
+    """Refuse a fan-out whose loaders and the target's `peak` environments pass the quota."""
+    if limit and peak and loaders + peak > limit:
         raise UserError(
-            f"--fan-out {args.fan_out} with {flag} {peak} needs {args.fan_out + peak} "
+            f"--fan-out {loaders} with {what} needs {loaders + peak} "
             f"concurrent executions, over the account's quota of {limit}: lower one of them"
         )
-    return fan, f"{fan.quota_line(peak, limit)}; {_cost(args.fan_out, plan, ramp_plan, target, loader)}"
 
 
-def _cost(loaders, plan, ramp_plan, target, loader) -> str:
-    """The loaders' GB-seconds and dollars (tui/core/cost.py); on the local Lambda what the same
-    fan-out would cost on AWS with deploy --loader's loader."""
+def loader_cost(loaders: int, seconds: float | None, loader=None) -> str:
+    """The loaders' GB-seconds and dollars (tui/core/cost.py) for `seconds` each (None: per
+    minute); on the local Lambda what the same fan-out would cost on AWS with deploy --loader's."""
     from probe.deploy_loader_spec import LOADER_MEMORY_MB
-    from tui.core.cost import cost_line, planned_seconds
-    from tui.methods.fanout import START_AHEAD_S
+    from tui.core.cost import cost_line
 
-    seconds = planned_seconds(plan.duration, ramp_plan.duration_s if ramp_plan is not None else None, START_AHEAD_S)
     if loader is not None:
         return cost_line(loaders, seconds, loader.memory_mb, loader.arch)
     return "on AWS, " + cost_line(loaders, seconds, LOADER_MEMORY_MB)
+
+
+def _cost(loaders, plan, ramp_plan, loader) -> str:
+    from tui.core.cost import planned_seconds
+    from tui.methods.fanout import START_AHEAD_S
+
+    seconds = planned_seconds(plan.duration, ramp_plan.duration_s if ramp_plan is not None else None, START_AHEAD_S)
+    return loader_cost(loaders, seconds, loader)
 
 
 def _peak_concurrency(plan, ramp_plan) -> int | None:

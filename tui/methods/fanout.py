@@ -438,11 +438,15 @@ class FanOut:
         return lines
 
     def quota_line(self, target_concurrency: int | None, limit: int | None) -> str:
-        n = len(self.states)
-        need = (
-            f"{n} loaders + up to {target_concurrency} environments of the target"
-            if target_concurrency
-            else f"{n} loaders"
-        )
-        where = f" of the account's {limit}" if limit else ""
-        return f"fan-out: the loaders run on Lambda too and count against the concurrency quota: {need}{where}"
+        return quota_line(len(self.states), target_concurrency, limit)
+
+
+def quota_line(loaders: int, target_concurrency: int | None, limit: int | None) -> str:
+    """What a fan-out of `loaders` asks of the account's concurrency quota, said before it runs."""
+    need = (
+        f"{loaders} loaders + up to {target_concurrency} environments of the target"
+        if target_concurrency
+        else f"{loaders} loaders"
+    )
+    where = f" of the account's {limit}" if limit else ""
+    return f"fan-out: the loaders run on Lambda too and count against the concurrency quota: {need}{where}"
