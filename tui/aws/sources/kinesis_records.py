@@ -1,5 +1,5 @@
 """One Kinesis record of a CloudWatch Logs subscription → the log events it carries. Pure: bytes
-in, events out (zlib and orjson only, no IO).
+in, events out (zlib, msgspec and orjson only, no IO).
 
 CloudWatch Logs writes each delivery as one gzip-compressed JSON document (base64 on the wire;
 botocore hands us the bytes), AWS-FACTS and the CloudWatch Logs guide's "Subscription filters"
@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
+import msgspec
 import orjson
 
 from tui.core.events import LogEvent
@@ -51,12 +53,61 @@ class Decoded:
     reason: str | None = None
 
 
+# Within orjson's exact integers (it reads a wider one as a float, which the general path
+# refuses as a time and writes as an id in float notation): the typed path steps aside for
+# anything past int64, msgspec's widest bound.
+_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
+
+class _Event(msgspec.Struct):
+    id: str | _Int64
+    timestamp: _Int64
+    message: str
+
+
+class _DataMessage(msgspec.Struct):
+    """A DATA_MESSAGE as CloudWatch Logs writes it, every event well formed: read and checked by
+    msgspec in one pass (C), 2x faster than orjson and a check per event in Python
+    (bench_kinesis's records). Anything else (a control message, one bad event, ...) is read by
+    `decode_general`, which says what is wrong; tests/unit/test_fast_paths.py holds the two to
+    the same answer."""
+
+    messageType: Literal["DATA_MESSAGE"]
+    logStream: str
+    logEvents: list[_Event]
+    logGroup: str | None = None
+
+
+_DATA_MESSAGE = msgspec.json.Decoder(_DataMessage)
+
+
 def _garbage(reason: str) -> Decoded:
     return Decoded(GARBAGE, reason=reason)
 
 
 def decode(data: bytes, *, max_record: int = MAX_RECORD_BYTES, max_decoded: int = MAX_DECODED_BYTES) -> Decoded:
     """The record's events, or why it is not a CloudWatch Logs record (never raises)."""
+    raw = _inflate(data, max_record, max_decoded)
+    if type(raw) is Decoded:
+        return raw
+    try:
+        doc = _DATA_MESSAGE.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return _read_general(raw)
+    stream = doc.logStream
+    events = [LogEvent(stream, e.timestamp, e.message, e.id if type(e.id) is str else str(e.id)) for e in doc.logEvents]
+    return Decoded(DATA, events, doc.logGroup)
+
+
+def decode_general(data: bytes, *, max_record: int = MAX_RECORD_BYTES, max_decoded: int = MAX_DECODED_BYTES) -> Decoded:
+    """What `decode` gives, read by orjson and checked in Python only: the reading every record
+    may take, and the one that says what is wrong with one."""
+    raw = _inflate(data, max_record, max_decoded)
+    return raw if type(raw) is Decoded else _read_general(raw)
+
+
+def _inflate(data, max_record: int, max_decoded: int) -> bytes | Decoded:
+    """The record's JSON, inflated within the caps, or the garbage it is."""
     if not isinstance(data, bytes | bytearray | memoryview):
         return _garbage("not bytes")
     if len(data) > max_record:
@@ -70,6 +121,10 @@ def decode(data: bytes, *, max_record: int = MAX_RECORD_BYTES, max_decoded: int 
         return _garbage(f"inflates past {max_decoded} bytes")
     if not inflater.eof:
         return _garbage("truncated gzip")
+    return raw
+
+
+def _read_general(raw: bytes) -> Decoded:
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
