@@ -1,6 +1,6 @@
 """The msgspec fast paths read exactly what the general paths read, where they read at all.
 
-`lambdalog.probe_as_written` (the probe line) and `kinesis_records.decode`'s typed reading of a
+`probe_record.probe_as_written` (the probe line) and `kinesis_records.decode`'s typed reading of a
 DATA_MESSAGE each admit only input whose reading by the general path (orjson, then checks in
 Python) is the same. Over generated input near every bound they check (lengths at MAX_TEXT and
 MAX_ID, numbers at 0 and MAX_NUMBER, nulls, bools for numbers, ints past 64 bits, unknown and
@@ -142,3 +142,11 @@ def test_the_typed_decode_reads_what_the_general_decode_reads(events):
     decoded = K.decode(data)
     assert decoded == K.decode_general(data)
     event("every event kept" if len(decoded.events) == len(events) else "an event refused")
+
+
+def test_the_fast_path_knows_the_fields_probe_fields_reads():
+    """A field added to one reader and not the other would be read one way only."""
+    from tui.core import probe_record as P
+
+    typed = set(P._ProbeAsWritten.__annotations__) - {"lambdascope"}
+    assert typed == {"request_id", "cold", *P._PROBE_TEXT, *P._PROBE_NUMBERS}

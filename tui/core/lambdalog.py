@@ -16,12 +16,11 @@ holds can make `parse_event` raise.
 
 import json
 import re
-from typing import Annotated, Any, Required, TypedDict, cast
 
-import msgspec
 import orjson
 
 from tui.core.platform_json import parse_platform
+from tui.core.probe_record import probe_as_written, probe_fields
 from tui.core.records import (  # the kinds and Record, as `L.REPORT`, `L.Record` read them
     APP,
     CRASH,
@@ -91,69 +90,6 @@ _PROBE_MARK = '{"lambdascope"'
 # is read by field name (fields are added, never renamed).
 _HOST_KEY = "lambdascope_host"
 _DECODER = json.JSONDecoder()
-# The probe record's fields the model reads, by type. Everything else in it is ignored.
-_PROBE_TEXT = (
-    "container_id",
-    "hostname",
-    "boot_id",
-    "cpu_model",
-    "init_type",
-    "container_id_from",
-    "instance_id",
-    "instance_type",
-    "cpu_implementer",
-    "cpu_part",
-)
-_PROBE_NUMBERS = ("cpu_mhz", "bogomips", "max_concurrency")
-
-_Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-_Number = Annotated[float, msgspec.Meta(ge=0, le=MAX_NUMBER)]
-
-
-class _ProbeAsWritten(TypedDict, total=False):
-    """The probe record as the probe writes it, read and checked by msgspec in one pass (C), for
-    `parse_events`' probe lines: 1.9 µs a line instead of 4.2 for orjson + `probe_fields`
-    (bench_kinesis's records). It admits only records whose reading by `probe_fields` is the
-    same, key for key: texts within MAX_TEXT (a longer one is cut there by `probe_fields`),
-    no field that is null, numbers in range (ints become floats, as there); unknown fields
-    are skipped. Anything else goes `probe_fields`' way. tests/unit/test_fuzz_parser.py holds
-    the two to the same answer."""
-
-    lambdascope: Required[Any]
-    request_id: Required[Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID)] | None]
-    cold: Required[bool | None]
-    container_id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
-    hostname: _Text
-    boot_id: _Text
-    cpu_model: _Text
-    init_type: _Text
-    container_id_from: _Text
-    instance_id: _Text
-    instance_type: _Text
-    cpu_implementer: _Text
-    cpu_part: _Text
-    cpu_mhz: _Number
-    bogomips: _Number
-    max_concurrency: _Number
-
-
-_PROBE_DECODER = msgspec.json.Decoder(_ProbeAsWritten)
-# What the probe fast path may meet: a line of another shape (ValidationError), not JSON as
-# msgspec reads it (DecodeError), or nested past its depth (RecursionError).
-_NOT_AS_WRITTEN = (msgspec.DecodeError, RecursionError)
-
-
-def probe_as_written(line: str) -> dict | None:
-    """`probe_fields` of the probe line `line`, when msgspec can read it as the probe writes
-    it; None when it cannot (then the general path reads the line)."""
-    try:
-        fields = cast(dict, _PROBE_DECODER.decode(line))  # a plain dict: TypedDict is its type only
-    except _NOT_AS_WRITTEN:
-        return None
-    del fields["lambdascope"]
-    return fields
-
-
 # Text-format fields that are words, not numbers (INIT_REPORT, RESTORE_REPORT, REPORT since 2023-11:
 # LANDSCAPE-2026.md §1.4). Values are kept as written, known or not.
 _STATUS = re.compile(r"\bStatus:\s*(\S+)")
@@ -163,39 +99,6 @@ _DURATION = re.compile(r"(?:Init|Restore) Duration\s*:\s*([0-9]+(?:\.[0-9]+)?)")
 # Stream names (AWS-FACTS.md §3.1, LANDSCAPE-2026.md §1.7): YYYY/MM/DD/[<version>]<id>, with a
 # custom log group YYYY/MM/DD/<function>[<version>]<id>; versions $LATEST, 12, $LATEST.PUBLISHED.
 _STREAM = re.compile(r"^(\d{4}/\d{2}/\d{2})/([^\[\]/]*)\[([^\]]*)\]\[?([^\[\]]+?)\]?$")
-
-
-def probe_fields(obj) -> dict | None:
-    """The probe record's fields, validated by type (the one place identity is checked, for
-    log lines and response bodies alike); None if any field is of the wrong type."""
-    if not isinstance(obj, dict):
-        return None
-    get = obj.get
-    rid = get("request_id")
-    if rid is not None and (type(rid) is not str or not 0 < len(rid) <= MAX_ID):
-        return None
-    cold = get("cold")
-    if cold is not None and type(cold) is not bool:
-        return None
-    out: dict = {"request_id": rid, "cold": cold}
-    for key in _PROBE_TEXT:
-        value = get(key)
-        if value is not None:
-            if type(value) is not str:
-                return None
-            out[key] = value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
-    for key in _PROBE_NUMBERS:
-        value = get(key)
-        if value is not None:
-            kind = type(value)
-            if (kind is float or kind is int) and 0 <= value <= MAX_NUMBER:  # NaN fails the range
-                out[key] = float(value)
-            else:
-                return None
-    cid = out.get("container_id")
-    if cid is not None and not 0 < len(cid) <= MAX_STREAM:
-        return None
-    return out
 
 
 def parse_event(stream: str, timestamp: int, message: str) -> list[Record]:
