@@ -8,7 +8,7 @@ The zip is what the loader runs, and only that:
   signs a request or a control poll; tests/integration/test_deploy_loader.py checks the list
   against what importing them really loads), read as files: probe never imports loadgen;
 - the third-party packages those modules import (`BUNDLED`: aiohttp and its own dependencies,
-  httptools, orjson, hdrhistogram), copied from the environment lambdascope is installed in.
+  httptools, orjson, hdrhistogram, uvloop), copied from the environment lambdascope is installed in.
   Several are compiled, so the zip is built for the interpreter running deploy: Lambda's
   python<major>.<minor> runtime on this machine's CPU, refused (one line) where no Lambda
   runtime could load them (not Linux, a Python Lambda has no runtime for, a wheel built for a
@@ -61,6 +61,7 @@ LOADGEN_MODULES = (
     "duration",
     "errors",
     "fastclient",
+    "gc_policy",
     "loader/__init__",
     "loader/bootstrap",
     "loader/control",
@@ -93,6 +94,7 @@ BUNDLED = (
     "orjson",
     "propcache",
     "typing_extensions",
+    "uvloop",
     "yarl",
 )
 # Files of an installed distribution that say how it was installed here, not what it is.
@@ -109,7 +111,7 @@ def loader_runtime(version=None, system=None, machine=None):
     version = tuple(version or sys.version_info[:2])
     system = system or sys.platform
     machine = machine or platform.machine()
-    why = "it bundles compiled packages (aiohttp, orjson, httptools, hdrhistogram) from this Python"
+    why = "it bundles compiled packages (aiohttp, orjson, httptools, hdrhistogram, uvloop) from this Python"
     if system != "linux" or machine not in _ARCH:
         raise DeployError(f"deploy --loader runs on Linux x86_64 or aarch64 only ({why}): run it from such a machine")
     if version not in RUNTIME_GLIBC:

@@ -6,9 +6,12 @@ from the shared start and applies its part of each moment (follow.py), and ends 
 `handler(event, context)` returns an iterator of JSON lines (record.py): `hello` at once, one
 `batch` per runner batch that has outcomes (a `batch` with none at most once a second, so a
 quiet share still shows it is alive), then `end`, or `error` when the share cannot run on. The
-load runs on an asyncio loop in a thread of its own; the runtime's thread writes what it yields
+load runs on an event loop in a thread of its own; the runtime's thread writes what it yields
 to the response stream. Between them a bounded queue: a stream that cannot keep up slows the
 batches (the runner's own bounded batcher then slows the load), never grows memory.
+
+The loop is uvloop's and the collector runs by loadgen's long-run policy, as in the load
+process on the monitor's machine (loadgen/child.py): a loader is the same load, elsewhere.
 """
 
 import asyncio
@@ -19,7 +22,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from loadgen import ramp
+import uvloop
+
+from loadgen import gc_policy, ramp
 from loadgen.loader import record as R
 from loadgen.loader.control import ControlPoller
 from loadgen.loader.follow import ShareSteering
@@ -175,10 +180,11 @@ def handler(event: Any, context: Any) -> Iterator[bytes]:
     received_at = time.time()
     share = parse_share(event)  # raises before the first chunk: an /error, as Lambda reports it
     lines: queue.Queue[bytes] = queue.Queue(maxsize=QUEUED_LINES)
+    gc_policy.tune()
 
     def drive() -> None:
         try:
-            asyncio.run(run_share(share, lines, received_at))
+            uvloop.run(run_share(share, lines, received_at))
         finally:
             lines.put(_END)
 
