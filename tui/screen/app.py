@@ -37,6 +37,7 @@ from tui.screen.messages import (
     SnapshotResult,
     SourceFailed,
 )
+from tui.screen.scrollbar import use_whole_cell_scroll_bars
 from tui.screen.snapshot_keys import SnapshotKeys
 from tui.screen.widgets import timeview
 from tui.screen.widgets.containers import SORTS, ContainerTable, row_detail
@@ -100,6 +101,7 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
         when_ready: Callable[[], None] | None = None,
     ):
         super().__init__()
+        use_whole_cell_scroll_bars()  # no thumb end that reads as timeline data (scrollbar.py)
         self.target = target
         self.load = load
         self.load_state = load_state or LoadState(controllable=load is not None)
