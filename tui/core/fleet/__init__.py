@@ -1,8 +1,10 @@
 """The fleet model: containers, hosts, instances and the invocation ledger, from parsed records
 (logs) and outcomes (responses).
 
-    model.py      Fleet: the one writer's entry points (apply_records, apply_outcomes), the
-                  whole-run clock, answers waiting for the logs to name their stream
+    model.py      Fleet: the one writer's entry points (apply_records; apply_outcomes is
+                  responses.py's), the whole-run clock, what each log line says of its container
+    responses.py  FleetResponses: the response channel's answers, counted at once or held until
+                  the logs name their stream
     reads.py      FleetReads: the diff, states, hosts, orders and totals a reader takes
     container.py  Container: one execution environment, its cold start, state, peak concurrency
     ledger.py     Ledger: each request id counted once across both channels, confirmed by logs
