@@ -256,7 +256,7 @@ async def test_watch_fan_out_on_aws_finds_the_loader_and_steers_through_its_buck
     docker): the loader found by GetFunction, the quota and cost line, the control object written
     in deploy --loader's bucket, a key's change written over it, and the object gone at the end."""
     from loadgen.plan import Plan
-    from tui.aws.target import aws_target
+    from tui.aws.aws_target import aws_target
     from tui.commands.watch import _fan_out_load
 
     await deploy(name=NAME, endpoint_url=moto_endpoint, loader=True)
@@ -293,7 +293,7 @@ async def test_watch_fan_out_on_aws_finds_the_loader_and_steers_through_its_buck
 async def test_a_loader_made_for_another_function_is_refused(moto_endpoint, fake_aws_env):
     from loadgen.plan import Plan
     from tests.integration.aws_fixtures import create_function
-    from tui.aws.target import aws_target
+    from tui.aws.aws_target import aws_target
     from tui.commands.watch import _fan_out_load
     from tui.core.errors import UserError
 

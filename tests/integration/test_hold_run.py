@@ -116,7 +116,7 @@ async def test_a_reserved_function_on_moto_is_bounded_by_its_reservation(moto_en
     import boto3
 
     from tests.integration.aws_fixtures import REGION, create_function
-    from tui.aws.target import aws_target
+    from tui.aws.aws_target import aws_target
     from tui.core.errors import UserError
 
     create_function(moto_endpoint, "held")

@@ -1,7 +1,7 @@
 """The function's and the account's limits, said before a run meets them: the hold a function's
 timeout allows, and the concurrency Lambda will run before it throttles.
 
-Pure: the numbers come from the target (tui/aws/target.py reads GetFunctionConfiguration,
+Pure: the numbers come from the target (tui/aws/aws_target.py reads GetFunctionConfiguration,
 GetAccountSettings and GetFunctionConcurrency); this module only decides and words.
 """
 
