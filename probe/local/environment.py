@@ -13,7 +13,8 @@ Two other modes (FunctionConfig.mode):
 - "lmi": awslambdaric in multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY) forks one worker per
   request slot; each worker's stdout and stderr come back over the fd-provider socket
   (_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET), one connection per stream, so concurrent lines
-  interleave in the stream but never within a line. REPORT only, no END; timeouts not enforced.
+  interleave in the stream but never within a line (probe/local/worker_logs.py). REPORT only, no
+  END; timeouts not enforced.
 """
 
 import asyncio
@@ -32,19 +33,16 @@ from probe.local.extensions import EnvironmentExtensions, at_opt, layer_pythonpa
 from probe.local.extensions_api import ExtensionsApi
 from probe.local.function import FunctionConfig, InvocationResult
 from probe.local.hosts import Host
-from probe.local.launcher import LineSplitter
 from probe.local.platform_lines import PlatformLines, Report, iso
 from probe.local.procs import minimal_env, peak_rss_mb
 from probe.local.runtime_api import Invocation, RuntimeApi
-from probe.local.scratch import make_scratch
+from probe.local.worker_logs import WorkerLogs
 
 log = logging.getLogger(__name__)
 
 TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
 TAIL_LINES = 256  # bound on lines kept per invocation for that tail
 INIT_TIMEOUT_S = 10.0  # Lambda's INIT phase limit
-MAX_SOCKET_PATH = 100  # bytes: Linux takes 107 for an AF_UNIX path
-SHORT_SOCKET_BASE = "/tmp"  # scratch folders there are cleaned by LocalLambda like any other
 MAX_ASKED_EARLIER_S = 10.0  # a client's send time older than this is not this machine's ramp
 
 
@@ -106,9 +104,7 @@ class Environment:
         self._tails: dict[str, deque[str]] = {}  # request id -> its log lines (LogType=Tail)
         self._reported_init = False
         self._starting: asyncio.Task | None = None
-        self._log_server: asyncio.AbstractServer | None = None
-        self._sock_dir: str | None = None  # a short folder for the socket, when _tmp is too long
-        self._log_splitters: list[LineSplitter] = []
+        self._worker_logs: WorkerLogs | None = None  # LMI: the socket its workers write to
         self._settling: set[asyncio.Task] = set()  # invoke phases waiting on extensions (_settle)
 
     def info(self) -> dict:
@@ -250,7 +246,8 @@ class Environment:
             del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
         if cfg.mode == "lmi":
             env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(cfg.max_concurrency)
-            env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._serve_worker_logs()
+            self._worker_logs = WorkerLogs(self._on_line)
+            env["_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"] = await self._worker_logs.serve(self._tmp)
         argv = list(cfg.runtime_argv) or [sys.executable, "-u", "-m", "awslambdaric", cfg.handler]
         # Extensions first, each registered before the runtime starts (Lambda's INIT order).
         if self._extensions and not await self._extensions.start(minimal_env(env), self._tmp, self._on_line):
@@ -309,30 +306,6 @@ class Environment:
         self._emit(self._lines.restore_report(self.restore_duration_ms))
         return True
 
-    async def _serve_worker_logs(self) -> str:
-        """The fd-provider socket LMI workers connect their stdout and stderr to."""
-        path = os.path.join(self._tmp, "logs.sock")
-        if len(os.fsencode(path)) > MAX_SOCKET_PATH:
-            # A long TMPDIR (a test's tmp_path, a deep home) makes the bind fail ("AF_UNIX path
-            # too long") and every request wait for an environment that never starts.
-            self._sock_dir = make_scratch(SHORT_SOCKET_BASE)
-            path = os.path.join(self._sock_dir, "logs.sock")
-
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-            lines = LineSplitter(self._on_line)
-            self._log_splitters.append(lines)
-            try:
-                while chunk := await reader.read(65536):
-                    lines.feed(chunk)
-            except (ConnectionError, asyncio.CancelledError):
-                pass
-            finally:
-                lines.close()
-                writer.close()
-
-        self._log_server = await asyncio.start_unix_server(on_connect, path=path)
-        return path
-
     async def stop(self, reason: str = "stopped") -> None:
         """Kill the process and free everything the environment held."""
         if self.retire_reason is None:
@@ -351,15 +324,11 @@ class Environment:
             except TimeoutError:
                 pass
         await self._api.stop()
-        if self._log_server is not None:
-            server, self._log_server = self._log_server, None
-            server.close()
-            for lines in self._log_splitters:
-                lines.close()
-        for folder in (self._tmp, self._sock_dir):
-            if folder:
-                shutil.rmtree(folder, ignore_errors=True)
-        self._tmp = self._sock_dir = None
+        if self._worker_logs is not None:
+            self._worker_logs.close()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp = None
 
     def kill_now(self) -> None:
         """Synchronous last resort (interpreter shutting down): just kill the process."""

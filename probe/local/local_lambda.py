@@ -19,7 +19,7 @@ import tempfile
 from probe.local import opt_mount
 from probe.local.capacity import init_slots
 from probe.local.capacity_provider import CapacityProviderLog
-from probe.local.environment import SHORT_SOCKET_BASE, Environment
+from probe.local.environment import Environment
 from probe.local.extensions import merge_layers, unpack_layer
 from probe.local.frontdoor import FrontDoor
 from probe.local.function import FunctionConfig
@@ -35,6 +35,7 @@ from probe.local.procs import alive
 from probe.local.profile import Profile, load_profile
 from probe.local.scratch import clean_stale, make_scratch
 from probe.local.user_code import resolve_handler
+from probe.local.worker_logs import SHORT_SOCKET_BASE
 
 log = logging.getLogger(__name__)
 

@@ -183,13 +183,13 @@ async def test_lmi_starts_under_a_long_temp_folder(http, tmp_path, monkeypatch):
 
 
 async def test_an_lmi_version_whose_environments_cannot_start_fails_once_at_start(tmp_path, monkeypatch):
-    from probe.local import environment
+    from probe.local import worker_logs
 
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     monkeypatch.setenv("TMPDIR", str(deep))
     monkeypatch.setattr(tempfile, "tempdir", None)
-    monkeypatch.setattr(environment, "MAX_SOCKET_PATH", 10_000)  # as before the fix: the bind fails
+    monkeypatch.setattr(worker_logs, "MAX_SOCKET_PATH", 10_000)  # as before the fix: the bind fails
     ll = LocalLambda("lmi", handler="tests.local.handlers.behave")
     with pytest.raises(RuntimeError, match="environments could not start: init failed: AF_UNIX path too long"):
         async with asyncio.timeout(60):
