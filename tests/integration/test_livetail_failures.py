@@ -1,192 +1,38 @@
-"""LiveTailSource: no event lost or repeated across session ends, errors, drops and sampling.
-
-(a) against LogsFront + moto (the local Lambda's real logs endpoint); (b) against a scripted
-StartLiveTail server that misbehaves on purpose, with FilterLogEvents answered by moto, so every
-gap must be filled by backfill and every overlap removed by de-duplication.
+"""LiveTailSource against a scripted StartLiveTail server that misbehaves on purpose, with
+FilterLogEvents answered by moto, so every gap must be filled by backfill and every overlap
+removed by de-duplication; and the pure pieces recovery rests on (de-duplication, the
+one-line error, the ARN check).
 """
 
 import asyncio
 import json
 import logging
 import struct
-import time
 import uuid
 import zlib
 from collections import deque
 
-import aiobotocore.session
 import aiohttp
 import pytest
-from aiobotocore.config import AioConfig
 from aiohttp import web
 from botocore.exceptions import ClientError
 
 from probe.local.eventstream import event_message, exception_message, initial_response
-from probe.local.logs_front import LIVE_TAIL_TARGET, LogsFront
+from probe.local.logs_front import LIVE_TAIL_TARGET
 from tests.integration.conftest import FAKE_ACCESS_KEY, FAKE_REGION
+from tests.integration.livetail_helpers import (
+    ACCOUNT,
+    STREAM,
+    Collector,
+    events,
+    factory,
+    group_names,
+    make_group,
+    now_ms,
+    until,
+)
 from tui.aws.sources.livetail import LiveTailSource, one_line_error
 from tui.core.recent import RecentKeys
-
-ACCOUNT = "123456789012"  # moto's default account
-STREAM = "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"
-
-
-# --- helpers -----------------------------------------------------------------------------------
-
-
-def factory(url: str):
-    """What the app passes in: a fresh aiobotocore client context per call."""
-    session = aiobotocore.session.get_session()
-    config = AioConfig(
-        inject_host_prefix=False,  # else botocore dials streaming-127.0.0.1 (AWS-FACTS §1.1)
-        retries={"mode": "standard", "max_attempts": 1},
-        connect_timeout=2,
-        read_timeout=10,
-    )
-    return lambda: session.create_client("logs", region_name=FAKE_REGION, endpoint_url=url, config=config)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def group_names() -> tuple[str, str]:
-    name = f"/aws/lambda/lt-{uuid.uuid4().hex[:8]}"
-    return name, f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:{name}"
-
-
-async def make_group(logs, name: str) -> None:
-    await logs.create_log_group(logGroupName=name)
-    await logs.create_log_stream(logGroupName=name, logStreamName=STREAM)
-
-
-def events(t0: int, lo: int, hi: int) -> list[dict]:
-    return [{"timestamp": t0 + i, "message": f"e{i:04d}"} for i in range(lo, hi)]
-
-
-async def until(predicate, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-
-class Collector:
-    """Consumes a source in the background, the way the app does."""
-
-    def __init__(self, source: LiveTailSource) -> None:
-        self.source = source
-        self.events = []
-        self.sampled_seen = False
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        async for batch in self.source.batches():
-            self.events.extend(batch)
-            self.sampled_seen |= self.source.status.sampled
-
-    async def wait_for(self, count: int, timeout: float = 15.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.events) < count:
-            if self.task.done():
-                self.task.result()  # surface the source's error
-                raise AssertionError(f"source ended after {len(self.events)} events")
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{len(self.events)} of {count} events after {timeout} s; {self.source.status}")
-            self.sampled_seen |= self.source.status.sampled  # as a screen reads it, each refresh
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.5)  # long enough for a repeat to show up
-
-    async def stop(self) -> None:
-        await self.source.close()
-        await asyncio.wait_for(self.task, 5)
-
-    def assert_exactly(self, expected: list[dict]) -> None:
-        got = sorted(e.message for e in self.events)
-        assert got == sorted(e["message"] for e in expected), (len(got), len(expected))
-        assert len(set(got)) == len(got)
-
-
-# --- (a) through LogsFront + moto -------------------------------------------------------------
-
-
-async def test_front_session_limit_reconnects_without_loss_or_repeat(moto_endpoint, fake_aws_env, caplog):
-    caplog.set_level(logging.DEBUG)
-    name, arn = group_names()
-    async with LogsFront(moto_endpoint, update_interval=0.1, session_limit=0.5) as front:
-        async with factory(front.url)() as logs:
-            await make_group(logs, name)
-            source = LiveTailSource(
-                factory(front.url), arn, backfill_interval_s=0.3, backfill_margin_ms=3000, backoff_initial_s=0.05
-            )
-            col = Collector(source)
-            await until(lambda: source.status.extra["sessions"] >= 1)
-            sent = []
-            for i in range(0, 120, 3):  # the shipper's order: store, then publish
-                # Stamped when written: backfill trusts ingestion lag to stay under its margin.
-                batch = events(now_ms() - i, i, i + 3)
-                sent += batch
-                await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=batch)
-                front.publish(name, STREAM, batch)
-                await asyncio.sleep(0.05)
-            await col.wait_for(len(sent))
-            await col.stop()
-    col.assert_exactly(sent)
-    extra = source.status.extra
-    assert extra["sessions"] >= 4 and extra["reconnects"] >= 3  # ~2 s of 0.5 s sessions
-    assert source.status.error is None  # a session's normal end is not an error
-    assert source.status.lag_ms is not None and source.status.events == len(sent)
-    assert "fAkEsEcReT" not in caplog.text
-
-
-async def test_front_sampling_is_reported_and_backfilled(moto_endpoint, fake_aws_env):
-    name, arn = group_names()
-    # 20 events per update instead of 500 keeps the test small; the logic is the same.
-    async with LogsFront(moto_endpoint, update_interval=0.2, events_per_update=20) as front:
-        async with factory(front.url)() as logs:
-            await make_group(logs, name)
-            source = LiveTailSource(factory(front.url), arn, backfill_interval_s=0.3, backfill_margin_ms=3000)
-            col = Collector(source)
-            # Settled: live, and the start-up backfill pass done (else it may fetch the burst first).
-            await until(lambda: source.status.extra["sessions"] >= 1 and not source.status.behind)
-            sent = events(now_ms(), 0, 100)
-            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=sent)
-            front.publish(name, STREAM, sent)
-            await col.wait_for(len(sent))
-            await col.stop()
-    col.assert_exactly(sent)
-    assert source.status.extra["sampled_updates"] >= 1
-    assert col.sampled_seen and source.status.sampled
-    assert source.status.extra["backfilled"] >= 80  # what the sample left out
-    assert source.status.extra["sessions"] == 1  # filled while staying connected
-
-
-async def test_front_group_created_after_the_source_started(moto_endpoint, fake_aws_env):
-    name, arn = group_names()
-    async with LogsFront(moto_endpoint, update_interval=0.1) as front:
-        source = LiveTailSource(
-            factory(front.url), arn, backfill_interval_s=0.2, backoff_initial_s=0.05, backoff_max_s=0.3
-        )
-        col = Collector(source)
-        await until(lambda: source.status.error and "ResourceNotFoundException" in source.status.error)
-        async with factory(front.url)() as logs:
-            await make_group(logs, name)
-            # Stored before any session exists, so never pushed (Live Tail streams what is ingested
-            # after its session starts): only the backfill can bring them. Published to the front,
-            # they would race the source's retry on a busy machine (a session that had just started
-            # would stream them, and the backfill would find nothing new).
-            early = events(now_ms(), 0, 10)
-            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=early)
-            await until(lambda: source.status.extra["sessions"] >= 1)
-            late = events(now_ms(), 10, 20)
-            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=late)
-            front.publish(name, STREAM, late)
-            await col.wait_for(20)
-        await col.stop()
-    col.assert_exactly(early + late)
-    assert source.status.extra["backfilled"] >= 10
-
-
-# --- (b) a misbehaving StartLiveTail server ----------------------------------------------------
 
 
 class ScriptedLiveTail:
@@ -459,62 +305,3 @@ def test_constructor_wants_an_arn():
         LiveTailSource(lambda: None, "/aws/lambda/fn")
     src = LiveTailSource(lambda: None, f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:/aws/lambda/fn:*")
     assert src.log_group_arn.endswith(":/aws/lambda/fn") and src.log_group_name == "/aws/lambda/fn"
-
-
-async def test_front_two_groups_in_one_session_with_the_second_ones_history(moto_endpoint, fake_aws_env):
-    # A Managed Instances function: its group, and its capacity provider's system log beside it,
-    # whose instance launched a day before the run (read once from `history`), then live.
-    name, arn = group_names()
-    cp_name = f"/aws/lambda/capacity-provider/{uuid.uuid4().hex[:8]}"
-    cp_arn = f"arn:aws:logs:{FAKE_REGION}:{ACCOUNT}:log-group:{cp_name}"
-    since = now_ms()
-    async with LogsFront(moto_endpoint, update_interval=0.1) as front:
-        async with factory(front.url)() as logs:
-            await make_group(logs, name)
-            await make_group(logs, cp_name)
-            old = [{"timestamp": since - 86_400_000, "message": "launched yesterday"}]
-            await logs.put_log_events(logGroupName=cp_name, logStreamName=STREAM, logEvents=old)
-            source = LiveTailSource(
-                factory(front.url),
-                [arn, cp_arn],
-                since_ms=since,
-                history={cp_name: since - 2 * 86_400_000},
-                backfill_interval_s=0.2,
-                backfill_margin_ms=3000,
-            )
-            col = Collector(source)
-            await until(lambda: source.status.extra["sessions"] >= 1)
-            fn = events(now_ms(), 0, 5)
-            cp = [{"timestamp": now_ms(), "message": "launched now"}]
-            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=fn)
-            front.publish(name, STREAM, fn)
-            await logs.put_log_events(logGroupName=cp_name, logStreamName=STREAM, logEvents=cp)
-            front.publish(cp_name, STREAM, cp)
-            await col.wait_for(len(fn) + 2)
-            await col.stop()
-    col.assert_exactly(fn + cp + old)
-    assert source.status.extra["groups"][cp_name]["error"] is None
-
-
-async def test_front_a_failing_extra_group_never_holds_the_functions_gap_open(moto_endpoint, fake_aws_env):
-    name, arn = group_names()
-    missing = "/aws/lambda/capacity-provider/never-logged"
-    async with LogsFront(moto_endpoint, update_interval=0.1) as front:
-        async with factory(front.url)() as logs:
-            await make_group(logs, name)
-            # Only the function's group is in the session; the other is read by history and
-            # backfill alone, and both fail: noted, not raised.
-            source = LiveTailSource(factory(front.url), arn, backfill_interval_s=0.2, backfill_margin_ms=3000)
-            source.log_group_names.append(missing)
-            source.status.extra["groups"] = {missing: {"events": 0, "error": None}}
-            source._history[missing] = now_ms() - 86_400_000
-            col = Collector(source)
-            await until(lambda: source.status.extra["sessions"] >= 1 and not source.status.behind)
-            sent = events(now_ms(), 0, 5)
-            await logs.put_log_events(logGroupName=name, logStreamName=STREAM, logEvents=sent)
-            front.publish(name, STREAM, sent)
-            await col.wait_for(len(sent))
-            await col.stop()
-    col.assert_exactly(sent)
-    assert "not found" in source.status.extra["groups"][missing]["error"]
-    assert source.status.error is None
