@@ -11,7 +11,11 @@ over the rounds, and each ratio the median of the rounds' own ratios:
 - decoder: `kinesis_records.decode` (bounded inflate, orjson, LogEvents, checks);
 - decoder + model: that, then `feed` (parse + Fleet) as the source's consumer does;
 - and, to show where the time goes, parse alone (of the decoded events) and the Fleet alone (of
-  the parsed records), per invocation (four events).
+  the parsed records), per invocation (four events);
+- a bare reading: the decoder, each line told apart, the probe line and REPORT read with the
+  parser's own fast paths, and a count per container, nothing else (no ledger of two channels,
+  no in-flight, timelines or diff): the least any model of these lines pays, so the gap between
+  it and the model is the model's own work.
 Prints events/s with the ratio and the budget beside each; asserts nothing (run: make bench).
 """
 
@@ -29,7 +33,8 @@ from tests.bench.budget import report
 from tui.aws.sources.kinesis_records import decode
 from tui.core.analysis import feed
 from tui.core.fleet import Fleet
-from tui.core.lambdalog import parse_events
+from tui.core.lambdalog import _REPORT_OK, parse_events
+from tui.core.probe_record import probe_as_written
 
 pytestmark = pytest.mark.bench
 
@@ -75,6 +80,30 @@ def records():
     return out, n
 
 
+def bare_reading(recs: list[bytes]) -> tuple[int, int]:
+    """(invocations, containers) of the records, read with no model: see the module's doc."""
+    containers: dict[str, list] = {}  # stream -> [invocations, duration sum, in flight by id]
+    seen: set[str] = set()
+    for data in recs:
+        events = decode(data).events
+        c = containers.setdefault(events[0].stream, [0, 0.0, {}])
+        for e in events:
+            m = e.message
+            if m.startswith("START RequestId: "):
+                c[2][m[17 : m.find(" ", 17)]] = e.timestamp
+            elif m.startswith('{"lambdascope"'):
+                rid = (probe_as_written(m) or {}).get("request_id")
+                if rid not in seen:
+                    seen.add(rid)
+                    c[0] += 1
+            elif m.startswith("REPORT RequestId: "):
+                g = _REPORT_OK.fullmatch(m.strip())
+                if g is not None:
+                    c[2].pop(g.group(1), None)
+                    c[1] += float(g.group(2))
+    return len(seen), len(containers)
+
+
 def test_kinesis_decoder_and_model_throughput():
     recs, n = records()
     counted: dict[str, tuple] = {}
@@ -103,8 +132,18 @@ def test_kinesis_decoder_and_model_throughput():
         for batch in parsed:
             fleet.apply_records(batch, now=T0 / 1000)
 
+    def bare():
+        counted["bare"] = bare_reading(recs)
+
     times = timed_rounds(
-        {"floor": floor, "decoder": decoder, "model": decoder_and_model, "parse": parse_alone, "fleet": fleet_alone}
+        {
+            "floor": floor,
+            "decoder": decoder,
+            "model": decoder_and_model,
+            "parse": parse_alone,
+            "fleet": fleet_alone,
+            "bare": bare,
+        }
     )
     median = {name: statistics.median(ts) for name, ts in times.items()}
     floor_rate, decoder_rate, ours_rate = (n / median[k] for k in ("floor", "decoder", "model"))
@@ -120,6 +159,7 @@ def test_kinesis_decoder_and_model_throughput():
                 ("the floor", counted["floor"], (n,)),
                 ("the decoder", counted["decoder"], (n,)),
                 ("the model", counted["model"], (INVOCATIONS, CONTAINERS)),
+                ("the bare reading", counted["bare"], (INVOCATIONS, CONTAINERS)),
             )
             if got != want
         ),
@@ -134,6 +174,11 @@ def test_kinesis_decoder_and_model_throughput():
             *(median[k] * per_invocation for k in ("floor", "decoder", "parse", "fleet"))
         )
     )
+    if not why:
+        print(
+            f"  bare reading (no model): {median['bare'] * per_invocation:.2f} µs an invocation, "
+            f"{to_floor('bare'):.2f}× the floor: the least a model of these lines pays"
+        )
     report("kinesis decoder", None if why else decoder_rate, unit=" events/s", fmt="{:,.0f}", why_not=why)
     report("kinesis decoder / floor", None if why else to_floor("decoder"), unit="×", why_not=why)
     report(
