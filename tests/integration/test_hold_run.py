@@ -135,3 +135,32 @@ async def test_a_reserved_function_on_moto_is_bounded_by_its_reservation(moto_en
         assert target.bound(Plan(hold_ms=1000)).max_hold_ms == 1900
         with pytest.raises(UserError, match=r"--hold 2s is longer than held can hold a request"):
             target.bound(Plan(hold_ms=2000))
+
+
+def test_this_machines_start_queue_is_said_and_never_read_as_a_wave(tmp_path):
+    # One init at a time here, four requests at once, and a handler whose init takes 0.4 s: the
+    # later three starts wait here 0.4-1.2 s, whatever the machine. Lambda would have started all
+    # four at once, and the logs say so (one wave); the wait is said beside it, with its figures.
+    (tmp_path / "slow_init.py").write_text(
+        "import time\ntime.sleep(0.4)\n\n\ndef handler(event, context):\n    time.sleep(0.3)\n    return {'ok': True}\n"
+    )
+    (tmp_path / "one_init.toml").write_text("[machine]\ninit_slots = 1\n")
+    out_file = tmp_path / "out.json"
+    out = lambdascope(
+        tmp_path,
+        *("run", "--profile-file", str(tmp_path / "one_init.toml"), "--handler", "slow_init.py:handler"),
+        *("--concurrency", "4", "--requests", "8", "--format", "json", "--out", str(out_file)),
+        *("--export", str(tmp_path / "export")),
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out_file.read_text())
+    assert doc["totals"]["cold_starts"] == 4
+    by_kind: dict = {}
+    for f in doc["findings"]:
+        by_kind.setdefault(f["kind"], []).append(f)
+    assert [w["size"] for w in by_kind["wave"]] == [4]  # Lambda's time: one wave
+    [queue] = by_kind["local_start_queue"]
+    assert queue["slots"] == 1 and queue["queued"] >= 3 and queue["max_s"] >= 0.7, queue
+    assert queue["text"].startswith("this machine, not Lambda, queued ")
+    snapshot = json.loads((tmp_path / "export" / "snapshot.json").read_text())
+    assert "local_start_queue" in [f["kind"] for f in snapshot["findings"]]

@@ -8,6 +8,7 @@ from tests.tui.fakes import T0, Traffic
 from tui.core.events import SourceStatus
 from tui.core.fleet import Fleet
 from tui.core.lambdalog import parse_event
+from tui.core.start_queue import StartQueue
 from tui.core.target_info import TargetInfo
 from tui.screen.widgets.containers import (
     COLUMN_KEYS,
@@ -203,6 +204,11 @@ def test_header_text_lines():
     )
     assert lines[2] == " 3 containers · 3 cold starts · 3 invocations · ◌ 3 not yet in logs"
     assert lines[3] == " logs (poll): lag 2.0 s · 12 events"
+    # On the local Lambda, this machine's start queue beside the cold starts it delayed.
+    f.start_queue = StartQueue(2, 0.8, 1.5, 1)
+    queued = header_text(TargetInfo("local", "p"), "x", stats, f, [], {}, 61.0).plain.splitlines()
+    assert queued[2] == " 3 containers · 3 cold starts (⧗ queued here ≤1.5 s) · 3 invocations · ◌ 3 not yet in logs"
+    f.start_queue = None
     quiet = header_text(TargetInfo("local", "p"), "x", None, Fleet(), [], {}, None).plain.splitlines()
     assert quiet[1] == " no load generator: watching the logs only"
     assert quiet[3] == " logs (no log source): lag – · 0 events"

@@ -271,6 +271,8 @@ def local_target(info: dict, profile, credentials: dict, *, extra: dict, request
     """The Target of a local Lambda from its endpoints (`LocalLambda.endpoints()`, the line
     `lambdascope local` prints): the same whether it runs in this process or its own."""
     extra = dict(extra)
+    if info.get("status_url"):
+        extra["status_url"] = info["status_url"]  # its own counters: the start queue (tui/aws/local_status.py)
     if info.get("moto_endpoint"):
         extra["moto_endpoint"] = info["moto_endpoint"]
     if info.get("kinesis_stream_arn"):

@@ -80,6 +80,7 @@ def plan_from_args(args):
 
 async def handle(args) -> int:
     from tui.aws.local_process import apart_for
+    from tui.aws.local_status import read_start_queue, status_url
     from tui.aws.target import LocalTarget, open_target
     from tui.core.fleet import Fleet
     from tui.methods.experiment import run_experiment
@@ -147,6 +148,8 @@ async def handle(args) -> int:
             if steering is not None:
                 load["plan"] = steering.to_dict(result.finished_at)
                 load["stages"] = tally.stages(load["plan"]["stage_windows"], steering.started_at)
+            # This machine's start queue, said beside the findings (tui/core/start_queue.py).
+            result.fleet.start_queue = await read_start_queue(status_url(target))
             bundle = export.build(
                 result.fleet,
                 now=result.finished_at,

@@ -227,6 +227,7 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
         # The local Lambda imports its own parts in a thread while moto boots (tui.aws.target).
         await asyncio.to_thread(_import_session_modules)
         from tui.aws.errors import aws_errors
+        from tui.aws.local_status import read_start_queue, status_url
         from tui.core.target_info import TargetInfo
         from tui.output.recording import Recorder
 
@@ -240,12 +241,14 @@ async def start(app, args, plan, stack, target=None, steering=None) -> Exception
         if steering is not None:
             steering.base = session.plan  # its stages step within the function's bound
             steering.start(time.time())  # the plan's clock starts with the load
+        url = status_url(session.target)
         if app.attach(
             target=TargetInfo.from_target(session.target),
             load=session.load,
             sources=session.sources,
             recorder=recorder,
             steering=steering,
+            start_queue=(lambda: read_start_queue(url)) if url else None,
         ):
             app.status.say(f"load: {session.plan.describe()}")
             for note in session.notes:  # last, so it stays on the status line

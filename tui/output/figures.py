@@ -48,6 +48,15 @@ def _profile_note(doc: dict) -> str:
     return f" ({', '.join(bits)})" if bits else ""
 
 
+def _queue_note(doc: dict, what: str) -> str:
+    """A second line for an axis when this machine queued environment starts (the finding of
+    tui/core/findings/start_queue.py): `what` is what the wait moved, on this figure."""
+    for f in doc.get("findings") or []:
+        if isinstance(f, dict) and f.get("kind") == "local_start_queue" and isinstance(f.get("max_s"), int | float):
+            return f"\nthis machine queued environment starts up to {f['max_s']:.1f} s: {what}, not Lambda's"
+    return ""
+
+
 MAX_COLUMNS = 150
 
 
@@ -212,7 +221,7 @@ def _timeline(Figure, doc: dict, timeline: list[dict]):
         ax.set_yticks([])
     ax.set_xlabel(
         f"seconds since the first request (one column = {width:g} s; lane height: invocations "
-        f"in it, the tallest {peak:,})"
+        f"in it, the tallest {peak:,})" + _queue_note(doc, "first requests are later by that wait")
     )
     ax.set_ylabel("container, by first request")
     hosts = len({r["host_key"] for r in rows})
@@ -294,7 +303,10 @@ def _latency(Figure, doc: dict, latency: dict):
             ax.axvline(p99, color=colour, linewidth=1, linestyle=":")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("response latency, ms (log scale; solid p50, dotted p99)")
+        ax.set_xlabel(
+            "response latency, ms (log scale; solid p50, dotted p99)"
+            + _queue_note(doc, "cold latencies include that wait")
+        )
         ax.set_ylabel("requests")
         ax.legend(fontsize=8)
         ax.set_title(f"Response latency, cold vs warm requests{_profile_note(doc)}", fontsize=11, loc="left")

@@ -12,7 +12,7 @@ listed in keys.py; those that steer the load live in load_keys.py, the snapshot'
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
@@ -32,6 +32,7 @@ from tui.screen.load_keys import BACKLOG, LoadKeys
 from tui.screen.messages import (
     LoadEnded,
     LoadFailed,
+    LocalStartQueue,
     LogBatch,
     OutcomeBatch,
     SnapshotResult,
@@ -48,6 +49,7 @@ from tui.screen.widgets.lanes import TimelineLanes, scale_text
 from tui.screen.widgets.legend import HostLegend, HostPalette, host_zones, serving_hosts
 from tui.screen.widgets.status import StatusLine, exit_summary
 
+START_QUEUE_EVERY_S = 2.0  # the local Lambda's start queue changes on the scale of inits
 PANEL_MIN_SIZE = (120, 30)  # the findings panel starts shown on a terminal at least this big
 
 
@@ -175,10 +177,11 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
         sources: Sequence[LogSource],
         recorder=None,
         steering=None,
+        start_queue: Callable[[], Awaitable] | None = None,
     ) -> bool:
         """What was started after the screen came up: the target, the load, the log sources (and
-        the recorder, the ramp plan's steering). False if the app has already stopped (the caller
-        stops them itself)."""
+        the recorder, the ramp plan's steering, and on the local Lambda the read of this machine's
+        start queue). False if the app has already stopped (the caller stops them itself)."""
         if self._stopped:
             return False
         self.target, self.load, self.sources, self.recorder = target, load, list(sources), recorder
@@ -186,6 +189,8 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
         if steering is not None:
             self.steering = steering
         self._start_producers()
+        if start_queue is not None:
+            self.run_worker(self._pump_start_queue(start_queue), name="start queue", exit_on_error=False)
         self.refresh_view()
         return True
 
@@ -204,6 +209,15 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
                 self.panel.display = panel_fits(event.size)
 
     # ---- producers (workers) ------------------------------------------------------------
+    async def _pump_start_queue(self, read: Callable[[], Awaitable]) -> None:
+        """The local Lambda's start queue, read every START_QUEUE_EVERY_S (a read that failed
+        says nothing: the last one stands)."""
+        while True:
+            queue = await read()
+            if queue is not None:
+                self.post_message(LocalStartQueue(queue))
+            await asyncio.sleep(START_QUEUE_EVERY_S)
+
     async def _pump_source(self, src: LogSource) -> None:
         name = src.status.name
         slots, gen = self._slots["log"], self._generation
@@ -251,6 +265,9 @@ class MonitorApp(LoadKeys, SnapshotKeys, App):
                 self.load_state.take(message.stats, message.at)  # the generator's figures and plan
         finally:
             message.slots.release()
+
+    def on_local_start_queue(self, message: LocalStartQueue) -> None:
+        self.fleet.start_queue = message.queue
 
     def on_source_failed(self, message: SourceFailed) -> None:
         self.failures[message.source] = message.error

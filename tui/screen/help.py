@@ -42,15 +42,17 @@ READING = [
         "findings",
         "the story the fleet tells, one line each (f): waves, retirements, a host "
         "takeover, the spread of requests, the hardware, cold starts, pre-initialised "
-        "environments, lifetimes. Every finding is in a snapshot's snapshot.json.",
+        "environments, lifetimes, and on the local Lambda this machine's start queue. Every "
+        "finding is in a snapshot's snapshot.json.",
     ),
     (
         "header",
         "achieved load from the responses over the last seconds (– while paused or when "
         "nothing completes); ◌ N = invocations the logs have not confirmed yet (normal: the "
-        "logs' lag); log lag = the worst of response → log line and each source's delay "
-        "against the clock, red from 10 s; a red warning when a log source sampled, dropped, "
-        "failed or fell behind.",
+        "logs' lag); ⧗ on the local Lambda = this machine queued environment starts (up to that "
+        "long): first requests and cold latencies wait here, Lambda would not; log lag = the "
+        "worst of response → log line and each source's delay against the clock, red from 10 s; "
+        "a red warning when a log source sampled, dropped, failed or fell behind.",
     ),
 ]
 

@@ -34,6 +34,14 @@ class OutcomeBatch(Message):
         self.at = at
 
 
+class LocalStartQueue(Message):
+    """This machine's start queue as the local Lambda last reported it (tui/core/start_queue.py)."""
+
+    def __init__(self, queue) -> None:
+        super().__init__()
+        self.queue = queue
+
+
 class SourceFailed(Message):
     """A log source stopped with an error; the message is one line, shown as is."""
 

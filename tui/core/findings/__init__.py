@@ -13,8 +13,8 @@ Times in findings are `*_s`: seconds since the run's first event (the first envi
 which the first request caused), so they read the same in a snapshot, on screen and in a figure.
 
     story.py        tell() and Teller: one pass over the fleet, then each finding in turn
-    waves.py, retirements.py, takeover.py, spread.py, hardware.py, cold_starts.py, lifetime.py:
-                    one kind of finding each, a `find` function
+    waves.py, retirements.py, takeover.py, spread.py, hardware.py, cold_starts.py, lifetime.py,
+    start_queue.py: one kind of finding each, a `find` function
     common.py       accessors, the gap splitter, the one percentile method, formats
 """
 

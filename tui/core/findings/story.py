@@ -5,7 +5,7 @@ Pure: no IO, no clock (the caller passes `now`)."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.core.findings import cold_starts, hardware, lifetime, retirements, spread, takeover, waves
+from tui.core.findings import cold_starts, hardware, lifetime, retirements, spread, start_queue, takeover, waves
 from tui.core.findings.common import is_pre_initialized
 
 
@@ -109,6 +109,7 @@ def tell(fleet, now: float, host_key: str = "hostname") -> Story:
     findings: list[dict] = []
     told_waves, wave_of = waves.find(M, fleet, rows, t0, host_of, host_order)
     findings += told_waves
+    findings += start_queue.find(fleet)  # beside the waves: this machine's wait is not one of them
     retired, told_retirements = retirements.find(M, fleet, serving, now, t0, host_of, host_order)
     findings += told_retirements
     findings += takeover.find(M, fleet, serving, now, t0, host_of, host_order)

@@ -23,6 +23,7 @@ from tui.core.fleet.instances import Instance, note_system
 from tui.core.fleet.ledger import _CRASHED, _ENDED, _ERRORED, _REPORTED, _TIMED_OUT, Ledger
 from tui.core.fleet.reads import FleetReads
 from tui.core.fleet.responses import FleetResponses
+from tui.core.start_queue import StartQueue
 from tui.core.timeline import Clock, Timeline
 
 # Record kinds, bound once (the feeding loop is the hot path of the whole tool).
@@ -90,6 +91,9 @@ class Fleet(FleetResponses, FleetReads):
         # A finished log read after the fact (`analyze`): states are as of the data's end, where
         # nothing is still running.
         self.data_ended = False
+        # This machine's start queue, when the target is the local Lambda (tui/core/start_queue.py):
+        # its callers read it from the local Lambda and set it here; the findings say it.
+        self.start_queue: StartQueue | None = None
 
     # ---- the whole-run timeline ---------------------------------------------------------
     @property

@@ -140,7 +140,11 @@ def header_text(
     else:
         serving, cold, pre = fleet_counts(fleet)
         unconfirmed = sum(c.unconfirmed for c in fleet.containers.values())
-        t.append(f" {serving:,} containers · {cold:,} cold starts · {counters.invocations:,} invocations")
+        queue = getattr(fleet, "start_queue", None)
+        t.append(f" {serving:,} containers · {cold:,} cold starts")
+        if queue is not None and queue.worth_saying:  # beside the cold starts it delayed (start_queue.py)
+            t.append(f" ({queue.short()})", style="yellow")
+        t.append(f" · {counters.invocations:,} invocations")
         if pre:
             t.append(f" · {pre:,} pre-initialised", style="dim")
         if unconfirmed:  # normal under load (the logs' lag); loud only when the logs fell behind
