@@ -43,6 +43,20 @@ def test_scaling_finds_when_throttling_began(tmp_path):
     assert began["environments"] <= 4
 
 
+def test_scaling_says_this_machines_start_queue_apart(tmp_path):
+    # One init at a time here, a 0.4 s init, and each request held 0.5 s: the 5 concurrent
+    # step's new environments start together on Lambda and one by one here; the method's result
+    # says that wait beside its steps, which keep Lambda's time.
+    (tmp_path / "slow_init.py").write_text(
+        "import time\ntime.sleep(0.4)\n\n\ndef handler(event, context):\n    time.sleep(0.5)\n    return 1\n"
+    )
+    profile = "[machine]\ninit_slots = 1\n"
+    f = experiment(tmp_path, "scaling", profile, "--max", "5", "--step", "1", "--handler", "slow_init.py:handler")
+    q = f["local_start_queue"]
+    assert q["slots"] == 1 and q["queued"] >= 2 and q["max_s"] >= 0.7, q
+    assert q["text"].startswith("this machine, not Lambda, queued ")
+
+
 def test_lifetime_finds_busy_environments_recycled(tmp_path):
     f = experiment(tmp_path, "lifetime", "[lifetime]\nenv_max_lifetime_s = 2\n", "--duration", "5", "--rate", "10")
     assert len(f["recycles"]) >= 1, f

@@ -80,6 +80,7 @@ def parse_gaps(text: str) -> tuple[float, ...]:
 async def handle(args) -> int:
     from loadgen.plan import Plan
     from tui.aws.errors import aws_errors
+    from tui.aws.local_status import read_start_queue, status_url
     from tui.aws.target import LocalTarget, open_target
     from tui.methods import drive
 
@@ -107,6 +108,16 @@ async def handle(args) -> int:
             else:
                 send = functools.partial(drive.send, hold_ms=hold) if hold else drive.send
             result = await _run(args, target, local, gaps, send, _Progress())
+            # This machine's start queue, beside a method's figures that its wait may have moved.
+            queue = await read_start_queue(status_url(target))
+            if queue is not None and queue.worth_saying:
+                result["local_start_queue"] = {
+                    "queued": queue.queued,
+                    "mean_s": round(queue.mean_s, 2),
+                    "max_s": round(queue.max_s, 2),
+                    "slots": queue.slots,
+                    "text": queue.text(),
+                }
     if args.fan_out:
         result["fan_out"] = send.summary()
     result["target"] = target.describe()
@@ -252,6 +263,8 @@ def _table(result: dict) -> str:
     if result.get("findings"):
         lines.append("")
         lines += [f"  {line}" for line in result["findings"]]
+    if result.get("local_start_queue"):
+        lines += ["", f"  {result['local_start_queue']['text']}"]
     fan = result.get("fan_out")
     if fan:
         lines.append("")
