@@ -111,13 +111,7 @@ async def handle(args) -> int:
             # This machine's start queue, beside a method's figures that its wait may have moved.
             queue = await read_start_queue(status_url(target))
             if queue is not None and queue.worth_saying:
-                result["local_start_queue"] = {
-                    "queued": queue.queued,
-                    "mean_s": round(queue.mean_s, 2),
-                    "max_s": round(queue.max_s, 2),
-                    "slots": queue.slots,
-                    "text": queue.text(),
-                }
+                result["local_start_queue"] = queue.figures()
     if args.fan_out:
         result["fan_out"] = send.summary()
     result["target"] = target.describe()

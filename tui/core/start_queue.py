@@ -40,6 +40,17 @@ class StartQueue:
             "Lambda's time, but first requests and cold latencies here include the wait"
         )
 
+    def figures(self) -> dict:
+        """Its numbers as a finding or a method's result holds them, with its line."""
+        return {
+            "queued": self.queued,
+            "started": self.started,
+            "mean_s": round(self.mean_s, 2),
+            "max_s": round(self.max_s, 2),
+            "slots": self.slots,
+            "text": self.text(),
+        }
+
     def short(self) -> str:
         """For the header, beside the cold starts: a few words (the help says what ⧗ is)."""
         return f"⧗ queued here ≤{self.max_s:.1f} s"

@@ -4,8 +4,6 @@ never let this machine's wait pass for Lambda's scaling.
 
 Pure: one `find` over the told fleet (see `tui.core.findings.story`)."""
 
-from tui.core.findings.common import rounded
-
 
 def find(fleet) -> list[dict]:
     q = getattr(fleet, "start_queue", None)
@@ -14,12 +12,7 @@ def find(fleet) -> list[dict]:
     return [
         {
             "kind": "local_start_queue",
-            "text": q.text(),
-            "queued": q.queued,
-            "mean_s": rounded(q.mean_s, 2),
-            "max_s": rounded(q.max_s, 2),
-            "slots": q.slots,
-            "started": q.started,
+            **q.figures(),
             "evidence": {"from": "the local Lambda's status (GET /_lambdascope/status)"},
         }
     ]
