@@ -1,7 +1,8 @@
 """The issue's first must-show, from the command line as a user runs it, on the local Lambda:
 `run --fan-out 4 --requests 2000 --concurrency 20` sends exactly 2,000 requests across 4
 loaders, the logs confirm every one, p50/p99 come from the merged histograms, and the findings
-are the single-machine run's (their kinds and how many waves; not their timings)."""
+are the single-machine run's (their kinds and how many waves; not their timings, nor what this
+machine's start queue did)."""
 
 import json
 import subprocess
@@ -21,8 +22,13 @@ def _run(tmp_path, name, *extra):
     return json.loads(out.read_text()), done.stderr
 
 
+# This machine's own finding, not the function's: whether its start queue waited long enough to
+# say depends on how the two runs' requests reached it (tui/core/start_queue.py).
+_THIS_MACHINE = {"local_start_queue"}
+
+
 def _story(doc) -> tuple:
-    kinds = Counter(f["kind"] for f in doc["findings"])
+    kinds = Counter(f["kind"] for f in doc["findings"] if f["kind"] not in _THIS_MACHINE)
     return sorted(kinds), kinds["wave"]
 
 
